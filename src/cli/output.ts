@@ -1,0 +1,40 @@
+// How the CLI reports: errors with their code and hint (or as JSON), and exit codes taken from
+// the error classes (2 for configuration and usage errors).
+import { BerthError } from "../engine/errors.js";
+
+export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
+
+export function exitCodeFor(error: unknown): number {
+  return error instanceof BerthError ? error.exitCode : EXIT.failure;
+}
+
+export function errorToJSON(error: unknown): Record<string, unknown> {
+  if (error instanceof BerthError) return error.toJSON();
+  const e = error as Error;
+  return { name: e?.name ?? "Error", code: "BERTH_INTERNAL", message: e?.message ?? String(error) };
+}
+
+export function formatError(error: unknown): string {
+  if (error instanceof BerthError) {
+    const lines = [`berth: ${error.message} [${error.code}]`];
+    if (error.hint) lines.push(`  hint: ${error.hint}`);
+    return lines.join("\n");
+  }
+  const e = error as Error;
+  return `berth: ${e?.stack ?? String(error)}`;
+}
+
+export function writeJSON(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value)}\n`);
+}
+
+/** Renders rows as an aligned plain-text table. */
+export function table(headers: string[], rows: string[][]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join("  ")
+      .trimEnd();
+  return [line(headers), ...rows.map(line)].join("\n");
+}

@@ -1,0 +1,131 @@
+// berth's error hierarchy. Every error has a stable `code` that scripts can test, keeps the
+// API's status and message and the operation it came from, and says what to do in `hint`.
+
+export interface BerthErrorDetails {
+  /** The engine operation that failed, e.g. `container.remove`. */
+  operation?: string;
+  /** HTTP status the Engine API answered with, when there was an answer. */
+  status?: number;
+  /** The Engine API's own message, verbatim. */
+  apiMessage?: string;
+  /** What the error is about: a container name or id, a file, a port. */
+  resource?: string;
+  /** What a person can do about it. */
+  hint?: string;
+  cause?: unknown;
+}
+
+export class BerthError extends Error {
+  readonly code: string = "BERTH_ERROR";
+  /** Exit code the CLI uses for this error. */
+  readonly exitCode: number = 1;
+  readonly operation: string | undefined;
+  readonly status: number | undefined;
+  readonly apiMessage: string | undefined;
+  readonly resource: string | undefined;
+  readonly hint: string | undefined;
+
+  constructor(message: string, details: BerthErrorDetails = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.name = new.target.name;
+    this.operation = details.operation;
+    this.status = details.status;
+    this.apiMessage = details.apiMessage;
+    this.resource = details.resource;
+    this.hint = details.hint;
+  }
+
+  /** A plain object for `--json` output and logs. */
+  toJSON(): Record<string, unknown> {
+    return {
+      name: this.name,
+      code: this.code,
+      message: this.message,
+      operation: this.operation,
+      status: this.status,
+      apiMessage: this.apiMessage,
+      resource: this.resource,
+      hint: this.hint,
+    };
+  }
+}
+
+/** The daemon cannot be reached: socket missing, connection refused, permission denied. */
+export class DaemonUnavailableError extends BerthError {
+  override readonly code = "BERTH_DAEMON_UNAVAILABLE";
+  override readonly exitCode = 3;
+  /** Where berth tried to reach the daemon (`unix:///var/run/docker.sock`, `tcp://...`). */
+  readonly endpoint: string;
+  constructor(message: string, endpoint: string, details: BerthErrorDetails = {}) {
+    super(message, details);
+    this.endpoint = endpoint;
+  }
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), endpoint: this.endpoint };
+  }
+}
+
+/** The Engine API answered 404 for the resource. */
+export class NotFoundError extends BerthError {
+  override readonly code = "BERTH_NOT_FOUND";
+}
+
+export type ConflictReason = "name-in-use" | "removal-in-progress" | "container-running" | "in-use" | "other";
+
+/** The Engine API answered 409. `reason` says which conflict. */
+export class ConflictError extends BerthError {
+  override readonly code = "BERTH_CONFLICT";
+  readonly reason: ConflictReason;
+  constructor(message: string, reason: ConflictReason, details: BerthErrorDetails = {}) {
+    super(message, details);
+    this.reason = reason;
+  }
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), reason: this.reason };
+  }
+}
+
+/** A failure that may pass if the same call is tried again a little later. */
+export class TransientError extends BerthError {
+  override readonly code = "BERTH_TRANSIENT";
+}
+
+/** The Engine API refused the request as malformed (400). */
+export class BadRequestError extends BerthError {
+  override readonly code = "BERTH_BAD_REQUEST";
+}
+
+/** The Engine API failed in a way berth does not classify further (most 500s). */
+export class EngineError extends BerthError {
+  override readonly code = "BERTH_ENGINE";
+}
+
+/** A call was cancelled through its AbortSignal. */
+export class AbortedError extends BerthError {
+  override readonly code = "BERTH_ABORTED";
+}
+
+/** A bounded wait ran out. */
+export class TimeoutError extends BerthError {
+  override readonly code = "BERTH_TIMEOUT";
+}
+
+/** Bad configuration or usage: a malformed file, an unknown service, an invalid size. Exit 2. */
+export class ConfigError extends BerthError {
+  override readonly code: string = "BERTH_CONFIG";
+  override readonly exitCode = 2;
+}
+
+/** An image build failed; `log` holds the tail of the build output. */
+export class BuildFailedError extends BerthError {
+  override readonly code = "BERTH_BUILD_FAILED";
+  readonly log: string;
+  constructor(message: string, log: string, details: BerthErrorDetails = {}) {
+    super(message, details);
+    this.log = log;
+  }
+}
+
+export function isBerthError(error: unknown): error is BerthError {
+  return error instanceof BerthError;
+}

@@ -1,0 +1,86 @@
+// The labels that make ownership visible on the daemon. Labels are the source of truth: gc,
+// leak detection and the reaper select by them; nothing trusts memory across processes.
+import { readFileSync } from "node:fs";
+import { hostname } from "node:os";
+
+export const LABELS = {
+  session: "berth.session",
+  project: "berth.project",
+  service: "berth.service",
+  owner: "berth.owner",
+  created: "berth.created",
+  detached: "berth.detached",
+  recipe: "berth.recipe",
+} as const;
+
+export interface OwnerIdentity {
+  host: string;
+  pid: number;
+  /** Process start time in clock ticks since boot (/proc/PID/stat field 22), so a recycled pid is not the owner. */
+  startTime: string;
+}
+
+/** Reads a process's start time from /proc; undefined when the process does not exist. */
+export function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // The command name (field 2) may contain spaces and parentheses: count from the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return fields[19];
+  } catch {
+    return undefined;
+  }
+}
+
+export function currentOwner(): OwnerIdentity {
+  return { host: hostname(), pid: process.pid, startTime: processStartTime(process.pid) ?? "0" };
+}
+
+export function formatOwner(owner: OwnerIdentity): string {
+  return `${owner.host}/${owner.pid}/${owner.startTime}`;
+}
+
+export function parseOwner(value: string | undefined): OwnerIdentity | undefined {
+  if (!value) return undefined;
+  const match = /^(.*)\/(\d+)\/(\d+)$/.exec(value);
+  if (!match) return undefined;
+  return { host: match[1]!, pid: Number(match[2]), startTime: match[3]! };
+}
+
+export interface SessionLabelInput {
+  session: string;
+  project?: string;
+  service?: string;
+  owner?: OwnerIdentity;
+  createdAt?: Date;
+  /** Extra labels, e.g. from BERTH_LABELS, applied to every resource. */
+  extra?: Record<string, string>;
+}
+
+/** Extra labels from BERTH_LABELS (`k=v,k2=v2`), for tagging a CI job's resources. */
+export function extraLabelsFromEnv(
+  env: Record<string, string | undefined> = process.env,
+): Record<string, string> {
+  const raw = env.BERTH_LABELS?.trim();
+  if (!raw) return {};
+  const labels: Record<string, string> = {};
+  for (const pair of raw.split(",")) {
+    const eq = pair.indexOf("=");
+    if (eq <= 0) continue;
+    labels[pair.slice(0, eq).trim()] = pair.slice(eq + 1).trim();
+  }
+  return labels;
+}
+
+export function sessionLabels(input: SessionLabelInput): Record<string, string> {
+  const labels: Record<string, string> = {
+    ...extraLabelsFromEnv(),
+    ...input.extra,
+    [LABELS.session]: input.session,
+    [LABELS.owner]: formatOwner(input.owner ?? currentOwner()),
+    [LABELS.created]: (input.createdAt ?? new Date()).toISOString(),
+  };
+  if (input.project) labels[LABELS.project] = input.project;
+  if (input.service) labels[LABELS.service] = input.service;
+  return labels;
+}

@@ -1,0 +1,48 @@
+// Shared helpers for real-daemon tests: one engine, the fixture image, unique names, and labels
+// that tie every raw-created resource to this test run (so the leak check can see it).
+import { randomUUID } from "node:crypto";
+import { inject } from "vitest";
+import { Engine } from "../../src/engine/engine.js";
+
+export const engine = new Engine();
+
+export function fixtureImage(): string {
+  return inject("fixtureImage");
+}
+
+export function uniqueName(prefix: string): string {
+  return `berth-test-${prefix}-${randomUUID().slice(0, 8)}`;
+}
+
+/** Labels for resources a test creates without berth, so the suite's leak check owns them. */
+export function testLabels(extra: Record<string, string> = {}): Record<string, string> {
+  return { "berth.suite": inject("suiteId"), ...extra };
+}
+
+/** A shell loop that traps SIGTERM, writes a marker file, and exits 0. */
+export function trappingCommand(marker = "/tmp/terminated"): string[] {
+  return ["sh", "-c", `trap 'echo trapped > ${marker}; exit 0' TERM; while true; do sleep 0.1; done`];
+}
+
+/** Creates and starts a busybox fixture container labelled for this run. */
+export async function startFixture(options: {
+  name?: string;
+  cmd?: string[];
+  stopTimeout?: number;
+  restart?: "no" | "always" | "unless-stopped" | "on-failure";
+  volumes?: Record<string, object>;
+  labels?: Record<string, string>;
+}): Promise<{ id: string; name: string }> {
+  const name = options.name ?? uniqueName("c");
+  const { id } = await engine.createContainer({
+    name,
+    Image: fixtureImage(),
+    Cmd: options.cmd ?? trappingCommand(),
+    Labels: testLabels(options.labels),
+    StopTimeout: options.stopTimeout,
+    Volumes: options.volumes,
+    HostConfig: options.restart ? { RestartPolicy: { Name: options.restart } } : {},
+  } as Parameters<Engine["createContainer"]>[0]);
+  await engine.startContainer(id);
+  return { id, name };
+}
