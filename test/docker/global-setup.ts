@@ -57,6 +57,8 @@ export default async function setup(project: TestProject) {
       await new Promise((r) => setTimeout(r, 500));
     }
     if (leaks.length > 0) {
+      // vitest reports an error thrown here but still exits 0: set the exit code ourselves.
+      process.exitCode = 1;
       throw new Error(
         `Leak check: the test run left ${leaks.length} resource(s) behind:\n  ${leaks.join("\n  ")}`,
       );
