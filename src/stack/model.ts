@@ -40,13 +40,19 @@ export interface Dependency {
   condition: DependencyCondition;
   /** Compose's `required` (default true). */
   required: boolean;
+  /** Where the dependency is declared (added by the compose loader). */
+  location?: SourceLocation;
 }
 
-export type VolumeMount =
+export type VolumeMount = (
   | { type: "volume"; source: string; target: string; readOnly: boolean }
   | { type: "anonymous"; target: string; readOnly: boolean }
   | { type: "bind"; source: string; target: string; readOnly: boolean }
-  | { type: "tmpfs"; target: string; sizeBytes?: number };
+  | { type: "tmpfs"; target: string; sizeBytes?: number }
+) & {
+  /** Where the mount is declared (added by the compose loader). */
+  location?: SourceLocation;
+};
 
 export interface BuildSpec {
   /** Absolute path of the build context. */
@@ -60,6 +66,8 @@ export interface BuildSpec {
 export interface ServiceNetwork {
   name: string;
   aliases: string[];
+  /** Where the attachment is declared; absent for the implicit `default` network. */
+  location?: SourceLocation;
 }
 
 /** berth's own per-service settings, from the `x-berth` extension key. */
@@ -100,6 +108,8 @@ export interface ServiceSpec {
   stopSignal?: string;
   stopGracePeriodMs?: number;
   restart?: "no" | "always" | "on-failure" | "unless-stopped";
+  /** The N of `restart: on-failure:N`. */
+  restartMaxRetries?: number;
   volumes: VolumeMount[];
   networks: ServiceNetwork[];
   labels: Record<string, string>;
@@ -110,12 +120,15 @@ export interface ServiceSpec {
   privileged?: boolean;
   networkMode?: string;
   pid?: string;
+  /** Custom DNS servers (`dns`). */
+  dns?: string[];
   berth: BerthServiceExtension;
   /** Where the service is defined (first file that defines it). */
   location: SourceLocation;
 }
 
 export interface NetworkSpec {
+  /** The file's `name:` when given (what an external network is called on the daemon), else the key. */
   name: string;
   external: boolean;
   driver?: string;
@@ -123,6 +136,7 @@ export interface NetworkSpec {
 }
 
 export interface NamedVolumeSpec {
+  /** The file's `name:` when given (what an external volume is called on the daemon), else the key. */
   name: string;
   external: boolean;
   driver?: string;
@@ -134,6 +148,8 @@ export interface ComposeProject {
   name?: string;
   /** Absolute paths of the files, in merge order. */
   files: string[];
+  /** The directory relative paths were resolved against (the first file's directory). */
+  projectDir?: string;
   services: Record<string, ServiceSpec>;
   networks: Record<string, NetworkSpec>;
   volumes: Record<string, NamedVolumeSpec>;

@@ -1,0 +1,42 @@
+// What the normalisers of one file share: where things are, how to fail, where to report
+// unsupported values.
+import { ConfigError } from "../../engine/errors.js";
+import type { SourceLocation } from "../model.js";
+import { ComposeError } from "./errors.js";
+import type { PathSegment, YamlPath } from "./path.js";
+import { type ComposeSource, sourceLocation } from "./source.js";
+
+export interface FileContext {
+  source: ComposeSource;
+  /** Directory relative paths are resolved against (the first file's, as Compose does). */
+  projectDir: string;
+  /** Variables for `NAME` entries without a value (environment, then `.env`). */
+  lookup: (name: string) => string | undefined;
+  /** Values berth accepts but does not apply, reported with the unsupported keys. */
+  unsupported: SourceLocation[];
+}
+
+export function locationOf(context: FileContext, path: YamlPath): SourceLocation {
+  return sourceLocation(context.source, path);
+}
+
+export function failAt(
+  context: FileContext,
+  path: YamlPath,
+  problem: string,
+  extra: { value?: unknown; hint?: string; cause?: unknown } = {},
+): never {
+  throw ComposeError.at(locationOf(context, path), problem, extra);
+}
+
+/** Runs a parser that throws ConfigError (sizes, durations) and re-throws it at `path`. */
+export function parseAt<T>(context: FileContext, path: PathSegment[], parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    if (error instanceof ConfigError && !(error instanceof ComposeError)) {
+      return failAt(context, path, error.message, { hint: error.hint, cause: error });
+    }
+    throw error;
+  }
+}
