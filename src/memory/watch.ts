@@ -1,0 +1,289 @@
+// Watches an environment while it lives: follows the daemon's events for its containers (`die`,
+// `oom`, `health_status: unhealthy`) and turns each into a typed event with the service, the
+// time and the cause, so a service that dies in the middle of a test run never goes unnoticed.
+import type { ContainerInspectInfo } from "dockerode";
+import type { Engine, EngineEvent } from "../engine/engine.js";
+import { ConfigError } from "../engine/errors.js";
+import { LABELS } from "../janitor/labels.js";
+import { diagnoseExit, type ExitDiagnosis, oomProcessSummary, oomSummary, tailLines } from "./diagnose.js";
+
+export type EnvironmentEventKind =
+  /** The container was ended by the kernel OOM killer. */
+  | "oom-killed"
+  /** A process inside was OOM-killed; the container itself still runs. */
+  | "oom"
+  /** The container ended on its own (exit code or signal). */
+  | "exited"
+  /** Someone stopped or killed it through the API (berth down, docker stop, docker kill). */
+  | "stopped"
+  | "unhealthy";
+
+export type EnvironmentEventSeverity = "error" | "warning" | "info";
+
+export interface EnvironmentEvent {
+  kind: EnvironmentEventKind;
+  severity: EnvironmentEventSeverity;
+  service: string;
+  container: string;
+  project: string | undefined;
+  time: Date;
+  exitCode: number | undefined;
+  limitBytes: number | undefined;
+  /** The failing healthcheck's output (unhealthy), or the last probe before an exit. */
+  probeOutput: string | undefined;
+  /** One sentence: what happened, naming the service. */
+  message: string;
+  logsTail: string[];
+}
+
+export interface WatchOptions {
+  /** Watch the containers labelled with this project... */
+  project?: string;
+  /** ...or with this session id. */
+  session?: string;
+  onEvent?: (event: EnvironmentEvent) => void;
+  /** The events stream failed (daemon gone); the watcher has stopped. */
+  onError?: (error: unknown) => void;
+  /** One-shot services whose exit 0 is expected (`service_completed_successfully` targets). */
+  completes?: string[];
+  /** Log lines kept per event (default 50). */
+  logLines?: number;
+}
+
+export interface EnvironmentWatcher {
+  /** Every event so far, in order. */
+  readonly events: readonly EnvironmentEvent[];
+  /** Stops following and waits until events already received are reported. */
+  stop(): Promise<void>;
+}
+
+/** How long after an `oom` event a `die` still counts as the same kill. */
+const OOM_DIE_WINDOW_MS = 1500;
+/** How long after a `kill` through the API a `die` counts as a deliberate stop. */
+const KILL_DIE_WINDOW_MS = 5 * 60_000;
+
+export function watchEnvironment(engine: Engine, options: WatchOptions): EnvironmentWatcher {
+  const label = options.project
+    ? `${LABELS.project}=${options.project}`
+    : options.session
+      ? `${LABELS.session}=${options.session}`
+      : undefined;
+  if (!label) {
+    throw new ConfigError("watchEnvironment needs a `project` or a `session` to watch", {
+      hint: "Pass { project: env.project } or { session: env.session }.",
+    });
+  }
+  const events: EnvironmentEvent[] = [];
+  const controller = new AbortController();
+  const startNano = Date.now() * 1e6;
+  const chains = new Map<string, Promise<void>>();
+  const oomSeen = new Map<string, { at: number; timer: NodeJS.Timeout; event: EngineEvent }>();
+  const killedAt = new Map<string, number>();
+  const completes = new Set(options.completes ?? []);
+  const logLines = options.logLines ?? 50;
+
+  const emit = (event: EnvironmentEvent) => {
+    events.push(event);
+    options.onEvent?.(event);
+  };
+
+  // Events of one container are handled in order, so an `oom` is known when its `die` arrives.
+  const enqueue = (id: string, work: () => Promise<void>) => {
+    const next = (chains.get(id) ?? Promise.resolve()).then(work).catch((error) => options.onError?.(error));
+    chains.set(id, next);
+  };
+
+  const context = async (id: string): Promise<{ inspect?: ContainerInspectInfo; logs: string[] }> => {
+    const inspect = await engine.findContainer(id).catch(() => undefined);
+    const logs = inspect
+      ? await engine
+          .containerLogs(id, { tail: logLines })
+          .then((l) => tailLines(`${l.stdout}${l.stderr ? `\n${l.stderr}` : ""}`, logLines))
+          .catch(() => [])
+      : [];
+    return { inspect, logs };
+  };
+
+  const base = (e: EngineEvent) => {
+    const attributes = e.Actor.Attributes ?? {};
+    return {
+      service: attributes[LABELS.service] ?? attributes.name ?? e.Actor.ID.slice(0, 12),
+      container: attributes.name ?? e.Actor.ID.slice(0, 12),
+      project: attributes[LABELS.project],
+      time: new Date(Math.floor(e.timeNano / 1e6)),
+    };
+  };
+
+  const onOomWithoutDie = (e: EngineEvent) => async () => {
+    if (!oomSeen.has(e.Actor.ID)) return;
+    const { inspect, logs } = await context(e.Actor.ID);
+    // Its main process was the one killed; the `die` on its way (late on a busy daemon) reports it.
+    if (inspect && !inspect.State.Running) return;
+    oomSeen.delete(e.Actor.ID);
+    const who = base(e);
+    const limit = inspect?.HostConfig?.Memory || undefined;
+    emit({
+      ...who,
+      kind: "oom",
+      severity: "warning",
+      exitCode: undefined,
+      limitBytes: limit,
+      probeOutput: undefined,
+      message: oomProcessSummary(who.service, limit),
+      logsTail: logs,
+    });
+  };
+
+  const handle = (e: EngineEvent) => {
+    const id = e.Actor.ID;
+    const action = e.Action;
+    if (action === "kill") {
+      killedAt.set(id, e.timeNano / 1e6);
+      return;
+    }
+    if (action === "oom") {
+      const timer = setTimeout(() => enqueue(id, onOomWithoutDie(e)), OOM_DIE_WINDOW_MS);
+      oomSeen.set(id, { at: e.timeNano / 1e6, timer, event: e });
+      return;
+    }
+    if (action === "die") {
+      enqueue(id, async () => {
+        const at = e.timeNano / 1e6;
+        const oom = oomSeen.get(id);
+        const oomRecent = oom !== undefined && at - oom.at <= OOM_DIE_WINDOW_MS;
+        if (oom) {
+          clearTimeout(oom.timer);
+          oomSeen.delete(id);
+        }
+        const killed = killedAt.get(id);
+        killedAt.delete(id);
+        const who = base(e);
+        const eventExit = Number(e.Actor.Attributes?.exitCode);
+        const { inspect, logs } = await context(id);
+        const diagnosis = inspect
+          ? diagnoseExit(who.service, asExited(inspect, eventExit), logs, { oomEventSeen: oomRecent })
+          : undefined;
+        const exitCode = diagnosis?.exitCode ?? (Number.isFinite(eventExit) ? eventExit : undefined);
+        const oomKilled = diagnosis?.oomKilled ?? (oomRecent && exitCode === 137);
+        const limit = diagnosis?.limitBytes;
+        let kind: EnvironmentEventKind = "exited";
+        let severity: EnvironmentEventSeverity = "error";
+        let message = diagnosis?.summary ?? `service \`${who.service}\` exited with code ${exitCode}`;
+        if (oomKilled) {
+          kind = "oom-killed";
+          message = oomSummary(who.service, limit);
+        } else if (killed !== undefined && at - killed <= KILL_DIE_WINDOW_MS) {
+          kind = "stopped";
+          severity = "info";
+          message = `service \`${who.service}\` was stopped through the API (exit code ${exitCode})`;
+        } else if (exitCode === 0) {
+          severity = completes.has(who.service) ? "info" : "warning";
+          message = `service \`${who.service}\` exited with code 0${completes.has(who.service) ? " (a one-shot service)" : ""}`;
+        }
+        emit({
+          ...who,
+          kind,
+          severity,
+          exitCode,
+          limitBytes: limit,
+          probeOutput: diagnosis?.lastProbe?.output,
+          message,
+          logsTail: logs,
+        });
+      });
+      return;
+    }
+    if (action.startsWith("health_status") && action.includes("unhealthy")) {
+      enqueue(id, async () => {
+        const who = base(e);
+        const { inspect, logs } = await context(id);
+        const diagnosis: ExitDiagnosis | undefined = inspect
+          ? diagnoseExit(who.service, inspect, logs)
+          : undefined;
+        const probe = diagnosis?.lastProbe;
+        emit({
+          ...who,
+          kind: "unhealthy",
+          severity: "error",
+          exitCode: undefined,
+          limitBytes: diagnosis?.limitBytes,
+          probeOutput: probe?.output,
+          message: `service \`${who.service}\` turned unhealthy${probe ? `: last probe exited ${probe.exitCode}${probe.output ? `: ${probe.output}` : ""}` : ""}`,
+          logsTail: logs,
+        });
+      });
+    }
+  };
+
+  const loop = (async () => {
+    try {
+      for await (const e of engine.events({
+        // Replaying from the start second closes the gap between this call and the stream opening.
+        since: Math.floor(startNano / 1e9),
+        filters: { type: ["container"], label: [label], event: ["die", "oom", "kill", "health_status"] },
+        signal: controller.signal,
+      })) {
+        if (e.timeNano < startNano) continue;
+        handle(e);
+      }
+    } catch (error) {
+      if (!controller.signal.aborted) options.onError?.(error);
+    }
+  })();
+
+  return {
+    events,
+    async stop() {
+      controller.abort();
+      await loop;
+      for (const [id, pending] of oomSeen) {
+        // Stopping before the window closed: report the OOM now rather than lose it.
+        clearTimeout(pending.timer);
+        enqueue(id, onOomWithoutDie(pending.event));
+      }
+      await Promise.all(chains.values());
+    },
+  };
+}
+
+/** A container restarted by its policy is running again; describe the exit the event reported. */
+function asExited(inspect: ContainerInspectInfo, eventExit: number): ContainerInspectInfo {
+  if (!inspect.State.Running && !inspect.State.Restarting) return inspect;
+  return {
+    ...inspect,
+    State: {
+      ...inspect.State,
+      Running: false,
+      Restarting: false,
+      ExitCode: Number.isFinite(eventExit) ? eventExit : inspect.State.ExitCode,
+    },
+  };
+}
+
+function clock(time: Date): string {
+  return `${time.toISOString().slice(11, 19)}Z`;
+}
+
+/** The stderr line for one event: `berth: 12:03:04Z service `api` was killed by ...`. */
+export function formatEnvironmentEvent(event: EnvironmentEvent): string {
+  const lines = [`berth: ${clock(event.time)} ${event.message}`];
+  if (event.severity === "error" && event.logsTail.length) {
+    lines.push(`  last ${Math.min(event.logsTail.length, 10)} log lines of ${event.container}:`);
+    for (const line of event.logsTail.slice(-10)) lines.push(`    ${line}`);
+  }
+  return lines.join("\n");
+}
+
+/** The end-of-run summary: every event that was not a deliberate stop, or a clean bill. */
+export function formatEventSummary(events: readonly EnvironmentEvent[]): string {
+  const notable = events.filter((e) => e.severity !== "info");
+  if (notable.length === 0)
+    return "berth: no service died, was OOM-killed or turned unhealthy during the run";
+  const lines = [
+    `berth: ${notable.length} service event${notable.length === 1 ? "" : "s"} during the run:`,
+    ...notable.map(
+      (e) => `  ${clock(e.time)}  ${e.severity === "error" ? "error  " : "warning"}  ${e.message}`,
+    ),
+  ];
+  return lines.join("\n");
+}
