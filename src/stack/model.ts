@@ -75,6 +75,8 @@ export interface BerthServiceExtension {
   wait?: WaitStrategySpec[];
   /** Per-service readiness timeout, ms. */
   timeoutMs?: number;
+  /** Lint rule ids this service deliberately breaks (e.g. `privileged`). */
+  allow?: string[];
 }
 
 export type WaitStrategySpec =

@@ -107,5 +107,6 @@ export function parseBerthExtension(
     const timeout = raw.timeout;
     out.timeoutMs = parseAt(context, [...path, "timeout"], () => parseDuration(timeout));
   }
+  if (raw.allow !== undefined) out.allow = [...raw.allow];
   return out;
 }

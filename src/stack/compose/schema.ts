@@ -69,6 +69,7 @@ const WaitStep = z.union(
 export const BerthExtensionSchema = z.object({
   wait: z.union([WaitStep, z.array(WaitStep)]).optional(),
   timeout: DurationLike.optional(),
+  allow: z.array(z.string()).optional(),
 });
 
 const PortLong = z.object({
