@@ -1,7 +1,20 @@
 // The `berth` command line: parses arguments, calls the library, renders the result.
 import { Command, CommanderError } from "commander";
+import { registerConfig } from "./commands/config.js";
+import { registerDown } from "./commands/down.js";
 import { registerFixtures } from "./commands/fixtures.js";
+import { registerGc } from "./commands/gc.js";
+import { registerLeaks } from "./commands/leaks.js";
+import { registerLint } from "./commands/lint.js";
+import { registerLogs } from "./commands/logs.js";
+import { registerProxy } from "./commands/proxy.js";
+import { registerPs } from "./commands/ps.js";
+import { registerReport } from "./commands/report.js";
 import { registerRm } from "./commands/rm.js";
+import { registerRun } from "./commands/run.js";
+import { registerStats } from "./commands/stats.js";
+import { registerUp } from "./commands/up.js";
+import { registerValidate } from "./commands/validate.js";
 import type { GlobalOptions } from "./context.js";
 import { EXIT, exitCodeFor, formatError } from "./output.js";
 
@@ -13,7 +26,20 @@ export function buildProgram(): Command {
     .showHelpAfterError();
   const globals = (): GlobalOptions => program.opts<GlobalOptions>();
   registerRm(program, globals);
+  registerUp(program, globals);
+  registerDown(program, globals);
+  registerPs(program, globals);
+  registerLogs(program, globals);
+  registerRun(program, globals);
+  registerStats(program, globals);
+  registerLint(program, globals);
   registerFixtures(program, globals);
+  registerGc(program, globals);
+  registerLeaks(program, globals);
+  registerProxy(program, globals);
+  registerValidate(program, globals);
+  registerReport(program, globals);
+  registerConfig(program, globals);
   return program;
 }
 

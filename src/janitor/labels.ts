@@ -53,6 +53,8 @@ export interface SessionLabelInput {
   service?: string;
   owner?: OwnerIdentity;
   createdAt?: Date;
+  /** The session is meant to outlive its owner once it is up (`berth up`): see docs/cleanup.md. */
+  detachable?: boolean;
   /** Extra labels, e.g. from BERTH_LABELS, applied to every resource. */
   extra?: Record<string, string>;
 }
@@ -82,5 +84,34 @@ export function sessionLabels(input: SessionLabelInput): Record<string, string> 
   };
   if (input.project) labels[LABELS.project] = input.project;
   if (input.service) labels[LABELS.service] = input.service;
+  if (input.detachable) labels[LABELS.detached] = "true";
   return labels;
+}
+
+/** The Engine API label filter that selects every resource of one session. */
+export function sessionFilter(session: string): Record<string, string[]> {
+  return { label: [`${LABELS.session}=${session}`] };
+}
+
+/** A label selector as people write it: `key=value`, or `key` for "has the label". */
+export interface LabelSelector {
+  key: string;
+  value?: string;
+}
+
+export function parseLabelSelector(text: string): LabelSelector | undefined {
+  const trimmed = text.trim();
+  const eq = trimmed.indexOf("=");
+  if (eq === 0 || trimmed === "") return undefined;
+  if (eq < 0) return { key: trimmed };
+  return { key: trimmed.slice(0, eq), value: trimmed.slice(eq + 1) };
+}
+
+export function formatLabelSelector(selector: LabelSelector): string {
+  return selector.value === undefined ? selector.key : `${selector.key}=${selector.value}`;
+}
+
+export function matchesSelector(labels: Record<string, string>, selector: LabelSelector): boolean {
+  if (!(selector.key in labels)) return false;
+  return selector.value === undefined || labels[selector.key] === selector.value;
 }

@@ -1,0 +1,118 @@
+// `berth run [-f FILE...] [-p P] -- COMMAND [ARGS...]`: the one-line CI form. Brings the
+// environment up, runs the command with the endpoints in its environment, and takes the
+// environment down whatever happens (the command fails, up fails, Ctrl-C, SIGTERM). Exits with
+// the command's exit code. The command sees the endpoints (API_8080=127.0.0.1:49153),
+// BERTH_PROJECT, BERTH_SESSION and BERTH_ENVIRONMENT (read back with environmentFromEnv()).
+import { spawn } from "node:child_process";
+import { constants } from "node:os";
+import type { Command } from "commander";
+import type { Engine } from "../../engine/engine.js";
+import type { StartedEnvironment } from "../../stack/environment.js";
+import { environmentVariables } from "../../stack/environment-variables.js";
+import { UpInterruptedError } from "../../stack/errors.js";
+import { createReporter } from "../../stack/progress/reporter.js";
+import { up } from "../../stack/up.js";
+import { createCliEngine, type GlobalOptions } from "../context.js";
+import { EXIT, exitCodeFor, formatError } from "../output.js";
+import { addEnvironmentOptions, type EnvironmentCliOptions, upOptionsFrom } from "./up.js";
+
+const FORWARDED = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+
+/** The exit code a shell would report: the command's own, or 128 + the signal that ended it. */
+export function shellExitCode(code: number | null, signal: NodeJS.Signals | null): number {
+  if (code !== null) return code;
+  if (signal) return 128 + (constants.signals[signal] ?? 0);
+  return EXIT.failure;
+}
+
+function runCommand(
+  command: string[],
+  env: Record<string, string>,
+  onChild: (kill: (signal: NodeJS.Signals) => void) => void,
+): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn(command[0]!, command.slice(1), { stdio: "inherit", env: { ...process.env, ...env } });
+    onChild((signal) => child.kill(signal));
+    child.once("error", (error: NodeJS.ErrnoException) => {
+      process.stderr.write(`berth: cannot run ${command[0]}: ${error.code ?? error.message}\n`);
+      resolve(error.code === "ENOENT" ? 127 : 126);
+    });
+    child.once("exit", (code, signal) => resolve(shellExitCode(code, signal)));
+  });
+}
+
+async function takeDown(env: StartedEnvironment, json: boolean): Promise<boolean> {
+  const reporter = createReporter({ json });
+  try {
+    await env.down({ onProgress: reporter.listener });
+    await reporter.finish();
+    return true;
+  } catch (error) {
+    await reporter.finish();
+    process.stderr.write(`${formatError(error)}\n`);
+    return false;
+  }
+}
+
+export function registerRun(program: Command, globals: () => GlobalOptions): void {
+  addEnvironmentOptions(
+    program
+      .command("run")
+      .description(
+        "Bring an environment up, run a command with its endpoints in the environment, then take it down",
+      )
+      .argument("<command...>", "the command and its arguments, after --"),
+  )
+    .option("--json", "progress as JSON lines on stderr")
+    .action(async (command: string[], options: EnvironmentCliOptions) => {
+      const engine: Engine = createCliEngine(globals());
+      const controller = new AbortController();
+      let kill: ((signal: NodeJS.Signals) => void) | undefined;
+      let cleaning = false;
+      let interrupted: NodeJS.Signals | undefined;
+      const onSignal = (signal: NodeJS.Signals) => {
+        interrupted ??= signal;
+        if (cleaning) {
+          process.stderr.write("berth: still taking the environment down; please wait\n");
+          return;
+        }
+        // The command may have had the signal from the terminal already; forwarding it is what
+        // npm and docker do, and covers a signal sent to berth alone (CI runners, kill).
+        if (kill) kill(signal);
+        else controller.abort();
+      };
+      for (const signal of FORWARDED) process.on(signal, onSignal);
+      try {
+        const reporter = createReporter({ json: options.json === true });
+        let env: StartedEnvironment;
+        try {
+          env = await up({
+            ...upOptionsFrom(options),
+            engine,
+            onProgress: reporter.listener,
+            signal: controller.signal,
+          });
+        } catch (error) {
+          await reporter.finish();
+          process.stderr.write(`${formatError(error)}\n`);
+          process.exitCode =
+            error instanceof UpInterruptedError && interrupted
+              ? shellExitCode(null, interrupted)
+              : exitCodeFor(error);
+          return;
+        }
+        await reporter.finish();
+        // runCommand never rejects: whatever the command does, the environment goes down after it.
+        let code = interrupted
+          ? shellExitCode(null, interrupted)
+          : await runCommand(command, environmentVariables(env), (k) => {
+              kill = k;
+            });
+        cleaning = true;
+        if (!(await takeDown(env, options.json === true)) && code === 0) code = EXIT.failure;
+        process.exitCode = code;
+      } finally {
+        for (const signal of FORWARDED) process.off(signal, onSignal);
+      }
+    });
+}

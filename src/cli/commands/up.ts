@@ -1,0 +1,178 @@
+// `berth up`: brings an environment up, returns once every service is ready and leaves it
+// running (like `docker compose up -d`) until `berth down`. Prints the endpoints as a table,
+// `--json` or `--env` lines; progress goes to stderr.
+import { type Command, InvalidArgumentError } from "commander";
+import { ConfigError } from "../../engine/errors.js";
+import { type LimitProfile, loadLimitProfile } from "../../memory/profiles.js";
+import { parseSize } from "../../memory/size.js";
+import { endpointEnv, formatEnvLines } from "../../stack/endpoints.js";
+import type { StartedEnvironment } from "../../stack/environment.js";
+import { createReporter } from "../../stack/progress/reporter.js";
+import { type UpOptions, up } from "../../stack/up.js";
+import { createCliEngine, type GlobalOptions } from "../context.js";
+import { errorToJSON, exitCodeFor, table, writeJSON } from "../output.js";
+import { parseSeconds } from "../parse.js";
+
+export interface EnvironmentCliOptions {
+  file: string[];
+  projectName?: string;
+  profile: string[];
+  envFile?: string;
+  pull?: boolean;
+  defaultMemory?: number;
+  limitProfile?: LimitProfile;
+  timeout?: number;
+  serviceTimeout?: number;
+  json?: boolean;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function parseMemoryOption(value: string): number {
+  try {
+    return parseSize(value, { where: "--default-memory", memory: true });
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+}
+
+/** The options `up` and `run` share: files, project, profiles, images, memory, timeouts. */
+export function addEnvironmentOptions(command: Command): Command {
+  return command
+    .option(
+      "-f, --file <file>",
+      "compose file (repeat to merge overrides; default compose.yaml)",
+      collect,
+      [],
+    )
+    .option("-p, --project-name <name>", "project name (default: unique per run)")
+    .option("--profile <name>", "enable a Compose profile (repeatable)", collect, [])
+    .option("--env-file <path>", "dotenv file for interpolation instead of .env")
+    .option("--pull", "pull images that are missing locally (default: never pull)")
+    .option("--default-memory <size>", "memory limit for services without one, e.g. 512m", parseMemoryOption)
+    .option(
+      "--limit-profile <file>",
+      "limits by service name or pattern for services without one",
+      loadLimitProfile,
+    )
+    .option(
+      "--timeout <seconds>",
+      "overall timeout for bringing the environment up (default 300)",
+      parseSeconds,
+    )
+    .option(
+      "--service-timeout <seconds>",
+      "readiness timeout per service unless x-berth.timeout says otherwise (default 120)",
+      parseSeconds,
+    );
+}
+
+export function upOptionsFrom(options: EnvironmentCliOptions, services: string[] = []): UpOptions {
+  const seconds = (value: number | undefined, flag: string) => {
+    if (value === undefined) return undefined;
+    if (value <= 0) throw new ConfigError(`Expected ${flag} to be above 0 seconds, got \`${value}\``);
+    return value * 1000;
+  };
+  const timeoutMs = seconds(options.timeout, "--timeout");
+  const serviceTimeoutMs = seconds(options.serviceTimeout, "--service-timeout");
+  return {
+    files: options.file,
+    ...(options.projectName ? { project: options.projectName } : {}),
+    ...(options.profile.length > 0 ? { profiles: options.profile } : {}),
+    ...(options.envFile ? { envFile: options.envFile } : {}),
+    ...(services.length > 0 ? { services } : {}),
+    pull: options.pull === true,
+    ...(options.defaultMemory === undefined ? {} : { defaultMemory: options.defaultMemory }),
+    ...(options.limitProfile ? { limitProfile: options.limitProfile } : {}),
+    ...(timeoutMs === undefined ? {} : { timeoutMs }),
+    ...(serviceTimeoutMs === undefined ? {} : { serviceTimeoutMs }),
+  };
+}
+
+/** Runs `work` with SIGINT/SIGTERM turned into an abort (so `up` rolls back instead of dying). */
+export async function withInterrupt<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  try {
+    return await work(controller.signal);
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}
+
+export function environmentEnv(env: StartedEnvironment): Record<string, string> {
+  return { BERTH_PROJECT: env.project, BERTH_SESSION: env.session, ...endpointEnv(env.endpoints) };
+}
+
+export function environmentJSON(env: StartedEnvironment): Record<string, unknown> {
+  return {
+    ok: true,
+    project: env.project,
+    session: env.session,
+    durationMs: Math.round(env.durationMs),
+    services: env.services.map((s) => ({
+      name: s.name,
+      container: s.containerName,
+      state: s.state,
+      readyMs: Math.round(s.readyMs),
+      endpoints: s.endpoints,
+    })),
+    env: environmentEnv(env),
+    warnings: env.warnings,
+  };
+}
+
+export function endpointTable(env: StartedEnvironment): string {
+  const rows = env.services.flatMap((s) =>
+    s.endpoints.length > 0
+      ? s.endpoints.map((e) => [s.name, `${e.containerPort}/${e.protocol}`, e.address, s.state])
+      : [[s.name, "-", "-", s.state]],
+  );
+  return table(["SERVICE", "PORT", "ADDRESS", "STATE"], rows);
+}
+
+export function registerUp(program: Command, globals: () => GlobalOptions): void {
+  addEnvironmentOptions(
+    program
+      .command("up")
+      .description("Bring an environment up, wait until every service is ready, and leave it running")
+      .argument("[service...]", "only these services (and what they depend on)"),
+  )
+    .option("--json", "print the result as JSON (progress as JSON lines on stderr)")
+    .option("--env", "print the endpoints as KEY=VALUE lines (REDIS_6379=127.0.0.1:49153)")
+    .action(async (services: string[], options: EnvironmentCliOptions & { env?: boolean }) => {
+      const reporter = createReporter({ json: options.json === true });
+      let env: StartedEnvironment;
+      try {
+        env = await withInterrupt((signal) =>
+          up({
+            ...upOptionsFrom(options, services),
+            engine: createCliEngine(globals()),
+            detach: true,
+            onProgress: reporter.listener,
+            signal,
+          }),
+        );
+      } catch (error) {
+        await reporter.finish();
+        if (!options.json) throw error;
+        writeJSON({ ok: false, error: errorToJSON(error) });
+        process.exitCode = exitCodeFor(error);
+        return;
+      }
+      await reporter.finish();
+      if (options.json) writeJSON(environmentJSON(env));
+      else if (options.env) process.stdout.write(`${formatEnvLines(environmentEnv(env))}\n`);
+      else {
+        process.stdout.write(`${endpointTable(env)}\n`);
+        process.stderr.write(
+          `berth: project ${env.project} is up (session ${env.session}, ${(env.durationMs / 1000).toFixed(1)}s); take it down with: berth down -p ${env.project}\n`,
+        );
+      }
+    });
+}

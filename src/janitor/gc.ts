@@ -1,0 +1,150 @@
+// `berth gc`: finds berth's resources by their session labels, decides per session whether it is
+// garbage (owner dead, older than asked, or everything with --all) and removes what is: containers
+// by safe removal first, then networks, then volumes. A live owner's session is never touched.
+import type { Engine } from "../engine/engine.js";
+import type { ResourceRef } from "./errors.js";
+import { listResources } from "./inventory.js";
+import { formatLabelSelector, LABELS, type LabelSelector, parseOwner } from "./labels.js";
+import { type OwnerState, ownerState } from "./ownership.js";
+import { type RemovalOutcome, removeResources } from "./remove.js";
+
+export type GcRemoveReason = "owner-dead" | "older-than" | "all";
+export type GcKeepReason = "owner-alive" | "detached" | "foreign-host" | "unknown-owner";
+export type GcVerdict = { remove: true; reason: GcRemoveReason } | { remove: false; reason: GcKeepReason };
+
+/** What gc knows about one session, read from its resources' labels and the process table. */
+export interface SessionFacts {
+  ownerState: OwnerState;
+  detached: boolean;
+  /** Earliest `berth.created` of its resources, ms since the epoch. */
+  createdAt?: number;
+}
+
+export interface GcRules {
+  /** Remove every session whose owner is not alive on this host. */
+  all?: boolean;
+  /** Also remove sessions at least this old (ms), detached and other hosts' included. */
+  olderThanMs?: number;
+  now: number;
+}
+
+/** The gc rule, pure: a live owner wins over every flag; a dead owner loses unless it detached. */
+export function gcVerdict(facts: SessionFacts, rules: GcRules): GcVerdict {
+  if (facts.ownerState === "alive") return { remove: false, reason: "owner-alive" };
+  if (facts.ownerState === "dead" && !facts.detached) return { remove: true, reason: "owner-dead" };
+  if (rules.all) return { remove: true, reason: "all" };
+  if (
+    rules.olderThanMs !== undefined &&
+    facts.createdAt !== undefined &&
+    rules.now - facts.createdAt >= rules.olderThanMs
+  ) {
+    return { remove: true, reason: "older-than" };
+  }
+  if (facts.detached) return { remove: false, reason: "detached" };
+  return { remove: false, reason: facts.ownerState === "foreign" ? "foreign-host" : "unknown-owner" };
+}
+
+export interface GcOptions {
+  /** List what would go; remove nothing. */
+  dryRun?: boolean;
+  all?: boolean;
+  olderThanMs?: number;
+  /** Only consider resources carrying this label (e.g. one CI job's `berth.suite=...`). */
+  label?: LabelSelector;
+  /** Only consider sessions that own a network (address-pool recovery). */
+  onlyWithNetworks?: boolean;
+  /** Upper bound on a container's grace period during removal (seconds). */
+  maxGraceSeconds?: number;
+  /** This host's name, for the ownership check (default: os.hostname()). */
+  host?: string;
+  now?: number;
+}
+
+export interface GcSession extends SessionFacts {
+  session: string;
+  project?: string;
+  owner?: string;
+  verdict: GcVerdict;
+  resources: ResourceRef[];
+  /** Present once gc has removed (or tried to remove) the session's resources. */
+  outcomes?: RemovalOutcome[];
+}
+
+export interface GcReport {
+  dryRun: boolean;
+  sessions: GcSession[];
+  /** Resources removed (or, for a dry run, that would be), by kind. */
+  counts: { containers: number; networks: number; volumes: number };
+  /** Removals that failed; the rest of the session's resources were still attempted. */
+  failures: RemovalOutcome[];
+}
+
+function earliestCreated(resources: ResourceRef[]): number | undefined {
+  const times = resources
+    .map((r) => Date.parse(r.labels[LABELS.created] ?? ""))
+    .filter((t) => Number.isFinite(t));
+  return times.length > 0 ? Math.min(...times) : undefined;
+}
+
+function countByKind(resources: ResourceRef[]): GcReport["counts"] {
+  return {
+    containers: resources.filter((r) => r.kind === "container").length,
+    networks: resources.filter((r) => r.kind === "network").length,
+    volumes: resources.filter((r) => r.kind === "volume").length,
+  };
+}
+
+/** Groups berth's resources by session and gives each a verdict; touches nothing. */
+export async function planGc(engine: Engine, options: GcOptions = {}): Promise<GcSession[]> {
+  const labels = [LABELS.session, ...(options.label ? [formatLabelSelector(options.label)] : [])];
+  const resources = await listResources(engine, { labels });
+  const bySession = new Map<string, ResourceRef[]>();
+  for (const resource of resources) {
+    const session = resource.labels[LABELS.session]!;
+    bySession.set(session, [...(bySession.get(session) ?? []), resource]);
+  }
+  const rules: GcRules = {
+    all: options.all,
+    olderThanMs: options.olderThanMs,
+    now: options.now ?? Date.now(),
+  };
+  const sessions: GcSession[] = [];
+  for (const [session, owned] of bySession) {
+    if (options.onlyWithNetworks && !owned.some((r) => r.kind === "network")) continue;
+    const ownerLabel = owned.map((r) => r.labels[LABELS.owner]).find((o) => parseOwner(o) !== undefined);
+    const facts: SessionFacts = {
+      ownerState: ownerState(ownerLabel, { host: options.host }),
+      detached: owned.some((r) => r.labels[LABELS.detached] === "true"),
+      createdAt: earliestCreated(owned),
+    };
+    sessions.push({
+      session,
+      project: owned.map((r) => r.labels[LABELS.project]).find(Boolean),
+      owner: ownerLabel,
+      ...facts,
+      verdict: gcVerdict(facts, rules),
+      resources: owned,
+    });
+  }
+  return sessions.sort((a, b) => (a.createdAt ?? 0) - (b.createdAt ?? 0));
+}
+
+export async function gc(engine: Engine, options: GcOptions = {}): Promise<GcReport> {
+  const sessions = await planGc(engine, options);
+  const doomed = sessions.filter((s) => s.verdict.remove);
+  const targets = doomed.flatMap((s) => s.resources);
+  if (options.dryRun) {
+    return { dryRun: true, sessions, counts: countByKind(targets), failures: [] };
+  }
+  // One removal pass over all doomed sessions: a container of one session may sit on another's network.
+  const outcomes = await removeResources(engine, targets, { maxGraceSeconds: options.maxGraceSeconds });
+  for (const session of doomed) {
+    session.outcomes = outcomes.filter((o) => o.resource.labels[LABELS.session] === session.session);
+  }
+  return {
+    dryRun: false,
+    sessions,
+    counts: countByKind(outcomes.filter((o) => o.ok).map((o) => o.resource)),
+    failures: outcomes.filter((o) => !o.ok),
+  };
+}

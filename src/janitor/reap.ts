@@ -1,0 +1,84 @@
+// Removes everything of one session until the daemon has shown nothing of it for a settle period.
+// One pass is not enough after a crash: the dead owner's last create or start requests may still
+// be in flight on the daemon and produce a container after the first listing.
+import type { Engine } from "../engine/engine.js";
+import { listResources } from "./inventory.js";
+import { LABELS } from "./labels.js";
+import { removeResources } from "./remove.js";
+
+export interface ReapOptions {
+  /** How long the session must stay empty before it counts as clean (ms, default 1500). */
+  settleMs?: number;
+  /** Give up after this long (ms, default 120 s). */
+  deadlineMs?: number;
+  /** Upper bound on a container's grace period (seconds, default 10). */
+  maxGraceSeconds?: number;
+  log?: (line: string) => void;
+}
+
+export interface ReapResult {
+  session: string;
+  /** Resources this reap removed (not counting ones someone else removed first). */
+  removed: number;
+  failures: number;
+  /** Ms from the start until the last time anything of the session was seen. */
+  cleanAfterMs: number;
+  /** False when the deadline passed with resources still present (or the daemon unreachable). */
+  clean: boolean;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export async function reapSession(
+  engine: Engine,
+  session: string,
+  options: ReapOptions = {},
+): Promise<ReapResult> {
+  const settleMs = options.settleMs ?? 1_500;
+  const deadlineMs = options.deadlineMs ?? 120_000;
+  const log = options.log ?? (() => {});
+  const started = performance.now();
+  let lastSeen = started;
+  let removed = 0;
+  let failures = 0;
+  for (;;) {
+    const now = performance.now();
+    let seen = false;
+    try {
+      const found = await listResources(engine, { labels: [`${LABELS.session}=${session}`] });
+      if (found.length > 0) {
+        seen = true;
+        log(`${session}: sweep at ${Math.round(now - started)} ms found ${found.length}`);
+        const outcomes = await removeResources(engine, found, {
+          maxGraceSeconds: options.maxGraceSeconds ?? 10,
+          concurrency: 8,
+        });
+        for (const o of outcomes) {
+          if (!o.ok) {
+            failures++;
+            log(
+              `${session}: removing ${o.resource.kind} ${o.resource.name} failed: ${(o.error as Error)?.message}`,
+            );
+          } else if (!o.alreadyGone) {
+            removed++;
+            const how = o.container
+              ? ` (${o.container.outcome}; ${o.container.steps.map((s) => `${s.step} ${Math.round(s.durationMs)}ms`).join(", ")})`
+              : "";
+            log(`${session}: removed ${o.resource.kind} ${o.resource.name}${how}`);
+          }
+        }
+      }
+    } catch (error) {
+      seen = true;
+      log(`${session}: listing failed: ${(error as Error).message}`);
+    }
+    if (seen) lastSeen = performance.now();
+    else if (now - lastSeen >= settleMs) {
+      return { session, removed, failures, cleanAfterMs: lastSeen - started, clean: true };
+    }
+    if (performance.now() - started > deadlineMs) {
+      return { session, removed, failures, cleanAfterMs: lastSeen - started, clean: false };
+    }
+    await sleep(seen ? 100 : 250);
+  }
+}

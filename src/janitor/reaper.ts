@@ -1,0 +1,146 @@
+// The owner's side of the reaper: starts one watchdog process per owner process (on the first
+// guarded session), tells it which sessions to guard and release, and closes its pipe when no
+// session is left, so the watchdog exits without work. Nothing here keeps the owner alive.
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import type { Socket } from "node:net";
+import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { ReaperUnavailableError } from "./errors.js";
+import { encodeMessage, WATCHDOG_READY, type WatchdogMessage } from "./watchdog-protocol.js";
+
+const READY_TIMEOUT_MS = 15_000;
+
+interface Watchdog {
+  child: ChildProcess;
+  sessions: Set<string>;
+  ready: Promise<void>;
+}
+
+let current: Watchdog | undefined;
+
+/** `BERTH_REAPER=off` (or 0, false, no) turns the reaper off for every session of the process. */
+export function reaperDisabledByEnv(env: Record<string, string | undefined> = process.env): boolean {
+  return /^(off|0|false|no)$/i.test(env.BERTH_REAPER?.trim() ?? "");
+}
+
+/**
+ * The compiled watchdog: next to this module when berth runs from dist, else (tests importing
+ * src through vitest or tsx) in the built dist of the same checkout.
+ */
+export function watchdogScript(): string {
+  const candidates = [
+    new URL("./watchdog.js", import.meta.url),
+    new URL("../../dist/janitor/watchdog.js", import.meta.url),
+  ].map((url) => fileURLToPath(url));
+  const found = candidates.find((path) => existsSync(path));
+  if (!found) {
+    throw new ReaperUnavailableError(
+      `berth's reaper watchdog was not found (looked at ${candidates.join(", ")})`,
+      {
+        resource: candidates[0],
+        hint: "Build berth (`npm run build`), or set BERTH_REAPER=off to run without the reaper.",
+      },
+    );
+  }
+  return found;
+}
+
+/** The running watchdog's pid, if this process has one. */
+export function watchdogPid(): number | undefined {
+  return current?.child.pid;
+}
+
+function start(): Watchdog {
+  const script = watchdogScript();
+  // The watchdog is plain Node on compiled JS: loaders from the owner (tsx, vitest) stay out.
+  const env = { ...process.env };
+  delete env.NODE_OPTIONS;
+  if (env.BERTH_REAPER_LOG) env.BERTH_REAPER_LOG = resolve(env.BERTH_REAPER_LOG);
+  const child = spawn(process.execPath, [script], {
+    detached: true,
+    stdio: ["pipe", "pipe", "pipe"],
+    env,
+    cwd: "/",
+  });
+  child.unref();
+  child.stdin!.on("error", () => {});
+  const ready = new Promise<void>((resolveReady, reject) => {
+    let stdout = "";
+    let stderr = "";
+    const done = (error?: Error) => {
+      clearTimeout(timer);
+      child.off("exit", onExit);
+      child.off("error", onError);
+      child.stdout!.destroy();
+      child.stderr!.destroy();
+      (child.stdin as Socket).unref();
+      if (error) reject(error);
+      else resolveReady();
+    };
+    const fail = (why: string, cause?: unknown) =>
+      done(
+        new ReaperUnavailableError(`berth's reaper watchdog (${script}) ${why}`, {
+          resource: script,
+          hint: "Set BERTH_REAPER_LOG=/tmp/berth-reaper.log to see what it does, or BERTH_REAPER=off to run without it.",
+          cause,
+        }),
+      );
+    const onExit = (code: number | null, signal: string | null) =>
+      fail(`exited before it was ready (code ${code}, signal ${signal}): ${stderr.trim().slice(-500)}`);
+    const onError = (error: Error) => fail(`could not be started: ${error.message}`, error);
+    const timer = setTimeout(() => {
+      child.kill();
+      fail(`was not ready within ${READY_TIMEOUT_MS} ms`);
+    }, READY_TIMEOUT_MS);
+    child.once("exit", onExit);
+    child.once("error", onError);
+    child.stdout!.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString("utf8");
+      if (stdout.includes(WATCHDOG_READY)) done();
+    });
+    child.stderr!.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString("utf8");
+    });
+  });
+  const watchdog: Watchdog = { child, sessions: new Set(), ready };
+  child.once("exit", () => {
+    if (current === watchdog) current = undefined;
+  });
+  return watchdog;
+}
+
+function send(watchdog: Watchdog, message: WatchdogMessage): Promise<void> {
+  return new Promise((resolveWrite) => {
+    // A write to a watchdog that already died fails; its sessions are unguarded either way.
+    watchdog.child.stdin!.write(encodeMessage(message), () => resolveWrite());
+  });
+}
+
+/** Guards a session: when this process dies, the watchdog removes everything labelled with it. */
+export async function guardSession(session: string, dockerHost: string): Promise<void> {
+  if (!current) current = start();
+  const watchdog = current;
+  watchdog.sessions.add(session);
+  const written = send(watchdog, { op: "guard", session, dockerHost });
+  try {
+    await watchdog.ready;
+  } catch (error) {
+    if (current === watchdog) current = undefined;
+    throw error;
+  }
+  await written;
+}
+
+/** Stops guarding a session; the last release closes the pipe and the watchdog exits. */
+export async function releaseSession(session: string): Promise<void> {
+  const watchdog = current;
+  if (!watchdog?.sessions.delete(session)) return;
+  const written = send(watchdog, { op: "release", session });
+  // Decided synchronously, so a session guarded meanwhile never lands on a closing pipe.
+  if (watchdog.sessions.size === 0) {
+    current = undefined;
+    watchdog.child.stdin!.end();
+  }
+  await written;
+}

@@ -1,0 +1,82 @@
+// The reaper watchdog: a detached plain-Node process (no image, no dev dependencies) that one
+// owner process starts before its first resource exists. It reads guard/release messages on its
+// stdin pipe; when the pipe reaches end-of-file (the owner exited or was killed, SIGKILL
+// included) it removes every resource of the sessions still guarded, by safe removal, and exits.
+// Run from dist: `node dist/janitor/watchdog.js`.
+import { appendFileSync } from "node:fs";
+import { createInterface } from "node:readline";
+import { Engine } from "../engine/engine.js";
+import { type ReapResult, reapSession } from "./reap.js";
+import { applyMessage, parseMessage, WATCHDOG_READY } from "./watchdog-protocol.js";
+
+const logFile = process.env.BERTH_REAPER_LOG;
+const ownerPid = process.ppid;
+
+function log(line: string): void {
+  if (!logFile) return;
+  try {
+    appendFileSync(
+      logFile,
+      `${new Date().toISOString()} watchdog ${process.pid} (owner ${ownerPid}): ${line}\n`,
+    );
+  } catch {
+    // Logging is a debugging aid; a full disk must not stop the reaping.
+  }
+}
+
+const guarded = new Map<string, string>();
+let finishing = false;
+
+async function finish(why: string): Promise<void> {
+  if (finishing) return;
+  finishing = true;
+  if (guarded.size === 0) {
+    log(`${why}; no session guarded, exiting`);
+    process.exit(0);
+  }
+  log(`${why}; reaping ${[...guarded.keys()].join(", ")}`);
+  const engines = new Map<string, Engine>();
+  const engineFor = (dockerHost: string) => {
+    let engine = engines.get(dockerHost);
+    if (!engine) {
+      engine = new Engine({ dockerHost });
+      engines.set(dockerHost, engine);
+    }
+    return engine;
+  };
+  const results = await Promise.allSettled(
+    [...guarded].map(([session, dockerHost]) => reapSession(engineFor(dockerHost), session, { log })),
+  );
+  for (const result of results) {
+    if (result.status === "rejected") log(`reap failed: ${(result.reason as Error)?.message}`);
+    else {
+      const r: ReapResult = result.value;
+      log(
+        `${r.session}: ${r.clean ? "clean" : "NOT clean"} after ${Math.round(r.cleanAfterMs)} ms, removed ${r.removed}, failures ${r.failures}`,
+      );
+    }
+  }
+  process.exit(0);
+}
+
+// Detached from the owner's terminal: a Ctrl-C meant for the owner must not stop the reaping.
+for (const signal of ["SIGINT", "SIGHUP", "SIGPIPE"] as const)
+  process.on(signal, () => log(`ignored ${signal}`));
+process.stdout.on("error", () => {});
+
+const lines = createInterface({ input: process.stdin });
+lines.on("line", (line) => {
+  const message = parseMessage(line);
+  if (!message) return log(`ignored malformed message ${JSON.stringify(line)}`);
+  applyMessage(guarded, message);
+  log(`${message.op} ${message.session}`);
+});
+lines.on("close", () => void finish("owner closed the pipe"));
+
+// A second line of defence should the pipe stay open without its owner (a descendant inheriting
+// the descriptor): reparenting means the owner is gone.
+setInterval(() => {
+  if (process.ppid !== ownerPid) void finish("owner process is gone");
+}, 1_000).unref();
+
+process.stdout.write(`${WATCHDOG_READY} ${process.pid}\n`);

@@ -1,0 +1,78 @@
+// Polling with backoff: probes start quick (a service that is ready at once is seen at once) and
+// slow down geometrically, so waiting on a slow service costs the daemon a handful of calls.
+
+export interface BackoffOptions {
+  /** First delay, ms. */
+  initialMs: number;
+  /** Growth per attempt (default 2). */
+  factor?: number;
+  /** Largest delay, ms. */
+  maxMs: number;
+}
+
+export function* backoffDelays(options: BackoffOptions): Generator<number, never> {
+  let delay = options.initialMs;
+  for (;;) {
+    yield delay;
+    delay = Math.min(options.maxMs, delay * (options.factor ?? 2));
+  }
+}
+
+/** Resolves after `ms`, or rejects with the signal's reason as soon as it aborts. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+export interface PollOptions {
+  backoff: BackoffOptions;
+  signal: AbortSignal;
+  /** Lets an event cut the current delay short (e.g. a health_status event); returns an unsubscribe. */
+  wake?: (wakeUp: () => void) => () => void;
+}
+
+/**
+ * Calls `probe` until it answers true, sleeping with backoff in between. A thrown error ends the
+ * poll (the probe decides what is fatal); an abort rejects with the signal's reason.
+ */
+export async function pollUntil(probe: () => Promise<boolean>, options: PollOptions): Promise<void> {
+  const delays = backoffDelays(options.backoff);
+  for (;;) {
+    options.signal.throwIfAborted();
+    if (await probe()) return;
+    const delay = delays.next().value;
+    await new Promise<void>((resolve, reject) => {
+      const done = () => {
+        clearTimeout(timer);
+        unsubscribe?.();
+        options.signal.removeEventListener("abort", onAbort);
+      };
+      const onAbort = () => {
+        done();
+        reject(options.signal.reason);
+      };
+      const timer = setTimeout(() => {
+        done();
+        resolve();
+      }, delay);
+      const unsubscribe = options.wake?.(() => {
+        done();
+        resolve();
+      });
+      options.signal.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+}

@@ -1,0 +1,49 @@
+// Waits for the container's own Docker healthcheck: reacts to health_status events at once and
+// inspects with backoff as a safety net (the first probe also covers an already-healthy state).
+import { pollUntil } from "../backoff.js";
+import { NotReadyError, type WaitStrategy, type WaitTarget } from "./types.js";
+
+interface HealthLogEntry {
+  ExitCode?: number;
+  Output?: string;
+}
+
+export function describeProbe(entry: HealthLogEntry | undefined): string | undefined {
+  if (!entry) return undefined;
+  return `exit ${entry.ExitCode ?? "?"}: ${(entry.Output ?? "").trim() || "(no output)"}`;
+}
+
+export function healthcheckWait(): WaitStrategy {
+  let last: string | undefined;
+  return {
+    description: "healthcheck",
+    lastProbe: () => last,
+    async wait(target: WaitTarget, signal: AbortSignal) {
+      await pollUntil(
+        async () => {
+          const info = await target.engine.inspectContainer(target.containerId, signal);
+          const health = (info.State as { Health?: { Status?: string; Log?: HealthLogEntry[] } }).Health;
+          last = describeProbe(health?.Log?.at(-1)) ?? last;
+          if (!health) {
+            throw new NotReadyError("invalid", "the container has no healthcheck");
+          }
+          if (health.Status === "healthy") return true;
+          if (health.Status === "unhealthy") {
+            throw new NotReadyError("unhealthy", "its healthcheck reported unhealthy", last);
+          }
+          return false;
+        },
+        {
+          backoff: { initialMs: 100, factor: 2, maxMs: target.events?.live ? 2_000 : 1_000 },
+          signal,
+          wake: target.events
+            ? (wakeUp) =>
+                target.events!.on(target.containerId, (event) => {
+                  if (event.action === "health" || event.action === "die") wakeUp();
+                })
+            : undefined,
+        },
+      );
+    },
+  };
+}

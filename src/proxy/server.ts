@@ -1,0 +1,273 @@
+// `startProxy`: one Docker API socket in front of the daemon that gives every client (docker CLI,
+// Compose, Testcontainers, test workers) the guard's limiter, the safe-removal rewrite, an
+// optional policy and metrics.
+import { chmodSync, existsSync, mkdirSync, unlinkSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import { connect, type Socket } from "node:net";
+import { dirname, join } from "node:path";
+import { type DockerEnv, resolveDockerEndpoint } from "../engine/docker-host.js";
+import { Engine, type EngineInterceptor } from "../engine/engine.js";
+import { ConfigError } from "../engine/errors.js";
+import { guardEngine } from "../guard/guard.js";
+import { createLimiter, type Limiter, type LimiterConfig } from "../guard/limiter.js";
+import type { ProxyContext, ProxyLogEntry } from "./context.js";
+import { handleRequest, handleUpgrade } from "./handle-request.js";
+import { sendRawError } from "./http-messages.js";
+import { limiterView } from "./limiter-port.js";
+import {
+  dockerHostFor,
+  type ListenAddress,
+  ListenAddressError,
+  parseListenAddress,
+  runtimeDir,
+} from "./listen-address.js";
+import { ProxyMetrics, type ProxyMetricsSnapshot } from "./metrics.js";
+import type { ProxyPolicy } from "./policy.js";
+import { loadPolicyFile } from "./policy-file.js";
+import { createUpstream } from "./upstream.js";
+
+export interface ProxyOptions {
+  /** `unix:///PATH` or `tcp://127.0.0.1:PORT`; default: a fresh socket in the per-user runtime directory. */
+  listen?: string;
+  /** Accept a non-loopback TCP address (anyone who reaches it controls the daemon). */
+  allowRemote?: boolean;
+  /** The daemon, as a DOCKER_HOST value; default: DOCKER_HOST from `env`. */
+  upstream?: string;
+  /** Environment for DOCKER_HOST, TLS and limiter settings (default: process.env). */
+  env?: DockerEnv;
+  /** A policy, or the path of a policy file; default: no policy. */
+  policy?: ProxyPolicy | string;
+  /** Turn `DELETE /containers/{id}?force=1` on running containers into graceful removals (default true). */
+  rewriteForceRemoval?: boolean;
+  /** Cap on the rewrite's grace period in seconds (default: the container's StopTimeout, else 10). */
+  maxGraceSeconds?: number;
+  /**
+   * The limiter every request passes: a limiter to share (with engines in the same process), or
+   * options for a new one. Default: the guard's limiter configured from `env` (BERTH_LIMITER...).
+   */
+  limiter?: Limiter | Omit<LimiterConfig, "env">;
+  /** Largest spec body (create, exec, network, volume) the proxy accepts, in bytes (default 8 MiB). */
+  maxBodyBytes?: number;
+  /** Attempts per request for transient failures, the first included (default 3). */
+  maxAttempts?: number;
+  /** How long `close()` lets requests and streams finish before cutting them (ms, default 5000). */
+  drainTimeoutMs?: number;
+  /** Called once per request, after it ends. */
+  log?: (entry: ProxyLogEntry) => void;
+}
+
+export interface RunningProxy {
+  /** The DOCKER_HOST value that reaches the proxy. */
+  readonly dockerHost: string;
+  /** The daemon the proxy relays to. */
+  readonly upstream: string;
+  metrics(): ProxyMetricsSnapshot;
+  /** Stops accepting, lets requests finish up to the drain timeout, cuts the rest, removes the socket. */
+  close(): Promise<void>;
+}
+
+export class ProxyStartError extends ConfigError {
+  override readonly code = "BERTH_PROXY_START";
+}
+
+const DEFAULT_MAX_BODY = 8 * 1024 * 1024;
+
+function isLimiter(value: unknown): value is Limiter {
+  return typeof (value as Limiter | undefined)?.acquire === "function";
+}
+
+/**
+ * The rewrite's engine: guarded with the proxy's limiter (and the guard's retries), and counted in
+ * the proxy's in-flight figures once dispatched.
+ */
+function rewriteEngine(dockerHost: string, env: DockerEnv, limiter: Limiter, metrics: ProxyMetrics): Engine {
+  const engine = new Engine({ dockerHost, env });
+  guardEngine(engine, { limiter, env });
+  // Added after the guard, so it runs inside it: once per dispatch, after the permit.
+  const counted: EngineInterceptor = async (call, next) => {
+    metrics.dispatched(call.class);
+    const t0 = performance.now();
+    try {
+      return await next();
+    } finally {
+      metrics.finished(call.class, call.class === "stream" ? undefined : performance.now() - t0);
+    }
+  };
+  return engine.use(counted);
+}
+
+/** Refuses to take over a socket another process still answers on; clears a stale one. */
+async function claimSocketPath(path: string): Promise<void> {
+  if (!existsSync(path)) return;
+  const alive = await new Promise<boolean>((resolve) => {
+    const probe: Socket = connect({ path });
+    probe.once("connect", () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once("error", () => resolve(false));
+  });
+  if (alive) {
+    throw new ProxyStartError(`Something already listens on ${path}`, {
+      resource: path,
+      hint: "Stop the other proxy, or choose another path with --listen unix:///PATH.",
+    });
+  }
+  unlinkSync(path);
+}
+
+function listen(server: Server, address: ListenAddress): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    const done = () => {
+      server.off("error", reject);
+      resolve();
+    };
+    if (address.kind === "unix") server.listen(address.path, done);
+    else server.listen(address.port, address.host, done);
+  });
+}
+
+/** Creates the unix socket with mode 0600 from the start (umask), then makes sure of it. */
+async function listenPrivately(server: Server, path: string): Promise<void> {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  await claimSocketPath(path);
+  let previous: number | undefined;
+  try {
+    previous = process.umask(0o177);
+  } catch {
+    // Worker threads cannot change the umask; the chmod below still applies.
+  }
+  try {
+    await listen(server, { kind: "unix", path });
+  } finally {
+    if (previous !== undefined) process.umask(previous);
+  }
+  chmodSync(path, 0o600);
+}
+
+export function defaultListenAddress(
+  env: DockerEnv = process.env,
+  name = `proxy-${process.pid}.sock`,
+): string {
+  return `unix://${join(runtimeDir(env), name)}`;
+}
+
+export async function startProxy(options: ProxyOptions = {}): Promise<RunningProxy> {
+  const env = options.env ?? process.env;
+  const upstreamEndpoint = resolveDockerEndpoint({
+    ...env,
+    DOCKER_HOST: options.upstream ?? env.DOCKER_HOST,
+  });
+  const address = parseListenAddress(options.listen ?? defaultListenAddress(env), {
+    allowRemote: options.allowRemote,
+  });
+  if (
+    address.kind === "unix" &&
+    upstreamEndpoint.kind === "unix" &&
+    upstreamEndpoint.socketPath === address.path
+  ) {
+    throw new ListenAddressError(`The proxy cannot listen on its own upstream ${upstreamEndpoint.url}`, {
+      resource: address.path,
+      hint: "Set --upstream (or DOCKER_HOST) to the daemon's socket, not the proxy's.",
+    });
+  }
+  const policy = typeof options.policy === "string" ? loadPolicyFile(options.policy) : options.policy;
+  const limiter = isLimiter(options.limiter) ? options.limiter : createLimiter({ ...options.limiter, env });
+  const metrics = new ProxyMetrics(() => {
+    const raw = limiter.snapshot();
+    return { view: limiterView(raw), raw };
+  });
+  const upstream = createUpstream(upstreamEndpoint);
+  const ctx: ProxyContext = {
+    upstream,
+    limiter,
+    metrics,
+    policy,
+    rewrite:
+      options.rewriteForceRemoval === false
+        ? undefined
+        : {
+            engine: rewriteEngine(upstreamEndpoint.url, env, limiter, metrics),
+            maxGraceSeconds: options.maxGraceSeconds,
+          },
+    maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY,
+    maxAttempts: options.maxAttempts ?? 3,
+    log: options.log,
+  };
+
+  // No request or keep-alive deadline a build upload or a log stream could hit; headers only.
+  const server = createServer({
+    requestTimeout: 0,
+    headersTimeout: 60_000,
+    keepAliveTimeout: 5_000,
+    noDelay: true,
+  });
+  const sockets = new Set<Socket>();
+  server.on("connection", (socket: Socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+  });
+  server.on("request", (req, res) => {
+    handleRequest(ctx, req, res).catch((error: unknown) => {
+      res.destroy(error instanceof Error ? error : undefined);
+    });
+  });
+  server.on("upgrade", (req, socket, head) => {
+    handleUpgrade(ctx, req, socket, head).catch(() => socket.destroy());
+  });
+  server.on("clientError", (error: NodeJS.ErrnoException, socket) => {
+    // A client hanging up between requests is not a bad request.
+    if (error.code === "ECONNRESET" || error.code === "EPIPE" || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    metrics.badRequest();
+    const status =
+      error.code === "HPE_HEADER_OVERFLOW" ? 431 : error.code === "ERR_HTTP_REQUEST_TIMEOUT" ? 408 : 400;
+    sendRawError(socket, status, `berth proxy: malformed HTTP request (${error.code ?? error.message})`);
+  });
+
+  try {
+    if (address.kind === "unix") await listenPrivately(server, address.path);
+    else await listen(server, address);
+  } catch (error) {
+    upstream.close();
+    if (error instanceof ConfigError) throw error;
+    const where = dockerHostFor(address);
+    throw new ProxyStartError(`Cannot listen on ${where}: ${(error as Error).message}`, {
+      resource: where,
+      cause: error,
+    });
+  }
+  const bound = server.address();
+  const actual: ListenAddress =
+    address.kind === "tcp" && bound && typeof bound === "object" ? { ...address, port: bound.port } : address;
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      const drainTimeoutMs = options.drainTimeoutMs ?? 5_000;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Keep-alive connections become idle as their last response ends; close each as it does.
+      server.closeIdleConnections();
+      const sweep = setInterval(() => server.closeIdleConnections(), 50);
+      const timer = setTimeout(() => {
+        for (const socket of sockets) socket.destroy();
+      }, drainTimeoutMs);
+      await closed;
+      clearInterval(sweep);
+      clearTimeout(timer);
+      upstream.close();
+      if (actual.kind === "unix" && existsSync(actual.path)) unlinkSync(actual.path);
+    })();
+    return closing;
+  };
+
+  return {
+    dockerHost: dockerHostFor(actual),
+    upstream: upstreamEndpoint.url,
+    metrics: () => metrics.snapshot(),
+    close,
+  };
+}

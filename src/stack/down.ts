@@ -1,0 +1,202 @@
+// Takes an environment down from what the daemon knows (labels), so any process can do it:
+// containers in reverse dependency order with each one's grace period, then networks, then
+// anonymous volumes (named ones only when asked), then a check that nothing is left. Running it
+// on an environment that is already gone succeeds with an empty report.
+import type { Engine } from "../engine/engine.js";
+import { BerthError, NotFoundError } from "../engine/errors.js";
+import { LABELS } from "../janitor/labels.js";
+import { type RemovalRecord, safeRemove } from "../lifecycle/safe-remove.js";
+import { defaultEngine } from "./default-engine.js";
+import { shutdownDependents } from "./graph.js";
+import {
+  containerName,
+  describeSelector,
+  type ProjectInventory,
+  type ProjectSelector,
+  projectInventory,
+} from "./inventory.js";
+import type { ProgressListener } from "./progress/events.js";
+import { parseDependsOnLabel, STACK_LABELS } from "./stack-labels.js";
+
+export interface DownOptions extends ProjectSelector {
+  /** Also remove named volumes (anonymous ones always go). */
+  volumes?: boolean;
+  /** Grace period for every container, seconds (default: each container's own stop_grace_period). */
+  timeoutSeconds?: number;
+  onProgress?: ProgressListener;
+  signal?: AbortSignal;
+}
+
+export interface ServiceRemoval extends RemovalRecord {
+  service: string;
+}
+
+export interface DownReport {
+  project?: string;
+  session?: string;
+  containers: ServiceRemoval[];
+  networks: string[];
+  volumes: string[];
+  /** Named volumes left in place (pass `volumes: true` to remove them). */
+  keptVolumes: string[];
+  durationMs: number;
+}
+
+export class DownIncompleteError extends BerthError {
+  override readonly code = "BERTH_DOWN_INCOMPLETE";
+  readonly remaining: string[];
+  readonly failures: string[];
+  constructor(selector: string, remaining: string[], failures: string[]) {
+    super(
+      [
+        `Taking ${selector} down left ${remaining.length} resource(s) behind: ${remaining.join(", ")}`,
+        ...failures.map((f) => `  ${f}`),
+      ].join("\n"),
+      {
+        resource: selector,
+        hint: "Run `berth down` again; if it persists, check `berth ps` and the daemon log.",
+      },
+    );
+    this.remaining = remaining;
+    this.failures = failures;
+  }
+}
+
+function isNamedVolume(labels: Record<string, string> | undefined): boolean {
+  return labels?.[STACK_LABELS.volumeKind] !== "anonymous";
+}
+
+async function removeContainers(
+  engine: Engine,
+  inventory: ProjectInventory,
+  options: DownOptions,
+  failures: string[],
+): Promise<ServiceRemoval[]> {
+  const byService = new Map<string, typeof inventory.containers>();
+  for (const container of inventory.containers) {
+    const service = container.Labels?.[LABELS.service] ?? containerName(container);
+    byService.set(service, [...(byService.get(service) ?? []), container]);
+  }
+  const dependents = shutdownDependents(
+    [...byService.entries()].map(([name, containers]) => ({
+      name,
+      dependsOn: containers.flatMap((c) => parseDependsOnLabel(c.Labels?.[STACK_LABELS.dependsOn])),
+    })),
+  );
+  const removals: ServiceRemoval[] = [];
+  const done = new Map<string, Promise<void>>();
+  const removeService = (service: string): Promise<void> => {
+    let pending = done.get(service);
+    if (pending) return pending;
+    pending = (async () => {
+      await Promise.all((dependents.get(service) ?? []).map(removeService));
+      options.onProgress?.({ type: "service", service, phase: "stopping" });
+      await Promise.all(
+        (byService.get(service) ?? []).map(async (container) => {
+          try {
+            const record = await safeRemove(engine, container.Id, {
+              ...(options.timeoutSeconds === undefined ? {} : { graceSeconds: options.timeoutSeconds }),
+              ...(options.signal ? { signal: options.signal } : {}),
+            });
+            removals.push({ service, ...record });
+          } catch (error) {
+            failures.push(`container ${containerName(container)}: ${(error as Error).message}`);
+          }
+        }),
+      );
+      options.onProgress?.({ type: "service", service, phase: "removed" });
+    })();
+    done.set(service, pending);
+    return pending;
+  };
+  await Promise.all([...byService.keys()].map(removeService));
+  return removals;
+}
+
+async function removeEach(
+  names: string[],
+  remove: (name: string) => Promise<void>,
+  kind: string,
+  failures: string[],
+): Promise<string[]> {
+  const removed: string[] = [];
+  await Promise.all(
+    names.map(async (name) => {
+      try {
+        await remove(name);
+        removed.push(name);
+      } catch (error) {
+        if (error instanceof NotFoundError) removed.push(name);
+        else failures.push(`${kind} ${name}: ${(error as Error).message}`);
+      }
+    }),
+  );
+  return removed.sort();
+}
+
+function remainingOf(inventory: ProjectInventory, withNamedVolumes: boolean): string[] {
+  return [
+    ...inventory.containers.map((c) => `container ${containerName(c)}`),
+    ...inventory.networks.map((n) => `network ${n.Name}`),
+    ...inventory.volumes
+      .filter((v) => withNamedVolumes || !isNamedVolume(v.Labels as Record<string, string>))
+      .map((v) => `volume ${v.Name}`),
+  ];
+}
+
+export async function downEnvironment(engine: Engine, options: DownOptions): Promise<DownReport> {
+  const began = performance.now();
+  const selector = {
+    ...(options.project ? { project: options.project } : {}),
+    ...(options.session ? { session: options.session } : {}),
+  };
+  const inventory = await projectInventory(engine, selector);
+  const project = options.project ?? inventory.containers[0]?.Labels?.[LABELS.project];
+  options.onProgress?.({
+    type: "project",
+    action: "down",
+    project: project ?? options.session ?? "",
+    ...(options.session ? { session: options.session } : {}),
+    services: [...new Set(inventory.containers.map((c) => c.Labels?.[LABELS.service] ?? containerName(c)))],
+  });
+
+  const failures: string[] = [];
+  const containers = await removeContainers(engine, inventory, options, failures);
+  const networks = await removeEach(
+    inventory.networks.map((n) => n.Name),
+    (name) => engine.removeNetwork(name),
+    "network",
+    failures,
+  );
+  for (const name of networks)
+    options.onProgress?.({ type: "resource", kind: "network", name, action: "removed" });
+  const volumeNames = inventory.volumes
+    .filter((v) => options.volumes || !isNamedVolume(v.Labels as Record<string, string>))
+    .map((v) => v.Name);
+  const keptVolumes = inventory.volumes.map((v) => v.Name).filter((name) => !volumeNames.includes(name));
+  const volumes = await removeEach(volumeNames, (name) => engine.removeVolume(name), "volume", failures);
+  for (const name of volumes)
+    options.onProgress?.({ type: "resource", kind: "volume", name, action: "removed" });
+  for (const name of keptVolumes)
+    options.onProgress?.({ type: "resource", kind: "volume", name, action: "kept" });
+
+  const remaining = remainingOf(await projectInventory(engine, selector), options.volumes === true);
+  if (remaining.length > 0 || failures.length > 0) {
+    throw new DownIncompleteError(describeSelector(selector), remaining, failures);
+  }
+  return {
+    ...(project ? { project } : {}),
+    ...(options.session ? { session: options.session } : {}),
+    containers: containers.sort((a, b) => a.service.localeCompare(b.service)),
+    networks,
+    volumes,
+    keptVolumes: keptVolumes.sort(),
+    durationMs: performance.now() - began,
+  };
+}
+
+/** Takes an environment down by project or session, from any process (library form of `berth down`). */
+export function down(options: DownOptions & { engine?: Engine }): Promise<DownReport> {
+  const { engine, ...rest } = options;
+  return downEnvironment(engine ?? defaultEngine(), rest);
+}

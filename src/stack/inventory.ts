@@ -1,0 +1,43 @@
+// A project's resources as the daemon knows them, selected by label (project or session):
+// the source of truth for `down`, `ps`, `logs` and the rollback, whatever process asks.
+import type Docker from "dockerode";
+import type { Engine } from "../engine/engine.js";
+import { ConfigError } from "../engine/errors.js";
+import { LABELS } from "../janitor/labels.js";
+
+export interface ProjectSelector {
+  project?: string;
+  session?: string;
+}
+
+export interface ProjectInventory {
+  containers: Docker.ContainerInfo[];
+  networks: Docker.NetworkInspectInfo[];
+  volumes: Docker.VolumeInspectInfo[];
+}
+
+export function selectorLabel(selector: ProjectSelector): string {
+  if (selector.session) return `${LABELS.session}=${selector.session}`;
+  if (selector.project) return `${LABELS.project}=${selector.project}`;
+  throw new ConfigError("Name the environment: a project (-p PROJECT) or a session (--session ID)", {
+    hint: "`berth ps` lists the running environments.",
+  });
+}
+
+export function describeSelector(selector: ProjectSelector): string {
+  return selector.session ? `session ${selector.session}` : `project ${selector.project}`;
+}
+
+export async function projectInventory(engine: Engine, selector: ProjectSelector): Promise<ProjectInventory> {
+  const label = [selectorLabel(selector)];
+  const [containers, networks, volumes] = await Promise.all([
+    engine.listContainers({ all: true, filters: { label } }),
+    engine.listNetworks({ label }),
+    engine.listVolumes({ label }),
+  ]);
+  return { containers, networks, volumes };
+}
+
+export function containerName(info: Docker.ContainerInfo): string {
+  return (info.Names[0] ?? info.Id).replace(/^\//, "");
+}

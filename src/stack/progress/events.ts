@@ -1,0 +1,31 @@
+// What `up` and `down` report while they work. Renderers (listr2 on a TTY, plain lines, JSON)
+// subscribe to these; the library API takes the same listener.
+
+export type ServicePhase =
+  | "pending"
+  | "building"
+  | "built"
+  | "creating"
+  | "created"
+  | "starting"
+  | "waiting"
+  | "ready"
+  | "completed"
+  | "failed"
+  | "stopping"
+  | "removed";
+
+export type StackEvent =
+  | { type: "project"; action: "up" | "down"; project: string; session?: string; services: string[] }
+  | { type: "warning"; message: string }
+  | { type: "service"; service: string; phase: ServicePhase; detail?: string }
+  | { type: "resource"; kind: "network" | "volume"; name: string; action: "created" | "removed" | "kept" }
+  | { type: "rollback"; phase: "started" | "finished"; reason: string }
+  | { type: "done"; action: "up" | "down"; ok: boolean; durationMs: number };
+
+export type ProgressListener = (event: StackEvent) => void;
+
+/** Phases after which a service has nothing more to report in this run. */
+export function isFinalPhase(phase: ServicePhase): boolean {
+  return phase === "ready" || phase === "completed" || phase === "failed" || phase === "removed";
+}

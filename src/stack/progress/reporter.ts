@@ -1,0 +1,29 @@
+// Picks how progress is shown: listr2 on an interactive terminal, plain lines when output is not
+// a TTY or runs in CI, JSON lines for `--json`. Progress goes to stderr so stdout stays clean for
+// results (`--json`, `--env`).
+import type { ProgressListener } from "./events.js";
+import { listrProgress } from "./listr.js";
+import { jsonProgress, plainProgress } from "./plain.js";
+
+export interface ProgressReporter {
+  listener: ProgressListener;
+  finish(): Promise<void>;
+}
+
+export function isCI(env: Record<string, string | undefined> = process.env): boolean {
+  const ci = env.CI?.toLowerCase();
+  return ci !== undefined && ci !== "" && ci !== "false" && ci !== "0";
+}
+
+export function createReporter(options: {
+  json?: boolean;
+  quiet?: boolean;
+  stream?: NodeJS.WriteStream;
+}): ProgressReporter {
+  const stream = options.stream ?? process.stderr;
+  const write = (line: string) => void stream.write(line);
+  if (options.quiet) return { listener: () => {}, finish: async () => {} };
+  if (options.json) return { listener: jsonProgress(write), finish: async () => {} };
+  if (stream.isTTY && !isCI()) return listrProgress(stream);
+  return { listener: plainProgress(write), finish: async () => {} };
+}

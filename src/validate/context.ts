@@ -1,0 +1,183 @@
+// Builds the context one scenario runs with, and keeps the run-wide state scenarios feed:
+// latency samples, concurrency figures, names. Cleanups a scenario registers are run here too.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type Docker from "dockerode";
+import type { Engine } from "../engine/engine.js";
+import type { Session } from "../janitor/session.js";
+import { safeRemove } from "../lifecycle/safe-remove.js";
+import type { ConcurrencyFigure, Evidence, EvidenceValue, PerfOperation } from "./model.js";
+import { type FixtureSpec, ScenarioAssertionError, type ScenarioContext } from "./scenario.js";
+import { round } from "./stats.js";
+
+/** The label every resource of one validation run carries, so the final sweep can find it. */
+export const RUN_LABEL = "berth.validate.run";
+
+/**
+ * A shell loop that exits 0 on SIGTERM, so graceful stops are fast and measurable. It says
+ * `ready` once the trap is set: a SIGTERM that comes before that meets a PID 1 without a handler,
+ * which the kernel ignores, and the stop would wait for the whole grace period.
+ */
+export const TRAPPING_LOOP = ["sh", "-c", "trap 'exit 0' TERM; echo ready; while true; do sleep 0.1; done"];
+
+/**
+ * The grace period of stops that are meant to be graceful. The trap ends them in milliseconds;
+ * the generous bound only keeps a very busy machine from turning a slow SIGTERM into a kill.
+ */
+export const GRACE_SECONDS = 30;
+
+/**
+ * For containers stopped right after they start (latency cycles, storms): docker-init as PID 1
+ * forwards the SIGTERM, so even one that arrives before the trap is set ends the shell at once.
+ */
+export const WITH_INIT = { Init: true } as const;
+
+/** Polls a container's output until it contains `text` (a readiness line); throws after `timeoutMs`. */
+export async function waitForOutput(
+  engine: Engine,
+  id: string,
+  text: string,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  let delay = 25;
+  for (;;) {
+    const { stdout, stderr } = await engine.containerLogs(id, { tail: 50, signal });
+    if (stdout.includes(text) || stderr.includes(text)) return;
+    if (performance.now() > deadline) {
+      throw new ScenarioAssertionError(
+        `container ${id.slice(0, 12)} did not print \`${text}\` within ${timeoutMs / 1000} s`,
+        {
+          actual: `${stdout}${stderr}`.trim().split("\n").slice(-3).join(" / ") || "(no output)",
+          hint: "The daemon or the machine is very slow; the container's signal handling was not in place yet.",
+        },
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, delay));
+    delay = Math.min(delay * 2, 500);
+  }
+}
+
+export interface RunState {
+  engine: Engine;
+  image: string;
+  runId: string;
+  session: Session;
+  quick: boolean;
+  samples: Record<PerfOperation, number[]>;
+  concurrency: ConcurrencyFigure[];
+  nextName: number;
+}
+
+export interface ScenarioScope {
+  ctx: ScenarioContext;
+  evidence: Evidence;
+  timings: Record<string, number>;
+  /** Runs the registered cleanups, last first; answers the errors they threw. */
+  cleanup(): Promise<string[]>;
+}
+
+export function runLabels(state: RunState, service?: string): Record<string, string> {
+  return { ...state.session.labels(service), [RUN_LABEL]: state.runId };
+}
+
+export function createScope(state: RunState, signal: AbortSignal): ScenarioScope {
+  const evidence: Evidence = {};
+  const timings: Record<string, number> = {};
+  const cleanups: (() => unknown)[] = [];
+  const { engine } = state;
+
+  const ctx: ScenarioContext = {
+    engine,
+    image: state.image,
+    runId: state.runId,
+    session: state.session,
+    signal,
+    quick: state.quick,
+    labels: (service) => runLabels(state, service),
+    name: (prefix) => `berth-validate-${state.runId}-${prefix}-${++state.nextName}`,
+    defer: (cleanup) => void cleanups.push(cleanup),
+    observe: (key: string, value: EvidenceValue) => {
+      evidence[key] = value;
+    },
+    time: async (phase, work) => {
+      const start = performance.now();
+      try {
+        return await work();
+      } finally {
+        timings[phase] = round(performance.now() - start);
+      }
+    },
+    sample: (operation: PerfOperation, ms: number) => void state.samples[operation].push(round(ms)),
+    concurrency: (figure) => {
+      const full: ConcurrencyFigure = {
+        ...figure,
+        successRate: figure.lifecycles === 0 ? 1 : figure.succeeded / figure.lifecycles,
+        throughput: round(figure.succeeded / (figure.wallMs / 1000), 2),
+        wallMs: round(figure.wallMs),
+      };
+      state.concurrency.push(full);
+      return full;
+    },
+    container: async (spec: FixtureSpec = {}) => {
+      const name = spec.name ?? ctx.name("c");
+      await state.session.beforeCreate();
+      const extra = spec.create ?? {};
+      const { id } = await engine.createContainer({
+        Image: state.image,
+        Cmd: spec.cmd ?? TRAPPING_LOOP,
+        ...extra,
+        name,
+        Labels: spec.labels
+          ? { ...spec.labels, [RUN_LABEL]: state.runId }
+          : { ...ctx.labels("validate"), ...(extra.Labels ?? {}) },
+        HostConfig: { ...(extra.HostConfig ?? {}) },
+      } as Docker.ContainerCreateOptions);
+      ctx.defer(() => safeRemove(engine, id, { maxGraceSeconds: 2 }));
+      if (spec.start !== false) {
+        await engine.startContainer(id);
+        const ready = spec.ready ?? (spec.cmd ? undefined : "ready");
+        if (ready) await waitForOutput(engine, id, ready, 30_000, signal);
+      }
+      return { id, name };
+    },
+    tempDir: () => {
+      const dir = mkdtempSync(join(tmpdir(), "berth-validate-"));
+      ctx.defer(() => rmSync(dir, { recursive: true, force: true }));
+      return dir;
+    },
+    sleep: (ms) =>
+      new Promise<void>((resolve, reject) => {
+        if (signal.aborted) return reject(signal.reason);
+        const onAbort = () => {
+          clearTimeout(timer);
+          reject(signal.reason);
+        };
+        const timer = setTimeout(() => {
+          signal.removeEventListener("abort", onAbort);
+          resolve();
+        }, ms);
+        signal.addEventListener("abort", onAbort, { once: true });
+      }),
+  };
+
+  return {
+    ctx,
+    evidence,
+    timings,
+    cleanup: async () => {
+      const errors: string[] = [];
+      while (cleanups.length > 0) {
+        const cleanup = cleanups.pop()!;
+        try {
+          await cleanup();
+        } catch (error) {
+          errors.push((error as Error).message ?? String(error));
+        }
+      }
+      return errors;
+    },
+  };
+}

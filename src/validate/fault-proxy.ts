@@ -1,0 +1,117 @@
+// A real fault in front of the Docker socket: a unix-socket relay that, per connection, passes
+// the bytes through, resets the connection before the request reaches the daemon, or forwards the
+// request and resets the connection once the daemon has answered (the client never learns that
+// its create went through). The guard's retries are validated against this, not against a mock.
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer, connect as netConnect, type Server, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { DockerEndpoint } from "../engine/docker-host.js";
+
+export type FaultAction = "pass" | "reset" | "reset-after-response";
+
+export interface FaultDecision {
+  /** Connections seen so far, this one included. */
+  connection: number;
+  /** The request line of the first request on the connection: `POST /v1.41/containers/create?name=x HTTP/1.1`. */
+  requestLine: string;
+}
+
+export interface FaultProxy {
+  /** DOCKER_HOST for clients that should see the faults. */
+  readonly dockerHost: string;
+  readonly stats: { connections: number; resets: number; resetsAfterResponse: number; passed: number };
+  close(): Promise<void>;
+}
+
+function upstreamSocket(endpoint: DockerEndpoint): Socket {
+  if (endpoint.kind === "unix") return netConnect({ path: endpoint.socketPath });
+  return netConnect({ host: endpoint.host, port: endpoint.port });
+}
+
+/**
+ * Asks the daemon to close the connection after its answer, so every request of a keep-alive
+ * client comes on a new connection and meets the relay's decision (only a request head that
+ * arrived whole is changed).
+ */
+function closeAfterResponse(head: Buffer): Buffer {
+  const text = head.toString("latin1");
+  const end = text.indexOf("\r\n\r\n");
+  if (end < 0) return head;
+  const lines = text
+    .slice(0, end)
+    .split("\r\n")
+    .filter((line) => !/^connection:/i.test(line));
+  return Buffer.concat([
+    Buffer.from(`${lines.join("\r\n")}\r\nConnection: close\r\n\r\n`, "latin1"),
+    head.subarray(end + 4),
+  ]);
+}
+
+/**
+ * Ends a connection abruptly. On a unix socket there is no RST, but closing before any response
+ * is what a client sees as a reset too: Node's HTTP client fails with ECONNRESET ("socket hang up").
+ */
+function cut(socket: Socket): void {
+  socket.destroy();
+}
+
+export async function startFaultProxy(
+  upstream: DockerEndpoint,
+  decide: (decision: FaultDecision) => FaultAction,
+): Promise<FaultProxy> {
+  const dir = mkdtempSync(join(tmpdir(), "berth-fault-"));
+  const path = join(dir, "docker.sock");
+  const stats = { connections: 0, resets: 0, resetsAfterResponse: 0, passed: 0 };
+  const open = new Set<Socket>();
+
+  const server: Server = createServer((client) => {
+    open.add(client);
+    client.on("close", () => open.delete(client));
+    client.on("error", () => {});
+    client.once("data", (head: Buffer) => {
+      stats.connections += 1;
+      const requestLine = head.toString("latin1").split("\r\n", 1)[0] ?? "";
+      const action = decide({ connection: stats.connections, requestLine });
+      if (action === "reset") {
+        stats.resets += 1;
+        cut(client);
+        return;
+      }
+      const daemon = upstreamSocket(upstream);
+      open.add(daemon);
+      daemon.on("close", () => {
+        open.delete(daemon);
+        client.destroy();
+      });
+      daemon.on("error", () => client.destroy());
+      client.on("close", () => daemon.destroy());
+      daemon.write(closeAfterResponse(head));
+      client.pipe(daemon);
+      if (action === "reset-after-response") {
+        // The daemon has done the work once it answers; the client sees only a reset.
+        daemon.once("data", () => {
+          stats.resetsAfterResponse += 1;
+          cut(client);
+          daemon.destroy();
+        });
+      } else {
+        stats.passed += 1;
+        daemon.pipe(client);
+      }
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(path, () => resolve());
+  });
+  return {
+    dockerHost: `unix://${path}`,
+    stats,
+    close: async () => {
+      for (const socket of open) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,64 @@
+// How figures read in both reports: one formatter per kind of number, so the Markdown, the HTML
+// and the CLI summary print the same value the same way (and tests can look for it).
+import type { EvidenceValue, ScenarioStatus } from "../model.js";
+
+export function formatMs(ms: number): string {
+  if (!Number.isFinite(ms)) return "n/a";
+  if (ms < 10) return `${ms.toFixed(1)} ms`;
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(2)} s`;
+  const seconds = Math.round(ms / 1000);
+  return `${Math.floor(seconds / 60)}m ${seconds % 60}s`;
+}
+
+export function formatPercent(ratio: number, digits = 1): string {
+  return `${(ratio * 100).toFixed(digits)}%`;
+}
+
+/** A signed relative change: `+12.3%`, `-4.0%`. */
+export function formatChange(ratio: number): string {
+  const pct = ratio * 100;
+  return `${pct >= 0 ? "+" : "−"}${Math.abs(pct).toFixed(1)}%`;
+}
+
+export function formatRate(perSecond: number): string {
+  return `${perSecond.toFixed(2)}/s`;
+}
+
+export function formatBytes(bytes: number): string {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let value = bytes;
+  let i = 0;
+  while (value >= 1024 && i < units.length - 1) {
+    value /= 1024;
+    i++;
+  }
+  return `${i === 0 ? value : value.toFixed(1)} ${units[i]}`;
+}
+
+export function formatDate(iso: string): string {
+  return iso
+    .replace("T", " ")
+    .replace(/\.\d+Z$/, " UTC")
+    .replace(/Z$/, " UTC");
+}
+
+export const STATUS_LABEL: Record<ScenarioStatus, string> = { pass: "pass", fail: "FAIL", skip: "skip" };
+export const STATUS_ICON: Record<ScenarioStatus, string> = { pass: "✅", fail: "❌", skip: "⏭️" };
+
+/** Renders an evidence value on one line: strings as they are, the rest as compact JSON. */
+export function formatEvidence(value: EvidenceValue): string {
+  if (typeof value === "string") return value;
+  if (Array.isArray(value) && value.every((v) => typeof v !== "object" || v === null)) {
+    return value.map((v) => String(v)).join(", ");
+  }
+  return JSON.stringify(value);
+}
+
+/** A readable label for an evidence key: `stopMs` -> `stop ms`, `exit_code` -> `exit code`. */
+export function humanKey(key: string): string {
+  return key
+    .replace(/([a-z0-9])([A-Z])/g, "$1 $2")
+    .replace(/[_-]+/g, " ")
+    .toLowerCase();
+}

@@ -1,0 +1,320 @@
+// The Markdown report: an executive summary first (verdict, success rate, pass rate per category,
+// leaks, timings), then a section per category with every scenario's result and evidence, then
+// the machine and daemon. With a baseline, a section on what changed.
+import {
+  PERF_OPERATION_TITLES,
+  PERF_OPERATIONS,
+  type ScenarioResult,
+  type ValidationResults,
+} from "../model.js";
+import type { LatencyChange, RunComparison } from "./compare.js";
+import {
+  formatBytes,
+  formatChange,
+  formatDate,
+  formatEvidence,
+  formatMs,
+  formatPercent,
+  formatRate,
+  humanKey,
+  STATUS_ICON,
+  STATUS_LABEL,
+} from "./format.js";
+
+function table(headers: string[], rows: string[][], align: ("l" | "r")[] = []): string {
+  const sep = headers.map((_, i) => (align[i] === "r" ? "---:" : "---"));
+  const line = (cells: string[]) =>
+    `| ${cells.map((c) => c.replace(/\|/g, "\\|").replace(/\n/g, " ")).join(" | ")} |`;
+  return [line(headers), `| ${sep.join(" | ")} |`, ...rows.map(line)].join("\n");
+}
+
+function code(text: string): string {
+  const fence = text.includes("`") ? "``" : "`";
+  const pad = text.startsWith("`") || text.endsWith("`") ? " " : "";
+  return `${fence}${pad}${text}${pad}${fence}`;
+}
+
+export function verdictOf(results: ValidationResults): "PASS" | "FAIL" {
+  return results.summary.failed === 0 && results.leaks.count === 0 ? "PASS" : "FAIL";
+}
+
+function summarySection(results: ValidationResults): string[] {
+  const { summary, performance } = results;
+  const ran = summary.passed + summary.failed;
+  const lines = [
+    "## Summary",
+    "",
+    table(
+      ["Figure", "Value"],
+      [
+        [
+          "Overall success rate",
+          `${formatPercent(summary.successRate)} (${summary.passed} of ${ran} scenarios passed)`,
+        ],
+        ["Failed", String(summary.failed)],
+        ["Skipped", String(summary.skipped)],
+        ["Leaks", String(results.leaks.count)],
+        [
+          "Lifecycle throughput",
+          performance.throughput > 0 ? formatRate(performance.throughput) : "not measured",
+        ],
+        [
+          "Run",
+          `${results.options.quick ? "quick" : "full"}, ${formatMs(results.durationMs)}, started ${formatDate(results.startedAt)}`,
+        ],
+      ],
+    ),
+    "",
+    "### Pass rate per category",
+    "",
+    table(
+      ["Category", "Passed", "Failed", "Skipped", "Pass rate", "Time"],
+      summary.categories.map((c) => [
+        c.title,
+        String(c.passed),
+        String(c.failed),
+        String(c.skipped),
+        c.passed + c.failed === 0 ? "n/a" : formatPercent(c.passRate),
+        formatMs(c.durationMs),
+      ]),
+      ["l", "r", "r", "r", "r", "r"],
+    ),
+    "",
+  ];
+  const ops = PERF_OPERATIONS.filter((op) => performance.operations[op]);
+  lines.push("### Timings", "");
+  if (ops.length === 0) {
+    lines.push("No lifecycle timings were recorded in this run.", "");
+  } else {
+    lines.push(
+      table(
+        ["Operation", "Samples", "Mean", "p50", "p95", "Min", "Max"],
+        ops.map((op) => {
+          const f = performance.operations[op]!;
+          return [
+            PERF_OPERATION_TITLES[op],
+            String(f.count),
+            formatMs(f.mean),
+            formatMs(f.p50),
+            formatMs(f.p95),
+            formatMs(f.min),
+            formatMs(f.max),
+          ];
+        }),
+        ["l", "r", "r", "r", "r", "r", "r"],
+      ),
+      "",
+    );
+  }
+  if (performance.concurrency.length > 0) {
+    lines.push(
+      "### Concurrency",
+      "",
+      table(
+        ["Callers", "Lifecycles", "Succeeded", "Success rate", "Wall time", "Throughput"],
+        performance.concurrency.map((c) => [
+          String(c.callers),
+          String(c.lifecycles),
+          String(c.succeeded),
+          formatPercent(c.successRate),
+          formatMs(c.wallMs),
+          formatRate(c.throughput),
+        ]),
+        ["r", "r", "r", "r", "r", "r"],
+      ),
+      "",
+    );
+  }
+  const failures = results.scenarios.filter((s) => s.status === "fail");
+  if (failures.length > 0) {
+    lines.push("### Failures", "");
+    for (const s of failures) lines.push(`- ${code(s.id)}: ${s.failure?.message ?? "failed"}`);
+    lines.push("");
+  }
+  return lines;
+}
+
+function scenarioBlock(s: ScenarioResult): string[] {
+  const lines = [
+    `#### ${STATUS_ICON[s.status]} ${s.title}`,
+    "",
+    `${code(s.id)} · **${STATUS_LABEL[s.status]}** · ${formatMs(s.durationMs)}`,
+    "",
+  ];
+  if (s.failure) {
+    lines.push(
+      `> **Why it failed:** ${s.failure.message}${s.failure.code ? ` (${code(s.failure.code)})` : ""}`,
+    );
+    if (s.failure.expected !== undefined)
+      lines.push(`> expected: ${code(formatEvidence(s.failure.expected))}`);
+    if (s.failure.actual !== undefined) lines.push(`> actual: ${code(formatEvidence(s.failure.actual))}`);
+    if (s.failure.hint) lines.push(`> hint: ${s.failure.hint}`);
+    lines.push("");
+  }
+  if (s.skipReason) lines.push(`> Skipped: ${s.skipReason}`, "");
+  const evidence = Object.entries(s.evidence);
+  if (evidence.length > 0) {
+    lines.push("Evidence:", "");
+    for (const [key, value] of evidence) lines.push(`- ${humanKey(key)}: ${code(formatEvidence(value))}`);
+    lines.push("");
+  }
+  const timings = Object.entries(s.timings);
+  if (timings.length > 0) {
+    lines.push(`Timings: ${timings.map(([phase, ms]) => `${phase} ${formatMs(ms)}`).join(", ")}`, "");
+  }
+  return lines;
+}
+
+function categorySections(results: ValidationResults): string[] {
+  const lines: string[] = [];
+  for (const category of results.summary.categories) {
+    const scenarios = results.scenarios.filter((s) => s.category === category.category);
+    if (scenarios.length === 0) continue;
+    lines.push(
+      `## ${category.title}`,
+      "",
+      `${category.passed} passed, ${category.failed} failed, ${category.skipped} skipped · ${formatMs(category.durationMs)}`,
+      "",
+      table(
+        ["", "Scenario", "Result", "Time"],
+        scenarios.map((s) => [
+          STATUS_ICON[s.status],
+          `${s.title} (${code(s.id)})`,
+          STATUS_LABEL[s.status],
+          formatMs(s.durationMs),
+        ]),
+        ["l", "l", "l", "r"],
+      ),
+      "",
+    );
+    for (const s of scenarios) lines.push(...scenarioBlock(s));
+  }
+  return lines;
+}
+
+function machineSection(results: ValidationResults): string[] {
+  const m = results.machine;
+  return [
+    "## Machine and daemon",
+    "",
+    table(
+      ["Fact", "Value"],
+      [
+        ["Docker engine", `${m.engineVersion} (API ${m.apiVersion})`],
+        ["cgroup", `v${m.cgroupVersion} (${m.cgroupDriver} driver)`],
+        ["Storage driver", m.storageDriver],
+        ["CPUs", `${m.cpus} (daemon sees ${m.daemonCpus})`],
+        ["Memory", `${formatBytes(m.memoryBytes)} (daemon sees ${formatBytes(m.daemonMemoryBytes)})`],
+        ["Kernel", m.kernel],
+        ["Operating system", m.os],
+        ["Node.js", m.node],
+        ["Docker host", m.dockerHost],
+        ["Limiter", m.limiter],
+        ["Host", m.hostname],
+      ],
+    ),
+    "",
+  ];
+}
+
+function apiSection(results: ValidationResults): string[] {
+  const entries = Object.entries(results.performance.api);
+  if (entries.length === 0) return [];
+  return [
+    "## Engine API latency (daemon side)",
+    "",
+    table(
+      ["Operation", "Calls", "p50", "p95", "Max"],
+      entries.map(([op, s]) => [
+        code(op),
+        String(s.count),
+        formatMs(s.p50),
+        formatMs(s.p95),
+        formatMs(s.max),
+      ]),
+      ["l", "r", "r", "r", "r"],
+    ),
+    "",
+  ];
+}
+
+function changeCell(change: LatencyChange): string {
+  if (change.verdict === "new") return "new";
+  if (change.verdict === "gone") return "not measured";
+  const pct = change.p50Change === undefined ? "" : ` (${formatChange(change.p50Change)})`;
+  return `${change.verdict}${pct}`;
+}
+
+function baselineSection(comparison: RunComparison): string[] {
+  const c = comparison;
+  const lines = [
+    "## Change against the baseline",
+    "",
+    `Baseline: run ${code(c.baseline.runId)} of ${formatDate(c.baseline.startedAt)} (engine ${c.baseline.engineVersion}, ${c.baseline.quick ? "quick" : "full"}).`,
+    "",
+    table(
+      ["Figure", "Baseline", "This run"],
+      [
+        ["Success rate", formatPercent(c.successRate.before), formatPercent(c.successRate.after)],
+        ["Throughput", formatRate(c.throughput.before), formatRate(c.throughput.after)],
+        ["Leaks", String(c.leaks.before), String(c.leaks.after)],
+      ],
+      ["l", "r", "r"],
+    ),
+    "",
+  ];
+  if (c.operations.length > 0) {
+    lines.push(
+      table(
+        ["Operation", "Baseline p50", "p50", "Baseline p95", "p95", "Change"],
+        c.operations.map((o) => [
+          PERF_OPERATION_TITLES[o.operation as keyof typeof PERF_OPERATION_TITLES] ?? o.operation,
+          o.before ? formatMs(o.before.p50) : "–",
+          o.after ? formatMs(o.after.p50) : "–",
+          o.before ? formatMs(o.before.p95) : "–",
+          o.after ? formatMs(o.after.p95) : "–",
+          changeCell(o),
+        ]),
+        ["l", "r", "r", "r", "r", "l"],
+      ),
+      "",
+    );
+  }
+  const list = (title: string, items: RunComparison["newlyFailing"]) => {
+    if (items.length === 0) return;
+    lines.push(`### ${title}`, "");
+    for (const s of items) lines.push(`- ${code(s.id)} ${s.title}${s.message ? `: ${s.message}` : ""}`);
+    lines.push("");
+  };
+  list("Newly failing", c.newlyFailing);
+  list("Newly passing", c.newlyPassing);
+  list("Still failing", c.stillFailing);
+  list("New scenarios", c.added);
+  list("Not in this run", c.removed);
+  if (c.newlyFailing.length + c.newlyPassing.length + c.stillFailing.length === 0) {
+    lines.push("No scenario changed its result.", "");
+  }
+  return lines;
+}
+
+export function renderMarkdown(results: ValidationResults, comparison?: RunComparison): string {
+  const verdict = verdictOf(results);
+  const ran = results.summary.passed + results.summary.failed;
+  const lines = [
+    "# berth validation report",
+    "",
+    `**${verdict}**: ${results.summary.passed} of ${ran} scenarios passed (${formatPercent(results.summary.successRate)}), ` +
+      `${results.leaks.count} leaks, on Docker ${results.machine.engineVersion} ` +
+      `(${results.machine.storageDriver}, cgroup v${results.machine.cgroupVersion}, ${results.machine.cpus} CPUs). ` +
+      `Run ${code(results.runId)}, ${results.options.quick ? "quick" : "full"}, ${formatMs(results.durationMs)}.`,
+    "",
+    ...summarySection(results),
+    ...(comparison ? baselineSection(comparison) : []),
+    ...categorySections(results),
+    ...machineSection(results),
+    ...apiSection(results),
+    `<sub>berth ${results.berthVersion} · results schema ${code(results.schema)} · ${formatDate(results.finishedAt)}</sub>`,
+    "",
+  ];
+  return lines.join("\n");
+}

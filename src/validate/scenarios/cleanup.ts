@@ -1,0 +1,271 @@
+// Cleanup and leaks: a run killed with SIGKILL leaves nothing once its reaper has worked; a
+// normal exit leaves no watchdog; gc removes dead runs' resources and never a live or detached
+// session's; the leak diff finds what a run left.
+import { type ChildProcess, spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { type GcOptions, gc } from "../../janitor/gc.js";
+import { listResources } from "../../janitor/inventory.js";
+import { LABELS, processStartTime, sessionLabels } from "../../janitor/labels.js";
+import { leaksSince, snapshot } from "../../janitor/leaks.js";
+import { RUN_LABEL } from "../context.js";
+import { type Category, check, checkEqual, type Scenario, type ScenarioContext } from "../scenario.js";
+import { deadPid } from "./conflicts.js";
+
+const C = "cleanup";
+
+interface OwnerReport {
+  event: string;
+  pid: number;
+  session?: string;
+  watchdog?: number | null;
+  resources?: number;
+}
+
+/** The owner script beside this module, run with tsx when berth runs from source. */
+function ownerCommand(): string[] {
+  const fromSource = import.meta.url.endsWith(".ts");
+  const script = fileURLToPath(new URL(`../owner-process.${fromSource ? "ts" : "js"}`, import.meta.url));
+  return fromSource ? ["--import", "tsx", script] : [script];
+}
+
+function startOwner(
+  ctx: ScenarioContext,
+  mode: "wait" | "exit",
+): { child: ChildProcess; next: () => Promise<OwnerReport> } {
+  const child = spawn(process.execPath, [...ownerCommand(), ctx.image, ctx.engine.endpoint.url, mode], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: process.env,
+  });
+  let session: string | undefined;
+  ctx.defer(async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    // If the scenario gave up early, let the owner's reaper finish before the run's leak check.
+    for (let i = 0; session && i < 120 && (await sessionResources(ctx, session)) > 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  });
+  let stderr = "";
+  child.stderr!.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString("utf8");
+  });
+  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  const next = async (): Promise<OwnerReport> => {
+    const line = await Promise.race([
+      lines.next(),
+      ctx.sleep(90_000).then(() => ({ done: true, value: undefined })),
+    ]);
+    if (line.done || !line.value)
+      throw new Error(`the owner process stopped reporting: ${stderr.trim().slice(-400)}`);
+    const report = JSON.parse(line.value) as OwnerReport;
+    session ??= report.session;
+    return report;
+  };
+  return { child, next };
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function sessionResources(ctx: ScenarioContext, session: string): Promise<number> {
+  return (await listResources(ctx.engine, { labels: [`${LABELS.session}=${session}`] })).length;
+}
+
+const reaperAfterKill: Scenario = {
+  id: `${C}.reaper-after-sigkill`,
+  category: C,
+  title: "Everything of a run killed with SIGKILL is removed by its reaper",
+  quick: true,
+  timeoutMs: 150_000,
+  async run(ctx) {
+    const owner = startOwner(ctx, "wait");
+    const ready = await owner.next();
+    check(ready.event === "ready" && ready.session, "the owner process did not report its session");
+    const session = ready.session;
+    const before = await sessionResources(ctx, session);
+    checkEqual(before, 4, "resources of the owner's session before the kill");
+    owner.child.kill("SIGKILL");
+    const killedAt = performance.now();
+    let left = before;
+    while (left > 0 && performance.now() - killedAt < 30_000) {
+      await ctx.sleep(250);
+      left = await sessionResources(ctx, session);
+    }
+    const cleanMs = Math.round(performance.now() - killedAt);
+    checkEqual(left, 0, "resources left 30 s after the owner died");
+    return {
+      session,
+      resourcesBeforeKill: before,
+      ownerDeathToCleanMs: cleanMs,
+      watchdog: ready.watchdog ?? null,
+    };
+  },
+};
+
+const reaperNormalExit: Scenario = {
+  id: `${C}.reaper-normal-exit`,
+  category: C,
+  title: "A run that ends normally leaves no watchdog process and no resources",
+  timeoutMs: 150_000,
+  async run(ctx) {
+    const owner = startOwner(ctx, "exit");
+    const ready = await owner.next();
+    const done = await owner.next();
+    checkEqual(done.event, "done", "owner's last report");
+    const watchdog = ready.watchdog;
+    check(typeof watchdog === "number", "the owner had no reaper watchdog");
+    let alive = true;
+    for (let i = 0; i < 40 && alive; i++) {
+      await ctx.sleep(125);
+      alive = processAlive(watchdog);
+    }
+    check(!alive, `watchdog ${watchdog} still runs 5 s after its owner ended its session`);
+    checkEqual(await sessionResources(ctx, ready.session!), 0, "resources left by the owner");
+    return { session: ready.session ?? null, watchdog, watchdogGone: true };
+  },
+};
+
+/**
+ * gc scenarios label their sessions with a host name of their own and a scenario label, and run
+ * gc for that host and label only: another gc on the same daemon (a parallel test run) sees
+ * foreign sessions and keeps them, and parallel scenarios never collect each other's.
+ */
+const SCENARIO_LABEL = "berth.validate.scenario";
+const hostOf = (ctx: ScenarioContext) => `validate-${ctx.runId}`;
+
+function ownerLabels(
+  ctx: ScenarioContext,
+  session: string,
+  alive: boolean,
+  extra: Record<string, string> = {},
+) {
+  const owner = alive
+    ? { host: hostOf(ctx), pid: process.pid, startTime: processStartTime(process.pid) ?? "0" }
+    : { host: hostOf(ctx), pid: deadPid(), startTime: "1" };
+  return {
+    ...sessionLabels({ session, project: session, owner }),
+    [RUN_LABEL]: ctx.runId,
+    [SCENARIO_LABEL]: session,
+    ...extra,
+  };
+}
+
+async function sessionOf(
+  ctx: ScenarioContext,
+  session: string,
+  alive: boolean,
+  extra: Record<string, string> = {},
+) {
+  const labels = ownerLabels(ctx, session, alive, extra);
+  const container = await ctx.container({ labels: { ...labels, [LABELS.service]: "app" } });
+  const network = ctx.name("gc-net");
+  await ctx.engine.createNetwork({ Name: network, Labels: labels, CheckDuplicate: true });
+  ctx.defer(() => ctx.engine.removeNetwork(network).catch(() => {}));
+  const volume = ctx.name("gc-vol");
+  await ctx.engine.createVolume({ Name: volume, Labels: labels });
+  ctx.defer(() => ctx.engine.removeVolume(volume).catch(() => {}));
+  return { container, network, volume };
+}
+
+function gcFor(ctx: ScenarioContext, group: string, options: Omit<GcOptions, "label" | "host"> = {}) {
+  return gc(ctx.engine, {
+    ...options,
+    label: { key: SCENARIO_LABEL, value: group },
+    host: hostOf(ctx),
+    maxGraceSeconds: 2,
+  });
+}
+
+const gcDead: Scenario = {
+  id: `${C}.gc-dead-session`,
+  category: C,
+  title: "gc removes a dead run's containers, networks and volumes and leaves a live session alone",
+  quick: true,
+  async run(ctx) {
+    const group = `gc${ctx.runId}`;
+    await sessionOf(ctx, group, false);
+    const live = await ctx.container({
+      labels: { ...ownerLabels(ctx, `${group}live`, true), [SCENARIO_LABEL]: group },
+    });
+    const report = await gcFor(ctx, group);
+    checkEqual(report.counts, { containers: 1, networks: 1, volumes: 1 }, "removed by gc");
+    checkEqual(await sessionResources(ctx, group), 0, "dead session's resources after gc");
+    check(
+      (await ctx.engine.findContainer(live.id))?.State.Running,
+      "gc touched the live session's container",
+    );
+    const kept = report.sessions.filter((s) => !s.verdict.remove).map((s) => s.verdict.reason);
+    checkEqual(kept, ["owner-alive"], "gc's reason for keeping the live session");
+    checkEqual(report.failures.length, 0, "gc failures");
+    return { removed: report.counts, kept: `${group}live: ${kept[0]}` };
+  },
+};
+
+const gcDryRun: Scenario = {
+  id: `${C}.gc-dry-run`,
+  category: C,
+  title: "gc --dry-run lists a dead run's resources and removes nothing",
+  async run(ctx) {
+    const group = `dry${ctx.runId}`;
+    await sessionOf(ctx, group, false);
+    const report = await gcFor(ctx, group, { dryRun: true });
+    checkEqual(report.counts, { containers: 1, networks: 1, volumes: 1 }, "listed by the dry run");
+    checkEqual(await sessionResources(ctx, group), 3, "dead session's resources after the dry run");
+    return { listed: report.counts, stillThere: 3 };
+  },
+};
+
+const gcDetached: Scenario = {
+  id: `${C}.gc-keeps-detached`,
+  category: C,
+  title: "gc keeps a detached environment (berth up) until asked with --all",
+  async run(ctx) {
+    const group = `det${ctx.runId}`;
+    await sessionOf(ctx, group, false, { [LABELS.detached]: "true" });
+    const first = await gcFor(ctx, group);
+    const verdict = first.sessions.find((s) => s.session === group)?.verdict;
+    checkEqual(verdict?.reason ?? null, "detached", "gc's verdict on the detached session");
+    checkEqual(await sessionResources(ctx, group), 3, "detached session's resources after gc");
+    const all = await gcFor(ctx, group, { all: true });
+    checkEqual(await sessionResources(ctx, group), 0, "detached session's resources after gc --all");
+    return { plainGc: verdict?.reason ?? null, gcAllRemoved: all.counts };
+  },
+};
+
+const leakDiff: Scenario = {
+  id: `${C}.leak-detection`,
+  category: C,
+  title: "The leak diff finds a container, network and volume left behind, and nothing once removed",
+  quick: true,
+  async run(ctx) {
+    const label = { key: SCENARIO_LABEL, value: `leak${ctx.runId}` };
+    const labels = { ...ctx.labels(), [label.key]: label.value };
+    const before = await snapshot(ctx.engine);
+    const container = await ctx.container({ start: false, create: { Labels: labels } });
+    const network = ctx.name("leak-net");
+    await ctx.engine.createNetwork({ Name: network, Labels: labels, CheckDuplicate: true });
+    const volume = ctx.name("leak-vol");
+    await ctx.engine.createVolume({ Name: volume, Labels: labels });
+    const found = await leaksSince(before, { engine: ctx.engine, label });
+    const kinds = found.map((r) => r.kind).sort();
+    checkEqual(kinds, ["container", "network", "volume"], "kinds of leaks found");
+    await ctx.engine.removeContainer(container.id, { volumes: true });
+    await ctx.engine.removeNetwork(network);
+    await ctx.engine.removeVolume(volume);
+    const after = await leaksSince(before, { engine: ctx.engine, label });
+    checkEqual(after.length, 0, "leaks after removal");
+    return { found: found.map((r) => `${r.kind} ${r.name}`), afterRemoval: 0 };
+  },
+};
+
+export const cleanup: Category = {
+  id: C,
+  title: "Cleanup and leaks",
+  scenarios: [reaperAfterKill, reaperNormalExit, gcDead, gcDryRun, gcDetached, leakDiff],
+};

@@ -1,0 +1,132 @@
+// Concurrency: many callers at once, as test workers are. Every lifecycle (create, start, safe
+// removal) must succeed through the guard; the success rate and throughput go into the figures.
+import type Docker from "dockerode";
+import { guardOf } from "../../guard/guard.js";
+import { safeRemove } from "../../lifecycle/safe-remove.js";
+import { GRACE_SECONDS, TRAPPING_LOOP, WITH_INIT } from "../context.js";
+import { type Category, check, checkEqual, type Scenario, type ScenarioContext } from "../scenario.js";
+
+const C = "concurrency";
+
+async function storm(ctx: ScenarioContext, callers: number, perCaller: number) {
+  const failures: string[] = [];
+  let succeeded = 0;
+  const before = guardOf(ctx.engine)?.metrics.snapshot();
+  const began = performance.now();
+  await Promise.all(
+    Array.from({ length: callers }, async () => {
+      for (let i = 0; i < perCaller; i++) {
+        const name = ctx.name(`storm${callers}`);
+        try {
+          const { id } = await ctx.engine.createContainer({
+            name,
+            Image: ctx.image,
+            Cmd: TRAPPING_LOOP,
+            HostConfig: WITH_INIT,
+            Labels: ctx.labels("storm"),
+          } as Docker.ContainerCreateOptions);
+          ctx.defer(() => safeRemove(ctx.engine, id, { maxGraceSeconds: 2 }));
+          await ctx.engine.startContainer(id);
+          const record = await safeRemove(ctx.engine, id, { graceSeconds: GRACE_SECONDS });
+          if (record.outcome !== "exited") throw new Error(`${name}: ${record.outcome}`);
+          succeeded += 1;
+        } catch (error) {
+          failures.push(`${name}: ${(error as Error).message}`);
+        }
+      }
+    }),
+  );
+  const wallMs = performance.now() - began;
+  const figure = ctx.concurrency({ callers, lifecycles: callers * perCaller, succeeded, wallMs });
+  const after = guardOf(ctx.engine)?.metrics.snapshot();
+  return { figure, failures, before, after };
+}
+
+function scenario(callers: number, perCaller: { quick: number; full: number }, quick: boolean): Scenario {
+  return {
+    id: `${C}.callers-${callers}`,
+    category: C,
+    title: `${callers} callers run lifecycles at once; every one succeeds`,
+    quick,
+    exclusive: true,
+    timeoutMs: 180_000,
+    async run(ctx) {
+      const n = ctx.quick ? perCaller.quick : perCaller.full;
+      const { figure, failures, before, after } = await storm(ctx, callers, n);
+      ctx.observe("lifecycles", figure.lifecycles);
+      ctx.observe("succeeded", figure.succeeded);
+      ctx.observe("successRate", figure.successRate);
+      ctx.observe("throughputPerSecond", figure.throughput);
+      ctx.observe("wallMs", figure.wallMs);
+      if (before && after) {
+        ctx.observe("guardRetries", after.retries - before.retries);
+        ctx.observe(
+          "limit",
+          `${after.limiter.mode} ${after.limiter.limit} (range ${after.limiter.lowestLimit}..${after.limiter.highestLimit})`,
+        );
+        ctx.observe("daemonP95Ms", Math.round(after.latency.lifecycle.p95));
+      }
+      if (failures.length) ctx.observe("failures", failures.slice(0, 5));
+      check(
+        figure.successRate === 1,
+        `${failures.length} of ${figure.lifecycles} lifecycles failed: ${failures[0] ?? ""}`,
+        {
+          expected: "100%",
+          actual: `${(figure.successRate * 100).toFixed(1)}%`,
+        },
+      );
+      return undefined;
+    },
+  };
+}
+
+const parallelReads: Scenario = {
+  id: `${C}.parallel-reads`,
+  category: C,
+  title: "64 concurrent reads (inspect, list, version) all answer correctly",
+  quick: true,
+  async run(ctx) {
+    const { id } = await ctx.container();
+    const guard = guardOf(ctx.engine);
+    let peakReads = 0;
+    const sampler = setInterval(() => {
+      peakReads = Math.max(peakReads, guard?.limiter.snapshot().reads.inFlight ?? 0);
+    }, 2);
+    let answers: boolean[];
+    try {
+      answers = await Promise.all(
+        Array.from({ length: 64 }, async (_, i) => {
+          if (i % 3 === 0) return (await ctx.engine.inspectContainer(id)).Id === id;
+          if (i % 3 === 1) return (await ctx.engine.listContainers({ filters: { id: [id] } })).length === 1;
+          return typeof (await ctx.engine.version()).ApiVersion === "string";
+        }),
+      );
+    } finally {
+      clearInterval(sampler);
+    }
+    checkEqual(answers.filter(Boolean).length, 64, "correct answers");
+    const budget = guard?.limiter.snapshot().reads.limit;
+    if (budget !== undefined && Number.isFinite(budget)) {
+      check(peakReads <= budget, `${peakReads} reads were in flight, above the read budget ${budget}`, {
+        expected: `<= ${budget}`,
+        actual: peakReads,
+      });
+    }
+    return {
+      reads: 64,
+      correct: answers.filter(Boolean).length,
+      peakReadsInFlight: peakReads,
+      readBudget: budget ?? "none",
+    };
+  },
+};
+
+export const concurrency: Category = {
+  id: C,
+  title: "Concurrency",
+  scenarios: [
+    parallelReads,
+    scenario(8, { quick: 1, full: 3 }, true),
+    scenario(32, { quick: 1, full: 2 }, false),
+  ],
+};

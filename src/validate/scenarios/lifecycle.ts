@@ -1,0 +1,265 @@
+// Lifecycle: the daemon creates, starts, stops, restarts and removes containers as asked, with
+// the names, labels, exit codes and output berth relies on. Also the run's sequential latency
+// samples for create, start, graceful stop and safe removal.
+import { LABELS, parseOwner } from "../../janitor/labels.js";
+import { safeRemove } from "../../lifecycle/safe-remove.js";
+import { GRACE_SECONDS, RUN_LABEL, TRAPPING_LOOP, WITH_INIT } from "../context.js";
+import { type Category, check, checkEqual, type Scenario } from "../scenario.js";
+
+const C = "lifecycle";
+
+const createStart: Scenario = {
+  id: `${C}.create-start`,
+  category: C,
+  title: "A fixture container is created and started, and runs",
+  quick: true,
+  async run(ctx) {
+    const name = ctx.name("create");
+    const t0 = performance.now();
+    const { id } = await ctx.container({ name, start: false });
+    const createMs = performance.now() - t0;
+    const t1 = performance.now();
+    await ctx.engine.startContainer(id);
+    const startMs = performance.now() - t1;
+    ctx.sample("create", createMs);
+    ctx.sample("start", startMs);
+    const info = await ctx.engine.inspectContainer(id);
+    check(info.State.Running, `container ${name} is not running after start`, {
+      expected: "running",
+      actual: info.State.Status,
+    });
+    checkEqual(info.Config.Image, ctx.image, "image");
+    return {
+      container: name,
+      state: info.State.Status,
+      createMs: Math.round(createMs),
+      startMs: Math.round(startMs),
+    };
+  },
+};
+
+const gracefulStop: Scenario = {
+  id: `${C}.graceful-stop`,
+  category: C,
+  title: "A container that handles SIGTERM stops with exit 0, inside its grace period",
+  quick: true,
+  async run(ctx) {
+    const { id, name } = await ctx.container();
+    const t0 = performance.now();
+    const { alreadyStopped } = await ctx.engine.stopContainer(id, GRACE_SECONDS);
+    const stopMs = performance.now() - t0;
+    ctx.sample("gracefulStop", stopMs);
+    const info = await ctx.engine.inspectContainer(id);
+    ctx.observe("stopMs", Math.round(stopMs));
+    check(!alreadyStopped, `${name} was already stopped before the stop call`);
+    // Exit 0 is the trap's: a kill after the grace period would be 137.
+    checkEqual(info.State.ExitCode, 0, "exit code after SIGTERM");
+    return { container: name, exitCode: info.State.ExitCode, graceSeconds: GRACE_SECONDS };
+  },
+};
+
+const restart: Scenario = {
+  id: `${C}.restart`,
+  category: C,
+  title: "A stopped container starts again with its filesystem kept",
+  async run(ctx) {
+    const { id } = await ctx.container();
+    const first = await ctx.engine.inspectContainer(id);
+    const wrote = await ctx.engine.exec(id, ["sh", "-c", "echo kept > /state"]);
+    checkEqual(wrote.exitCode, 0, "writing /state");
+    await ctx.time("stop", () => ctx.engine.stopContainer(id, GRACE_SECONDS));
+    await ctx.time("start", () => ctx.engine.startContainer(id));
+    const second = await ctx.engine.inspectContainer(id);
+    check(second.State.Running, "container is not running after the second start", {
+      actual: second.State.Status,
+    });
+    check(
+      second.State.StartedAt !== first.State.StartedAt,
+      "StartedAt did not change: the container did not restart",
+      {
+        actual: second.State.StartedAt,
+      },
+    );
+    const read = await ctx.engine.exec(id, ["cat", "/state"]);
+    checkEqual(read.stdout.trim(), "kept", "content of /state after restart");
+    return {
+      firstStartedAt: first.State.StartedAt,
+      secondStartedAt: second.State.StartedAt,
+      state: read.stdout.trim(),
+    };
+  },
+};
+
+const remove: Scenario = {
+  id: `${C}.remove`,
+  category: C,
+  title: "A removed container is gone from inspect and from the list",
+  quick: true,
+  async run(ctx) {
+    const { id, name } = await ctx.container();
+    const record = await safeRemove(ctx.engine, id);
+    ctx.sample("safeRemove", record.totalMs);
+    check((await ctx.engine.findContainer(id)) === undefined, `${name} can still be inspected after removal`);
+    const listed = await ctx.engine.listContainers({ all: true, filters: { name: [name] } });
+    checkEqual(listed.length, 0, "containers listed under the removed name");
+    return { container: name, outcome: record.outcome, removeMs: Math.round(record.totalMs) };
+  },
+};
+
+const names: Scenario = {
+  id: `${C}.names`,
+  category: C,
+  title: "A container gets the name it asked for, and the name resolves to its id",
+  async run(ctx) {
+    const name = ctx.name("named");
+    const { id } = await ctx.container({ name, start: false });
+    const byName = await ctx.engine.inspectContainer(name);
+    checkEqual(byName.Id, id, "id resolved from the name");
+    checkEqual(byName.Name, `/${name}`, "name");
+    const listed = await ctx.engine.listContainers({ all: true, filters: { name: [`^/${name}$`] } });
+    checkEqual(
+      listed.map((c) => c.Id),
+      [id],
+      "containers listed by exact name",
+    );
+    return { name, id: id.slice(0, 12) };
+  },
+};
+
+const labels: Scenario = {
+  id: `${C}.labels`,
+  category: C,
+  title: "Ownership labels (session, owner, created) are applied and select the container",
+  quick: true,
+  async run(ctx) {
+    const { id } = await ctx.container({ start: false });
+    const info = await ctx.engine.inspectContainer(id);
+    const applied = info.Config.Labels ?? {};
+    checkEqual(applied[LABELS.session], ctx.session.id, LABELS.session);
+    checkEqual(parseOwner(applied[LABELS.owner])?.pid, process.pid, `${LABELS.owner} pid`);
+    check(!Number.isNaN(Date.parse(applied[LABELS.created] ?? "")), `${LABELS.created} is not a timestamp`, {
+      actual: applied[LABELS.created] ?? null,
+    });
+    const selected = await ctx.engine.listContainers({
+      all: true,
+      filters: { label: [`${LABELS.session}=${ctx.session.id}`, `${RUN_LABEL}=${ctx.runId}`] },
+    });
+    check(
+      selected.some((c) => c.Id === id),
+      "listing by session label did not find the container",
+    );
+    return {
+      session: applied[LABELS.session] ?? null,
+      owner: applied[LABELS.owner] ?? null,
+      created: applied[LABELS.created] ?? null,
+    };
+  },
+};
+
+const exitCodes: Scenario = {
+  id: `${C}.exit-codes`,
+  category: C,
+  title: "Exit codes are reported exactly (0, 3, 42, and 137 for a kill)",
+  quick: true,
+  async run(ctx) {
+    const observed: Record<string, number> = {};
+    await Promise.all(
+      [0, 3, 42].map(async (code) => {
+        const { id } = await ctx.container({ cmd: ["sh", "-c", `exit ${code}`] });
+        const waited = await ctx.engine.waitContainer(id, "not-running");
+        const info = await ctx.engine.inspectContainer(id);
+        checkEqual(waited.StatusCode, code, `wait status for exit ${code}`);
+        checkEqual(info.State.ExitCode, code, `inspected exit code for exit ${code}`);
+        observed[`exit ${code}`] = info.State.ExitCode;
+      }),
+    );
+    const { id } = await ctx.container({ cmd: ["sleep", "60"] });
+    await ctx.engine.killContainer(id);
+    await ctx.engine.waitContainer(id, "not-running");
+    const killed = await ctx.engine.inspectContainer(id);
+    checkEqual(killed.State.ExitCode, 137, "exit code after SIGKILL");
+    observed.SIGKILL = killed.State.ExitCode;
+    return observed;
+  },
+};
+
+const logs: Scenario = {
+  id: `${C}.logs`,
+  category: C,
+  title: "A container's stdout and stderr are captured separately",
+  async run(ctx) {
+    const { id } = await ctx.container({ cmd: ["sh", "-c", "echo to-stdout; echo to-stderr >&2"] });
+    await ctx.engine.waitContainer(id, "not-running");
+    const output = await ctx.engine.containerLogs(id);
+    checkEqual(output.stdout.trim(), "to-stdout", "stdout");
+    checkEqual(output.stderr.trim(), "to-stderr", "stderr");
+    return { stdout: output.stdout.trim(), stderr: output.stderr.trim() };
+  },
+};
+
+const exec: Scenario = {
+  id: `${C}.exec`,
+  category: C,
+  title: "A command runs inside a running container with its output and exit code",
+  quick: true,
+  async run(ctx) {
+    const { id } = await ctx.container({ create: { Env: ["BERTH_PROBE=present"], WorkingDir: "/tmp" } });
+    const result = await ctx.engine.exec(id, ["sh", "-c", 'echo "$BERTH_PROBE in $(pwd)"; exit 5']);
+    checkEqual(result.exitCode, 5, "exec exit code");
+    checkEqual(result.stdout.trim(), "present in /tmp", "exec output (environment and working dir)");
+    return { exitCode: result.exitCode, stdout: result.stdout.trim() };
+  },
+};
+
+const timedCycles: Scenario = {
+  id: `${C}.timed-cycles`,
+  category: C,
+  title: "Sequential create, start and safe removal cycles (the latency baseline)",
+  quick: true,
+  exclusive: true,
+  timeoutMs: 180_000,
+  async run(ctx) {
+    // Up to `most` cycles within a time budget (at least 3), so a slow machine still finishes.
+    const most = ctx.quick ? 5 : 12;
+    const budgetMs = ctx.quick ? 15_000 : 40_000;
+    const began = performance.now();
+    const outcomes: string[] = [];
+    for (let i = 0; i < most && (i < 3 || performance.now() - began < budgetMs); i++) {
+      const name = ctx.name("cycle");
+      const t0 = performance.now();
+      const { id } = await ctx.engine.createContainer({
+        name,
+        Image: ctx.image,
+        Cmd: TRAPPING_LOOP,
+        HostConfig: WITH_INIT,
+        Labels: ctx.labels("cycle"),
+      });
+      ctx.defer(() => safeRemove(ctx.engine, id, { maxGraceSeconds: 2 }));
+      const t1 = performance.now();
+      await ctx.engine.startContainer(id);
+      const t2 = performance.now();
+      const record = await safeRemove(ctx.engine, id, { graceSeconds: GRACE_SECONDS });
+      ctx.sample("create", t1 - t0);
+      ctx.sample("start", t2 - t1);
+      ctx.sample("safeRemove", record.totalMs);
+      const stop = record.steps.find((s) => s.step === "stop");
+      if (stop) ctx.sample("gracefulStop", stop.durationMs);
+      outcomes.push(record.outcome);
+    }
+    check(
+      outcomes.every((o) => o === "exited"),
+      "not every cycle ended with a graceful exit",
+      {
+        expected: "exited",
+        actual: outcomes,
+      },
+    );
+    return { cycles: outcomes.length, outcomes: [...new Set(outcomes)] };
+  },
+};
+
+export const lifecycle: Category = {
+  id: C,
+  title: "Lifecycle",
+  scenarios: [createStart, gracefulStop, restart, remove, names, labels, exitCodes, logs, exec, timedCycles],
+};

@@ -1,0 +1,208 @@
+// Memory: limits from a Compose file are applied exactly (swap not silently doubled) and seen by
+// the kernel inside the container; an OOM kill is detected and reported as one; usage is sampled
+// against the limit.
+
+import { ConfigError } from "../../engine/errors.js";
+import { OomKilledError } from "../../memory/errors.js";
+import { formatSize } from "../../memory/size.js";
+import { sampleStats } from "../../memory/stats.js";
+import { type Category, check, checkEqual, type Scenario } from "../scenario.js";
+import { checkNothingLeft, composeFile, firstLine, upCompose, upFails } from "./stack-support.js";
+
+const C = "memory";
+const MiB = 1024 * 1024;
+const SLEEPER = `["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done"]`;
+
+const limitApplied: Scenario = {
+  id: `${C}.limit-applied`,
+  category: C,
+  title: "mem_limit is applied exactly and the kernel enforces it inside the container",
+  quick: true,
+  async run(ctx) {
+    const run = composeFile(
+      ctx,
+      "mem",
+      `services:\n  app:\n    image: __IMAGE__\n    command: ${SLEEPER}\n    mem_limit: 64m\n`,
+    );
+    const env = await upCompose(ctx, run);
+    const id = env.service("app").containerId;
+    const info = await ctx.engine.inspectContainer(id);
+    checkEqual(info.HostConfig.Memory ?? null, 64 * MiB, "HostConfig.Memory");
+    const cgroup = await ctx.engine.exec(id, [
+      "sh",
+      "-c",
+      "cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max",
+    ]);
+    checkEqual(cgroup.stdout.trim(), String(64 * MiB), "limit seen in the container's cgroup");
+    return {
+      asked: "64m",
+      applied: formatSize(info.HostConfig.Memory ?? 0),
+      cgroupLimit: cgroup.stdout.trim(),
+    };
+  },
+};
+
+const swapNotDoubled: Scenario = {
+  id: `${C}.swap-not-doubled`,
+  category: C,
+  title: "Without memswap_limit, swap is not silently doubled (MemorySwap equals Memory)",
+  quick: true,
+  async run(ctx) {
+    const run = composeFile(
+      ctx,
+      "swap",
+      `services:\n  app:\n    image: __IMAGE__\n    command: ${SLEEPER}\n    mem_limit: 48m\n`,
+    );
+    const env = await upCompose(ctx, run);
+    const info = await ctx.engine.inspectContainer(env.service("app").containerId);
+    checkEqual(info.HostConfig.MemorySwap ?? null, info.HostConfig.Memory ?? null, "HostConfig.MemorySwap");
+    return {
+      memory: formatSize(info.HostConfig.Memory ?? 0),
+      memorySwap: formatSize(info.HostConfig.MemorySwap ?? 0),
+    };
+  },
+};
+
+const swapExplicit: Scenario = {
+  id: `${C}.memswap-explicit`,
+  category: C,
+  title: "An explicit memswap_limit is applied as written",
+  async run(ctx) {
+    const run = composeFile(
+      ctx,
+      "memswap",
+      `services:\n  app:\n    image: __IMAGE__\n    command: ${SLEEPER}\n    mem_limit: 32m\n    memswap_limit: 96m\n`,
+    );
+    const env = await upCompose(ctx, run);
+    const info = await ctx.engine.inspectContainer(env.service("app").containerId);
+    checkEqual(info.HostConfig.Memory ?? null, 32 * MiB, "HostConfig.Memory");
+    checkEqual(info.HostConfig.MemorySwap ?? null, 96 * MiB, "HostConfig.MemorySwap");
+    return { memory: "32 MiB", memorySwap: formatSize(info.HostConfig.MemorySwap ?? 0) };
+  },
+};
+
+const defaultLimit: Scenario = {
+  id: `${C}.default-limit`,
+  category: C,
+  title: "A service without a limit gets the configured default limit",
+  async run(ctx) {
+    const run = composeFile(
+      ctx,
+      "memdefault",
+      `services:\n  app:\n    image: __IMAGE__\n    command: ${SLEEPER}\n`,
+    );
+    const env = await upCompose(ctx, run, { defaultMemory: "80m" });
+    const info = await ctx.engine.inspectContainer(env.service("app").containerId);
+    checkEqual(info.HostConfig.Memory ?? null, 80 * MiB, "HostConfig.Memory from the default");
+    return { defaultMemory: "80m", applied: formatSize(info.HostConfig.Memory ?? 0) };
+  },
+};
+
+const oomDetected: Scenario = {
+  id: `${C}.oom-detected`,
+  category: C,
+  title: "An OOM kill is detected and reported as one, naming the service and its limit",
+  quick: true,
+  async run(ctx) {
+    // `tail` buffers an endless line from /dev/zero until the kernel kills it at the limit.
+    const run = composeFile(
+      ctx,
+      "oom",
+      `services:\n  hog:\n    image: __IMAGE__\n    command: ["sh", "-c", "echo allocating; tail /dev/zero"]\n    mem_limit: 16m\n    x-berth:\n      wait:\n        - log: never-ready\n`,
+    );
+    const error = await upFails(ctx, run, "up of a service that allocates past its limit");
+    check(error instanceof OomKilledError, `up failed, but not as an OOM kill: ${firstLine(error)}`, {
+      expected: "OomKilledError",
+      actual: (error as Error).name,
+    });
+    const oom = error as OomKilledError;
+    checkEqual(oom.service, "hog", "service named");
+    checkEqual(oom.limitBytes ?? null, 16 * MiB, "limit named");
+    check(
+      /OOM killer/.test(oom.message) && /16 MiB/.test(oom.message),
+      "the message does not say OOM kill at 16 MiB",
+      {
+        actual: firstLine(oom),
+      },
+    );
+    await checkNothingLeft(ctx, run.project);
+    return {
+      error: oom.code,
+      message: oom.summary,
+      exitCode: oom.containerExitCode ?? null,
+      logTail: oom.logsTail,
+    };
+  },
+};
+
+const usageSampled: Scenario = {
+  id: `${C}.usage-sampled`,
+  category: C,
+  title: "Memory usage is sampled against the limit (page cache not counted)",
+  async run(ctx) {
+    // 24 MiB in /dev/shm is memory the container really holds.
+    const run = composeFile(
+      ctx,
+      "usage",
+      `services:\n  app:\n    image: __IMAGE__\n    command: ["sh", "-c", "head -c 25165824 /dev/zero > /dev/shm/fill; echo filled; trap 'exit 0' TERM; while true; do sleep 0.1; done"]\n    mem_limit: 96m\n    x-berth:\n      wait:\n        - log: filled\n`,
+    );
+    const env = await upCompose(ctx, run);
+    const app = env.service("app");
+    const [usage] = await sampleStats(ctx.engine, [
+      { id: app.containerId, name: app.containerName, service: "app" },
+    ]);
+    check(usage, "no stats sample for the running container");
+    checkEqual(usage.limitBytes ?? null, 96 * MiB, "limit in the sample");
+    check(
+      usage.usageBytes >= 24 * MiB,
+      `usage ${formatSize(usage.usageBytes)} is below the 24 MiB the container holds`,
+      {
+        expected: ">= 24 MiB",
+        actual: formatSize(usage.usageBytes),
+      },
+    );
+    check(usage.usageBytes < 96 * MiB, `usage ${formatSize(usage.usageBytes)} is at or above the limit`);
+    return {
+      usage: formatSize(usage.usageBytes),
+      limit: formatSize(usage.limitBytes ?? 0),
+      percent: Math.round(usage.percent ?? 0),
+      peak: usage.peakBytes === undefined ? "not reported" : formatSize(usage.peakBytes),
+    };
+  },
+};
+
+const belowMinimum: Scenario = {
+  id: `${C}.below-minimum-refused`,
+  category: C,
+  title: "A limit below Docker's 6 MiB minimum is refused before anything is created",
+  async run(ctx) {
+    const run = composeFile(ctx, "tiny", `services:\n  app:\n    image: __IMAGE__\n    mem_limit: 2m\n`);
+    const error = await upFails(ctx, run, "up with mem_limit 2m");
+    check(error instanceof ConfigError, `the error is not a configuration error: ${firstLine(error)}`, {
+      actual: (error as Error).name,
+    });
+    check(/6 MiB|6m/i.test((error as Error).message), "the message does not name Docker's minimum", {
+      actual: firstLine(error),
+    });
+    await checkNothingLeft(ctx, run.project);
+    return {
+      error: (error as ConfigError).code,
+      message: firstLine(error),
+      exitCode: (error as ConfigError).exitCode,
+    };
+  },
+};
+
+export const memory: Category = {
+  id: C,
+  title: "Memory",
+  scenarios: [
+    limitApplied,
+    swapNotDoubled,
+    swapExplicit,
+    defaultLimit,
+    oomDetected,
+    usageSampled,
+    belowMinimum,
+  ],
+};

@@ -1,0 +1,70 @@
+// The short text summary `berth validate` prints when a run ends: the verdict, each category,
+// the key timings and concurrency figures. The full story is in the reports.
+import { PERF_OPERATION_TITLES, PERF_OPERATIONS, type ValidationResults } from "./model.js";
+import { formatMs, formatPercent, formatRate } from "./report/format.js";
+import { verdictOf } from "./report/markdown.js";
+
+function columns(rows: string[][]): string[] {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
+  return rows.map((r) =>
+    r
+      .map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+      .join("  ")
+      .trimEnd(),
+  );
+}
+
+export function renderSummary(results: ValidationResults): string {
+  const { summary, performance } = results;
+  const ran = summary.passed + summary.failed;
+  const lines = [
+    `berth validate: ${verdictOf(results)}  ${summary.passed}/${ran} scenarios passed (${formatPercent(summary.successRate)}), ` +
+      `${summary.skipped} skipped, ${results.leaks.count} leaks, ${formatMs(results.durationMs)}`,
+    `Docker ${results.machine.engineVersion} (API ${results.machine.apiVersion}), ${results.machine.storageDriver}, ` +
+      `cgroup v${results.machine.cgroupVersion}, ${results.machine.cpus} CPUs, limiter ${results.machine.limiter}`,
+    "",
+    ...columns([
+      ["category", "passed", "failed", "skipped", "time"],
+      ...summary.categories.map((c) => [
+        c.category,
+        `${c.passed}/${c.total - c.skipped}`,
+        String(c.failed),
+        String(c.skipped),
+        formatMs(c.durationMs),
+      ]),
+    ]).map((l) => `  ${l}`),
+  ];
+  const ops = PERF_OPERATIONS.filter((op) => performance.operations[op]);
+  if (ops.length > 0) {
+    lines.push(
+      "",
+      ...columns([
+        ["operation", "n", "mean", "p50", "p95"],
+        ...ops.map((op) => {
+          const f = performance.operations[op]!;
+          return [
+            PERF_OPERATION_TITLES[op],
+            String(f.count),
+            formatMs(f.mean),
+            formatMs(f.p50),
+            formatMs(f.p95),
+          ];
+        }),
+      ]).map((l) => `  ${l}`),
+    );
+  }
+  if (performance.concurrency.length > 0) {
+    lines.push(
+      "",
+      `  concurrency: ${performance.concurrency
+        .map((c) => `${c.callers} callers ${formatPercent(c.successRate, 0)} ok, ${formatRate(c.throughput)}`)
+        .join(" · ")}`,
+    );
+  }
+  const failures = results.scenarios.filter((s) => s.status === "fail");
+  if (failures.length > 0) {
+    lines.push("", "failed:");
+    for (const f of failures) lines.push(`  ${f.id}: ${f.failure?.message ?? "failed"}`);
+  }
+  return `${lines.join("\n")}\n`;
+}

@@ -1,0 +1,14 @@
+// berth's own version, read from its package.json (two levels up from src/validate and
+// dist/validate alike), for the results file.
+import { readFileSync } from "node:fs";
+
+export function berthVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+      version?: string;
+    };
+    return pkg.version ?? "unknown";
+  } catch {
+    return "unknown";
+  }
+}

@@ -1,0 +1,99 @@
+// The reaper watchdog's other promises: a normal exit leaves no process, a detached session
+// outlives its owner until gc --all, one watchdog serves a process's sessions, and the opt-outs.
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { gc } from "../../src/janitor/gc.js";
+import { LABELS } from "../../src/janitor/labels.js";
+import { watchdogPid } from "../../src/janitor/reaper.js";
+import { createSession } from "../../src/janitor/session.js";
+import { processExists, sessionResources, startOwner, waitForProcessExit } from "./janitor-support.js";
+import { engine, fixtureImage } from "./support.js";
+
+const logDir = mkdtempSync(join(tmpdir(), "berth-reaper-test-"));
+const reaperLog = join(logDir, "reaper.log");
+const ownerEnv = { BERTH_REAPER_LOG: reaperLog };
+const sessionId = () => `rp${randomUUID().replace(/-/g, "").slice(0, 10)}`;
+
+afterAll(() => rmSync(logDir, { recursive: true, force: true }));
+
+describe("reaper watchdog", () => {
+  it("normal exit: the session ends, the owner exits by itself, and no watchdog process is left", async () => {
+    const session = sessionId();
+    const owner = startOwner([fixtureImage(), session, "exit"], ownerEnv);
+    owner.go();
+    const guarded = await owner.waitFor((e) => e.event === "guarded");
+    await owner.waitFor((e) => e.event === "ended");
+    expect((await owner.exited).code).toBe(0);
+    expect(await waitForProcessExit(guarded.watchdog!, 5_000)).toBe(true);
+    expect(await sessionResources(engine, session)).toEqual([]);
+    expect(readFileSync(reaperLog, "utf8")).toMatch(
+      new RegExp(`watchdog ${guarded.watchdog} .*no session guarded, exiting`),
+    );
+  });
+
+  it("a detached session outlives its owner: the watchdog lets it be, gc keeps it until --all", async () => {
+    const session = sessionId();
+    const owner = startOwner([fixtureImage(), session, "detach"], ownerEnv);
+    owner.go();
+    const guarded = await owner.waitFor((e) => e.event === "guarded");
+    await owner.waitFor((e) => e.event === "detached");
+    expect((await owner.exited).code).toBe(0);
+    expect(await waitForProcessExit(guarded.watchdog!, 5_000)).toBe(true);
+
+    const left = await sessionResources(engine, session);
+    expect(left.filter((r) => r.kind === "container")).toHaveLength(3);
+    expect(left.every((r) => r.labels[LABELS.detached] === "true")).toBe(true);
+
+    const label = { key: LABELS.session, value: session };
+    const kept = await gc(engine, { label });
+    expect(kept.sessions.map((s) => s.verdict)).toEqual([{ remove: false, reason: "detached" }]);
+    expect(await sessionResources(engine, session)).toHaveLength(left.length);
+
+    const removed = await gc(engine, { label, all: true, maxGraceSeconds: 5 });
+    expect(removed.failures).toEqual([]);
+    expect(removed.counts).toEqual({ containers: 3, networks: 1, volumes: 0 });
+    expect(await sessionResources(engine, session)).toEqual([]);
+  });
+
+  it("one watchdog serves all sessions of a process and exits when the last one ends", async () => {
+    const a = createSession(engine);
+    const b = createSession(engine);
+    await a.beforeCreate();
+    await b.beforeCreate();
+    const pid = watchdogPid();
+    expect(pid).toBeGreaterThan(0);
+    expect(a.guarded && b.guarded).toBe(true);
+    await a.end();
+    expect(watchdogPid()).toBe(pid);
+    expect(processExists(pid!)).toBe(true);
+    await b.end();
+    expect(watchdogPid()).toBeUndefined();
+    expect(await waitForProcessExit(pid!, 5_000)).toBe(true);
+  });
+
+  it("BERTH_REAPER=off and keep start no watchdog; detach needs a detachable session", async () => {
+    const previous = process.env.BERTH_REAPER;
+    process.env.BERTH_REAPER = "off";
+    try {
+      const off = createSession(engine);
+      await off.beforeCreate();
+      expect(off.guarded).toBe(false);
+      expect(watchdogPid()).toBeUndefined();
+    } finally {
+      if (previous === undefined) delete process.env.BERTH_REAPER;
+      else process.env.BERTH_REAPER = previous;
+    }
+    const kept = createSession(engine, { keep: true });
+    await kept.beforeCreate();
+    expect(kept.guarded).toBe(false);
+    expect(watchdogPid()).toBeUndefined();
+
+    const plain = createSession(engine, { reaper: false });
+    await expect(plain.detach()).rejects.toMatchObject({ code: "BERTH_SESSION_STATE" });
+    await plain.end();
+    await expect(plain.beforeCreate()).rejects.toMatchObject({ code: "BERTH_SESSION_STATE" });
+  });
+});

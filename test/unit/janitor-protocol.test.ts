@@ -1,0 +1,50 @@
+import { describe, expect, it } from "vitest";
+import { reaperDisabledByEnv } from "../../src/janitor/reaper.js";
+import { applyMessage, encodeMessage, parseMessage } from "../../src/janitor/watchdog-protocol.js";
+
+describe("watchdog protocol", () => {
+  it("round-trips guard and release messages as single lines", () => {
+    const guard = { op: "guard", session: "s1", dockerHost: "unix:///var/run/docker.sock" } as const;
+    const line = encodeMessage(guard);
+    expect(line.endsWith("\n")).toBe(true);
+    expect(line.trimEnd()).not.toContain("\n");
+    expect(parseMessage(line)).toEqual(guard);
+    expect(parseMessage(encodeMessage({ op: "release", session: "s1" }))).toEqual({
+      op: "release",
+      session: "s1",
+    });
+  });
+
+  it("ignores malformed lines instead of failing", () => {
+    for (const bad of [
+      "",
+      "{",
+      "null",
+      '{"op":"guard","session":"s1"}',
+      '{"op":"drop","session":"s"}',
+      '{"op":"release"}',
+    ]) {
+      expect(parseMessage(bad)).toBeUndefined();
+    }
+  });
+
+  it("keeps the book of guarded sessions: guard adds, release removes, repeats are harmless", () => {
+    const book = new Map<string, string>();
+    applyMessage(book, { op: "guard", session: "a", dockerHost: "unix:///a.sock" });
+    applyMessage(book, { op: "guard", session: "b", dockerHost: "unix:///b.sock" });
+    applyMessage(book, { op: "release", session: "a" });
+    applyMessage(book, { op: "release", session: "a" });
+    expect([...book]).toEqual([["b", "unix:///b.sock"]]);
+  });
+});
+
+describe("reaper switch", () => {
+  it("BERTH_REAPER=off (or 0, false, no) turns the reaper off; anything else leaves it on", () => {
+    for (const off of ["off", "OFF", "0", "false", "no", " off "]) {
+      expect(reaperDisabledByEnv({ BERTH_REAPER: off })).toBe(true);
+    }
+    for (const on of [undefined, "", "on", "1", "true"]) {
+      expect(reaperDisabledByEnv({ BERTH_REAPER: on })).toBe(false);
+    }
+  });
+});
