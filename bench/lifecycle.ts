@@ -1,8 +1,10 @@
 // bench/lifecycle: create, start and safe removal of a SIGTERM-handling fixture container,
-// through berth and through raw Engine API calls over the same socket, alternating rounds.
+// through berth (guarded engine) and through raw Engine API calls over the same socket,
+// alternating rounds.
 import { request } from "node:http";
-import { Engine } from "../src/engine/engine.js";
+import type { Engine } from "../src/engine/engine.js";
 import { ensureBusyboxFixture } from "../src/fixtures/busybox.js";
+import { createEngine } from "../src/guard/guard.js";
 import { safeRemove } from "../src/lifecycle/safe-remove.js";
 import { benchEnv, median, printJson, printTable, round } from "./support.js";
 
@@ -78,7 +80,8 @@ async function berthRound(engine: Engine, image: string, name: string): Promise<
 }
 
 export default async function lifecycle(): Promise<void> {
-  const engine = new Engine();
+  // berth as users get it: the guarded engine (adaptive limiter, retries, metrics).
+  const engine = createEngine();
   if (engine.endpoint.kind !== "unix")
     throw new Error("bench/lifecycle compares against raw calls on a unix socket");
   const socketPath = engine.endpoint.socketPath;

@@ -127,6 +127,13 @@ export default async function storm(args: string[] = []): Promise<void> {
   const prefix = `berth-bench-storm-${run}`;
 
   const results: RunResult[] = [];
+  // Interrupted (Ctrl-C, a timeout), the benchmark still removes what it created.
+  const interrupted = (signal: NodeJS.Signals) => {
+    process.stderr.write(`storm: ${signal}, removing this run's containers...\n`);
+    void sweep(direct, `berth.bench.run=${run}`).finally(() => process.exit(130));
+  };
+  process.once("SIGINT", interrupted);
+  process.once("SIGTERM", interrupted);
   try {
     for (const callers of callerCounts) {
       for (const mode of modes) {
@@ -137,6 +144,8 @@ export default async function storm(args: string[] = []): Promise<void> {
       }
     }
   } finally {
+    process.off("SIGINT", interrupted);
+    process.off("SIGTERM", interrupted);
     const left = await sweep(direct, `berth.bench.run=${run}`);
     if (left > 0) process.stderr.write(`storm: removed ${left} container(s) left by failed lifecycles\n`);
   }

@@ -11,7 +11,11 @@ export interface ReapOptions {
   settleMs?: number;
   /** Give up after this long (ms, default 120 s). */
   deadlineMs?: number;
-  /** Upper bound on a container's grace period (seconds, default 10). */
+  /**
+   * Upper bound on a container's grace period (seconds, default 5). Nobody waits for a dead
+   * owner's environment to shut down cleanly, and a service that has not yet installed its signal
+   * handler (killed mid-start) would otherwise hold the whole reap for its full grace period.
+   */
   maxGraceSeconds?: number;
   log?: (line: string) => void;
 }
@@ -25,6 +29,16 @@ export interface ReapResult {
   cleanAfterMs: number;
   /** False when the deadline passed with resources still present (or the daemon unreachable). */
   clean: boolean;
+}
+
+export const DEFAULT_REAP_GRACE_SECONDS = 5;
+
+/** `BERTH_REAPER_GRACE` (seconds) overrides the reaper's grace cap. */
+export function reapGraceFromEnv(env: Record<string, string | undefined> = process.env): number {
+  const value = Number(env.BERTH_REAPER_GRACE);
+  return env.BERTH_REAPER_GRACE?.trim() && Number.isFinite(value) && value >= 0
+    ? value
+    : DEFAULT_REAP_GRACE_SECONDS;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -50,7 +64,7 @@ export async function reapSession(
         seen = true;
         log(`${session}: sweep at ${Math.round(now - started)} ms found ${found.length}`);
         const outcomes = await removeResources(engine, found, {
-          maxGraceSeconds: options.maxGraceSeconds ?? 10,
+          maxGraceSeconds: options.maxGraceSeconds ?? DEFAULT_REAP_GRACE_SECONDS,
           concurrency: 8,
         });
         for (const o of outcomes) {

@@ -6,7 +6,7 @@
 import { appendFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { Engine } from "../engine/engine.js";
-import { type ReapResult, reapSession } from "./reap.js";
+import { type ReapResult, reapGraceFromEnv, reapSession } from "./reap.js";
 import { applyMessage, parseMessage, WATCHDOG_READY } from "./watchdog-protocol.js";
 
 const logFile = process.env.BERTH_REAPER_LOG;
@@ -45,7 +45,9 @@ async function finish(why: string): Promise<void> {
     return engine;
   };
   const results = await Promise.allSettled(
-    [...guarded].map(([session, dockerHost]) => reapSession(engineFor(dockerHost), session, { log })),
+    [...guarded].map(([session, dockerHost]) =>
+      reapSession(engineFor(dockerHost), session, { log, maxGraceSeconds: reapGraceFromEnv() }),
+    ),
   );
   for (const result of results) {
     if (result.status === "rejected") log(`reap failed: ${(result.reason as Error)?.message}`);

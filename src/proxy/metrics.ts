@@ -82,6 +82,7 @@ export interface ProxyMetricsSnapshot {
    */
   latency: PerClass<LatencySummary>;
   queuedTime: PerClass<LatencySummary>;
+  /** Requests sent to the daemon again after a transient failure (the rewrite's calls included). */
   retries: number;
   rewrites: { total: number; failed: number };
   denials: { total: number; byRule: Partial<Record<DenialRule, number>>; badRequests: number };
@@ -113,7 +114,11 @@ export class ProxyMetrics {
   private bytesIn = 0;
   private bytesOut = 0;
 
-  constructor(private readonly limiterView: () => { view: LimiterView; raw: unknown }) {}
+  constructor(
+    private readonly limiterView: () => { view: LimiterView; raw: unknown },
+    /** Retries made elsewhere on the proxy's behalf (the rewrite's guarded engine). */
+    private readonly otherRetries: () => number = () => 0,
+  ) {}
 
   received(cls: OperationClass): void {
     this.total++;
@@ -189,7 +194,7 @@ export class ProxyMetrics {
       },
       latency: perClassFrom((cls) => this.latency[cls].summary()),
       queuedTime: perClassFrom((cls) => this.queuedTime[cls].summary()),
-      retries: this.retries,
+      retries: this.retries + this.otherRetries(),
       rewrites: { total: this.rewrites, failed: this.rewriteFailures },
       denials: { total: this.denials, byRule: { ...this.denialsByRule }, badRequests: this.badRequests },
       bytes: { fromClients: this.bytesIn, toClients: this.bytesOut },

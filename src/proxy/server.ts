@@ -80,9 +80,14 @@ function isLimiter(value: unknown): value is Limiter {
  * The rewrite's engine: guarded with the proxy's limiter (and the guard's retries), and counted in
  * the proxy's in-flight figures once dispatched.
  */
-function rewriteEngine(dockerHost: string, env: DockerEnv, limiter: Limiter, metrics: ProxyMetrics): Engine {
+function rewriteEngine(
+  dockerHost: string,
+  env: DockerEnv,
+  limiter: Limiter,
+  metrics: ProxyMetrics,
+): { engine: Engine; retries: () => number } {
   const engine = new Engine({ dockerHost, env });
-  guardEngine(engine, { limiter, env });
+  const guard = guardEngine(engine, { limiter, env });
   // Added after the guard, so it runs inside it: once per dispatch, after the permit.
   const counted: EngineInterceptor = async (call, next) => {
     metrics.dispatched(call.class);
@@ -93,7 +98,8 @@ function rewriteEngine(dockerHost: string, env: DockerEnv, limiter: Limiter, met
       metrics.finished(call.class, call.class === "stream" ? undefined : performance.now() - t0);
     }
   };
-  return engine.use(counted);
+  engine.use(counted);
+  return { engine, retries: () => guard.metrics.snapshot().retries };
 }
 
 /** Refuses to take over a socket another process still answers on; clears a stale one. */
@@ -174,27 +180,31 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
   }
   const policy = typeof options.policy === "string" ? loadPolicyFile(options.policy) : options.policy;
   const limiter = isLimiter(options.limiter) ? options.limiter : createLimiter({ ...options.limiter, env });
-  const metrics = new ProxyMetrics(() => {
-    const raw = limiter.snapshot();
-    return { view: limiterView(raw), raw };
-  });
+  let rewriteRetries = () => 0;
+  const metrics = new ProxyMetrics(
+    () => {
+      const raw = limiter.snapshot();
+      return { view: limiterView(raw), raw };
+    },
+    () => rewriteRetries(),
+  );
   const upstream = createUpstream(upstreamEndpoint);
   const ctx: ProxyContext = {
     upstream,
     limiter,
     metrics,
     policy,
-    rewrite:
-      options.rewriteForceRemoval === false
-        ? undefined
-        : {
-            engine: rewriteEngine(upstreamEndpoint.url, env, limiter, metrics),
-            maxGraceSeconds: options.maxGraceSeconds,
-          },
+    rewrite: undefined,
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY,
     maxAttempts: options.maxAttempts ?? 3,
     log: options.log,
   };
+
+  if (options.rewriteForceRemoval !== false) {
+    const rewrite = rewriteEngine(upstreamEndpoint.url, env, limiter, metrics);
+    ctx.rewrite = { engine: rewrite.engine, maxGraceSeconds: options.maxGraceSeconds };
+    rewriteRetries = rewrite.retries;
+  }
 
   // No request or keep-alive deadline a build upload or a log stream could hit; headers only.
   const server = createServer({

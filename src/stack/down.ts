@@ -84,29 +84,51 @@ async function removeContainers(
     })),
   );
   const removals: ServiceRemoval[] = [];
-  const done = new Map<string, Promise<void>>();
+  // A service stops once everything depending on it has stopped; their removal need not finish
+  // first, so one level's removal overlaps the next level's stop.
+  const stopped = new Map<string, Promise<void>>();
+  const removed = new Map<string, Promise<void>>();
   const removeService = (service: string): Promise<void> => {
-    let pending = done.get(service);
+    let pending = removed.get(service);
     if (pending) return pending;
+    let markStopped!: () => void;
+    stopped.set(service, new Promise<void>((resolve) => (markStopped = resolve)));
     pending = (async () => {
-      await Promise.all((dependents.get(service) ?? []).map(removeService));
+      const after = dependents.get(service) ?? [];
+      for (const dependent of after) void removeService(dependent);
+      await Promise.all(after.map((d) => stopped.get(d)));
       options.onProgress?.({ type: "service", service, phase: "stopping" });
-      await Promise.all(
-        (byService.get(service) ?? []).map(async (container) => {
-          try {
-            const record = await safeRemove(engine, container.Id, {
-              ...(options.timeoutSeconds === undefined ? {} : { graceSeconds: options.timeoutSeconds }),
-              ...(options.signal ? { signal: options.signal } : {}),
-            });
-            removals.push({ service, ...record });
-          } catch (error) {
-            failures.push(`container ${containerName(container)}: ${(error as Error).message}`);
-          }
-        }),
-      );
+      const halts: Promise<void>[] = [];
+      const work = (byService.get(service) ?? []).map(async (container) => {
+        const removal = safeRemove(engine, container.Id, {
+          ...(options.timeoutSeconds === undefined ? {} : { graceSeconds: options.timeoutSeconds }),
+          ...(options.signal ? { signal: options.signal } : {}),
+        });
+        const settled = removal.then(
+          () => {},
+          () => {},
+        );
+        halts.push(
+          Promise.race([
+            engine.waitContainer(container.Id, "not-running", options.signal).then(
+              () => {},
+              () => settled,
+            ),
+            settled,
+          ]),
+        );
+        try {
+          removals.push({ service, ...(await removal) });
+        } catch (error) {
+          failures.push(`container ${containerName(container)}: ${(error as Error).message}`);
+        }
+      });
+      void Promise.all(halts).then(markStopped);
+      await Promise.all(work);
+      markStopped();
       options.onProgress?.({ type: "service", service, phase: "removed" });
     })();
-    done.set(service, pending);
+    removed.set(service, pending);
     return pending;
   };
   await Promise.all([...byService.keys()].map(removeService));

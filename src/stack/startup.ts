@@ -1,7 +1,7 @@
-// Brings a validated project up atomically: images, then networks and volumes, then every
-// container created in parallel, then started in dependency order (independent services at
-// once) and waited on until ready. Any failure (build, create, start, unhealthy, early exit,
-// timeout, interrupt) removes everything the session created and names the service at fault.
+// Brings a validated project up atomically: images, then networks and volumes, then each service
+// created and started in dependency order (independent services at once) and waited on until
+// ready. Any failure (build, create, start, unhealthy, early exit, timeout, interrupt) removes
+// everything the session created and names the service at fault.
 import { setMaxListeners } from "node:events";
 import type Docker from "dockerode";
 import type { Engine } from "../engine/engine.js";
@@ -405,11 +405,19 @@ export async function startEnvironment(
     hub = ContainerEventHub.open(engine, [`${LABELS.session}=${session.id}`]);
     const resources = await track(createProjectResources(engine, session, project, emit));
     signal.throwIfAborted();
-    await Promise.all(all.map((run) => track(createService(run, images[run.spec.name]!, resources))));
     await Promise.all(
       all.map((run) =>
         track(
-          startService(run).catch((error: unknown) => {
+          (async () => {
+            // A service is created once its dependencies have been started: services nothing
+            // waits for start at once, and later services are created while those warm up.
+            for (const dep of run.spec.dependsOn) {
+              const target = runs.get(dep.service);
+              if (target) await untilAborted(target.started.promise, signal);
+            }
+            await createService(run, images[run.spec.name]!, resources);
+            await startService(run);
+          })().catch((error: unknown) => {
             run.started.reject(error);
             run.ready.reject(error);
             if (!signal.aborted) setPhase(run.spec.name, "failed", (error as Error).message.split("\n")[0]);

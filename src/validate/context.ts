@@ -27,12 +27,6 @@ export const TRAPPING_LOOP = ["sh", "-c", "trap 'exit 0' TERM; echo ready; while
  */
 export const GRACE_SECONDS = 30;
 
-/**
- * For containers stopped right after they start (latency cycles, storms): docker-init as PID 1
- * forwards the SIGTERM, so even one that arrives before the trap is set ends the shell at once.
- */
-export const WITH_INIT = { Init: true } as const;
-
 /** Polls a container's output until it contains `text` (a readiness line); throws after `timeoutMs`. */
 export async function waitForOutput(
   engine: Engine,

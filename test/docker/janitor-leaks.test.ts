@@ -61,6 +61,8 @@ describe.sequential("leak detection", () => {
     const teardown = await startLeakCheck({
       engine,
       label: { key: "berth.test-scope", value: scope },
+      // Other runs on this daemon may create unlabelled things meanwhile; this test counts its own.
+      includeUnlabelled: false,
       waitMs: 500,
       intervalMs: 100,
       log: null,

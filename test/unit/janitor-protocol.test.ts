@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { reapGraceFromEnv } from "../../src/janitor/reap.js";
 import { reaperDisabledByEnv } from "../../src/janitor/reaper.js";
 import { applyMessage, encodeMessage, parseMessage } from "../../src/janitor/watchdog-protocol.js";
 
@@ -46,5 +47,15 @@ describe("reaper switch", () => {
     for (const on of [undefined, "", "on", "1", "true"]) {
       expect(reaperDisabledByEnv({ BERTH_REAPER: on })).toBe(false);
     }
+  });
+});
+
+describe("reaper grace cap", () => {
+  it("defaults to 5 s and takes BERTH_REAPER_GRACE when it is a number of seconds", () => {
+    expect(reapGraceFromEnv({})).toBe(5);
+    expect(reapGraceFromEnv({ BERTH_REAPER_GRACE: "2" })).toBe(2);
+    expect(reapGraceFromEnv({ BERTH_REAPER_GRACE: "0" })).toBe(0);
+    expect(reapGraceFromEnv({ BERTH_REAPER_GRACE: "soon" })).toBe(5);
+    expect(reapGraceFromEnv({ BERTH_REAPER_GRACE: "-1" })).toBe(5);
   });
 });

@@ -46,7 +46,7 @@ export function registerDown(program: Command, globals: () => GlobalOptions): vo
     )
     .option("--json", "print the report as JSON")
     .action(async (options: DownCliOptions) => {
-      const reporter = createReporter({ json: options.json === true });
+      const reporter = await createReporter({ json: options.json === true });
       try {
         const report = await downEnvironment(createCliEngine(globals()), {
           ...(options.projectName ? { project: options.projectName } : {}),

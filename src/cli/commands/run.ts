@@ -42,7 +42,7 @@ function runCommand(
 }
 
 async function takeDown(env: StartedEnvironment, json: boolean): Promise<boolean> {
-  const reporter = createReporter({ json });
+  const reporter = await createReporter({ json });
   try {
     await env.down({ onProgress: reporter.listener });
     await reporter.finish();
@@ -83,7 +83,7 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
       };
       for (const signal of FORWARDED) process.on(signal, onSignal);
       try {
-        const reporter = createReporter({ json: options.json === true });
+        const reporter = await createReporter({ json: options.json === true });
         let env: StartedEnvironment;
         try {
           env = await up({

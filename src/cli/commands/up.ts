@@ -146,7 +146,7 @@ export function registerUp(program: Command, globals: () => GlobalOptions): void
     .option("--json", "print the result as JSON (progress as JSON lines on stderr)")
     .option("--env", "print the endpoints as KEY=VALUE lines (REDIS_6379=127.0.0.1:49153)")
     .action(async (services: string[], options: EnvironmentCliOptions & { env?: boolean }) => {
-      const reporter = createReporter({ json: options.json === true });
+      const reporter = await createReporter({ json: options.json === true });
       let env: StartedEnvironment;
       try {
         env = await withInterrupt((signal) =>

@@ -2,7 +2,6 @@
 // a TTY or runs in CI, JSON lines for `--json`. Progress goes to stderr so stdout stays clean for
 // results (`--json`, `--env`).
 import type { ProgressListener } from "./events.js";
-import { listrProgress } from "./listr.js";
 import { jsonProgress, plainProgress } from "./plain.js";
 
 export interface ProgressReporter {
@@ -15,15 +14,16 @@ export function isCI(env: Record<string, string | undefined> = process.env): boo
   return ci !== undefined && ci !== "" && ci !== "false" && ci !== "0";
 }
 
-export function createReporter(options: {
+export async function createReporter(options: {
   json?: boolean;
   quiet?: boolean;
   stream?: NodeJS.WriteStream;
-}): ProgressReporter {
+}): Promise<ProgressReporter> {
   const stream = options.stream ?? process.stderr;
   const write = (line: string) => void stream.write(line);
   if (options.quiet) return { listener: () => {}, finish: async () => {} };
   if (options.json) return { listener: jsonProgress(write), finish: async () => {} };
-  if (stream.isTTY && !isCI()) return listrProgress(stream);
+  // Loaded only for a terminal: a CI run or a pipe does not pay for listr2's import.
+  if (stream.isTTY && !isCI()) return (await import("./listr.js")).listrProgress(stream);
   return { listener: plainProgress(write), finish: async () => {} };
 }

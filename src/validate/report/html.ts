@@ -225,7 +225,7 @@ function evidenceList(s: ScenarioResult): string {
   ];
   const preview = entries
     .slice(0, 3)
-    .map(([k, v]) => `${humanKey(k)} ${formatEvidence(v)}`)
+    .map(([k, v]) => `${humanKey(k)}: ${formatEvidence(v)}`)
     .join(" · ");
   const short = preview.length > 110 ? `${preview.slice(0, 109)}…` : preview;
   return `<details${s.status === "fail" ? " open" : ""}><summary>Evidence${short ? ` <span class="peek">· ${esc(short)}</span>` : ""}</summary><dl class="ev">${items.join("")}</dl></details>`;

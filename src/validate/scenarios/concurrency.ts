@@ -3,7 +3,7 @@
 import type Docker from "dockerode";
 import { guardOf } from "../../guard/guard.js";
 import { safeRemove } from "../../lifecycle/safe-remove.js";
-import { GRACE_SECONDS, TRAPPING_LOOP, WITH_INIT } from "../context.js";
+import { GRACE_SECONDS, TRAPPING_LOOP, waitForOutput } from "../context.js";
 import { type Category, check, checkEqual, type Scenario, type ScenarioContext } from "../scenario.js";
 
 const C = "concurrency";
@@ -22,11 +22,11 @@ async function storm(ctx: ScenarioContext, callers: number, perCaller: number) {
             name,
             Image: ctx.image,
             Cmd: TRAPPING_LOOP,
-            HostConfig: WITH_INIT,
             Labels: ctx.labels("storm"),
           } as Docker.ContainerCreateOptions);
           ctx.defer(() => safeRemove(ctx.engine, id, { maxGraceSeconds: 2 }));
           await ctx.engine.startContainer(id);
+          await waitForOutput(ctx.engine, id, "ready", 30_000, ctx.signal);
           const record = await safeRemove(ctx.engine, id, { graceSeconds: GRACE_SECONDS });
           if (record.outcome !== "exited") throw new Error(`${name}: ${record.outcome}`);
           succeeded += 1;

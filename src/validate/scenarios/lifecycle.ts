@@ -3,7 +3,7 @@
 // samples for create, start, graceful stop and safe removal.
 import { LABELS, parseOwner } from "../../janitor/labels.js";
 import { safeRemove } from "../../lifecycle/safe-remove.js";
-import { GRACE_SECONDS, RUN_LABEL, TRAPPING_LOOP, WITH_INIT } from "../context.js";
+import { GRACE_SECONDS, RUN_LABEL, TRAPPING_LOOP, waitForOutput } from "../context.js";
 import { type Category, check, checkEqual, type Scenario } from "../scenario.js";
 
 const C = "lifecycle";
@@ -231,13 +231,14 @@ const timedCycles: Scenario = {
         name,
         Image: ctx.image,
         Cmd: TRAPPING_LOOP,
-        HostConfig: WITH_INIT,
         Labels: ctx.labels("cycle"),
       });
       ctx.defer(() => safeRemove(ctx.engine, id, { maxGraceSeconds: 2 }));
       const t1 = performance.now();
       await ctx.engine.startContainer(id);
       const t2 = performance.now();
+      // Stop only once the trap is set, so the figure is a graceful stop and not a lost SIGTERM.
+      await waitForOutput(ctx.engine, id, "ready", 30_000, ctx.signal);
       const record = await safeRemove(ctx.engine, id, { graceSeconds: GRACE_SECONDS });
       ctx.sample("create", t1 - t0);
       ctx.sample("start", t2 - t1);

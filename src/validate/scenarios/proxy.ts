@@ -9,7 +9,7 @@ import { Engine } from "../../engine/engine.js";
 import { safeRemove } from "../../lifecycle/safe-remove.js";
 import type { ProxyOptions, RunningProxy } from "../../proxy/server.js";
 import { startProxy } from "../../proxy/server.js";
-import { GRACE_SECONDS, TRAPPING_LOOP, WITH_INIT } from "../context.js";
+import { GRACE_SECONDS, TRAPPING_LOOP, waitForOutput } from "../context.js";
 import {
   type Category,
   check,
@@ -192,11 +192,11 @@ const sharedLimit: Scenario = {
               name,
               Image: ctx.image,
               Cmd: TRAPPING_LOOP,
-              HostConfig: WITH_INIT,
               Labels: ctx.labels("proxy"),
             } as Docker.ContainerCreateOptions);
             ctx.defer(() => safeRemove(ctx.engine, id, { maxGraceSeconds: 2 }));
             await client.startContainer(id);
+            await waitForOutput(client, id, "ready", 30_000, ctx.signal);
             const record = await safeRemove(client, id, { graceSeconds: GRACE_SECONDS });
             return record.outcome === "exited" ? "ok" : record.outcome;
           } catch (error) {
