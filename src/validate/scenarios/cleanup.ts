@@ -2,6 +2,7 @@
 // normal exit leaves no watchdog; gc removes dead runs' resources and never a live or detached
 // session's; the leak diff finds what a run left.
 import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { type GcOptions, gc } from "../../janitor/gc.js";
@@ -22,11 +23,19 @@ interface OwnerReport {
   resources?: number;
 }
 
-/** The owner script beside this module, run with tsx when berth runs from source. */
+/**
+ * The owner script: compiled JS beside this module (dist), or the checkout's dist when running
+ * from source; only without a build is the TypeScript source run through tsx (slow to start).
+ */
 function ownerCommand(): string[] {
-  const fromSource = import.meta.url.endsWith(".ts");
-  const script = fileURLToPath(new URL(`../owner-process.${fromSource ? "ts" : "js"}`, import.meta.url));
-  return fromSource ? ["--import", "tsx", script] : [script];
+  const compiled = [
+    new URL("../owner-process.js", import.meta.url),
+    new URL("../../../dist/validate/owner-process.js", import.meta.url),
+  ]
+    .map((url) => fileURLToPath(url))
+    .find((path) => existsSync(path));
+  if (compiled) return [compiled];
+  return ["--import", "tsx", fileURLToPath(new URL("../owner-process.ts", import.meta.url))];
 }
 
 function startOwner(
