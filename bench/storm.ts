@@ -27,6 +27,8 @@ interface RunResult {
   lifecycleP95Ms: number;
   failures: number;
   retries: number;
+  /** p95 of the time lifecycle calls waited for a limiter slot, ms. */
+  queuedP95Ms: number;
   /** adaptive: the limit's range during the run. */
   limit?: { lowest: number; highest: number; final: number };
 }
@@ -97,6 +99,7 @@ async function runStorm(
     lifecycleP95Ms: round(percentile(lifecycle, 95), 1),
     failures,
     retries: snap.retries,
+    queuedP95Ms: round(snap.queued.lifecycle.p95, 1),
   };
   if (mode === "adaptive") {
     result.limit = {
@@ -174,6 +177,7 @@ export default async function storm(args: string[] = []): Promise<void> {
       r.p95Ms,
       r.lifecycleP50Ms,
       r.lifecycleP95Ms,
+      r.queuedP95Ms,
       r.failures,
       r.retries,
       r.limit ? `${r.limit.lowest}-${r.limit.highest} (end ${r.limit.final})` : "",

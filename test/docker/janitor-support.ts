@@ -28,15 +28,16 @@ export interface OwnerProcess {
 }
 
 /**
- * Starts test/docker/janitor-owner.ts with IMAGE SESSION MODE. `BERTH_TEST_OWNER=stack` makes it
- * bring the services up through the stack's `up` instead of a bare session.
+ * Starts test/docker/janitor-owner.ts with IMAGE SESSION MODE. The owner brings the services up
+ * through the stack's `up` (as `berth up`/`run` do); `BERTH_TEST_OWNER=session` makes it use a
+ * bare session instead, which isolates the reaper from the stack.
  */
 export function startOwner(
   args: [image: string, session: string, mode: "kill" | "exit" | "detach"],
   env: Record<string, string> = {},
 ): OwnerProcess {
   const script = join(process.cwd(), "test", "docker", "janitor-owner.ts");
-  const stack = process.env.BERTH_TEST_OWNER === "stack" ? ["--stack"] : [];
+  const stack = process.env.BERTH_TEST_OWNER === "session" ? [] : ["--stack"];
   const child = spawn(process.execPath, ["--import", "tsx", script, ...args, ...stack], {
     cwd: process.cwd(),
     env: { ...process.env, ...env },
@@ -62,7 +63,7 @@ export function startOwner(
       for (const wake of waiters) wake();
     }),
   );
-  const waitFor = (match: (e: OwnerEvent) => boolean, timeoutMs = 60_000) =>
+  const waitFor = (match: (e: OwnerEvent) => boolean, timeoutMs = 150_000) =>
     new Promise<OwnerEvent>((resolve, reject) => {
       const timer = setTimeout(() => {
         waiters.delete(check);

@@ -63,9 +63,22 @@ function hostPort(env: StartedEnvironment, service: string, port: number): { hos
   return { host: endpoint.host, port: endpoint.port };
 }
 
-async function getJson(url: string): Promise<{ status: number; body: Record<string, unknown> }> {
-  const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+/** Client deadlines for a busy machine (the servers answer in milliseconds when it is not). */
+const SLOW = { timeoutMs: 30_000 };
+
+/**
+ * GET `/health` until it answers 200 (a dependency check may miss its deadline once on a busy
+ * machine); the last answer either way.
+ */
+async function health(url: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  let last = { status: 0, body: {} as Record<string, unknown> };
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const response = await fetch(url, { signal: AbortSignal.timeout(30_000) });
+    last = { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    if (last.status === 200) break;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+  return last;
 }
 
 async function projectLeftovers(project: string): Promise<string[]> {
@@ -90,8 +103,14 @@ function envOf(project: string): StartedEnvironment {
 }
 
 async function bringUp(project: string): Promise<StartedEnvironment> {
-  // A generous readiness timeout: on a busy 2-core machine ClickHouse and initdb are slow.
-  const env = await up({ files: FILES, cwd: STACK_DIR, project, serviceTimeoutMs: 300_000 });
+  // Generous timeouts: two of these stacks at once beside other test files on a 2-core machine.
+  const env = await up({
+    files: FILES,
+    cwd: STACK_DIR,
+    project,
+    timeoutMs: 600_000,
+    serviceTimeoutMs: 480_000,
+  });
   live.set(project, env);
   return env;
 }
@@ -129,7 +148,7 @@ describe("the reference stack", () => {
   });
 
   it("comes up twice at once under two project names, every service healthy", {
-    timeout: 600_000,
+    timeout: 900_000,
   }, async () => {
     const started = performance.now();
     const [a, b] = await Promise.all([bringUp(projectA), bringUp(projectB)]);
@@ -158,6 +177,7 @@ describe("the reference stack", () => {
       const rows = await pgQuery({
         ...hostPort(env, "postgres", 5432),
         ...PG,
+        ...SLOW,
         sql: `CREATE TABLE notes (id serial PRIMARY KEY, body text NOT NULL);
               INSERT INTO notes (body) VALUES ('written by ${mark}');
               SELECT body, current_user, current_database() FROM notes ORDER BY id`,
@@ -166,6 +186,7 @@ describe("the reference stack", () => {
 
       const replies = await redisCommands({
         ...hostPort(env, "redis", 6379),
+        ...SLOW,
         commands: [
           ["SET", "owner", mark],
           ["GET", "owner"],
@@ -173,23 +194,27 @@ describe("the reference stack", () => {
       });
       expect(replies).toEqual(["OK", mark]);
 
-      const clickhouse = hostPort(env, "clickhouse", 8123);
+      const clickhouse = { ...hostPort(env, "clickhouse", 8123), ...SLOW };
       await clickhouseQuery({ ...clickhouse, query: "CREATE TABLE events (owner String) ENGINE = Memory" });
       await clickhouseQuery({ ...clickhouse, query: `INSERT INTO events VALUES ('${mark}')` });
       expect(
         await clickhouseQuery({ ...clickhouse, query: "SELECT owner, count() FROM events GROUP BY owner" }),
       ).toBe(`${mark}\t1\n`);
 
-      const backend = await getJson(env.url("backend", 8080, "/health"));
+      const backend = await health(env.url("backend", 8080, "/health"));
       expect(backend.status, JSON.stringify(backend.body)).toBe(200);
       expect(Object.keys(backend.body.checks as object).sort()).toEqual(["clickhouse", "postgres", "redis"]);
-      const auth = await getJson(env.url("auth", 8080, "/health"));
+      const auth = await health(env.url("auth", 8080, "/health"));
       expect(auth.status, JSON.stringify(auth.body)).toBe(200);
       expect(Object.keys(auth.body.checks as object).sort()).toEqual(["postgres", "redis"]);
     }
     // Each project reads back only its own writes, through its own ports.
     expect(a.endpoints.map((e) => e.port).filter((p) => b.endpoints.some((e) => e.port === p))).toEqual([]);
-    const [owner] = await redisCommands({ ...hostPort(a, "redis", 6379), commands: [["GET", "owner"]] });
+    const [owner] = await redisCommands({
+      ...hostPort(a, "redis", 6379),
+      ...SLOW,
+      commands: [["GET", "owner"]],
+    });
     expect(owner).toBe("A");
     const networksOf = async (env: StartedEnvironment) =>
       Object.keys(
@@ -231,12 +256,12 @@ describe("the reference stack", () => {
     figures.downB = report.durationMs / 1000;
     expect(await projectLeftovers(projectB)).toEqual([]);
     const a = envOf(projectA);
-    const [pong] = await redisCommands({ ...hostPort(a, "redis", 6379), commands: [["PING"]] });
+    const [pong] = await redisCommands({ ...hostPort(a, "redis", 6379), ...SLOW, commands: [["PING"]] });
     expect(pong).toBe("PONG");
   });
 
   it("stops PostgreSQL cleanly and brings its named volume back without recovery", {
-    timeout: 600_000,
+    timeout: 900_000,
   }, async () => {
     const a = envOf(projectA);
     const postgres = a.service("postgres").containerId;
@@ -262,6 +287,7 @@ describe("the reference stack", () => {
     const rows = await pgQuery({
       ...hostPort(again, "postgres", 5432),
       ...PG,
+      ...SLOW,
       sql: "SELECT body FROM notes",
     });
     expect(rows).toEqual([["written by A"]]);

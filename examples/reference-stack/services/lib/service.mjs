@@ -22,7 +22,12 @@ async function runCheck(check, timeoutMs) {
 }
 
 /** Starts the service: `checks` maps a dependency name to an async function that throws when it is down. */
-export function serve({ name, port = Number(process.env.PORT ?? 8080), checks, timeoutMs = 3000 }) {
+export function serve({
+  name,
+  port = Number(process.env.PORT ?? 8080),
+  checks,
+  timeoutMs = Number(process.env.HEALTH_CHECK_TIMEOUT_MS ?? 5000),
+}) {
   const server = createServer(async (req, res) => {
     if (req.method === "GET" && req.url === "/health") {
       const names = Object.keys(checks);
