@@ -6,12 +6,10 @@
 //   janitor-owner.ts IMAGE SESSION_ID [kill|exit|detach] [--stack]
 // kill: wait to be killed once up. exit: take it down, end the session, exit normally. detach:
 // detach the session (created detachable, as `berth up` does), then exit. --stack: bring the
-// 3 services up (db <- cache <- api) with the stack's `up` instead.
+// 3 services up (db <- cache <- api, janitor-owner.compose.yaml) with the stack's `up` instead.
 import { once } from "node:events";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
 import { Engine } from "../../src/engine/engine.js";
 import { createNetworkWithRecovery } from "../../src/janitor/address-pools.js";
 import { watchdogPid } from "../../src/janitor/reaper.js";
@@ -46,14 +44,6 @@ gate.close();
 process.stdin.destroy();
 
 async function withStack(): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), "berth-owner-"));
-  const service = (dependsOn?: string) =>
-    `    image: ${image}\n    command: ${JSON.stringify(COMMAND)}\n` +
-    (dependsOn ? `    depends_on: [${dependsOn}]\n` : "");
-  writeFileSync(
-    join(dir, "compose.yaml"),
-    `services:\n  db:\n${service()}  cache:\n${service("db")}  api:\n${service("cache")}`,
-  );
   const started = new Set<string>();
   const onProgress = (event: StackEvent) => {
     reportGuarded();
@@ -67,20 +57,17 @@ async function withStack(): Promise<void> {
   };
   // Loaded only in this mode, so the session mode does not depend on the stack's modules.
   const { up } = await import("../../src/stack/up.js");
-  try {
-    const environment = await up({
-      files: [join(dir, "compose.yaml")],
-      sessionId,
-      detach: mode === "detach",
-      onProgress,
-    });
-    report("up", { project: environment.project });
-    if (mode === "exit") {
-      await environment.down();
-      report("ended");
-    }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+  const environment = await up({
+    files: [fileURLToPath(new URL("./janitor-owner.compose.yaml", import.meta.url))],
+    env: { ...process.env, BERTH_FIXTURE_IMAGE: image },
+    sessionId,
+    detach: mode === "detach",
+    onProgress,
+  });
+  report("up", { project: environment.project });
+  if (mode === "exit") {
+    await environment.down();
+    report("ended");
   }
 }
 
