@@ -34,7 +34,7 @@ function upstreamSocket(endpoint: DockerEndpoint): Socket {
  * client comes on a new connection and meets the relay's decision (only a request head that
  * arrived whole is changed).
  */
-function closeAfterResponse(head: Buffer): Buffer {
+export function closeAfterResponse(head: Buffer): Buffer {
   const text = head.toString("latin1");
   const end = text.indexOf("\r\n\r\n");
   if (end < 0) return head;

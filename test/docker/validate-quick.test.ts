@@ -41,5 +41,5 @@ describe("berth validate --quick", () => {
       expect(html).toContain(`id="scenario-${s.id}"`);
     }
     expect(md).toContain("**PASS**");
-  }, 600_000);
+  }, 900_000);
 });

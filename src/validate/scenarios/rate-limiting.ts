@@ -178,18 +178,22 @@ const fixedInterval: Scenario = {
     );
     const starts = dispatches.map((d) => d.start).sort((a, b) => a - b);
     const gaps = starts.slice(1).map((s, i) => s - starts[i]!);
+    const span = starts.at(-1)! - starts[0]!;
     const smallest = Math.min(...gaps);
     ctx.observe("intervalMs", intervalMs);
+    ctx.observe("spanMs", round(span));
     ctx.observe("smallestGapMs", round(smallest));
-    // Timers may fire a millisecond or two early.
+    // The limiter paces its grants; a busy event loop may delay one dispatch a little and make the
+    // next gap look short, but it cannot shorten the whole span.
     check(
-      smallest >= intervalMs - 5,
-      `two lifecycle calls started ${round(smallest)} ms apart, below the ${intervalMs} ms interval`,
-      {
-        expected: `>= ${intervalMs} ms`,
-        actual: round(smallest),
-      },
+      span >= (starts.length - 1) * intervalMs - 20,
+      `${starts.length} lifecycle calls started within ${round(span)} ms, faster than one per ${intervalMs} ms`,
+      { expected: `>= ${(starts.length - 1) * intervalMs} ms`, actual: round(span) },
     );
+    check(smallest >= intervalMs * 0.6, `two lifecycle calls started only ${round(smallest)} ms apart`, {
+      expected: `about ${intervalMs} ms`,
+      actual: round(smallest),
+    });
     return { calls: starts.length, medianGapMs: round(percentile(gaps, 50)) };
   },
 };
