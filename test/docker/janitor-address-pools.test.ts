@@ -4,13 +4,18 @@
 // the clear error, with the counts and the advice to run `berth gc`.
 import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import { existsSync } from "node:fs";
 import { hostname } from "node:os";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Engine } from "../../src/engine/engine.js";
+import {
+  type PrivateDaemon,
+  privateDaemonUnavailable,
+  startPrivateDaemon,
+} from "../../src/fixtures/private-daemon.js";
 import { createNetworkWithRecovery, isAddressPoolExhausted } from "../../src/janitor/address-pools.js";
 import { AddressPoolsExhaustedError } from "../../src/janitor/errors.js";
 import { LABELS, type OwnerIdentity, sessionLabels } from "../../src/janitor/labels.js";
-import { type PrivateDaemon, privateDaemonUnavailable, startPrivateDaemon } from "./private-daemon.js";
 
 const unavailable = privateDaemonUnavailable();
 const deadOwner: OwnerIdentity = {
@@ -36,7 +41,10 @@ async function fillPool(engine: Engine, labels: Record<string, string>): Promise
 describe.skipIf(unavailable !== undefined)("address pools on a private dockerd with a tiny pool", () => {
   let daemon: PrivateDaemon;
 
+  let hostHadDocker0 = false;
+
   beforeAll(async () => {
+    hostHadDocker0 = existsSync("/sys/class/net/docker0");
     daemon = await startPrivateDaemon({
       addressPool: { base: `10.213.${Math.floor(Math.random() * 256)}.0/26`, size: 28 },
     });
@@ -88,5 +96,11 @@ describe.skipIf(unavailable !== undefined)("address pools on a private dockerd w
     expect(e.hint).toContain("berth gc");
     // Live sessions were left alone.
     expect((await daemon.engine.listNetworks()).length).toBe(all.length);
+  });
+
+  it("leaves the host's docker0 alone (a private dockerd with --bridge=none deletes it outside a netns)", () => {
+    // The shared daemon's default bridge must survive the private daemon's start-up.
+    expect(hostHadDocker0).toBe(true);
+    expect(existsSync("/sys/class/net/docker0")).toBe(true);
   });
 });

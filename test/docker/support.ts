@@ -43,6 +43,12 @@ export async function startFixture(options: {
     Volumes: options.volumes,
     HostConfig: options.restart ? { RestartPolicy: { Name: options.restart } } : {},
   } as Parameters<Engine["createContainer"]>[0]);
-  await engine.startContainer(id);
+  try {
+    await engine.startContainer(id);
+  } catch (error) {
+    // A container that never started is not running: a plain removal is safe, and nothing leaks.
+    await engine.removeContainer(id, { volumes: true }).catch(() => {});
+    throw error;
+  }
   return { id, name };
 }

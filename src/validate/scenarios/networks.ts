@@ -5,11 +5,11 @@ import { randomInt } from "node:crypto";
 import { hostname } from "node:os";
 import type Docker from "dockerode";
 import { NotFoundError } from "../../engine/errors.js";
+import { privateDaemonUnavailable, startPrivateDaemon } from "../../fixtures/private-daemon.js";
 import { createNetworkWithRecovery } from "../../janitor/address-pools.js";
 import { AddressPoolsExhaustedError } from "../../janitor/errors.js";
 import { sessionLabels } from "../../janitor/labels.js";
 import { RUN_LABEL } from "../context.js";
-import { startPrivateDaemon } from "../private-daemon.js";
 import {
   type Category,
   check,
@@ -17,6 +17,7 @@ import {
   checkRejects,
   type Scenario,
   type ScenarioContext,
+  ScenarioSkipped,
 } from "../scenario.js";
 import { deadPid } from "./conflicts.js";
 
@@ -205,7 +206,11 @@ const poolRecovery: Scenario = {
   timeoutMs: 90_000,
   async run(ctx) {
     // A private daemon whose pool holds exactly 4 networks (/26 cut into /28s).
-    const daemon = await startPrivateDaemon({ addressPool: `base=10.213.${randomInt(0, 256)}.0/26,size=28` });
+    const unavailable = privateDaemonUnavailable();
+    if (unavailable) throw new ScenarioSkipped(unavailable);
+    const daemon = await startPrivateDaemon({
+      addressPool: { base: `10.213.${randomInt(0, 256)}.0/26`, size: 28 },
+    });
     ctx.defer(() => daemon.stop());
     const engine = daemon.engine;
     const dead = {
