@@ -31,6 +31,14 @@ export type { OperationClass, OperationName } from "./engine/operations.js";
 export { OPERATIONS } from "./engine/operations.js";
 export type { FixtureImage } from "./fixtures/busybox.js";
 export { busyboxFixtureRef, ensureBusyboxFixture } from "./fixtures/busybox.js";
+export type { ReferenceStackImages, ReferenceStackImagesOptions } from "./fixtures/reference-stack.js";
+export {
+  ensureReferenceStackImages,
+  REFERENCE_IMAGE_REFS,
+  staleReferenceImages,
+} from "./fixtures/reference-stack.js";
+export type { BuildPhase, BuildProgress } from "./fixtures/rootfs.js";
+export { FixtureBuildError } from "./fixtures/rootfs.js";
 // --- guard: limiter, retries, metrics, log ---
 export type {
   Env,

@@ -202,17 +202,18 @@ class SlotLimiter implements Limiter {
   private drain(pool: Pool): void {
     while (pool.queue.length > 0 && pool.inFlight < pool.limit()) {
       const head = pool.queue[0]!;
-      if (pool === this.lifecycle && !this.admitsHead(head)) return;
+      // One timestamp for the admission and the permit: the law knows its probe by dispatch time.
+      const now = this.now();
+      if (pool === this.lifecycle && !this.admitsHead(head, now)) return;
       pool.queue.shift();
       head.detach();
       pool.inFlight += 1;
-      head.grant(this.permit(pool, head));
+      head.grant(this.permit(pool, head, now));
     }
   }
 
   /** Pacing (fixed) and probing (adaptive) for the lifecycle queue's head; arms a wake-up when refused. */
-  private admitsHead(head: Waiter): boolean {
-    const now = this.now();
+  private admitsHead(head: Waiter, now: number): boolean {
     const s = this.settings;
     if (s.mode === "fixed") {
       const next = this.lastStartAt + s.minIntervalMs;
@@ -245,8 +246,7 @@ class SlotLimiter implements Limiter {
     return false;
   }
 
-  private permit(pool: Pool, waiter: Waiter): Permit {
-    const dispatchedAt = this.now();
+  private permit(pool: Pool, waiter: Waiter, dispatchedAt: number): Permit {
     const inFlightAtDispatch = pool.inFlight;
     let released = false;
     return {

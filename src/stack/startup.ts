@@ -377,6 +377,9 @@ export async function startEnvironment(
     const all = [...runs.values()];
     // Limits Docker would refuse are configuration errors: found before anything exists.
     for (const run of all) run.memory = memoryHostConfig(run.spec, options.memory);
+    // The reaper watchdog must guard the session before its first resource; starting it now lets
+    // its start-up overlap the checks below instead of delaying the first create.
+    const guarding = track(session.beforeCreate());
     await untilAborted(
       checkFixedPorts(
         engine,
@@ -402,6 +405,7 @@ export async function startEnvironment(
         signal,
       ),
     );
+    await untilAborted(guarding, signal);
     hub = ContainerEventHub.open(engine, [`${LABELS.session}=${session.id}`]);
     const resources = await track(createProjectResources(engine, session, project, emit));
     signal.throwIfAborted();

@@ -230,6 +230,22 @@ describe("adaptive mode through the limiter", () => {
     start!.release({ latencyMs: 150, outcome: "ok", operation: "container.start" });
   });
 
+  it("never makes a lone caller wait, however the clock moves between calls", async () => {
+    let t = 0;
+    const limiter = createLimiter({ now: () => (t += 7) });
+    const ops = ["container.create", "container.start", "container.stop", "container.remove"];
+    for (let i = 0; i < 12; i++) {
+      const op = ops[i % ops.length]!;
+      let permit: Permit | undefined;
+      void limiter.acquire("lifecycle", undefined, op).then((p) => {
+        permit = p;
+      });
+      await vi.advanceTimersByTimeAsync(0);
+      expect(permit, `call ${i} (${op})`).toBeDefined();
+      permit!.release({ latencyMs: 5, outcome: "ok", operation: op });
+    }
+  });
+
   it("lets the queue go on when a probe outlasts probeTimeoutMs", async () => {
     const limiter = createLimiter({ initialLimit: 4, probeTimeoutMs: 1_000, now });
     const hanging = await limiter.acquire("lifecycle", undefined, "container.start");
