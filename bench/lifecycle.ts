@@ -9,7 +9,7 @@ import { safeRemove } from "../src/lifecycle/safe-remove.js";
 import { benchEnv, median, printJson, printTable, round } from "./support.js";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 20);
-const CMD = ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done"];
+const CMD = ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"];
 const LABELS = { "berth.bench": "lifecycle" };
 
 interface Round {

@@ -191,7 +191,7 @@ const must = (step, r, ok) => { if (!ok.includes(r.status)) throw new Error(step
 async function lifecycle(name) {
   const created = await call("POST", "/v1.41/containers/create?name=" + name, {
     Image: image, Labels: JSON.parse(labelsJson), StopTimeout: 10, HostConfig: { NetworkMode: network },
-    Cmd: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done"],
+    Cmd: ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"],
   });
   must("create", created, [201]);
   const id = JSON.parse(created.text).Id;

@@ -72,7 +72,7 @@ async function runStorm(
           const { id } = await engine.createContainer({
             name,
             Image: image,
-            Cmd: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done"],
+            Cmd: ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"],
             Labels: labels,
             StopTimeout: 10,
           });

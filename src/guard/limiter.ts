@@ -87,6 +87,7 @@ export interface LimiterConfig extends LimiterOptions {
 interface Waiter {
   enqueuedAt: number;
   operation?: string;
+  rank: 0 | 1 | 2;
   grant: (permit: Permit) => void;
   reject: (error: unknown) => void;
   detach: () => void;
@@ -100,6 +101,27 @@ class Pool {
   snapshot(): PoolSnapshot {
     return { limit: this.limit(), inFlight: this.inFlight, queued: this.queue.length };
   }
+}
+
+/**
+ * The lifecycle queue's order: calls that end work (stop, kill, remove, disconnect, prune) go
+ * first, then those that continue it (start, restart, connect, ...), then those that begin new
+ * work (create); FIFO within a rank. Under a storm this finishes lifecycles before it starts new
+ * ones, so the daemon holds few live containers at a time instead of every caller's at once.
+ * Teardowns are finite (one per created resource), so creates wait but never starve.
+ */
+export function admissionRank(operation: string | undefined): 0 | 1 | 2 {
+  if (!operation) return 1;
+  if (/\.(stop|kill|remove|prune|disconnect|delete)$/.test(operation)) return 0;
+  if (/\.create$/.test(operation)) return 2;
+  return 1;
+}
+
+/** Puts `waiter` after every queued waiter of the same or a more urgent rank. */
+function enqueue(queue: Waiter[], waiter: Waiter): void {
+  let at = queue.length;
+  while (at > 0 && queue[at - 1]!.rank > waiter.rank) at -= 1;
+  queue.splice(at, 0, waiter);
 }
 
 const DROPPED: PermitSample = { latencyMs: 0, outcome: "dropped" };
@@ -148,12 +170,13 @@ class SlotLimiter implements Limiter {
       const waiter: Waiter = {
         enqueuedAt: this.now(),
         operation,
+        rank: pool === this.lifecycle ? admissionRank(operation) : 1,
         grant: resolve,
         reject,
         detach: () => signal?.removeEventListener("abort", onAbort),
       };
       signal?.addEventListener("abort", onAbort, { once: true });
-      pool.queue.push(waiter);
+      enqueue(pool.queue, waiter);
       this.drain(pool);
       if (pool === this.lifecycle) this.law?.onDemand(pool.inFlight, pool.queue.length);
     });

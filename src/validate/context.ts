@@ -19,7 +19,7 @@ export const RUN_LABEL = "berth.validate.run";
  * `ready` once the trap is set: a SIGTERM that comes before that meets a PID 1 without a handler,
  * which the kernel ignores, and the stop would wait for the whole grace period.
  */
-export const TRAPPING_LOOP = ["sh", "-c", "trap 'exit 0' TERM; echo ready; while true; do sleep 0.1; done"];
+export const TRAPPING_LOOP = ["sh", "-c", "trap 'exit 0' TERM; echo ready; sleep 3600 & wait"];
 
 /**
  * The grace period of stops that are meant to be graceful. The trap ends them in milliseconds;

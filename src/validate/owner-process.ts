@@ -32,7 +32,7 @@ for (const service of ["db", "api"]) {
   const { id } = await engine.createContainer({
     name: `${session.project}-${service}-1`,
     Image: image,
-    Cmd: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done"],
+    Cmd: ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"],
     Labels: session.labels(service),
     HostConfig: { NetworkMode: network, Binds: [`${volume}:/data`] },
   });

@@ -8,7 +8,14 @@ import type { Engine } from "../../src/engine/engine.js";
 import { TransientError } from "../../src/engine/errors.js";
 import { createEngine, guardOf } from "../../src/guard/guard.js";
 import { safeRemove } from "../../src/lifecycle/safe-remove.js";
-import { engine as direct, fixtureImage, testLabels, trappingCommand, uniqueName } from "./support.js";
+import {
+  engine as direct,
+  fixtureImage,
+  testLabels,
+  trappingCommand,
+  uniqueName,
+  waitForLine,
+} from "./support.js";
 
 interface Fault {
   method: string;
@@ -134,6 +141,7 @@ describe("the guard against a connection-resetting proxy", () => {
     const name = named("retry-rm");
     const { id } = await engine.createContainer(spec(name));
     await engine.startContainer(id);
+    await waitForLine(id);
     proxy.faults.push({
       method: "DELETE",
       path: new RegExp(`/containers/${id}\\?`),
@@ -154,6 +162,7 @@ describe("the guard against a connection-resetting proxy", () => {
     const name = named("retry-stop");
     const { id } = await engine.createContainer(spec(name));
     await engine.startContainer(id);
+    await waitForLine(id);
     proxy.faults.push({
       method: "POST",
       path: new RegExp(`/containers/${id}/stop`),

@@ -5,7 +5,14 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { createEngine, guardOf } from "../../src/guard/guard.js";
 import { safeRemove } from "../../src/lifecycle/safe-remove.js";
-import { engine as direct, fixtureImage, testLabels, trappingCommand, uniqueName } from "./support.js";
+import {
+  engine as direct,
+  fixtureImage,
+  testLabels,
+  trappingCommand,
+  uniqueName,
+  waitForLine,
+} from "./support.js";
 
 const LIFECYCLES = 48;
 const CALLERS = 32;
@@ -49,6 +56,7 @@ describe("a storm through the guarded engine", () => {
               stop.signal,
             );
             await engine.startContainer(id, stop.signal);
+            await waitForLine(id);
             outcomes.push((await safeRemove(engine, id, { signal: stop.signal })).outcome);
           } catch (error) {
             failures.push(error);

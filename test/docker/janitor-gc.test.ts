@@ -53,7 +53,7 @@ async function createSessionResources(kind: Kind): Promise<void> {
   const { id } = await engine.createContainer({
     name: `berth-test-${sessions[kind]}-app`,
     Image: fixtureImage(),
-    Cmd: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done"],
+    Cmd: ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"],
     Labels: { ...labels, [LABELS.service]: "app" },
     HostConfig: { NetworkMode: network, Binds: [`${volume}:/data`] },
   });

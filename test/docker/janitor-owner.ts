@@ -24,7 +24,7 @@ if (!image || !sessionId || !["kill", "exit", "detach"].includes(mode)) {
 }
 
 const SERVICES = ["db", "cache", "api"] as const;
-const COMMAND = ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done"];
+const COMMAND = ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"];
 
 const report = (event: string, extra: Record<string, unknown> = {}) =>
   process.stdout.write(`${JSON.stringify({ event, ...extra })}\n`);

@@ -45,7 +45,7 @@ async function start(service: string, cmd: string, host: Record<string, unknown>
   const { id } = await engine.createContainer({
     name: uniqueName(service),
     Image: fixtureImage(),
-    Cmd: ["sh", "-c", `trap 'exit 0' TERM; ${cmd}; while true; do sleep 0.2; done`],
+    Cmd: ["sh", "-c", `trap 'exit 0' TERM; ${cmd}; sleep 3600 & wait`],
     Labels: testLabels({ "berth.project": project, "berth.service": service }),
     HostConfig: { NetworkMode: "none", ...host },
   } as ContainerCreateOptions);

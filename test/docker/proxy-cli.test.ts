@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { safeRemove } from "../../src/lifecycle/safe-remove.js";
 import { docker, follow, onTty, startTestProxy, suiteLabelArgs, type TestProxy } from "./proxy-support.js";
-import { engine, fixtureImage, uniqueName } from "./support.js";
+import { engine, fixtureImage, READY_LINE, uniqueName, waitForLine } from "./support.js";
 
 let t: TestProxy;
 const created: string[] = [];
@@ -22,10 +22,12 @@ async function runDetached(cmd: string, extra: string[] = []): Promise<string> {
   );
   expect(r.stderr).toBe("");
   expect(r.code).toBe(0);
+  // Commands that announce their SIGTERM trap are stopped only once it is set.
+  if (cmd.includes(READY_LINE)) await waitForLine(name);
   return name;
 }
 
-const TRAP_LOOP = "trap 'exit 0' TERM; while true; do sleep 0.2; done";
+const TRAP_LOOP = "trap 'exit 0' TERM; sleep 3600 & wait";
 
 /** The run's label, and no network: these tests are about the API, not container networking. */
 const runArgs = () => [...suiteLabelArgs(), "--network", "none"];
@@ -176,7 +178,7 @@ describe("the docker CLI through the proxy", () => {
     const dir = mkdtempSync(join(tmpdir(), "berth-proxy-marker-"));
     try {
       const name = await runDetached(
-        "trap 'echo trapped > /out/marker; exit 0' TERM; while true; do sleep 0.1; done",
+        "trap 'echo trapped > /out/marker; exit 0' TERM; echo berth-ready; sleep 3600 & wait",
         ["-v", `${dir}:/out`],
       );
       const before = t.proxy.metrics().rewrites.total;
@@ -204,7 +206,7 @@ describe("the docker CLI through the proxy", () => {
     const dir = mkdtempSync(join(tmpdir(), "berth-proxy-marker-"));
     try {
       const name = await runDetached(
-        "trap 'echo trapped > /out/marker; exit 0' TERM; while true; do sleep 0.1; done",
+        "trap 'echo trapped > /out/marker; exit 0' TERM; echo berth-ready; sleep 3600 & wait",
         ["-v", `${dir}:/out`],
       );
       const r = await docker(["rm", "-f", name], { env: raw.env });

@@ -16,7 +16,7 @@ function composeFile(suite: string): string {
   const service = (name: string, extra = "") => `
   ${name}:
     image: ${fixtureImage()}
-    command: ["sh", "-c", "trap 'echo ${name}-stopped > /out/${name}; exit 0' TERM; echo ${name}-up; while true; do sleep 0.2; done"]
+    command: ["sh", "-c", "trap 'echo ${name}-stopped > /out/${name}; exit 0' TERM; echo ${name}-up; sleep 3600 & wait"]
     stop_grace_period: 10s
     volumes: ["${dir}:/out"]
     labels:${labels}${extra}`;

@@ -10,7 +10,7 @@ import { Engine } from "../../src/engine/engine.js";
 import { safeRemove } from "../../src/lifecycle/safe-remove.js";
 import { proxyGlobalSetup } from "../../src/testing/proxy-setup.js";
 import { follow, http, startTestProxy, type TestProxy } from "./proxy-support.js";
-import { fixtureImage, testLabels, trappingCommand, uniqueName } from "./support.js";
+import { fixtureImage, testLabels, trappingCommand, uniqueName, waitForLine } from "./support.js";
 
 let t: TestProxy;
 
@@ -59,6 +59,7 @@ describe("berth's own client through the proxy", () => {
     });
     try {
       await client.startContainer(id);
+      await waitForLine(id);
       const exec = await client.exec(id, ["sh", "-c", "echo via-proxy"]);
       expect(exec).toMatchObject({ exitCode: 0, stdout: "via-proxy\n" });
     } finally {

@@ -32,7 +32,7 @@ async function lifecycle(i) {
   const name = prefix + "-" + i;
   const created = await call("POST", "/v1.41/containers/create?name=" + name, {
     Image: image, Labels: JSON.parse(labelsJson), StopTimeout: 10, HostConfig: { NetworkMode: "none" },
-    Cmd: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done"],
+    Cmd: ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"],
   });
   expectStatus("create", created, [201]);
   const id = JSON.parse(created.text).Id;

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { Engine } from "../../src/engine/engine.js";
 import { DaemonUnavailableError } from "../../src/engine/errors.js";
 import { safeRemove } from "../../src/lifecycle/safe-remove.js";
-import { engine, fixtureImage, startFixture, testLabels, uniqueName } from "./support.js";
+import { engine, fixtureImage, startFixture, testLabels, uniqueName, waitForLine } from "./support.js";
 
 const run = promisify(execFile);
 
@@ -19,11 +19,16 @@ describe("safeRemove against the real daemon", () => {
       const { id } = await engine.createContainer({
         name,
         Image: fixtureImage(),
-        Cmd: ["sh", "-c", "trap 'echo trapped > /out/marker; exit 0' TERM; while true; do sleep 0.1; done"],
+        Cmd: [
+          "sh",
+          "-c",
+          "trap 'echo trapped > /out/marker; exit 0' TERM; echo berth-ready; sleep 3600 & wait",
+        ],
         Labels: testLabels(),
         HostConfig: { Binds: [`${dir}:/out`] },
       });
       await engine.startContainer(id);
+      await waitForLine(id);
       const record = await safeRemove(engine, name, { graceSeconds: 10 });
       expect(record.outcome).toBe("exited");
       expect(record.exitCode).toBe(0);
@@ -45,7 +50,7 @@ describe("safeRemove against the real daemon", () => {
 
   it("reports a container that ignores SIGTERM as killed-after-grace after about the grace period", async () => {
     const { name } = await startFixture({
-      cmd: ["sh", "-c", "trap '' TERM; while true; do sleep 0.1; done"],
+      cmd: ["sh", "-c", "trap '' TERM; sleep 3600 & wait"],
     });
     const record = await safeRemove(engine, name, { graceSeconds: 2 });
     expect(record.outcome).toBe("killed-after-grace");
@@ -57,7 +62,7 @@ describe("safeRemove against the real daemon", () => {
 
   it("uses the container's own StopTimeout as the grace period by default", async () => {
     const { name } = await startFixture({
-      cmd: ["sh", "-c", "trap '' TERM; while true; do sleep 0.1; done"],
+      cmd: ["sh", "-c", "trap '' TERM; sleep 3600 & wait"],
       stopTimeout: 1,
     });
     const record = await safeRemove(engine, name);

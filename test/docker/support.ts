@@ -19,9 +19,31 @@ export function testLabels(extra: Record<string, string> = {}): Record<string, s
   return { "berth.suite": inject("suiteId"), ...extra };
 }
 
-/** A shell loop that traps SIGTERM, writes a marker file, and exits 0. */
+/** What a trapping command prints once its SIGTERM trap is installed. */
+export const READY_LINE = "berth-ready";
+
+/**
+ * A shell loop that traps SIGTERM, writes a marker file, and exits 0. It prints READY_LINE once
+ * the trap is set: a SIGTERM that arrives before that (the shell is PID 1, which ignores it) is
+ * not the code under test's fault, so tests that check the trap wait for the line first.
+ */
 export function trappingCommand(marker = "/tmp/terminated"): string[] {
-  return ["sh", "-c", `trap 'echo trapped > ${marker}; exit 0' TERM; while true; do sleep 0.1; done`];
+  return [
+    "sh",
+    "-c",
+    `trap 'echo trapped > ${marker}; exit 0' TERM; echo ${READY_LINE}; sleep 3600 & wait`,
+  ];
+}
+
+/** Waits until the container's output contains `line` (default READY_LINE); throws after `timeoutMs`. */
+export async function waitForLine(id: string, line = READY_LINE, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { stdout, stderr } = await engine.containerLogs(id);
+    if (stdout.includes(line) || stderr.includes(line)) return;
+    if (Date.now() > deadline) throw new Error(`container ${id} never printed "${line}" in ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 /** Creates and starts a busybox fixture container labelled for this run. */
@@ -45,6 +67,7 @@ export async function startFixture(options: {
   } as Parameters<Engine["createContainer"]>[0]);
   try {
     await engine.startContainer(id);
+    if (!options.cmd) await waitForLine(id);
   } catch (error) {
     // A container that never started is not running: a plain removal is safe, and nothing leaks.
     await engine.removeContainer(id, { volumes: true }).catch(() => {});

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { AbortedError, ConfigError } from "../../src/engine/errors.js";
-import { createLimiter, type LimitChangeEvent, type Permit } from "../../src/guard/limiter.js";
+import { admissionRank, createLimiter, type LimitChangeEvent, type Permit } from "../../src/guard/limiter.js";
 
 const now = () => Date.now();
 
@@ -70,6 +70,48 @@ describe("fixed mode", () => {
       inFlight: 0,
       queued: 0,
     });
+  });
+});
+
+describe("admission order", () => {
+  it("ranks calls that end work before calls that continue it, and those before creates", () => {
+    expect(admissionRank("container.remove")).toBe(0);
+    expect(admissionRank("container.stop")).toBe(0);
+    expect(admissionRank("network.remove")).toBe(0);
+    expect(admissionRank("container.start")).toBe(1);
+    expect(admissionRank(undefined)).toBe(1);
+    expect(admissionRank("container.create")).toBe(2);
+    expect(admissionRank("network.create")).toBe(2);
+  });
+
+  it("grants queued teardowns first, then starts, then creates, FIFO within each", async () => {
+    const limiter = createLimiter({ mode: "fixed", maxConcurrent: 1, minIntervalMs: 0, now });
+    const holder = await limiter.acquire("lifecycle", undefined, "container.create");
+    const order: string[] = [];
+    const queued = [
+      "container.create#1",
+      "container.start#1",
+      "container.remove#1",
+      "container.create#2",
+      "container.stop#2",
+      "container.start#2",
+    ].map((tagged) =>
+      limiter.acquire("lifecycle", undefined, tagged.split("#")[0]).then((permit) => {
+        order.push(tagged);
+        permit.release({ latencyMs: 1, outcome: "ok" });
+      }),
+    );
+    holder.release({ latencyMs: 1, outcome: "ok" });
+    await vi.runAllTimersAsync();
+    await Promise.all(queued);
+    expect(order).toEqual([
+      "container.remove#1",
+      "container.stop#2",
+      "container.start#1",
+      "container.start#2",
+      "container.create#1",
+      "container.create#2",
+    ]);
   });
 });
 

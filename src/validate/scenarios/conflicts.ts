@@ -14,7 +14,7 @@ import { type Category, check, checkEqual, type Scenario, type ScenarioContext }
 import { checkNothingLeft, composeFile, firstLine, upCompose, upFails } from "./stack-support.js";
 
 const C = "conflicts";
-const APP = `services:\n  app:\n    image: __IMAGE__\n    command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done"]\n`;
+const APP = `services:\n  app:\n    image: __IMAGE__\n    command: ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]\n`;
 
 /** The pid of a process that has certainly exited. */
 export function deadPid(): number {

@@ -21,7 +21,7 @@ const healthy: Scenario = {
     const run = composeFile(
       ctx,
       "healthy",
-      `services:\n  app:\n    image: __IMAGE__\n    command: ["sh", "-c", "sleep 1; touch /ready; trap 'exit 0' TERM; while true; do sleep 0.1; done"]\n    healthcheck:\n      test: ["CMD", "test", "-f", "/ready"]\n      interval: 200ms\n      timeout: 10s\n      retries: 30\n`,
+      `services:\n  app:\n    image: __IMAGE__\n    command: ["sh", "-c", "sleep 1; touch /ready; trap 'exit 0' TERM; sleep 3600 & wait"]\n    healthcheck:\n      test: ["CMD", "test", "-f", "/ready"]\n      interval: 200ms\n      timeout: 10s\n      retries: 30\n`,
     );
     const env = await upCompose(ctx, run);
     const info = await ctx.engine.inspectContainer(env.service("app").containerId);
@@ -41,7 +41,7 @@ const unhealthy: Scenario = {
     const run = composeFile(
       ctx,
       "unhealthy",
-      `services:\n  app:\n    image: __IMAGE__\n    command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done"]\n    healthcheck:\n      test: ["CMD-SHELL", "echo probe-says-no; exit 1"]\n      interval: 200ms\n      timeout: 10s\n      retries: 2\n`,
+      `services:\n  app:\n    image: __IMAGE__\n    command: ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]\n    healthcheck:\n      test: ["CMD-SHELL", "echo probe-says-no; exit 1"]\n      interval: 200ms\n      timeout: 10s\n      retries: 2\n`,
     );
     const error = await upFails(ctx, run, "up of an unhealthy service");
     check(error instanceof UnhealthyError, `up failed, but not as unhealthy: ${firstLine(error)}`, {
@@ -65,7 +65,7 @@ const slowStart: Scenario = {
     const run = composeFile(
       ctx,
       "slow",
-      `services:\n  app:\n    image: __IMAGE__\n    command: ["sh", "-c", "sleep 2.5; touch /ready; trap 'exit 0' TERM; while true; do sleep 0.1; done"]\n    healthcheck:\n      test: ["CMD", "test", "-f", "/ready"]\n      interval: 300ms\n      timeout: 10s\n      retries: 1\n      start_period: 20s\n`,
+      `services:\n  app:\n    image: __IMAGE__\n    command: ["sh", "-c", "sleep 2.5; touch /ready; trap 'exit 0' TERM; sleep 3600 & wait"]\n    healthcheck:\n      test: ["CMD", "test", "-f", "/ready"]\n      interval: 300ms\n      timeout: 10s\n      retries: 1\n      start_period: 20s\n`,
     );
     const env = await upCompose(ctx, run);
     const readyMs = env.service("app").readyMs;
@@ -151,7 +151,7 @@ const dependsOnHealthy: Scenario = {
     const run = composeFile(
       ctx,
       "chain",
-      `services:\n  db:\n    image: __IMAGE__\n    command: ["sh", "-c", "sleep 1; touch /ready; trap 'exit 0' TERM; while true; do sleep 0.1; done"]\n    healthcheck:\n      test: ["CMD", "test", "-f", "/ready"]\n      interval: 200ms\n      retries: 30\n  api:\n    image: __IMAGE__\n    command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done"]\n    depends_on:\n      db:\n        condition: service_healthy\n`,
+      `services:\n  db:\n    image: __IMAGE__\n    command: ["sh", "-c", "sleep 1; touch /ready; trap 'exit 0' TERM; sleep 3600 & wait"]\n    healthcheck:\n      test: ["CMD", "test", "-f", "/ready"]\n      interval: 200ms\n      retries: 30\n  api:\n    image: __IMAGE__\n    command: ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]\n    depends_on:\n      db:\n        condition: service_healthy\n`,
     );
     const env = await upCompose(ctx, run);
     const db = await ctx.engine.inspectContainer(env.service("db").containerId);
@@ -176,7 +176,7 @@ const readinessTimeout: Scenario = {
     const run = composeFile(
       ctx,
       "never",
-      `services:\n  app:\n    image: __IMAGE__\n    command: ["sh", "-c", "echo still-starting; trap 'exit 0' TERM; while true; do sleep 0.1; done"]\n    x-berth:\n      timeout: 3s\n      wait:\n        - command: "test -f /tmp/never"\n`,
+      `services:\n  app:\n    image: __IMAGE__\n    command: ["sh", "-c", "echo still-starting; trap 'exit 0' TERM; sleep 3600 & wait"]\n    x-berth:\n      timeout: 3s\n      wait:\n        - command: "test -f /tmp/never"\n`,
     );
     const began = performance.now();
     const error = await upFails(ctx, run, "up of a service that is never ready");

@@ -11,7 +11,7 @@ import { checkNothingLeft, composeFile, firstLine, upCompose, upFails } from "./
 
 const C = "memory";
 const MiB = 1024 * 1024;
-const SLEEPER = `["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done"]`;
+const SLEEPER = `["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]`;
 
 const limitApplied: Scenario = {
   id: `${C}.limit-applied`,
@@ -144,7 +144,7 @@ const usageSampled: Scenario = {
     const run = composeFile(
       ctx,
       "usage",
-      `services:\n  app:\n    image: __IMAGE__\n    command: ["sh", "-c", "head -c 25165824 /dev/zero > /dev/shm/fill; echo filled; trap 'exit 0' TERM; while true; do sleep 0.1; done"]\n    mem_limit: 96m\n    x-berth:\n      wait:\n        - log: filled\n`,
+      `services:\n  app:\n    image: __IMAGE__\n    command: ["sh", "-c", "head -c 25165824 /dev/zero > /dev/shm/fill; echo filled; trap 'exit 0' TERM; sleep 3600 & wait"]\n    mem_limit: 96m\n    x-berth:\n      wait:\n        - log: filled\n`,
     );
     const env = await upCompose(ctx, run);
     const app = env.service("app");

@@ -116,7 +116,7 @@ const forceRewrite: Scenario = {
       cmd: [
         "sh",
         "-c",
-        "trap 'echo trapped > /out/marker; exit 0' TERM; echo ready; while true; do sleep 0.1; done",
+        "trap 'echo trapped > /out/marker; exit 0' TERM; echo ready; sleep 3600 & wait",
       ],
       ready: "ready",
       create: { HostConfig: { Binds: [`${dir}:/out`] } },

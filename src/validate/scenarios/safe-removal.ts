@@ -8,7 +8,7 @@ import { GRACE_SECONDS } from "../context.js";
 import { type Category, check, checkEqual, type Scenario } from "../scenario.js";
 
 const C = "safe-removal";
-const IGNORES_TERM = ["sh", "-c", "trap '' TERM; echo ready; while true; do sleep 0.1; done"];
+const IGNORES_TERM = ["sh", "-c", "trap '' TERM; echo ready; sleep 3600 & wait"];
 
 const sigtermTrap: Scenario = {
   id: `${C}.sigterm-honoured`,
@@ -21,7 +21,7 @@ const sigtermTrap: Scenario = {
       cmd: [
         "sh",
         "-c",
-        "trap 'echo trapped > /out/marker; exit 0' TERM; echo ready; while true; do sleep 0.1; done",
+        "trap 'echo trapped > /out/marker; exit 0' TERM; echo ready; sleep 3600 & wait",
       ],
       ready: "ready",
       create: { HostConfig: { Binds: [`${dir}:/out`] } },
@@ -100,7 +100,7 @@ const stopSignal: Scenario = {
       cmd: [
         "sh",
         "-c",
-        "trap '' TERM; trap 'echo int > /out/marker; exit 0' INT; echo ready; while true; do sleep 0.1; done",
+        "trap '' TERM; trap 'echo int > /out/marker; exit 0' INT; echo ready; sleep 3600 & wait",
       ],
       ready: "ready",
       create: { StopSignal: "SIGINT", HostConfig: { Binds: [`${dir}:/out`] } },
