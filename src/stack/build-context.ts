@@ -75,8 +75,103 @@ function walk(dir: string, root: string, rules: IgnoreRule[], files: string[]): 
 export interface BuildContext {
   dir: string;
   files: string[];
-  /** sha256 over the Dockerfile path, args, target and every file's path and content. */
+  /**
+   * sha256 over the Dockerfile path, args, target and every file's path and content. The images
+   * the Dockerfile builds on are not in it: see `baseImages` (their ids are only known to the daemon).
+   */
   hash: string;
+  /** The images the Dockerfile builds on (`FROM`, `COPY --from`), stages and `scratch` left out. */
+  baseImages: string[];
+}
+
+/** The Dockerfile's instructions, one a line: continuation lines joined, comments dropped. */
+function instructions(text: string): string[] {
+  const lines = text.split(/\r?\n/);
+  // A parser directive (`# escape=`` ` ``) changes the continuation character.
+  let continuation = "\\";
+  for (const line of lines) {
+    const directive = /^#\s*([a-z]+)\s*=\s*(\S+)\s*$/i.exec(line);
+    if (!directive) break;
+    if (directive[1]!.toLowerCase() === "escape") continuation = directive[2]!;
+  }
+  const out: string[] = [];
+  let current = "";
+  for (const raw of lines) {
+    const trimmed = raw.trim();
+    if (current === "" && trimmed.startsWith("#")) continue;
+    if (current !== "" && (trimmed === "" || trimmed.startsWith("#"))) continue;
+    if (trimmed.endsWith(continuation)) {
+      current += `${trimmed.slice(0, -continuation.length)} `;
+      continue;
+    }
+    current += trimmed;
+    if (current.trim() !== "") out.push(current.trim());
+    current = "";
+  }
+  if (current.trim() !== "") out.push(current.trim());
+  return out;
+}
+
+/** `$NAME`, `${NAME}`, `${NAME:-default}`, `${NAME-default}`, `${NAME:+alt}` as the builder expands them in FROM. */
+function expandArgs(text: string, args: Map<string, string | undefined>): string {
+  return text.replace(
+    /\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))/g,
+    (
+      _match,
+      braced: string | undefined,
+      op: string | undefined,
+      word: string | undefined,
+      bare: string | undefined,
+    ) => {
+      const value = args.get((braced ?? bare)!);
+      if (op === ":-") return value ? value : (word ?? "");
+      if (op === "-") return value !== undefined ? value : (word ?? "");
+      if (op === ":+") return value ? (word ?? "") : "";
+      if (op === "+") return value !== undefined ? (word ?? "") : "";
+      return value ?? "";
+    },
+  );
+}
+
+/**
+ * The images a Dockerfile builds on: every `FROM` image that is not an earlier stage and not
+ * `scratch` (global `ARG`s before the first `FROM` and the build args expanded), and every
+ * `COPY --from=` that names an image rather than a stage. Pure: reads only the text.
+ */
+export function dockerfileBaseImages(text: string, buildArgs: Record<string, string> = {}): string[] {
+  const args = new Map<string, string | undefined>();
+  const stages = new Set<string>();
+  const bases = new Set<string>();
+  let seenFrom = false;
+  // A stage is named by its `AS` name or (in `COPY --from`) by its index.
+  const external = (ref: string) =>
+    ref !== "" && ref.toLowerCase() !== "scratch" && !stages.has(ref.toLowerCase()) && !/^\d+$/.test(ref);
+  for (const line of instructions(text)) {
+    const [keyword = "", ...rest] = line.split(/\s+/);
+    const word = keyword.toUpperCase();
+    if (word === "ARG" && !seenFrom) {
+      // Global ARGs: only these are visible to FROM; a build arg overrides the default.
+      for (const declaration of rest) {
+        const eq = declaration.indexOf("=");
+        const name = eq < 0 ? declaration : declaration.slice(0, eq);
+        const fallback = eq < 0 ? undefined : declaration.slice(eq + 1).replace(/^(["'])(.*)\1$/, "$2");
+        args.set(name, name in buildArgs ? buildArgs[name] : fallback);
+      }
+    } else if (word === "FROM") {
+      seenFrom = true;
+      const words = rest.filter((w) => !w.startsWith("--"));
+      const image = expandArgs(words[0] ?? "", args);
+      if (external(image)) bases.add(image);
+      if (words[1]?.toUpperCase() === "AS" && words[2]) stages.add(words[2].toLowerCase());
+    } else if (word === "COPY" || word === "ADD") {
+      for (const flag of rest) {
+        if (!flag.startsWith("--")) break;
+        const from = /^--from=(.+)$/i.exec(flag)?.[1];
+        if (from && external(from)) bases.add(from);
+      }
+    }
+  }
+  return [...bases].sort();
 }
 
 export function readBuildContext(build: BuildSpec, where: string): BuildContext {
@@ -105,5 +200,9 @@ export function readBuildContext(build: BuildSpec, where: string): BuildContext 
     hash.update(`\0${file}\0`);
     hash.update(readFileSync(join(build.context, file)));
   }
-  return { dir: build.context, files, hash: hash.digest("hex") };
+  const baseImages = dockerfileBaseImages(
+    readFileSync(join(build.context, build.dockerfile), "utf8"),
+    build.args,
+  );
+  return { dir: build.context, files, hash: hash.digest("hex"), baseImages };
 }

@@ -2,12 +2,12 @@
 // containers in reverse dependency order with each one's grace period, then networks, then
 // anonymous volumes (named ones only when asked), then a check that nothing is left. Running it
 // on an environment that is already gone succeeds with an empty report.
+import type Docker from "dockerode";
 import type { Engine } from "../engine/engine.js";
 import { BerthError, NotFoundError } from "../engine/errors.js";
 import { LABELS } from "../janitor/labels.js";
 import { type RemovalRecord, safeRemove } from "../lifecycle/safe-remove.js";
 import { defaultEngine } from "./default-engine.js";
-import { shutdownDependents } from "./graph.js";
 import {
   containerName,
   describeSelector,
@@ -15,12 +15,22 @@ import {
   type ProjectSelector,
   projectInventory,
 } from "./inventory.js";
+import { shutdownDependents } from "./plan.js";
 import type { ProgressListener } from "./progress/events.js";
 import { parseDependsOnLabel, STACK_LABELS } from "./stack-labels.js";
 
 export interface DownOptions extends ProjectSelector {
-  /** Also remove named volumes (anonymous ones always go). */
+  /**
+   * Also remove named volumes (anonymous ones always go). By session, that includes the
+   * project's named volumes an earlier session created and this one re-used (a fixed project
+   * name keeps them across runs); ones that other containers still use stay.
+   */
   volumes?: boolean;
+  /**
+   * By session: only volumes this session created, never named volumes it re-used from an
+   * earlier session (the rollback of a failed `up` removes what it created, nothing older).
+   */
+  sessionVolumesOnly?: boolean;
   /** Grace period for every container, seconds (default: each container's own stop_grace_period). */
   timeoutSeconds?: number;
   onProgress?: ProgressListener;
@@ -156,6 +166,45 @@ async function removeEach(
   return removed.sort();
 }
 
+/** The project an inventory belongs to, from its resources' labels. */
+function projectOf(inventory: ProjectInventory): string | undefined {
+  const labels = [
+    ...inventory.containers.map((c) => c.Labels),
+    ...inventory.networks.map((n) => n.Labels),
+    ...inventory.volumes.map((v) => v.Labels as Record<string, string> | undefined),
+  ];
+  return labels.map((l) => l?.[LABELS.project]).find((p): p is string => p !== undefined && p !== "");
+}
+
+/**
+ * Named volumes of the project that another session created: a session that re-used one (same
+ * project name, volume kept by an earlier down) does not find it by its own session label.
+ */
+async function reusedNamedVolumes(
+  engine: Engine,
+  project: string,
+  inventory: ProjectInventory,
+): Promise<Docker.VolumeInspectInfo[]> {
+  const own = new Set(inventory.volumes.map((v) => v.Name));
+  const volumes = await engine.listVolumes({ label: [`${LABELS.project}=${project}`] });
+  return volumes.filter(
+    (v) =>
+      !own.has(v.Name) && isNamedVolume(v.Labels as Record<string, string>) && v.Labels?.[LABELS.session],
+  );
+}
+
+/** Volumes that containers (of other sessions, once this one's are gone) still mount. */
+async function volumesInUse(engine: Engine, names: string[]): Promise<Set<string>> {
+  const used = new Set<string>();
+  await Promise.all(
+    names.map(async (name) => {
+      const users = await engine.listContainers({ all: true, filters: { volume: [name] } });
+      if (users.length > 0) used.add(name);
+    }),
+  );
+  return used;
+}
+
 function remainingOf(inventory: ProjectInventory, withNamedVolumes: boolean): string[] {
   return [
     ...inventory.containers.map((c) => `container ${containerName(c)}`),
@@ -173,7 +222,13 @@ export async function downEnvironment(engine: Engine, options: DownOptions): Pro
     ...(options.session ? { session: options.session } : {}),
   };
   const inventory = await projectInventory(engine, selector);
-  const project = options.project ?? inventory.containers[0]?.Labels?.[LABELS.project];
+  const project = options.project ?? projectOf(inventory);
+  // By project the inventory already holds every session's volumes; by session, named volumes
+  // re-used from earlier sessions are found by the project label.
+  const reused =
+    options.session && !options.sessionVolumesOnly && project
+      ? await reusedNamedVolumes(engine, project, inventory)
+      : [];
   options.onProgress?.({
     type: "project",
     action: "down",
@@ -192,10 +247,21 @@ export async function downEnvironment(engine: Engine, options: DownOptions): Pro
   );
   for (const name of networks)
     options.onProgress?.({ type: "resource", kind: "network", name, action: "removed" });
-  const volumeNames = inventory.volumes
-    .filter((v) => options.volumes || !isNamedVolume(v.Labels as Record<string, string>))
-    .map((v) => v.Name);
-  const keptVolumes = inventory.volumes.map((v) => v.Name).filter((name) => !volumeNames.includes(name));
+  const reusedInUse = options.volumes
+    ? await volumesInUse(
+        engine,
+        reused.map((v) => v.Name),
+      )
+    : new Set<string>();
+  const volumeNames = [
+    ...inventory.volumes
+      .filter((v) => options.volumes || !isNamedVolume(v.Labels as Record<string, string>))
+      .map((v) => v.Name),
+    ...(options.volumes ? reused.map((v) => v.Name).filter((name) => !reusedInUse.has(name)) : []),
+  ];
+  const keptVolumes = [...inventory.volumes, ...reused]
+    .map((v) => v.Name)
+    .filter((name) => !volumeNames.includes(name));
   const volumes = await removeEach(volumeNames, (name) => engine.removeVolume(name), "volume", failures);
   for (const name of volumes)
     options.onProgress?.({ type: "resource", kind: "volume", name, action: "removed" });
@@ -203,6 +269,14 @@ export async function downEnvironment(engine: Engine, options: DownOptions): Pro
     options.onProgress?.({ type: "resource", kind: "volume", name, action: "kept" });
 
   const remaining = remainingOf(await projectInventory(engine, selector), options.volumes === true);
+  if (options.volumes && reused.length > 0 && project) {
+    const removedReused = new Set(
+      volumeNames.filter((name) => !inventory.volumes.some((v) => v.Name === name)),
+    );
+    for (const v of await engine.listVolumes({ label: [`${LABELS.project}=${project}`] })) {
+      if (removedReused.has(v.Name)) remaining.push(`volume ${v.Name}`);
+    }
+  }
   if (remaining.length > 0 || failures.length > 0) {
     throw new DownIncompleteError(describeSelector(selector), remaining, failures);
   }

@@ -1,9 +1,10 @@
 // Images for a project: `build` sections are built locally (reused when the inputs are
 // unchanged), other images must already exist unless `pull` is asked for. Nothing is pulled
 // behind the user's back, and every missing image is named before anything is created.
+import { createHash } from "node:crypto";
 import type { Engine } from "../engine/engine.js";
 import { BerthError, BuildFailedError } from "../engine/errors.js";
-import { readBuildContext } from "./build-context.js";
+import { type BuildContext, readBuildContext } from "./build-context.js";
 import type { ServiceSpec } from "./model.js";
 import { sanitizeProjectBase } from "./naming.js";
 import { STACK_LABELS } from "./stack-labels.js";
@@ -62,6 +63,23 @@ async function pullImage(engine: Engine, ref: string, service: string, signal?: 
   }
 }
 
+/**
+ * The build's full hash: the context's (files, Dockerfile, args, target) and the ids of the
+ * images it builds on as the daemon has them now, so a base re-tagged to a new image (same name,
+ * new id) makes a new build instead of reusing one made from the old base.
+ */
+export async function buildHash(engine: Engine, context: BuildContext): Promise<string> {
+  const bases = await Promise.all(
+    context.baseImages.map(async (ref) => {
+      // A reference the daemon cannot read is left to the build to report.
+      const image = await engine.findImage(ref).catch(() => undefined);
+      return [ref, image?.Id ?? "missing"] as const;
+    }),
+  );
+  if (bases.length === 0) return context.hash;
+  return createHash("sha256").update(context.hash).update(JSON.stringify(bases)).digest("hex");
+}
+
 function builtTag(service: ServiceSpec, base: string, hash: string): string {
   return (
     service.image ??
@@ -83,7 +101,8 @@ export async function ensureImages(
   for (const service of services) {
     if (service.build) {
       const context = readBuildContext(service.build, service.location.path);
-      const tag = builtTag(service, options.projectBase, context.hash);
+      const hash = await buildHash(engine, context);
+      const tag = builtTag(service, options.projectBase, hash);
       refs[service.name] = tag;
       const build = service.build;
       builds.push(async () => {
@@ -91,7 +110,7 @@ export async function ensureImages(
         if (!pending) {
           pending = (async () => {
             const existing = await engine.findImage(tag);
-            if (existing?.Config?.Labels?.[STACK_LABELS.buildHash] === context.hash) {
+            if (existing?.Config?.Labels?.[STACK_LABELS.buildHash] === hash) {
               options.onBuild?.(service.name, "reused");
               return;
             }
@@ -104,7 +123,7 @@ export async function ensureImages(
                   dockerfile: build.dockerfile,
                   buildargs: build.args,
                   ...(build.target ? { target: build.target } : {}),
-                  labels: { ...options.buildLabels, [STACK_LABELS.buildHash]: context.hash },
+                  labels: { ...options.buildLabels, [STACK_LABELS.buildHash]: hash },
                   ...(options.signal ? { signal: options.signal } : {}),
                 },
               );

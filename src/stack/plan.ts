@@ -1,7 +1,9 @@
 // The dependency planner: in which order services start (levels that start in parallel, each
-// after the levels before it) and stop (the reverse), with each dependency's condition.
-// Pure: works on the model only.
+// after the levels before it) and stop (the reverse), with each dependency's condition; and the
+// rules the runtime relies on: every dependency exists, there is no cycle, and on the way down a
+// service stops only after everything that depends on it. Pure: works on the model only.
 
+import { ConfigError } from "../engine/errors.js";
 import { ComposeError } from "./compose/errors.js";
 import type { ComposeProject, Dependency, ServiceSpec } from "./model.js";
 
@@ -34,29 +36,39 @@ export interface PlanOptions {
   only?: string[];
 }
 
-/** The first dependency cycle found, as a closed path (`["api", "db", "api"]`), or undefined. */
-export function findDependencyCycle(services: Services): string[] | undefined {
+/**
+ * The first cycle in a graph given as node -> the nodes it points to, as a closed path
+ * (`["a", "b", "a"]`), or undefined. Edges to nodes outside the graph are ignored.
+ */
+export function findCycle(edges: Map<string, string[]>): string[] | undefined {
   const state = new Map<string, "visiting" | "done">();
-  const stack: string[] = [];
-  const visit = (name: string): string[] | undefined => {
-    if (state.get(name) === "done") return undefined;
-    if (state.get(name) === "visiting") return [...stack.slice(stack.indexOf(name)), name];
-    state.set(name, "visiting");
-    stack.push(name);
-    for (const dependency of services[name]?.dependsOn ?? []) {
-      if (!(dependency.service in services)) continue;
-      const cycle = visit(dependency.service);
+  const path: string[] = [];
+  const visit = (node: string): string[] | undefined => {
+    if (state.get(node) === "done") return undefined;
+    if (state.get(node) === "visiting") return [...path.slice(path.indexOf(node)), node];
+    state.set(node, "visiting");
+    path.push(node);
+    for (const next of edges.get(node) ?? []) {
+      if (!edges.has(next)) continue;
+      const cycle = visit(next);
       if (cycle) return cycle;
     }
-    stack.pop();
-    state.set(name, "done");
+    path.pop();
+    state.set(node, "done");
     return undefined;
   };
-  for (const name of Object.keys(services).sort()) {
-    const cycle = visit(name);
+  for (const node of [...edges.keys()].sort()) {
+    const cycle = visit(node);
     if (cycle) return cycle;
   }
   return undefined;
+}
+
+/** The first dependency cycle found, as a closed path (`["api", "db", "api"]`), or undefined. */
+export function findDependencyCycle(services: Services): string[] | undefined {
+  return findCycle(
+    new Map(Object.entries(services).map(([name, s]) => [name, s.dependsOn.map((d) => d.service)])),
+  );
 }
 
 /** A ComposeError for a cycle, located at the dependency that closes it. */
@@ -169,4 +181,54 @@ export function planShutdown(
       dependents: (dependents.get(service) ?? []).sort(),
     })),
   };
+}
+
+/**
+ * Refuses a project whose dependencies cannot be started: unknown required services, cycles.
+ * For projects that did not come through the Compose loader (which checks the same, located).
+ */
+export function assertStartable(project: Pick<ComposeProject, "services">): void {
+  for (const service of Object.values(project.services)) {
+    service.dependsOn.forEach((dep, i) => {
+      if (!project.services[dep.service] && dep.required) {
+        throw new ConfigError(
+          `${service.location.file}: services.${service.name}.depends_on[${i}]: unknown service \`${dep.service}\``,
+          {
+            resource: `services.${service.name}.depends_on`,
+            hint: `Known services: ${Object.keys(project.services).join(", ")}`,
+          },
+        );
+      }
+    });
+  }
+  const cycle = findDependencyCycle(project.services);
+  if (cycle) {
+    throw new ConfigError(`Dependency cycle: ${cycle.join(" -> ")}`, {
+      resource: "depends_on",
+      hint: "Remove one of the depends_on entries in the cycle.",
+    });
+  }
+}
+
+export interface ShutdownNode {
+  name: string;
+  dependsOn: string[];
+}
+
+/**
+ * For each service, the services that must be stopped before it (its dependents), from what the
+ * daemon's labels say. Edges that would close a cycle are dropped, so a damaged label set can
+ * never deadlock a `down`.
+ */
+export function shutdownDependents(nodes: ShutdownNode[]): Map<string, string[]> {
+  const names = new Set(nodes.map((n) => n.name));
+  const edges = new Map<string, string[]>(nodes.map((n) => [n.name, []]));
+  for (const node of nodes) {
+    for (const dep of node.dependsOn) {
+      if (!names.has(dep) || dep === node.name) continue;
+      edges.get(dep)!.push(node.name);
+      if (findCycle(edges)) edges.get(dep)!.pop();
+    }
+  }
+  return edges;
 }

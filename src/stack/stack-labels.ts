@@ -9,7 +9,10 @@ export const STACK_LABELS = {
   volumeKind: "berth.volume-kind",
   /** The network's or volume's key in the compose file. */
   key: "berth.key",
-  /** On images berth built: the hash of the build inputs, so an unchanged build is reused. */
+  /**
+   * On images berth built: the hash of the build inputs (context, args, the ids of the images it
+   * is built FROM), so an unchanged build is reused.
+   */
   buildHash: "berth.build-hash",
 } as const;
 

@@ -16,6 +16,13 @@ import { EnvironmentEndpoints } from "../stack/environment.js";
 import { exportEnvironment } from "../stack/environment-variables.js";
 import { type UpOptions, up } from "../stack/up.js";
 
+// The other globalSetups a run may want beside the environment, from the same entry point: one
+// guard proxy for every worker, and a leak check that fails the run if anything is left.
+export type { LeakCheckOptions } from "./leak-check.js";
+export { leakCheckGlobalSetup, startLeakCheck } from "./leak-check.js";
+export type { ProxyGlobalSetupOptions } from "./proxy-setup.js";
+export { proxyDockerHost, proxyGlobalSetup } from "./proxy-setup.js";
+
 declare module "vitest" {
   export interface ProvidedContext {
     [key: `berth:${string}`]: EnvironmentDescriptor;

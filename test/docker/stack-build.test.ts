@@ -64,6 +64,80 @@ describe("build sections", () => {
     }
   });
 
+  it("builds again when an image it is built FROM changes under the same tag", {
+    timeout: 240_000,
+  }, async () => {
+    const baseDir = composeDir();
+    const dir = composeDir();
+    const base = `berth-test-base/${newSessionId()}:latest`;
+    const buildBase = async (version: string) => {
+      baseDir.file("Dockerfile", `FROM ${fixtureImage()}\nRUN echo ${version} > /base-version\n`);
+      const { imageId } = await engine.buildImage(
+        { dir: baseDir.dir, files: ["Dockerfile"] },
+        { tag: base, labels: { "berth.test": "base-image" } },
+      );
+      return imageId || (await engine.inspectImage(base)).Id;
+    };
+    // Removed last, after the images built on them (an image with children cannot go).
+    const baseIds: string[] = [];
+    const ownBuilds = new Set<string>();
+    try {
+      baseIds.push(await buildBase("one"));
+      dir.file("Dockerfile", `FROM ${base}\nRUN true\n`);
+      const spec = defineProject(
+        {
+          name: "basetest",
+          services: {
+            app: {
+              build: ".",
+              command: ["sh", "-c", "echo base-$(cat /base-version); trap 'exit 0' TERM; sleep 60 & wait"],
+              wait: [{ kind: "log", pattern: "base-" }],
+            },
+          },
+        },
+        dir.dir,
+      );
+      const tagOf = async (env: Awaited<ReturnType<typeof up>>) =>
+        (await engine.inspectContainer(env.service("app").containerId)).Config.Image;
+
+      const first = await up({ spec });
+      let firstTag = "";
+      try {
+        firstTag = await tagOf(first);
+        ownBuilds.add(firstTag);
+        expect(await first.logs("app")).toContain("base-one");
+      } finally {
+        await first.down();
+      }
+
+      // Same tag, new image: the build's hash changes, so it is built again on the new base.
+      baseIds.push(await buildBase("two"));
+      expect(baseIds[1]).not.toBe(baseIds[0]);
+      const events: StackEvent[] = [];
+      const second = await up({ spec, onProgress: (e) => events.push(e) });
+      try {
+        const secondTag = await tagOf(second);
+        ownBuilds.add(secondTag);
+        expect(secondTag).not.toBe(firstTag);
+        expect(await second.logs("app")).toContain("base-two");
+        expect(events).not.toContainEqual({
+          type: "service",
+          service: "app",
+          phase: "built",
+          detail: "reused",
+        });
+      } finally {
+        await second.down();
+      }
+    } finally {
+      for (const tag of ownBuilds) await engine.removeImage(tag).catch(() => {});
+      await engine.removeImage(base).catch(() => {});
+      for (const id of baseIds) await engine.removeImage(id).catch(() => {});
+      dir.remove();
+      baseDir.remove();
+    }
+  });
+
   it("a failing build names the service, shows the build output, and creates nothing", {
     timeout: 240_000,
   }, async () => {

@@ -1,8 +1,8 @@
 // `berth gc`: removes what dead sessions left behind (and, when asked, old or all sessions).
 import { type Command, InvalidArgumentError } from "commander";
-import { formatAge, parseDuration } from "../../janitor/duration.js";
 import { type GcReport, type GcSession, gc } from "../../janitor/gc.js";
 import { type LabelSelector, parseLabelSelector } from "../../janitor/labels.js";
+import { formatAge, parseDuration } from "../../shared/duration.js";
 import { createCliEngine, type GlobalOptions } from "../context.js";
 import { EXIT, errorToJSON, formatError, table, writeJSON } from "../output.js";
 
@@ -16,7 +16,7 @@ interface GcCliOptions {
 
 export function parseDurationOption(value: string): number {
   try {
-    return parseDuration(value, "--older-than");
+    return parseDuration(value, { where: "--older-than", days: true });
   } catch (error) {
     throw new InvalidArgumentError((error as Error).message);
   }

@@ -19,7 +19,7 @@ import {
   sampleStats,
   usageWarnings,
 } from "../../memory/stats.js";
-import { parseDuration } from "../../stack/duration.js";
+import { parseDuration } from "../../shared/duration.js";
 import { createCliEngine, type GlobalOptions } from "../context.js";
 import { table, writeJSON } from "../output.js";
 

@@ -9,7 +9,7 @@
 //       - http: { port: 8080, path: /health, status: 200 }
 //       - command: "pg_isready -U app"             # a string runs in /bin/sh -c
 //       - healthcheck
-import { parseDuration } from "../duration.js";
+import { parseDuration } from "../../shared/duration.js";
 import type { BerthServiceExtension, WaitStrategySpec } from "../model.js";
 import { type FileContext, failAt, parseAt } from "./context.js";
 import type { PathSegment } from "./path.js";

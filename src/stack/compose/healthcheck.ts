@@ -1,7 +1,7 @@
 // `healthcheck` into Docker's form: a string test becomes ["CMD-SHELL", ...], a list must start
 // with CMD, CMD-SHELL or NONE; durations become milliseconds; `disable` becomes ["NONE"].
 
-import { parseDuration } from "../duration.js";
+import { parseDuration } from "../../shared/duration.js";
 import type { HealthcheckSpec } from "../model.js";
 import { type FileContext, failAt, parseAt } from "./context.js";
 import type { PathSegment } from "./path.js";

@@ -2,7 +2,7 @@
 // model's units (bytes, milliseconds, absolute paths, argument lists) with its location.
 import { isAbsolute, relative, resolve } from "node:path";
 import { parseSize } from "../../memory/size.js";
-import { parseDuration } from "../duration.js";
+import { parseDuration } from "../../shared/duration.js";
 import type { SourceLocation } from "../model.js";
 import { parseBerthExtension } from "./berth-extension.js";
 import { type FileContext, failAt, locationOf, parseAt } from "./context.js";
