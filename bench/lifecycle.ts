@@ -10,6 +10,8 @@ import { benchEnv, median, printJson, printTable, round } from "./support.js";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 20);
 const CMD = ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"];
+/** tini as PID 1: SIGTERM reaches the shell even before its trap is set, so no stop waits out the grace. */
+const HOST = { Init: true };
 const LABELS = { "berth.bench": "lifecycle" };
 
 interface Round {
@@ -57,7 +59,12 @@ async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
 
 async function rawRound(socketPath: string, image: string, name: string): Promise<Round> {
   const [created, create] = await timed(() =>
-    raw(socketPath, "POST", `/containers/create?name=${name}`, { Image: image, Cmd: CMD, Labels: LABELS }),
+    raw(socketPath, "POST", `/containers/create?name=${name}`, {
+      Image: image,
+      Cmd: CMD,
+      Labels: LABELS,
+      HostConfig: HOST,
+    }),
   );
   if (created.status !== 201) throw new Error(`raw create: ${created.status} ${created.body}`);
   const id = (JSON.parse(created.body) as { Id: string }).Id;
@@ -72,7 +79,7 @@ async function rawRound(socketPath: string, image: string, name: string): Promis
 
 async function berthRound(engine: Engine, image: string, name: string): Promise<Round> {
   const [{ id }, create] = await timed(() =>
-    engine.createContainer({ name, Image: image, Cmd: CMD, Labels: LABELS }),
+    engine.createContainer({ name, Image: image, Cmd: CMD, Labels: LABELS, HostConfig: HOST }),
   );
   const [, start] = await timed(() => engine.startContainer(id));
   const [, remove] = await timed(() => safeRemove(engine, id));

@@ -190,7 +190,7 @@ const call = (method, path, body) => new Promise((resolve, reject) => {
 const must = (step, r, ok) => { if (!ok.includes(r.status)) throw new Error(step + ": " + r.status + " " + r.text); };
 async function lifecycle(name) {
   const created = await call("POST", "/v1.41/containers/create?name=" + name, {
-    Image: image, Labels: JSON.parse(labelsJson), StopTimeout: 10, HostConfig: { NetworkMode: network },
+    Image: image, Labels: JSON.parse(labelsJson), StopTimeout: 10, HostConfig: { NetworkMode: network, Init: true },
     Cmd: ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"],
   });
   must("create", created, [201]);

@@ -75,6 +75,9 @@ async function runStorm(
             Cmd: ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"],
             Labels: labels,
             StopTimeout: 10,
+            // tini as PID 1 passes SIGTERM on even before the shell has set its trap (a bare
+            // shell as PID 1 ignores it until then, and the stop would wait out the grace).
+            HostConfig: { Init: true },
           });
           await engine.startContainer(id);
           await safeRemove(engine, id, { graceSeconds: 10 });

@@ -79,7 +79,6 @@ export { backoffDelay, retryDecision, sampleOutcomeForStatus, sampleOutcomeOf } 
 // --- janitor: labels, sessions, reaper, gc, leaks, address pools ---
 export type { CreatedNetwork, NetworkRecoveryOptions } from "./janitor/address-pools.js";
 export { createNetworkWithRecovery, isAddressPoolExhausted } from "./janitor/address-pools.js";
-export { parseDuration } from "./janitor/duration.js";
 export type { ResourceRef } from "./janitor/errors.js";
 export {
   AddressPoolsExhaustedError,
@@ -194,6 +193,12 @@ export type { Denial, ProxyPolicy } from "./proxy/policy.js";
 export { loadPolicyFile, PolicyFileError } from "./proxy/policy-file.js";
 export type { ProxyOptions, RunningProxy } from "./proxy/server.js";
 export { ProxyStartError, startProxy } from "./proxy/server.js";
+export type { DurationContext } from "./shared/duration.js";
+export {
+  formatDuration as formatComposeDuration,
+  parseDuration as parseComposeDuration,
+  parseDuration,
+} from "./shared/duration.js";
 export type { ProjectDefinition, ServiceDefinition } from "./stack/builder.js";
 export { defineProject } from "./stack/builder.js";
 export type {
@@ -205,16 +210,13 @@ export type {
 export { ComposeError, findDefaultComposeFiles, loadCompose, locate } from "./stack/compose/index.js";
 export type { DownOptions, DownReport, ServiceRemoval } from "./stack/down.js";
 export { DownIncompleteError, down } from "./stack/down.js";
-export type { DurationContext } from "./stack/duration.js";
-export {
-  formatDuration as formatComposeDuration,
-  parseDuration as parseComposeDuration,
-} from "./stack/duration.js";
 export type { Endpoint } from "./stack/endpoints.js";
 export { UnknownEndpointError } from "./stack/endpoints.js";
 export type {
   EnvironmentDescriptor,
   EnvironmentDownOptions,
+  EnvironmentWatchOptions,
+  IncidentListener,
   ServiceInfo,
 } from "./stack/environment.js";
 export { EnvironmentEndpoints, StartedEnvironment, StoppedEnvironment } from "./stack/environment.js";

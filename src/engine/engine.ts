@@ -212,9 +212,11 @@ export class Engine {
       since?: number;
       until?: number;
       signal?: AbortSignal;
+      /** The open stream does not keep the process alive (default false). */
+      unref?: boolean;
     } = {},
   ): AsyncGenerator<EngineEvent> {
-    const { signal, ...query } = options;
+    const { signal, unref, ...query } = options;
     const stream = (await this.call(
       "system.events",
       (d) =>
@@ -225,6 +227,7 @@ export class Engine {
         } as Docker.GetEventsOptions) as Promise<NodeJS.ReadableStream>,
       { signal },
     )) as Readable;
+    if (unref) (stream as Readable & { socket?: { unref?: () => void } }).socket?.unref?.();
     const onAbort = () => stream.destroy();
     signal?.addEventListener("abort", onAbort, { once: true });
     let pending = "";

@@ -48,6 +48,11 @@ export interface WatchOptions {
   completes?: string[];
   /** Log lines kept per event (default 50). */
   logLines?: number;
+  /**
+   * Whether the open event stream keeps the Node process alive (default true). An environment's
+   * own watcher passes false: forgetting `down` must not keep a process from exiting.
+   */
+  keepAlive?: boolean;
 }
 
 export interface EnvironmentWatcher {
@@ -98,7 +103,15 @@ export function watchEnvironment(engine: Engine, options: WatchOptions): Environ
     const logs = inspect
       ? await engine
           .containerLogs(id, { tail: logLines })
-          .then((l) => tailLines(`${l.stdout}${l.stderr ? `\n${l.stderr}` : ""}`, logLines))
+          .then((l) =>
+            tailLines(
+              [l.stdout, l.stderr]
+                .filter(Boolean)
+                .map((text) => text.replace(/\r?\n$/, ""))
+                .join("\n"),
+              logLines,
+            ),
+          )
           .catch(() => [])
       : [];
     return { inspect, logs };
@@ -222,6 +235,7 @@ export function watchEnvironment(engine: Engine, options: WatchOptions): Environ
         since: Math.floor(startNano / 1e9),
         filters: { type: ["container"], label: [label], event: ["die", "oom", "kill", "health_status"] },
         signal: controller.signal,
+        unref: options.keepAlive === false,
       })) {
         if (e.timeNano < startNano) continue;
         handle(e);
@@ -279,11 +293,14 @@ export function formatEventSummary(events: readonly EnvironmentEvent[]): string 
   const notable = events.filter((e) => e.severity !== "info");
   if (notable.length === 0)
     return "berth: no service died, was OOM-killed or turned unhealthy during the run";
+  const perService = new Map<string, number>();
+  for (const e of notable) perService.set(e.service, (perService.get(e.service) ?? 0) + 1);
   const lines = [
     `berth: ${notable.length} service event${notable.length === 1 ? "" : "s"} during the run:`,
     ...notable.map(
       (e) => `  ${clock(e.time)}  ${e.severity === "error" ? "error  " : "warning"}  ${e.message}`,
     ),
+    `  per service: ${[...perService].map(([service, count]) => `${service} ${count}`).join(", ")}`,
   ];
   return lines.join("\n");
 }

@@ -1,8 +1,10 @@
 // An environment's lifecycle in the types: `up` gives a StartedEnvironment (endpoints, logs,
 // down); its `down` gives a StoppedEnvironment, which has no `down`. `await using` takes a
-// started environment down when the scope ends.
+// started environment down when the scope ends. While it lives, a watcher follows the daemon's
+// events for its containers and reports every death, OOM kill and unhealthy turn as an incident.
 import type { Engine, ExecResult } from "../engine/engine.js";
 import type { Session } from "../janitor/session.js";
+import { type EnvironmentEvent, type EnvironmentWatcher, watchEnvironment } from "../memory/watch.js";
 import { type DownReport, downEnvironment } from "./down.js";
 import { type Endpoint, endpointEnv, findEndpoint, UnknownEndpointError } from "./endpoints.js";
 import type { ProgressListener } from "./progress/events.js";
@@ -68,6 +70,18 @@ export interface EnvironmentDownOptions {
   onProgress?: ProgressListener;
 }
 
+/** A listener for the environment's incidents (a service died, was OOM-killed, turned unhealthy). */
+export type IncidentListener = (incident: EnvironmentEvent) => void;
+
+export interface EnvironmentWatchOptions {
+  /** Called for each incident, in order, as it happens. */
+  onIncident?: IncidentListener;
+  /** The daemon's event stream failed (daemon gone): the environment is no longer watched. */
+  onWatchError?: (error: unknown) => void;
+  /** Log lines kept per incident (default 50). */
+  logLines?: number;
+}
+
 export class StoppedEnvironment {
   constructor(
     readonly project: string,
@@ -78,6 +92,11 @@ export class StoppedEnvironment {
 
 export class StartedEnvironment extends EnvironmentEndpoints implements AsyncDisposable {
   private stopping: Promise<StoppedEnvironment> | undefined;
+  private watcher: EnvironmentWatcher | undefined;
+  private readonly incidentListeners = new Set<IncidentListener>();
+  private readonly watchErrorListeners = new Set<(error: unknown) => void>();
+  private readonly incidentList: EnvironmentEvent[] = [];
+  private lastWatchError: unknown;
 
   constructor(
     private readonly engine: Engine,
@@ -123,9 +142,91 @@ export class StartedEnvironment extends EnvironmentEndpoints implements AsyncDis
     return this.engine.exec(this.service(service).containerId, command);
   }
 
+  /**
+   * Every incident reported so far, in order: deaths (exit code, OOM kill at the limit),
+   * processes OOM-killed inside a running container, unhealthy turns, and informational ones
+   * (a one-shot service's exit 0, a stop through the API by someone else). `severity` tells them
+   * apart; `formatEventSummary(env.incidents)` summarises them.
+   */
+  get incidents(): readonly EnvironmentEvent[] {
+    return this.incidentList;
+  }
+
+  /** True while the daemon's events for this environment's containers are followed. */
+  get watching(): boolean {
+    return this.watcher !== undefined;
+  }
+
+  /** The last error the watch reported (for example the daemon's event stream failed), if any. */
+  get watchError(): unknown {
+    return this.lastWatchError;
+  }
+
+  /** Calls `listener` for each incident from now on; returns an unsubscribe. */
+  onIncident(listener: IncidentListener): () => void {
+    this.incidentListeners.add(listener);
+    return () => this.incidentListeners.delete(listener);
+  }
+
+  /** Calls `listener` if the watch fails (the daemon's event stream broke); returns an unsubscribe. */
+  onWatchError(listener: (error: unknown) => void): () => void {
+    this.watchErrorListeners.add(listener);
+    return () => this.watchErrorListeners.delete(listener);
+  }
+
+  /**
+   * Starts following the daemon's events for this environment's containers (`up` does this
+   * unless `watch: false`). Events before this call are not reported. Calling it again while
+   * watching only adds the listeners; once `down` has begun it starts nothing.
+   */
+  watch(options: EnvironmentWatchOptions = {}): void {
+    if (options.onIncident) this.onIncident(options.onIncident);
+    if (options.onWatchError) this.onWatchError(options.onWatchError);
+    if (this.watcher || this.stopping) return;
+    this.watcher = watchEnvironment(this.engine, {
+      session: this.session,
+      // Like the session's reaper: an environment left without `down` must not hold the process.
+      keepAlive: false,
+      // One-shot services already ran to exit 0; a later run of theirs exiting 0 is expected too.
+      completes: this.services.filter((s) => s.state === "completed").map((s) => s.name),
+      ...(options.logLines === undefined ? {} : { logLines: options.logLines }),
+      onEvent: (incident) => {
+        this.incidentList.push(incident);
+        for (const listener of [...this.incidentListeners]) {
+          try {
+            listener(incident);
+          } catch {
+            // A listener's failure must not stop the others or the watch.
+          }
+        }
+      },
+      onError: (error) => {
+        this.lastWatchError = error;
+        for (const listener of [...this.watchErrorListeners]) {
+          try {
+            listener(error);
+          } catch {
+            // As above.
+          }
+        }
+      },
+    });
+  }
+
+  /**
+   * Stops following events and waits until those already received are reported. `down` calls it
+   * first, so the environment's own stops are never reported as deaths.
+   */
+  async stopWatching(): Promise<void> {
+    const watcher = this.watcher;
+    this.watcher = undefined;
+    await watcher?.stop();
+  }
+
   /** Takes the environment down; calling it again answers the same result. */
   down(options: EnvironmentDownOptions = {}): Promise<StoppedEnvironment> {
     this.stopping ??= (async () => {
+      await this.stopWatching();
       const report = await downEnvironment(this.engine, {
         session: this.session,
         volumes: options.volumes ?? true,

@@ -478,7 +478,12 @@ async function rollback(
   emit({ type: "rollback", phase: "started", reason });
   try {
     // By label, not by memory: a create that was in flight when the failure came is found too.
-    await downEnvironment(engine, { session: session.id, volumes: true, onProgress: emit });
+    await downEnvironment(engine, {
+      session: session.id,
+      volumes: true,
+      sessionVolumesOnly: true,
+      onProgress: emit,
+    });
     await session.end();
   } catch (rollbackError) {
     if (error instanceof Error) {

@@ -8,10 +8,10 @@ import { type LimitProfile, limitProfileFromComposeFiles, mergeLimitProfiles } f
 import { parseSize } from "../memory/size.js";
 import { loadCompose } from "./compose/index.js";
 import { defaultEngine } from "./default-engine.js";
-import type { StartedEnvironment } from "./environment.js";
-import { assertStartable } from "./graph.js";
+import type { IncidentListener, StartedEnvironment } from "./environment.js";
 import type { ComposeProject } from "./model.js";
 import { projectNameFor } from "./naming.js";
+import { assertStartable } from "./plan.js";
 import type { ProgressListener } from "./progress/events.js";
 import { assertWaitable } from "./readiness.js";
 import { DEFAULT_SERVICE_TIMEOUT_MS, DEFAULT_UP_TIMEOUT_MS, startEnvironment } from "./startup.js";
@@ -54,7 +54,22 @@ export interface UpOptions {
    * `berth.detached=true`. Until `up` returns the reaper still guards it.
    */
   detach?: boolean;
+  /**
+   * Keep the environment for debugging: no reaper watchdog guards the session, and its resources
+   * carry `berth.detached=true`, so neither the reaper nor gc of dead owners removes them once
+   * this process ends; `berth down` does (or `berth gc --all` / `--older-than`). A failed `up`
+   * still rolls back.
+   */
+  keep?: boolean;
   onProgress?: ProgressListener;
+  /**
+   * Follow the daemon's events for the environment's containers from the moment it is up, until
+   * `down` (default true): every death, OOM kill and unhealthy turn becomes an incident on
+   * `env.incidents` and `env.onIncident()`. `false` leaves it to a later `env.watch()`.
+   */
+  watch?: boolean;
+  /** Called for each incident as it happens (the same as `env.onIncident()` right after up). */
+  onIncident?: IncidentListener;
   /** Aborting rolls back whatever was created and rejects with UpInterruptedError. */
   signal?: AbortSignal;
 }
@@ -150,7 +165,8 @@ export async function up(options: UpOptions = {}): Promise<StartedEnvironment> {
   const session = createSession(engine, {
     id: sessionId,
     project: name,
-    detachable: options.detach === true,
+    detachable: options.detach === true || options.keep === true,
+    keep: options.keep === true,
   });
   const environment = await startEnvironment(engine, session, project, {
     pull: options.pull === true,
@@ -164,6 +180,11 @@ export async function up(options: UpOptions = {}): Promise<StartedEnvironment> {
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   });
-  if (options.detach) await session.detach();
+  if (options.detach || options.keep) await session.detach();
+  if (options.watch !== false) {
+    environment.watch(options.onIncident ? { onIncident: options.onIncident } : {});
+  } else if (options.onIncident) {
+    environment.onIncident(options.onIncident);
+  }
   return environment;
 }

@@ -31,7 +31,7 @@ const expectStatus = (step, r, ok) => { if (!ok.includes(r.status)) throw new Er
 async function lifecycle(i) {
   const name = prefix + "-" + i;
   const created = await call("POST", "/v1.41/containers/create?name=" + name, {
-    Image: image, Labels: JSON.parse(labelsJson), StopTimeout: 10, HostConfig: { NetworkMode: "none" },
+    Image: image, Labels: JSON.parse(labelsJson), StopTimeout: 10, HostConfig: { NetworkMode: "none", Init: true },
     Cmd: ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"],
   });
   expectStatus("create", created, [201]);

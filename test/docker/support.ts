@@ -28,11 +28,7 @@ export const READY_LINE = "berth-ready";
  * not the code under test's fault, so tests that check the trap wait for the line first.
  */
 export function trappingCommand(marker = "/tmp/terminated"): string[] {
-  return [
-    "sh",
-    "-c",
-    `trap 'echo trapped > ${marker}; exit 0' TERM; echo ${READY_LINE}; sleep 3600 & wait`,
-  ];
+  return ["sh", "-c", `trap 'echo trapped > ${marker}; exit 0' TERM; echo ${READY_LINE}; sleep 3600 & wait`];
 }
 
 /** Waits until the container's output contains `line` (default READY_LINE); throws after `timeoutMs`. */

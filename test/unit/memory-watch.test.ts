@@ -45,13 +45,19 @@ describe("watcher formatting", () => {
     const summary = formatEventSummary([
       event({}),
       event({ kind: "stopped", severity: "info", message: "service `db` was stopped" }),
-      event({ kind: "exited", severity: "warning", message: "service `worker` exited with code 0" }),
+      event({
+        kind: "exited",
+        severity: "warning",
+        service: "worker",
+        message: "service `worker` exited with code 0",
+      }),
     ]);
     expect(summary).toBe(
       [
         "berth: 2 service events during the run:",
         "  12:03:04Z  error    service `api` was killed by the kernel OOM killer at its 64 MiB limit",
         "  12:03:04Z  warning  service `worker` exited with code 0",
+        "  per service: api 1, worker 1",
       ].join("\n"),
     );
   });

@@ -3,6 +3,9 @@
 // environment down whatever happens (the command fails, up fails, Ctrl-C, SIGTERM). Exits with
 // the command's exit code. The command sees the endpoints (API_8080=127.0.0.1:49153),
 // BERTH_PROJECT, BERTH_SESSION and BERTH_ENVIRONMENT (read back with environmentFromEnv()).
+// With --keep the environment stays up after the command, for debugging, until `berth down`.
+// While the command runs, every service that dies, is OOM-killed or turns unhealthy is reported
+// on stderr at once, and a summary of them ends the run.
 import { spawn } from "node:child_process";
 import { constants } from "node:os";
 import type { Command } from "commander";
@@ -13,6 +16,7 @@ import { UpInterruptedError } from "../../stack/errors.js";
 import { createReporter } from "../../stack/progress/reporter.js";
 import { up } from "../../stack/up.js";
 import { createCliEngine, type GlobalOptions } from "../context.js";
+import { reportIncidentSummary, reportIncidents } from "../incidents.js";
 import { EXIT, exitCodeFor, formatError } from "../output.js";
 import { addEnvironmentOptions, type EnvironmentCliOptions, upOptionsFrom } from "./up.js";
 
@@ -41,6 +45,13 @@ function runCommand(
   });
 }
 
+/** `--keep`: the environment stays for debugging; say how to reach it and take it down. */
+function reportKept(env: StartedEnvironment): void {
+  process.stderr.write(
+    `berth: kept project ${env.project} (session ${env.session}) for debugging; take it down with: berth down -p ${env.project} --volumes\n`,
+  );
+}
+
 async function takeDown(env: StartedEnvironment, json: boolean): Promise<boolean> {
   const reporter = await createReporter({ json });
   try {
@@ -64,7 +75,11 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
       .argument("<command...>", "the command and its arguments, after --"),
   )
     .option("--json", "progress as JSON lines on stderr")
-    .action(async (command: string[], options: EnvironmentCliOptions) => {
+    .option(
+      "--keep",
+      "leave the environment up after the command, for debugging (no reaper, gc leaves it alone); take it down with berth down",
+    )
+    .action(async (command: string[], options: EnvironmentCliOptions & { keep?: boolean }) => {
       const engine: Engine = createCliEngine(globals());
       const controller = new AbortController();
       let kill: ((signal: NodeJS.Signals) => void) | undefined;
@@ -88,6 +103,7 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
         try {
           env = await up({
             ...upOptionsFrom(options),
+            keep: options.keep === true,
             engine,
             onProgress: reporter.listener,
             signal: controller.signal,
@@ -102,6 +118,10 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
           return;
         }
         await reporter.finish();
+        // The environment watches its services from the moment up answers; print what came in
+        // while the progress display finished, then each incident as it happens.
+        const json = options.json === true;
+        reportIncidents(env, json);
         // runCommand never rejects: whatever the command does, the environment goes down after it.
         let code = interrupted
           ? shellExitCode(null, interrupted)
@@ -109,7 +129,11 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
               kill = k;
             });
         cleaning = true;
-        if (!(await takeDown(env, options.json === true)) && code === 0) code = EXIT.failure;
+        // Stop watching before down, so the environment's own stops are not reported as deaths.
+        await env.stopWatching();
+        if (options.keep) reportKept(env);
+        else if (!(await takeDown(env, options.json === true)) && code === 0) code = EXIT.failure;
+        reportIncidentSummary(env.incidents, json);
         process.exitCode = code;
       } finally {
         for (const signal of FORWARDED) process.off(signal, onSignal);

@@ -1,6 +1,8 @@
 // `berth up`: brings an environment up, returns once every service is ready and leaves it
 // running (like `docker compose up -d`) until `berth down`. Prints the endpoints as a table,
-// `--json` or `--env` lines; progress goes to stderr.
+// `--json` or `--env` lines; progress goes to stderr. With `--watch` it then stays in the
+// foreground reporting every service that dies, is OOM-killed or turns unhealthy, until Ctrl-C
+// or SIGTERM, which stop the watching and leave the environment up.
 import { type Command, InvalidArgumentError } from "commander";
 import { ConfigError } from "../../engine/errors.js";
 import { type LimitProfile, loadLimitProfile } from "../../memory/profiles.js";
@@ -10,6 +12,7 @@ import type { StartedEnvironment } from "../../stack/environment.js";
 import { createReporter } from "../../stack/progress/reporter.js";
 import { type UpOptions, up } from "../../stack/up.js";
 import { createCliEngine, type GlobalOptions } from "../context.js";
+import { followEnvironment } from "../incidents.js";
 import { errorToJSON, exitCodeFor, table, writeJSON } from "../output.js";
 import { parseSeconds } from "../parse.js";
 
@@ -145,34 +148,46 @@ export function registerUp(program: Command, globals: () => GlobalOptions): void
   )
     .option("--json", "print the result as JSON (progress as JSON lines on stderr)")
     .option("--env", "print the endpoints as KEY=VALUE lines (REDIS_6379=127.0.0.1:49153)")
-    .action(async (services: string[], options: EnvironmentCliOptions & { env?: boolean }) => {
-      const reporter = await createReporter({ json: options.json === true });
-      let env: StartedEnvironment;
-      try {
-        env = await withInterrupt((signal) =>
-          up({
-            ...upOptionsFrom(options, services),
-            engine: createCliEngine(globals()),
-            detach: true,
-            onProgress: reporter.listener,
-            signal,
-          }),
-        );
-      } catch (error) {
+    .option(
+      "--watch",
+      "then stay in the foreground and report each service that dies, is OOM-killed or turns unhealthy; " +
+        "Ctrl-C/SIGTERM stop watching and leave the environment up (exit 1 if a service failed while watched); " +
+        "the watch also ends once no container of it runs (berth down)",
+    )
+    .action(
+      async (services: string[], options: EnvironmentCliOptions & { env?: boolean; watch?: boolean }) => {
+        const reporter = await createReporter({ json: options.json === true });
+        const engine = createCliEngine(globals());
+        let env: StartedEnvironment;
+        try {
+          env = await withInterrupt((signal) =>
+            up({
+              ...upOptionsFrom(options, services),
+              engine,
+              detach: true,
+              // Without --watch this process ends once up answers: nothing to follow.
+              watch: options.watch === true,
+              onProgress: reporter.listener,
+              signal,
+            }),
+          );
+        } catch (error) {
+          await reporter.finish();
+          if (!options.json) throw error;
+          writeJSON({ ok: false, error: errorToJSON(error) });
+          process.exitCode = exitCodeFor(error);
+          return;
+        }
         await reporter.finish();
-        if (!options.json) throw error;
-        writeJSON({ ok: false, error: errorToJSON(error) });
-        process.exitCode = exitCodeFor(error);
-        return;
-      }
-      await reporter.finish();
-      if (options.json) writeJSON(environmentJSON(env));
-      else if (options.env) process.stdout.write(`${formatEnvLines(environmentEnv(env))}\n`);
-      else {
-        process.stdout.write(`${endpointTable(env)}\n`);
-        process.stderr.write(
-          `berth: project ${env.project} is up (session ${env.session}, ${(env.durationMs / 1000).toFixed(1)}s); take it down with: berth down -p ${env.project}\n`,
-        );
-      }
-    });
+        if (options.json) writeJSON(environmentJSON(env));
+        else if (options.env) process.stdout.write(`${formatEnvLines(environmentEnv(env))}\n`);
+        else {
+          process.stdout.write(`${endpointTable(env)}\n`);
+          process.stderr.write(
+            `berth: project ${env.project} is up (session ${env.session}, ${(env.durationMs / 1000).toFixed(1)}s); take it down with: berth down -p ${env.project}\n`,
+          );
+        }
+        if (options.watch) process.exitCode = await followEnvironment(engine, env, options.json === true);
+      },
+    );
 }

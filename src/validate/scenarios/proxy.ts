@@ -113,11 +113,7 @@ const forceRewrite: Scenario = {
     await requireCli(ctx, proxy);
     const dir = ctx.tempDir();
     const { name } = await ctx.container({
-      cmd: [
-        "sh",
-        "-c",
-        "trap 'echo trapped > /out/marker; exit 0' TERM; echo ready; sleep 3600 & wait",
-      ],
+      cmd: ["sh", "-c", "trap 'echo trapped > /out/marker; exit 0' TERM; echo ready; sleep 3600 & wait"],
       ready: "ready",
       create: { HostConfig: { Binds: [`${dir}:/out`] } },
     });

@@ -18,11 +18,7 @@ const sigtermTrap: Scenario = {
   async run(ctx) {
     const dir = ctx.tempDir();
     const { id } = await ctx.container({
-      cmd: [
-        "sh",
-        "-c",
-        "trap 'echo trapped > /out/marker; exit 0' TERM; echo ready; sleep 3600 & wait",
-      ],
+      cmd: ["sh", "-c", "trap 'echo trapped > /out/marker; exit 0' TERM; echo ready; sleep 3600 & wait"],
       ready: "ready",
       create: { HostConfig: { Binds: [`${dir}:/out`] } },
     });

@@ -1,0 +1,364 @@
+// The watch during a run, on the real daemon: a service OOM-killed and a service that exits
+// non-zero in the middle of the run are reported at once by `berth run` (stderr line and end
+// summary), by `berth up --watch`, and as events on the library's environment object; the
+// environment's own teardown reports nothing.
+import { execFile, spawn } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+import { LABELS } from "../../src/janitor/labels.js";
+import { newSessionId } from "../../src/janitor/session.js";
+import { type EnvironmentEvent, formatEventSummary } from "../../src/memory/watch.js";
+import { up } from "../../src/stack/up.js";
+import { composeDir, projectResources } from "./stack-fixtures.js";
+import { engine, fixtureImage, trappingCommand, waitForLine } from "./support.js";
+
+const execFileP = promisify(execFile);
+const cli = join(process.cwd(), "bin", "berth.js");
+const MiB = 1024 ** 2;
+
+function berth(args: string[], cwd: string) {
+  return execFileP(process.execPath, [cli, ...args], { cwd, env: { ...process.env, CI: "true" } }).catch(
+    (e: { code: number; stdout: string; stderr: string }) => e,
+  ) as Promise<{ code?: number; stdout: string; stderr: string }>;
+}
+
+/**
+ * Three services: `api` grows a shell variable past its 16 MiB limit, `worker` exits 3, both once
+ * `/trigger/go` exists (the test or the command creates it); `db` runs until it is stopped.
+ * `trigger` is a host directory bind-mounted at /trigger, or none (the test execs `touch /go`).
+ */
+function composeText(trigger: string | undefined): string {
+  const go = trigger ? "/trigger/go" : "/go";
+  const wait = `echo ready; while [ ! -e ${go} ]; do sleep 0.1; done`;
+  const mount = trigger ? [`    volumes: [${JSON.stringify(`${trigger}:/trigger`)}]`] : [];
+  return [
+    "services:",
+    "  api:",
+    `    image: ${fixtureImage()}`,
+    // `$$` is a literal `$` after Compose interpolation.
+    `    command: ["sh", "-c", ${JSON.stringify(`${wait}; echo growing; x=a; while true; do x=$$x$$x; done`)}]`,
+    "    mem_limit: 16m",
+    "    stop_grace_period: 1s",
+    ...mount,
+    "  worker:",
+    `    image: ${fixtureImage()}`,
+    `    command: ["sh", "-c", ${JSON.stringify(`${wait}; echo worker gives up >&2; ${trigger ? "touch /trigger/worker-done; " : ""}exit 3`)}]`,
+    "    mem_limit: 16m",
+    "    stop_grace_period: 1s",
+    ...mount,
+    "  db:",
+    `    image: ${fixtureImage()}`,
+    `    command: ${JSON.stringify(trappingCommand())}`,
+    "    mem_limit: 16m",
+    "    stop_grace_period: 2s",
+    "",
+  ].join("\n");
+}
+
+async function until<T>(probe: () => T | undefined | false, what: string, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`not in time: ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const OOM_LINE =
+  /^berth: \d\d:\d\d:\d\dZ service `api` was killed by the kernel OOM killer at its 16 MiB limit$/m;
+const EXIT_LINE = /^berth: \d\d:\d\d:\d\dZ service `worker` exited with code 3$/m;
+
+describe("watching an environment while it runs", () => {
+  it("berth run reports an OOM kill and a non-zero exit mid-run at once and in its summary, and not its own teardown", {
+    timeout: 180_000,
+  }, async () => {
+    const dir = composeDir();
+    const project = `berth-test-watch-${newSessionId().slice(0, 6)}`;
+    try {
+      mkdirSync(join(dir.dir, "trigger"));
+      dir.file("compose.yaml", composeText("./trigger"));
+      const began = Date.now();
+      const child = spawn(
+        process.execPath,
+        [
+          cli,
+          "run",
+          "-p",
+          project,
+          "--",
+          "sh",
+          "-c",
+          // Starts both failures, then runs on until the test has seen both reported (at most
+          // 60 s), and marks its own end.
+          'touch trigger/go; i=0; while [ ! -e trigger/seen ] && [ "$i" -lt 600 ]; do sleep 0.1; i=$((i+1)); done; echo command-done >&2',
+        ],
+        { cwd: dir.dir, env: { ...process.env, CI: "true" }, stdio: ["ignore", "pipe", "pipe"] },
+      );
+      let stderr = "";
+      child.stderr.on("data", (d: Buffer) => {
+        stderr += d.toString();
+      });
+      const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+      let reportedAfter: number | undefined;
+      try {
+        await until(() => OOM_LINE.test(stderr) && EXIT_LINE.test(stderr), "both incident lines", 90_000);
+        reportedAfter = (Date.now() - began) / 1000;
+      } finally {
+        writeFileSync(join(dir.dir, "trigger", "seen"), "");
+      }
+      const code = await exited;
+      const seconds = (Date.now() - began) / 1000;
+      // The command's own exit code: the incidents are reported, not turned into a failure.
+      expect(code, stderr).toBe(0);
+      expect(stderr).toMatch(OOM_LINE);
+      expect(stderr).toMatch(EXIT_LINE);
+      // At once: both lines come before the command's end, with the failing service's logs.
+      const done = stderr.indexOf("command-done");
+      expect(done).toBeGreaterThan(0);
+      expect(stderr.search(OOM_LINE)).toBeLessThan(done);
+      expect(stderr.search(EXIT_LINE)).toBeLessThan(done);
+      expect(stderr).toMatch(/last \d+ log lines of [^\n]*api[^\n]*:\n {4}ready\n {4}growing/);
+      expect(stderr).toContain("    worker gives up");
+      // The summary ends the run, after down: both incidents, counted per service.
+      const summary = stderr.slice(stderr.indexOf("berth: 2 service events during the run:"));
+      expect(stderr.indexOf("berth: 2 service events during the run:")).toBeGreaterThan(done);
+      expect(summary).toMatch(
+        /error {4}service `api` was killed by the kernel OOM killer at its 16 MiB limit/,
+      );
+      expect(summary).toMatch(/error {4}service `worker` exited with code 3/);
+      expect(summary).toMatch(/per service: (api 1, worker 1|worker 1, api 1)/);
+      // The environment's own teardown (db stopped by down) is no incident.
+      expect(stderr).not.toContain("`db`");
+      expect(stderr).not.toContain("stopped through the API");
+      expect(await projectResources(project)).toEqual([]);
+      console.log(
+        `berth run: both incidents on stderr ${reportedAfter?.toFixed(1)}s after start, run ${seconds.toFixed(1)}s`,
+      );
+    } finally {
+      dir.remove();
+    }
+  });
+
+  it("the library's environment fires an incident event for each, and down stops watching first", {
+    timeout: 180_000,
+  }, async () => {
+    const dir = composeDir();
+    const project = `berth-test-watch-${newSessionId().slice(0, 6)}`;
+    try {
+      const file = dir.file("compose.yaml", composeText(undefined));
+      const fromOption: EnvironmentEvent[] = [];
+      const env = await up({ files: [file], project, engine, onIncident: (e) => fromOption.push(e) });
+      const events: EnvironmentEvent[] = [];
+      // From the daemon's event time to the listener call (inspect and logs are fetched between).
+      const lags: string[] = [];
+      let off: () => void = () => false;
+      try {
+        expect(env.watching).toBe(true);
+        off = env.onIncident((e) => {
+          events.push(e);
+          lags.push(`${e.service} ${Date.now() - e.time.getTime()} ms`);
+        });
+        await Promise.all([env.exec("api", ["touch", "/go"]), env.exec("worker", ["touch", "/go"])]);
+        await until(() => events.length >= 2, "two incidents");
+      } finally {
+        await env.down();
+        off();
+      }
+      expect(env.watching).toBe(false);
+      const byService = Object.fromEntries(events.map((e) => [e.service, e]));
+      expect(byService.api).toMatchObject({
+        kind: "oom-killed",
+        severity: "error",
+        project,
+        exitCode: 137,
+        limitBytes: 16 * MiB,
+        message: "service `api` was killed by the kernel OOM killer at its 16 MiB limit",
+      });
+      expect(byService.api!.logsTail).toEqual(["ready", "growing"]);
+      expect(byService.worker).toMatchObject({
+        kind: "exited",
+        severity: "error",
+        exitCode: 3,
+        message: "service `worker` exited with code 3",
+      });
+      expect(byService.worker!.logsTail).toEqual(["ready", "worker gives up"]);
+      // The list holds the same, the up option saw the same, and down added nothing (no `db`).
+      expect(env.incidents.map((e) => e.service).sort()).toEqual(["api", "worker"]);
+      expect(fromOption).toEqual(env.incidents);
+      expect(events).toHaveLength(2);
+      console.log(`incident reported after the death: ${lags.join(", ")}`);
+      expect(await projectResources(project)).toEqual([]);
+    } finally {
+      dir.remove();
+    }
+  });
+
+  it("a one-shot service's completion is no incident; a stop by someone else is an informational one", {
+    timeout: 180_000,
+  }, async () => {
+    const dir = composeDir();
+    const project = `berth-test-watch-${newSessionId().slice(0, 6)}`;
+    try {
+      const file = dir.file(
+        "compose.yaml",
+        [
+          "services:",
+          "  migrate:",
+          `    image: ${fixtureImage()}`,
+          '    command: ["true"]',
+          "  app:",
+          `    image: ${fixtureImage()}`,
+          `    command: ${JSON.stringify(trappingCommand())}`,
+          "    stop_grace_period: 2s",
+          "    depends_on:",
+          "      migrate: { condition: service_completed_successfully }",
+          "",
+        ].join("\n"),
+      );
+      const env = await up({ files: [file], project, engine });
+      try {
+        expect(env.service("migrate").state).toBe("completed");
+        await waitForLine(env.service("app").containerId);
+        await engine.stopContainer(env.service("app").containerId, 5);
+        await until(() => env.incidents.length >= 1, "the stop");
+      } finally {
+        await env.down();
+      }
+      expect(env.incidents).toHaveLength(1);
+      expect(env.incidents[0]).toMatchObject({
+        service: "app",
+        kind: "stopped",
+        severity: "info",
+        exitCode: 0,
+      });
+      expect(formatEventSummary(env.incidents)).toBe(
+        "berth: no service died, was OOM-killed or turned unhealthy during the run",
+      );
+    } finally {
+      dir.remove();
+    }
+  });
+
+  it("berth up --watch reports in the foreground and Ctrl-C stops watching, leaving the environment up", {
+    timeout: 180_000,
+  }, async () => {
+    const dir = composeDir();
+    const project = `berth-test-watch-${newSessionId().slice(0, 6)}`;
+    try {
+      dir.file("compose.yaml", composeText(undefined));
+      const child = spawn(process.execPath, [cli, "up", "-p", project, "--watch"], {
+        cwd: dir.dir,
+        env: { ...process.env, CI: "true" },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let stderr = "";
+      child.stderr.on("data", (d: Buffer) => {
+        stderr += d.toString();
+      });
+      let exitCode: number | null | undefined;
+      const exited = new Promise<number | null>((resolve) =>
+        child.once("exit", (code) => {
+          exitCode = code;
+          resolve(code);
+        }),
+      );
+      try {
+        await until(
+          () => stderr.includes(`berth: watching project ${project}`) || exitCode !== undefined,
+          "watching",
+        );
+        expect(exitCode, stderr).toBeUndefined();
+        const api = await engine.listContainers({
+          filters: { label: [`${LABELS.project}=${project}`, `${LABELS.service}=api`] },
+        });
+        expect(api).toHaveLength(1);
+        await engine.exec(api[0]!.Id, ["touch", "/go"]);
+        await until(() => OOM_LINE.test(stderr), "the OOM line");
+        child.kill("SIGINT");
+        // A service failed while watched: exit 1; the environment stays up.
+        expect(await exited, stderr).toBe(1);
+        expect(stderr).toContain(`SIGINT: stopped watching; project ${project} stays up`);
+        expect(stderr).toMatch(
+          /berth: 1 service event during the run:\n.*OOM killer at its 16 MiB limit\n {2}per service: api 1/,
+        );
+        const running = await engine.listContainers({
+          all: false,
+          filters: { label: [`${LABELS.project}=${project}`] },
+        });
+        expect(running.map((c) => c.Labels[LABELS.service]).sort()).toEqual(["db", "worker"]);
+      } finally {
+        if (exitCode === undefined) {
+          child.kill("SIGTERM");
+          await exited;
+        }
+        const down = await berth(["down", "-p", project], dir.dir);
+        expect(down.code ?? 0, down.stderr).toBe(0);
+      }
+      expect(await projectResources(project)).toEqual([]);
+    } finally {
+      dir.remove();
+    }
+  });
+
+  it("berth up --watch ends by itself once the environment is taken down from elsewhere", {
+    timeout: 180_000,
+  }, async () => {
+    const dir = composeDir();
+    const project = `berth-test-watch-${newSessionId().slice(0, 6)}`;
+    try {
+      dir.file(
+        "compose.yaml",
+        [
+          "services:",
+          "  db:",
+          `    image: ${fixtureImage()}`,
+          `    command: ${JSON.stringify(trappingCommand())}`,
+          "    stop_grace_period: 2s",
+          "",
+        ].join("\n"),
+      );
+      const child = spawn(process.execPath, [cli, "up", "-p", project, "--watch"], {
+        cwd: dir.dir,
+        env: { ...process.env, CI: "true" },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let stderr = "";
+      child.stderr.on("data", (d: Buffer) => {
+        stderr += d.toString();
+      });
+      let exitCode: number | null | undefined;
+      const exited = new Promise<number | null>((resolve) =>
+        child.once("exit", (code) => {
+          exitCode = code;
+          resolve(code);
+        }),
+      );
+      try {
+        await until(
+          () => stderr.includes(`berth: watching project ${project}`) || exitCode !== undefined,
+          "watching",
+        );
+        expect(exitCode, stderr).toBeUndefined();
+        const down = await berth(["down", "-p", project], dir.dir);
+        expect(down.code ?? 0, down.stderr).toBe(0);
+        // A stop through the API is no failure: exit 0, with the reason and a clean summary.
+        expect(await exited, stderr).toBe(0);
+        expect(stderr).toMatch(/service `db` was stopped through the API/);
+        expect(stderr).toContain(`no container of project ${project} runs any longer; stopped watching`);
+        expect(stderr).toContain("berth: no service died, was OOM-killed or turned unhealthy during the run");
+      } finally {
+        if (exitCode === undefined) {
+          child.kill("SIGTERM");
+          await exited;
+          await berth(["down", "-p", project], dir.dir);
+        }
+      }
+      expect(await projectResources(project)).toEqual([]);
+    } finally {
+      dir.remove();
+    }
+  });
+});
