@@ -60,10 +60,13 @@ function startOwner(
   });
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
   const next = async (): Promise<OwnerReport> => {
-    const line = await Promise.race([
-      lines.next(),
-      ctx.sleep(90_000).then(() => ({ done: true, value: undefined })),
-    ]);
+    // A plain timer, cleared once the line came: a pending 90 s sleep would keep the whole
+    // `berth validate` process alive for 90 s after its last scenario.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<{ done: true; value: undefined }>((resolve) => {
+      timer = setTimeout(() => resolve({ done: true, value: undefined }), 90_000);
+    });
+    const line = await Promise.race([lines.next(), timeout]).finally(() => clearTimeout(timer));
     if (line.done || !line.value)
       throw new Error(`the owner process stopped reporting: ${stderr.trim().slice(-400)}`);
     const report = JSON.parse(line.value) as OwnerReport;
