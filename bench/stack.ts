@@ -3,6 +3,10 @@
 // and through Debian's docker-compose v1 (`up -d`, then polling health until all are healthy,
 // then `down`) in the same run, alternating which goes first. The file uses nothing
 // docker-compose v1 lacks (no start_interval), so both read the very same file.
+// `npm run bench -- stack --stack reference` does the same with the reference stack
+// (examples/reference-stack, compose.yml + compose.test.yml: PostgreSQL, Redis, ClickHouse,
+// backend, auth), whose images are built locally first; down removes its named volumes on both
+// sides, and one untimed warm-up round per side builds backend and auth (each tool its own way).
 import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -11,6 +15,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { Engine } from "../src/engine/engine.js";
 import { ensureBusyboxFixture } from "../src/fixtures/busybox.js";
+import { ensureReferenceStackImages } from "../src/fixtures/reference-stack.js";
 import { up } from "../src/stack/up.js";
 import { benchEnv, median, printJson, printTable, round } from "./support.js";
 
@@ -85,82 +90,151 @@ async function ensureFreshBuild(): Promise<void> {
   });
 }
 
-async function berthCli(file: string, project: string): Promise<Timing> {
+/** What one benchmark run brings up and down. */
+interface StackUnderTest {
+  name: string;
+  files: string[];
+  services: number;
+  /** Named volumes go with down (the reference stack's PostgreSQL and ClickHouse data). */
+  volumes: boolean;
+  /** Untimed rounds per side first (image builds, caches). */
+  warmUp: number;
+}
+
+const fileArgs = (files: string[]) => files.flatMap((f) => ["-f", f]);
+const MAX_BUFFER = 64 * 1024 * 1024;
+
+async function berthCli(stack: StackUnderTest, project: string): Promise<Timing> {
   const env = { ...process.env, CI: "true" };
-  const upMs = await timed(() => run(process.execPath, [CLI, "up", "-f", file, "-p", project], { env }));
-  const downMs = await timed(() => run(process.execPath, [CLI, "down", "-p", project], { env }));
+  const opts = { env, maxBuffer: MAX_BUFFER };
+  const upMs = await timed(() =>
+    run(process.execPath, [CLI, "up", ...fileArgs(stack.files), "-p", project], opts),
+  );
+  const down = [CLI, "down", "-p", project, ...(stack.volumes ? ["--volumes"] : [])];
+  const downMs = await timed(() => run(process.execPath, down, opts));
   return { upMs, downMs };
 }
 
-async function berthLibrary(file: string, project: string): Promise<Timing> {
+async function berthLibrary(stack: StackUnderTest, project: string): Promise<Timing> {
   let env: Awaited<ReturnType<typeof up>> | undefined;
   const upMs = await timed(async () => {
-    env = await up({ files: [file], project });
+    env = await up({ files: stack.files, project });
   });
-  const downMs = await timed(() => env!.down());
+  const downMs = await timed(() => env!.down({ volumes: stack.volumes }));
   return { upMs, downMs };
 }
 
-async function allHealthy(engine: Engine, project: string): Promise<boolean> {
+async function allHealthy(engine: Engine, project: string, services: number): Promise<boolean> {
   const containers = await engine.listContainers({
     all: true,
     filters: { label: [`com.docker.compose.project=${project}`] },
   });
-  return containers.length === 5 && containers.every((c) => /\(healthy\)/.test(c.Status));
+  return containers.length === services && containers.every((c) => /\(healthy\)/.test(c.Status));
 }
 
-async function compose(engine: Engine, file: string, project: string): Promise<Timing> {
+async function compose(engine: Engine, stack: StackUnderTest, project: string): Promise<Timing> {
+  const args = [...fileArgs(stack.files), "-p", project];
+  const opts = { maxBuffer: MAX_BUFFER };
   const upMs = await timed(async () => {
-    await run("docker-compose", ["-f", file, "-p", project, "up", "-d"]);
-    while (!(await allHealthy(engine, project))) await new Promise((r) => setTimeout(r, 100));
+    await run("docker-compose", [...args, "up", "-d"], opts);
+    while (!(await allHealthy(engine, project, stack.services))) await new Promise((r) => setTimeout(r, 100));
   });
-  const downMs = await timed(() => run("docker-compose", ["-f", file, "-p", project, "down"]));
+  const downMs = await timed(() =>
+    run("docker-compose", [...args, "down", ...(stack.volumes ? ["-v"] : [])], opts),
+  );
+  // Untimed: the images docker-compose built for this project (`<project>_<service>`); it builds
+  // them again for every new project name, where berth reuses its content-addressed builds.
+  const built = await engine.listImages({ reference: [`${project}_*`] });
+  for (const image of built) await engine.removeImage(image.Id).catch(() => undefined);
   return { upMs, downMs };
 }
 
-async function leftovers(engine: Engine, marker: string): Promise<number> {
-  const filters = { label: [`bench.stack=${marker}`] };
-  const [containers, networks] = await Promise.all([
-    engine.listContainers({ all: true, filters }),
-    engine.listNetworks(filters),
-  ]);
-  return containers.length + networks.length;
+/** What either side left: by the marker label (busybox stack) and by project name (both stacks). */
+async function leftovers(engine: Engine, marker: string, projects: string[]): Promise<number> {
+  let count = 0;
+  const filterSets = [
+    { label: [`bench.stack=${marker}`] },
+    ...projects.flatMap((p) => [
+      { label: [`com.docker.compose.project=${p}`] },
+      { label: [`berth.project=${p}`] },
+    ]),
+  ];
+  const seen = new Set<string>();
+  for (const filters of filterSets) {
+    const [containers, networks, volumes] = await Promise.all([
+      engine.listContainers({ all: true, filters }),
+      engine.listNetworks(filters),
+      engine.listVolumes(filters),
+    ]);
+    for (const id of [
+      ...containers.map((c) => c.Id),
+      ...networks.map((n) => n.Id),
+      ...volumes.map((v) => v.Name),
+    ]) {
+      if (!seen.has(id)) count += 1;
+      seen.add(id);
+    }
+  }
+  return count;
 }
 
-export default async function main(): Promise<void> {
+export default async function main(args: string[] = []): Promise<void> {
   const engine = new Engine();
-  const image = (await ensureBusyboxFixture(engine)).ref;
+  const which = args.includes("--stack") ? args[args.indexOf("--stack") + 1] : "busybox";
+  if (which !== "busybox" && which !== "reference") {
+    process.stderr.write(`bench stack: --stack must be busybox or reference, not ${which}\n`);
+    process.exit(2);
+  }
   const version = (await run("docker-compose", ["version", "--short"])).stdout.trim();
   await ensureFreshBuild();
   const marker = `stack-${randomUUID().slice(0, 8)}`;
   // berth's own resources carry the marker too (BERTH_LABELS), so one check sees both sides' leftovers.
   process.env.BERTH_LABELS = [process.env.BERTH_LABELS, `bench.stack=${marker}`].filter(Boolean).join(",");
   const dir = mkdtempSync(join(tmpdir(), "berth-bench-stack-"));
-  const file = join(dir, "compose.yml");
-  writeFileSync(file, composeFile(image, marker));
+  let stack: StackUnderTest;
+  if (which === "reference") {
+    const built = await ensureReferenceStackImages(engine);
+    process.stdout.write(`reference images ready in ${(built.durationMs / 1000).toFixed(1)}s\n`);
+    const stackDir = join(ROOT, "examples", "reference-stack");
+    stack = {
+      name: "reference stack (postgres, redis, clickhouse, backend, auth)",
+      files: [join(stackDir, "compose.yml"), join(stackDir, "compose.test.yml")],
+      services: 5,
+      volumes: true,
+      warmUp: 1,
+    };
+  } else {
+    const image = (await ensureBusyboxFixture(engine)).ref;
+    const file = join(dir, "compose.yml");
+    writeFileSync(file, composeFile(image, marker));
+    stack = { name: "5-service busybox stack", files: [file], services: 5, volumes: false, warmUp: 0 };
+  }
   const results: Record<"berth" | "library" | "compose", Timing[]> = { berth: [], library: [], compose: [] };
+  const projects: string[] = [];
   try {
-    for (let i = 0; i < ROUNDS; i++) {
+    for (let i = -stack.warmUp; i < ROUNDS; i++) {
       const sides: (keyof typeof results)[] =
         i % 2 === 0 ? ["berth", "compose", "library"] : ["compose", "berth", "library"];
       for (const side of sides) {
-        const project = `bench-${side}-${marker.slice(6)}-${i}`;
+        const project = `bench-${side}-${marker.slice(6)}-${i < 0 ? `w${-i}` : i}`;
+        projects.push(project);
         const timing =
           side === "compose"
-            ? await compose(engine, file, project)
+            ? await compose(engine, stack, project)
             : side === "berth"
-              ? await berthCli(file, project)
-              : await berthLibrary(file, project);
-        results[side].push(timing);
+              ? await berthCli(stack, project)
+              : await berthLibrary(stack, project);
+        const label = i < 0 ? "warm-up" : `round ${i + 1}/${ROUNDS}`;
+        if (i >= 0) results[side].push(timing);
         process.stdout.write(
-          `round ${i + 1}/${ROUNDS} ${side}: up ${(timing.upMs / 1000).toFixed(2)}s, down ${(timing.downMs / 1000).toFixed(2)}s\n`,
+          `${label} ${side}: up ${(timing.upMs / 1000).toFixed(2)}s, down ${(timing.downMs / 1000).toFixed(2)}s\n`,
         );
       }
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  const left = await leftovers(engine, marker);
+  const left = await leftovers(engine, marker, projects);
   const summary = (side: keyof typeof results) => {
     const t = results[side];
     const upMs = median(t.map((x) => x.upMs));
@@ -173,7 +247,7 @@ export default async function main(): Promise<void> {
   const composeSummary = summary("compose");
   const ratio = round(berth.totalMs / composeSummary.totalMs, 3);
   printTable(
-    `5-service stack, up until healthy + down, median of ${ROUNDS} rounds (ms)`,
+    `${stack.name}, up until healthy + down, median of ${ROUNDS} rounds (ms)`,
     ["tool", "up", "down", "up+down", "vs compose"],
     [
       ["berth CLI", berth.upMs, berth.downMs, berth.totalMs, ratio.toFixed(2)],
@@ -196,7 +270,7 @@ export default async function main(): Promise<void> {
   process.stdout.write(`leftover resources after the run: ${left}\n`);
   printJson(
     "stack",
-    { ...(await benchEnv(engine)), dockerCompose: version, rounds: ROUNDS, healthInterval: "1s" },
+    { ...(await benchEnv(engine)), dockerCompose: version, rounds: ROUNDS, stack: which },
     {
       berthCli: berth,
       berthLibrary: library,
