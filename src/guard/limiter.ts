@@ -165,6 +165,7 @@ class SlotLimiter implements Limiter {
       const onAbort = () => {
         const index = pool.queue.indexOf(waiter);
         if (index >= 0) pool.queue.splice(index, 1);
+        if (pool === this.lifecycle) this.disarmWhenIdle();
         reject(this.aborted(signal!, opClass));
       };
       const waiter: Waiter = {
@@ -232,6 +233,18 @@ class SlotLimiter implements Limiter {
       head.detach();
       pool.inFlight += 1;
       head.grant(this.permit(pool, head, now));
+    }
+    if (pool === this.lifecycle) this.disarmWhenIdle();
+  }
+
+  /**
+   * A wake-up with nobody left to wake is cleared: it would only keep the process alive (up to
+   * a probe's bound, 3 s, after a CLI command had finished).
+   */
+  private disarmWhenIdle(): void {
+    if (this.wake && this.lifecycle.queue.length === 0) {
+      clearTimeout(this.wake.timer);
+      this.wake = undefined;
     }
   }
 

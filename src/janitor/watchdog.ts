@@ -5,7 +5,8 @@
 // Run from dist: `node dist/janitor/watchdog.js`.
 import { appendFileSync } from "node:fs";
 import { createInterface } from "node:readline";
-import { Engine } from "../engine/engine.js";
+import type { Engine } from "../engine/engine.js";
+import { createEngine } from "../guard/guard.js";
 import { type ReapResult, reapGraceFromEnv, reapSession } from "./reap.js";
 import { applyMessage, parseMessage, WATCHDOG_READY } from "./watchdog-protocol.js";
 
@@ -39,7 +40,9 @@ async function finish(why: string): Promise<void> {
   const engineFor = (dockerHost: string) => {
     let engine = engines.get(dockerHost);
     if (!engine) {
-      engine = new Engine({ dockerHost });
+      // Guarded like every other berth call: the limiter (BERTH_LIMITER from the owner's
+      // environment) and classified retries; its debug log stays off (stderr is not watched).
+      engine = createEngine({ dockerHost, env: process.env, log: false });
       engines.set(dockerHost, engine);
     }
     return engine;

@@ -31,6 +31,7 @@ const PG = { user: "app", password: "app", database: "app" };
 
 const projectA = uniqueName("ref-a");
 const projectB = uniqueName("ref-b");
+const projectC = uniqueName("ref-cli");
 const live = new Map<string, StartedEnvironment>();
 const figures: Record<string, number> = {};
 
@@ -134,7 +135,8 @@ beforeAll(async () => {
 afterAll(async () => {
   // Whatever a failed test left: both projects, named volumes included.
   for (const env of live.values()) await env.down({ volumes: true }).catch(() => undefined);
-  for (const project of [projectA, projectB]) await down({ project, volumes: true }).catch(() => undefined);
+  for (const project of [projectA, projectB, projectC])
+    await down({ project, volumes: true }).catch(() => undefined);
   process.stdout.write(`reference stack figures (s): ${JSON.stringify(figures)}\n`);
 }, 180_000);
 
@@ -299,5 +301,41 @@ describe("the reference stack", () => {
     // PROJECT --volumes` (by project) removes it.
     await down({ project: projectA, volumes: true });
     expect(await projectLeftovers(projectA)).toEqual([]);
+  });
+
+  it("comes up with the `berth up` command, answers from the host, and `berth down --volumes` leaves nothing", {
+    timeout: 600_000,
+  }, async () => {
+    const files = FILES.flatMap((f) => ["-f", f]);
+    const started = await cli("up", ...files, "-p", projectC, "--json");
+    expect(started.code, started.stderr).toBe(0);
+    const result = JSON.parse(started.stdout) as {
+      services: { name: string; state: string; endpoints: { containerPort: number; address: string }[] }[];
+    };
+    expect(result.services.map((s) => [s.name, s.state]).sort()).toEqual(
+      ["auth", "backend", "clickhouse", "postgres", "redis"].map((name) => [name, "ready"]),
+    );
+    const address = (service: string, port: number) => {
+      const endpoint = result.services
+        .find((s) => s.name === service)
+        ?.endpoints.find((e) => e.containerPort === port);
+      expect(endpoint?.address).toMatch(/^127\.0\.0\.1:\d+$/);
+      return endpoint!.address;
+    };
+    const [pgHost, pgPort] = address("postgres", 5432).split(":");
+    expect(
+      await pgQuery({ host: pgHost!, port: Number(pgPort), ...PG, ...SLOW, sql: "SELECT 40 + 2" }),
+    ).toEqual([["42"]]);
+    const backend = await health(`http://${address("backend", 8080)}/health`);
+    expect(backend.status).toBe(200);
+
+    const ps = await cli("ps", "-p", projectC);
+    expect(ps.code, ps.stderr).toBe(0);
+    for (const name of ["auth", "backend", "clickhouse", "postgres", "redis"])
+      expect(ps.stdout).toContain(name);
+
+    const stopped = await cli("down", "-p", projectC, "--volumes");
+    expect(stopped.code, stopped.stderr).toBe(0);
+    expect(await projectLeftovers(projectC)).toEqual([]);
   });
 });

@@ -115,6 +115,21 @@ describe("admission order", () => {
   });
 });
 
+describe("wake-ups", () => {
+  it("clears a pacing wake-up once nobody waits for it, so an idle process can exit", async () => {
+    const limiter = createLimiter({ mode: "fixed", maxConcurrent: 3, minIntervalMs: 500, now });
+    const first = await limiter.acquire("lifecycle", undefined, "container.stop");
+    const abort = new AbortController();
+    const second = limiter.acquire("lifecycle", abort.signal, "container.remove");
+    expect(vi.getTimerCount()).toBe(1); // paced: woken at 500 ms
+    abort.abort();
+    await expect(second).rejects.toBeInstanceOf(AbortedError);
+    expect(vi.getTimerCount()).toBe(0);
+    first.release({ latencyMs: 1, outcome: "ok" });
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});
+
 describe("off mode", () => {
   it("grants everything at once and still counts what is in flight", async () => {
     const limiter = createLimiter({ mode: "off", now });
