@@ -2,7 +2,7 @@
 // named from the operation catalogue, passes the interceptors (the guard installs its limiter and
 // retries there), is observed (operation, class, duration, outcome) and fails with a typed error.
 import { PassThrough, type Readable } from "node:stream";
-import Docker from "dockerode";
+import type Docker from "dockerode";
 import { classifyEngineError } from "./classify.js";
 import { type DockerEndpoint, type DockerEnv, resolveDockerEndpoint } from "./docker-host.js";
 import { BuildFailedError, NotFoundError } from "./errors.js";
@@ -71,7 +71,13 @@ export interface EngineEvent {
   timeNano: number;
 }
 
-function createClient(endpoint: DockerEndpoint): Docker {
+/**
+ * dockerode (with its gRPC and SSH dependencies) takes about half a second to import, more than
+ * the rest of the CLI together: it is loaded on the first engine call, not at start-up, so
+ * `berth --help`, `berth lint` and `berth config` never pay for it.
+ */
+async function createClient(endpoint: DockerEndpoint): Promise<Docker> {
+  const { default: Docker } = await import("dockerode");
   if (endpoint.kind === "unix") return new Docker({ socketPath: endpoint.socketPath });
   return new Docker({
     host: endpoint.host,
@@ -109,7 +115,7 @@ export function demuxDockerStream(buffer: Buffer): { stdout: string; stderr: str
 
 export class Engine {
   readonly endpoint: DockerEndpoint;
-  private readonly docker: Docker;
+  private docker: Promise<Docker> | undefined;
   private readonly interceptors: EngineInterceptor[] = [];
   private readonly observers = new Set<CallObserver>();
 
@@ -118,7 +124,17 @@ export class Engine {
       ? { ...(options.env ?? process.env), DOCKER_HOST: options.dockerHost }
       : options.env;
     this.endpoint = resolveDockerEndpoint(env ?? process.env);
-    this.docker = createClient(this.endpoint);
+  }
+
+  /** Loads the client now (it is otherwise loaded by the first call); no request is sent. */
+  async connect(): Promise<void> {
+    await this.client();
+  }
+
+  /** The dockerode client, created (and dockerode imported) on first use. */
+  private client(): Promise<Docker> {
+    this.docker ??= createClient(this.endpoint);
+    return this.docker;
   }
 
   /** Adds an interceptor; the first one added is the outermost. */
@@ -142,10 +158,12 @@ export class Engine {
     const spec = OPERATIONS[operation];
     const call: EngineCall = { operation, class: spec.class, idempotent: spec.idempotent, ...context };
     const dispatch = async (): Promise<T> => {
+      // The client first: its one-time import is not the daemon's latency.
+      const docker = await this.client();
       const startedAt = Date.now();
       const t0 = performance.now();
       try {
-        const value = await perform(this.docker);
+        const value = await perform(docker);
         this.emit({
           operation,
           class: spec.class,
@@ -412,7 +430,7 @@ export class Engine {
     const info = await this.findContainer(id);
     if (info?.Config.Tty) return raw;
     const out = new PassThrough();
-    this.docker.modem.demuxStream(raw, out, out);
+    (await this.client()).modem.demuxStream(raw, out, out);
     raw.on("end", () => out.end());
     raw.on("error", (error) => out.destroy(error));
     out.on("close", () => raw.destroy());
