@@ -1,6 +1,6 @@
 // The `berth` command line: parses arguments, calls the library, renders the result.
-import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
+import { berthVersion } from "../shared/version.js";
 import { registerConfig } from "./commands/config.js";
 import { registerDown } from "./commands/down.js";
 import { registerFixtures } from "./commands/fixtures.js";
@@ -19,22 +19,10 @@ import { registerValidate } from "./commands/validate.js";
 import type { GlobalOptions } from "./context.js";
 import { EXIT, exitCodeFor, formatError } from "./output.js";
 
-/** The package's version (package.json sits two levels up from both src/cli and dist/cli). */
-function packageVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
-      version?: string;
-    };
-    return pkg.version ?? "unknown";
-  } catch {
-    return "unknown";
-  }
-}
-
 export function buildProgram(): Command {
   const program = new Command("berth")
     .description("Real Docker environments for test suites, without hurting the Docker daemon")
-    .version(packageVersion(), "-V, --version", "print berth's version")
+    .version(berthVersion(), "-V, --version", "print berth's version")
     .option("-v, --verbose", "log every engine call and print metrics at the end")
     .exitOverride()
     .showHelpAfterError();

@@ -71,6 +71,36 @@ const OOM_LINE =
   /^berth: \d\d:\d\d:\d\dZ service `api` was killed by the kernel OOM killer at its 16 MiB limit$/m;
 const EXIT_LINE = /^berth: \d\d:\d\d:\d\dZ service `worker` exited with code 3$/m;
 
+/** `berth up -p PROJECT --watch` in `cwd`, once it says it is watching; its stderr and exit so far. */
+async function startWatching(project: string, cwd: string) {
+  const child = spawn(process.execPath, [cli, "up", "-p", project, "--watch"], {
+    cwd,
+    env: { ...process.env, CI: "true" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const watcher = {
+    child,
+    stderr: "",
+    exitCode: undefined as number | null | undefined,
+    exited: undefined as unknown as Promise<number | null>,
+  };
+  child.stderr.on("data", (d: Buffer) => {
+    watcher.stderr += d.toString();
+  });
+  watcher.exited = new Promise<number | null>((resolve) =>
+    child.once("exit", (code) => {
+      watcher.exitCode = code;
+      resolve(code);
+    }),
+  );
+  await until(
+    () => watcher.stderr.includes(`berth: watching project ${project}`) || watcher.exitCode !== undefined,
+    "watching",
+  );
+  expect(watcher.exitCode, watcher.stderr).toBeUndefined();
+  return watcher;
+}
+
 describe("watching an environment while it runs", () => {
   it("berth run reports an OOM kill and a non-zero exit mid-run at once and in its summary, and not its own teardown", {
     timeout: 180_000,
@@ -249,39 +279,20 @@ describe("watching an environment while it runs", () => {
     const project = `berth-test-watch-${newSessionId().slice(0, 6)}`;
     try {
       dir.file("compose.yaml", composeText(undefined));
-      const child = spawn(process.execPath, [cli, "up", "-p", project, "--watch"], {
-        cwd: dir.dir,
-        env: { ...process.env, CI: "true" },
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      let stderr = "";
-      child.stderr.on("data", (d: Buffer) => {
-        stderr += d.toString();
-      });
-      let exitCode: number | null | undefined;
-      const exited = new Promise<number | null>((resolve) =>
-        child.once("exit", (code) => {
-          exitCode = code;
-          resolve(code);
-        }),
-      );
+      const watcher = await startWatching(project, dir.dir);
+      const { child, exited } = watcher;
       try {
-        await until(
-          () => stderr.includes(`berth: watching project ${project}`) || exitCode !== undefined,
-          "watching",
-        );
-        expect(exitCode, stderr).toBeUndefined();
         const api = await engine.listContainers({
           filters: { label: [`${LABELS.project}=${project}`, `${LABELS.service}=api`] },
         });
         expect(api).toHaveLength(1);
         await engine.exec(api[0]!.Id, ["touch", "/go"]);
-        await until(() => OOM_LINE.test(stderr), "the OOM line");
+        await until(() => OOM_LINE.test(watcher.stderr), "the OOM line");
         child.kill("SIGINT");
         // A service failed while watched: exit 1; the environment stays up.
-        expect(await exited, stderr).toBe(1);
-        expect(stderr).toContain(`SIGINT: stopped watching; project ${project} stays up`);
-        expect(stderr).toMatch(
+        expect(await exited, watcher.stderr).toBe(1);
+        expect(watcher.stderr).toContain(`SIGINT: stopped watching; project ${project} stays up`);
+        expect(watcher.stderr).toMatch(
           /berth: 1 service event during the run:\n.*OOM killer at its 16 MiB limit\n {2}per service: api 1/,
         );
         const running = await engine.listContainers({
@@ -290,7 +301,7 @@ describe("watching an environment while it runs", () => {
         });
         expect(running.map((c) => c.Labels[LABELS.service]).sort()).toEqual(["db", "worker"]);
       } finally {
-        if (exitCode === undefined) {
+        if (watcher.exitCode === undefined) {
           child.kill("SIGTERM");
           await exited;
         }
@@ -320,37 +331,22 @@ describe("watching an environment while it runs", () => {
           "",
         ].join("\n"),
       );
-      const child = spawn(process.execPath, [cli, "up", "-p", project, "--watch"], {
-        cwd: dir.dir,
-        env: { ...process.env, CI: "true" },
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      let stderr = "";
-      child.stderr.on("data", (d: Buffer) => {
-        stderr += d.toString();
-      });
-      let exitCode: number | null | undefined;
-      const exited = new Promise<number | null>((resolve) =>
-        child.once("exit", (code) => {
-          exitCode = code;
-          resolve(code);
-        }),
-      );
+      const watcher = await startWatching(project, dir.dir);
+      const { child, exited } = watcher;
       try {
-        await until(
-          () => stderr.includes(`berth: watching project ${project}`) || exitCode !== undefined,
-          "watching",
-        );
-        expect(exitCode, stderr).toBeUndefined();
         const down = await berth(["down", "-p", project], dir.dir);
         expect(down.code ?? 0, down.stderr).toBe(0);
         // A stop through the API is no failure: exit 0, with the reason and a clean summary.
-        expect(await exited, stderr).toBe(0);
-        expect(stderr).toMatch(/service `db` was stopped through the API/);
-        expect(stderr).toContain(`no container of project ${project} runs any longer; stopped watching`);
-        expect(stderr).toContain("berth: no service died, was OOM-killed or turned unhealthy during the run");
+        expect(await exited, watcher.stderr).toBe(0);
+        expect(watcher.stderr).toMatch(/service `db` was stopped through the API/);
+        expect(watcher.stderr).toContain(
+          `no container of project ${project} runs any longer; stopped watching`,
+        );
+        expect(watcher.stderr).toContain(
+          "berth: no service died, was OOM-killed or turned unhealthy during the run",
+        );
       } finally {
-        if (exitCode === undefined) {
+        if (watcher.exitCode === undefined) {
           child.kill("SIGTERM");
           await exited;
           await berth(["down", "-p", project], dir.dir);
