@@ -1,6 +1,8 @@
 // The proxy at the HTTP level: berth's own client through it, the metrics endpoint, upgrades,
 // bad requests that must get clean answers without hurting the proxy, and shutdown.
+import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { request } from "node:http";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -33,6 +35,44 @@ function rawExchange(socketPath: string, bytes: string | Buffer, endAfterWrite =
   });
 }
 
+/**
+ * Opens `GET /containers/{id}/attach/ws` through the proxy with a WebSocket handshake; answers the
+ * handshake's status and the raw bytes received within `ms` (server frames are unmasked, so the
+ * container's output appears in them as text).
+ */
+function attachWebSocket(
+  socketPath: string,
+  id: string,
+  ms: number,
+): Promise<{ status: number; bytes: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({
+      socketPath,
+      path: `/v1.41/containers/${id}/attach/ws?stream=1&stdout=1&logs=1`,
+      headers: {
+        Connection: "Upgrade",
+        Upgrade: "websocket",
+        "Sec-WebSocket-Key": randomBytes(16).toString("base64"),
+        "Sec-WebSocket-Version": "13",
+        Origin: "http://127.0.0.1",
+      },
+    });
+    req.on("upgrade", (res, socket, head) => {
+      let bytes = head.toString("latin1");
+      socket.on("data", (chunk: Buffer) => {
+        bytes += chunk.toString("latin1");
+      });
+      setTimeout(() => {
+        socket.destroy();
+        resolve({ status: res.statusCode ?? 0, bytes });
+      }, ms);
+    });
+    req.on("response", (res) => resolve({ status: res.statusCode ?? 0, bytes: "" }));
+    req.on("error", reject);
+    req.end();
+  });
+}
+
 async function stillHealthy(): Promise<void> {
   const ping = await http(t.socketPath, "GET", "/_ping");
   expect(ping).toMatchObject({ status: 200, body: "OK" });
@@ -47,6 +87,28 @@ afterAll(async () => {
 });
 
 describe("berth's own client through the proxy", () => {
+  it("relays a WebSocket attach (/containers/{id}/attach/ws) in both directions' framing", async () => {
+    const client = new Engine({ dockerHost: t.proxy.dockerHost });
+    const { id } = await client.createContainer({
+      name: uniqueName("proxy-ws"),
+      Image: fixtureImage(),
+      Cmd: ["sh", "-c", "trap 'exit 0' TERM; echo berth-ready; while true; do echo ws-tick; sleep 0.2; done"],
+      Labels: testLabels(),
+      HostConfig: { NetworkMode: "none" },
+    });
+    try {
+      await client.startContainer(id);
+      await waitForLine(id);
+      const attached = await attachWebSocket(t.socketPath, id, 1_500);
+      expect(attached.status).toBe(101);
+      expect(attached.bytes).toContain("berth-ready");
+      expect(attached.bytes).toContain("ws-tick");
+    } finally {
+      expect((await safeRemove(client, id)).outcome).toBe("exited");
+    }
+    await stillHealthy();
+  });
+
   it("creates, starts, execs in and safely removes a container", async () => {
     const client = new Engine({ dockerHost: t.proxy.dockerHost });
     expect(await client.ping()).toBe("OK");

@@ -35,6 +35,12 @@ services:
     image: ${image}
     command: ["sh", "-c", "exit 3"]
     volumes: ["data:/data"]
+    # Never ready, so up fails whether or not it sees the exit before it answers (a started
+    # service with no readiness check would otherwise count as up, on a slow machine).
+    x-berth:
+      timeout: 20s
+      wait:
+        - log: "never-printed"
 volumes:
   data: {}
 `;
