@@ -6,40 +6,17 @@ import { join } from "node:path";
 import type { ContainerCreateOptions } from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { main } from "../../src/cli/main.js";
 import { safeRemove } from "../../src/lifecycle/safe-remove.js";
 import { observePeaks } from "../../src/memory/advise.js";
 import { parseSize } from "../../src/memory/size.js";
 import { projectContainers, sampleStats, usageWarnings } from "../../src/memory/stats.js";
+import { cliInProcess as cli } from "./cli-in-process.js";
 import { engine, fixtureImage, testLabels, uniqueName } from "./support.js";
 
 const MiB = 1024 ** 2;
 const project = uniqueName("stats");
 const ids: string[] = [];
 const dir = mkdtempSync(join(tmpdir(), "berth-stats-"));
-
-/** Runs the CLI in this process and collects what it prints. */
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const write = process.stdout.write.bind(process.stdout);
-  const writeErr = process.stderr.write.bind(process.stderr);
-  const into = (sink: string[]) =>
-    ((chunk: string) => {
-      sink.push(String(chunk));
-      return true;
-    }) as typeof process.stdout.write;
-  process.stdout.write = into(out);
-  process.stderr.write = into(err);
-  try {
-    const code = await main(["node", "berth", ...args]);
-    return { code, stdout: out.join(""), stderr: err.join("") };
-  } finally {
-    process.stdout.write = write;
-    process.stderr.write = writeErr;
-    process.exitCode = undefined;
-  }
-}
 
 async function start(service: string, cmd: string, host: Record<string, unknown>): Promise<void> {
   const { id } = await engine.createContainer({

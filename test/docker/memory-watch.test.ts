@@ -2,27 +2,19 @@
 // non-zero in the middle of the run are reported at once by `berth run` (stderr line and end
 // summary), by `berth up --watch`, and as events on the library's environment object; the
 // environment's own teardown reports nothing.
-import { execFile, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { LABELS } from "../../src/janitor/labels.js";
 import { newSessionId } from "../../src/janitor/session.js";
 import { type EnvironmentEvent, formatEventSummary } from "../../src/memory/watch.js";
 import { up } from "../../src/stack/up.js";
-import { composeDir, projectResources } from "./stack-fixtures.js";
+import { berthProcess as berth, composeDir, projectResources } from "./stack-fixtures.js";
 import { engine, fixtureImage, trappingCommand, waitForLine } from "./support.js";
 
-const execFileP = promisify(execFile);
 const cli = join(process.cwd(), "bin", "berth.js");
 const MiB = 1024 ** 2;
-
-function berth(args: string[], cwd: string) {
-  return execFileP(process.execPath, [cli, ...args], { cwd, env: { ...process.env, CI: "true" } }).catch(
-    (e: { code: number; stdout: string; stderr: string }) => e,
-  ) as Promise<{ code?: number; stdout: string; stderr: string }>;
-}
 
 /**
  * Three services: `api` grows a shell variable past its 16 MiB limit, `worker` exits 3, both once

@@ -4,17 +4,18 @@
 // host through its 127.0.0.1 port; the memory limits are applied; `berth stats` and `berth
 // lint` work on it; PostgreSQL shuts down cleanly on `down` and its named volume comes back
 // without recovery; and nothing of either project is left.
+
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { clickhouseQuery } from "../../examples/reference-stack/services/lib/clickhouse.mjs";
 import { pgQuery } from "../../examples/reference-stack/services/lib/pg.mjs";
 import { redisCommands } from "../../examples/reference-stack/services/lib/redis.mjs";
-import { main } from "../../src/cli/main.js";
 import { ensureReferenceStackImages } from "../../src/fixtures/reference-stack.js";
-import { LABELS } from "../../src/janitor/labels.js";
 import { down } from "../../src/stack/down.js";
 import type { StartedEnvironment } from "../../src/stack/environment.js";
 import { up } from "../../src/stack/up.js";
+import { cliInProcess as cli } from "./cli-in-process.js";
+import { projectResources } from "./stack-fixtures.js";
 import { engine, uniqueName } from "./support.js";
 
 const STACK_DIR = resolve(import.meta.dirname, "../../examples/reference-stack");
@@ -34,29 +35,6 @@ const projectB = uniqueName("ref-b");
 const projectC = uniqueName("ref-cli");
 const live = new Map<string, StartedEnvironment>();
 const figures: Record<string, number> = {};
-
-/** Runs the CLI in this process and collects what it prints. */
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const write = process.stdout.write.bind(process.stdout);
-  const writeErr = process.stderr.write.bind(process.stderr);
-  const into = (sink: string[]) =>
-    ((chunk: string) => {
-      sink.push(String(chunk));
-      return true;
-    }) as typeof process.stdout.write;
-  process.stdout.write = into(out);
-  process.stderr.write = into(err);
-  try {
-    const code = await main(["node", "berth", ...args]);
-    return { code, stdout: out.join(""), stderr: err.join("") };
-  } finally {
-    process.stdout.write = write;
-    process.stderr.write = writeErr;
-    process.exitCode = undefined;
-  }
-}
 
 function hostPort(env: StartedEnvironment, service: string, port: number): { host: string; port: number } {
   const endpoint = env.endpoint(service, port);
@@ -80,20 +58,6 @@ async function health(url: string): Promise<{ status: number; body: Record<strin
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
   return last;
-}
-
-async function projectLeftovers(project: string): Promise<string[]> {
-  const filters = { label: [`${LABELS.project}=${project}`] };
-  const [containers, networks, volumes] = await Promise.all([
-    engine.listContainers({ all: true, filters }),
-    engine.listNetworks(filters),
-    engine.listVolumes(filters),
-  ]);
-  return [
-    ...containers.map((c) => `container ${c.Names[0]}`),
-    ...networks.map((n) => `network ${n.Name}`),
-    ...volumes.map((v) => `volume ${v.Name}`),
-  ];
 }
 
 /** The live environment of `project`; a clear failure when an earlier step did not bring it up. */
@@ -256,7 +220,7 @@ describe("the reference stack", () => {
   it("takes one project down completely while the other keeps running", { timeout: 180_000 }, async () => {
     const report = await takeDown(envOf(projectB), true);
     figures.downB = report.durationMs / 1000;
-    expect(await projectLeftovers(projectB)).toEqual([]);
+    expect(await projectResources(projectB)).toEqual([]);
     const a = envOf(projectA);
     const [pong] = await redisCommands({ ...hostPort(a, "redis", 6379), ...SLOW, commands: [["PING"]] });
     expect(pong).toBe("PONG");
@@ -300,7 +264,7 @@ describe("the reference stack", () => {
     // it carries the first one's labels and a session-scoped down may keep it: `berth down -p
     // PROJECT --volumes` (by project) removes it.
     await down({ project: projectA, volumes: true });
-    expect(await projectLeftovers(projectA)).toEqual([]);
+    expect(await projectResources(projectA)).toEqual([]);
   });
 
   it("comes up with the `berth up` command, answers from the host, and `berth down --volumes` leaves nothing", {
@@ -336,6 +300,6 @@ describe("the reference stack", () => {
 
     const stopped = await cli("down", "-p", projectC, "--volumes");
     expect(stopped.code, stopped.stderr).toBe(0);
-    expect(await projectLeftovers(projectC)).toEqual([]);
+    expect(await projectResources(projectC)).toEqual([]);
   });
 });

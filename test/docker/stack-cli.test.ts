@@ -1,12 +1,16 @@
-import { execFile, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { newSessionId } from "../../src/janitor/session.js";
-import { composeDir, HTTP_HEALTHCHECK, httpdCommand, projectResources } from "./stack-fixtures.js";
+import {
+  berthProcess as berth,
+  composeDir,
+  HTTP_HEALTHCHECK,
+  httpdCommand,
+  projectResources,
+} from "./stack-fixtures.js";
 import { fixtureImage } from "./support.js";
 
-const run = promisify(execFile);
 const cli = join(process.cwd(), "bin", "berth.js");
 
 function webFile(image: string): string {
@@ -21,12 +25,6 @@ services:
       interval: 300ms
       retries: 30
 `;
-}
-
-function berth(args: string[], cwd: string) {
-  return run(process.execPath, [cli, ...args], { cwd, env: { ...process.env, CI: "true" } }).catch(
-    (e: { code: number; stdout: string; stderr: string }) => e,
-  );
 }
 
 describe("berth up / ps / logs / down (CLI)", () => {

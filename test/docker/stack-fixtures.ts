@@ -1,10 +1,16 @@
 // Shared pieces of the stack tests: busybox services (httpd with a health endpoint), compose
-// files written to a temporary directory, and a look at what a session left on the daemon.
+// files written to a temporary directory, a look at what a session left on the daemon, and the
+// built CLI run as its own process.
+import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { LABELS } from "../../src/janitor/labels.js";
 import { engine } from "./support.js";
+
+const run = promisify(execFile);
+const BERTH_BIN = join(process.cwd(), "bin", "berth.js");
 
 /** A shell command serving /www on 8080 with /health, that exits 0 on SIGTERM. */
 export function httpdCommand(content = "hello", prelude = ""): string[] {
@@ -36,13 +42,13 @@ export function composeDir(): ComposeDir {
   };
 }
 
-/** Everything on the daemon labelled with the session (containers, networks, volumes). */
-export async function sessionResources(session: string): Promise<string[]> {
-  const label = [`${LABELS.session}=${session}`];
+/** Everything on the daemon with `label` (containers, networks, volumes), as "kind name" lines. */
+async function labelledResources(label: string): Promise<string[]> {
+  const filters = [label];
   const [containers, networks, volumes] = await Promise.all([
-    engine.listContainers({ all: true, filters: { label } }),
-    engine.listNetworks({ label }),
-    engine.listVolumes({ label }),
+    engine.listContainers({ all: true, filters: { label: filters } }),
+    engine.listNetworks({ label: filters }),
+    engine.listVolumes({ label: filters }),
   ]);
   return [
     ...containers.map((c) => `container ${c.Names[0]}`),
@@ -51,17 +57,22 @@ export async function sessionResources(session: string): Promise<string[]> {
   ];
 }
 
+/** Everything on the daemon labelled with the session. */
+export function sessionResources(session: string): Promise<string[]> {
+  return labelledResources(`${LABELS.session}=${session}`);
+}
+
 /** The same, selected by project. */
-export async function projectResources(project: string): Promise<string[]> {
-  const label = [`${LABELS.project}=${project}`];
-  const [containers, networks, volumes] = await Promise.all([
-    engine.listContainers({ all: true, filters: { label } }),
-    engine.listNetworks({ label }),
-    engine.listVolumes({ label }),
-  ]);
-  return [
-    ...containers.map((c) => `container ${c.Names[0]}`),
-    ...networks.map((n) => `network ${n.Name}`),
-    ...volumes.map((v) => `volume ${v.Name}`),
-  ];
+export function projectResources(project: string): Promise<string[]> {
+  return labelledResources(`${LABELS.project}=${project}`);
+}
+
+/** Runs the built CLI (`bin/berth.js`) in `cwd` as its own process; a failing exit is an answer, not a throw. */
+export function berthProcess(
+  args: string[],
+  cwd: string,
+): Promise<{ code?: number; stdout: string; stderr: string }> {
+  return run(process.execPath, [BERTH_BIN, ...args], { cwd, env: { ...process.env, CI: "true" } }).catch(
+    (e: { code: number; stdout: string; stderr: string }) => e,
+  );
 }
