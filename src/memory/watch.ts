@@ -3,7 +3,7 @@
 // time and the cause, so a service that dies in the middle of a test run never goes unnoticed.
 import type { ContainerInspectInfo } from "dockerode";
 import type { Engine, EngineEvent } from "../engine/engine.js";
-import { ConfigError } from "../engine/errors.js";
+import { ConfigError, EngineError } from "../engine/errors.js";
 import { LABELS } from "../janitor/labels.js";
 import { diagnoseExit, type ExitDiagnosis, oomProcessSummary, oomSummary, tailLines } from "./diagnose.js";
 
@@ -239,6 +239,14 @@ export function watchEnvironment(engine: Engine, options: WatchOptions): Environ
       })) {
         if (e.timeNano < startNano) continue;
         handle(e);
+      }
+      // The daemon ended the stream (it is shutting down): from here on nothing would be seen.
+      if (!controller.signal.aborted) {
+        options.onError?.(
+          new EngineError("the daemon closed its event stream; services are no longer watched", {
+            operation: "system.events",
+          }),
+        );
       }
     } catch (error) {
       if (!controller.signal.aborted) options.onError?.(error);

@@ -7,6 +7,8 @@ import type Docker from "dockerode";
 import type { Engine } from "../engine/engine.js";
 import type { Session } from "../janitor/session.js";
 import { safeRemove } from "../lifecycle/safe-remove.js";
+import { waitForOutputLine } from "../lifecycle/wait/output-line.js";
+import { NotReadyError } from "../lifecycle/wait/types.js";
 import type { ConcurrencyFigure, Evidence, EvidenceValue, PerfOperation } from "./model.js";
 import { type FixtureSpec, ScenarioAssertionError, type ScenarioContext } from "./scenario.js";
 import { round } from "./stats.js";
@@ -27,7 +29,7 @@ export const TRAPPING_LOOP = ["sh", "-c", "trap 'exit 0' TERM; echo ready; sleep
  */
 export const GRACE_SECONDS = 30;
 
-/** Polls a container's output until it contains `text` (a readiness line); throws after `timeoutMs`. */
+/** Waits until a container prints `text` (a readiness line); a scenario failure after `timeoutMs`. */
 export async function waitForOutput(
   engine: Engine,
   id: string,
@@ -35,22 +37,14 @@ export async function waitForOutput(
   timeoutMs: number,
   signal?: AbortSignal,
 ): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  let delay = 25;
-  for (;;) {
-    const { stdout, stderr } = await engine.containerLogs(id, { tail: 50, signal });
-    if (stdout.includes(text) || stderr.includes(text)) return;
-    if (performance.now() > deadline) {
-      throw new ScenarioAssertionError(
-        `container ${id.slice(0, 12)} did not print \`${text}\` within ${timeoutMs / 1000} s`,
-        {
-          actual: `${stdout}${stderr}`.trim().split("\n").slice(-3).join(" / ") || "(no output)",
-          hint: "The daemon or the machine is very slow; the container's signal handling was not in place yet.",
-        },
-      );
-    }
-    await new Promise((resolve) => setTimeout(resolve, delay));
-    delay = Math.min(delay * 2, 500);
+  try {
+    await waitForOutputLine(engine, id, text, { timeoutMs, signal });
+  } catch (error) {
+    if (!(error instanceof NotReadyError)) throw error;
+    throw new ScenarioAssertionError(error.message, {
+      actual: error.lastProbe ?? "(no output)",
+      hint: "The daemon or the machine is very slow; the container's signal handling was not in place yet.",
+    });
   }
 }
 

@@ -6,9 +6,10 @@ import { spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { privateDaemonUnavailable, startPrivateDaemon } from "../../src/fixtures/private-daemon.js";
 import { LABELS } from "../../src/janitor/labels.js";
 import { newSessionId } from "../../src/janitor/session.js";
-import { type EnvironmentEvent, formatEventSummary } from "../../src/memory/watch.js";
+import { type EnvironmentEvent, formatEventSummary, watchEnvironment } from "../../src/memory/watch.js";
 import { up } from "../../src/stack/up.js";
 import { berthProcess as berth, composeDir, projectResources } from "./stack-fixtures.js";
 import { engine, fixtureImage, trappingCommand, waitForLine } from "./support.js";
@@ -49,12 +50,19 @@ function composeText(trigger: string | undefined): string {
   ].join("\n");
 }
 
-async function until<T>(probe: () => T | undefined | false, what: string, timeoutMs = 60_000): Promise<T> {
+/** Polls `probe` until it gives a value; on timeout the error carries `seen()` (the output so far). */
+async function until<T>(
+  probe: () => T | undefined | false,
+  what: string,
+  timeoutMs = 60_000,
+  seen: () => string = () => "",
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = probe();
     if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`not in time: ${what}`);
+    if (Date.now() > deadline)
+      throw new Error(`not in ${timeoutMs / 1000} s: ${what}; output so far:\n${seen()}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -88,6 +96,8 @@ async function startWatching(project: string, cwd: string) {
   await until(
     () => watcher.stderr.includes(`berth: watching project ${project}`) || watcher.exitCode !== undefined,
     "watching",
+    60_000,
+    () => watcher.stderr,
   );
   expect(watcher.exitCode, watcher.stderr).toBeUndefined();
   return watcher;
@@ -126,7 +136,12 @@ describe("watching an environment while it runs", () => {
       const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
       let reportedAfter: number | undefined;
       try {
-        await until(() => OOM_LINE.test(stderr) && EXIT_LINE.test(stderr), "both incident lines", 90_000);
+        await until(
+          () => OOM_LINE.test(stderr) && EXIT_LINE.test(stderr),
+          "both incident lines",
+          90_000,
+          () => stderr,
+        );
         reportedAfter = (Date.now() - began) / 1000;
       } finally {
         writeFileSync(join(dir.dir, "trigger", "seen"), "");
@@ -184,7 +199,12 @@ describe("watching an environment while it runs", () => {
           lags.push(`${e.service} ${Date.now() - e.time.getTime()} ms`);
         });
         await Promise.all([env.exec("api", ["touch", "/go"]), env.exec("worker", ["touch", "/go"])]);
-        await until(() => events.length >= 2, "two incidents");
+        await until(
+          () => events.length >= 2,
+          "two incidents",
+          60_000,
+          () => JSON.stringify(events),
+        );
       } finally {
         await env.down();
         off();
@@ -245,7 +265,12 @@ describe("watching an environment while it runs", () => {
         expect(env.service("migrate").state).toBe("completed");
         await waitForLine(env.service("app").containerId);
         await engine.stopContainer(env.service("app").containerId, 5);
-        await until(() => env.incidents.length >= 1, "the stop");
+        await until(
+          () => env.incidents.length >= 1,
+          "the stop",
+          60_000,
+          () => JSON.stringify(env.incidents),
+        );
       } finally {
         await env.down();
       }
@@ -279,7 +304,12 @@ describe("watching an environment while it runs", () => {
         });
         expect(api).toHaveLength(1);
         await engine.exec(api[0]!.Id, ["touch", "/go"]);
-        await until(() => OOM_LINE.test(watcher.stderr), "the OOM line");
+        await until(
+          () => OOM_LINE.test(watcher.stderr),
+          "the OOM line",
+          60_000,
+          () => watcher.stderr,
+        );
         child.kill("SIGINT");
         // A service failed while watched: exit 1; the environment stays up.
         expect(await exited, watcher.stderr).toBe(1);
@@ -347,6 +377,40 @@ describe("watching an environment while it runs", () => {
       expect(await projectResources(project)).toEqual([]);
     } finally {
       dir.remove();
+    }
+  });
+});
+
+describe.skipIf(privateDaemonUnavailable() !== undefined)("when the daemon goes away", () => {
+  it("the watcher reports that it no longer watches, rather than falling silent", {
+    timeout: 120_000,
+  }, async () => {
+    const daemon = await startPrivateDaemon();
+    const errors: unknown[] = [];
+    let stopped = false;
+    const watcher = watchEnvironment(daemon.engine, {
+      project: "berth-test-watch-gone",
+      onError: (error) => errors.push(error),
+    });
+    try {
+      // The stream is open once the daemon has answered a call made after the watch began.
+      await daemon.engine.ping();
+      await new Promise((r) => setTimeout(r, 500));
+      expect(errors).toEqual([]);
+      await daemon.stop();
+      stopped = true;
+      await until(
+        () => errors.length > 0,
+        "the watch error",
+        30_000,
+        () => daemon.logTail(20),
+      );
+      expect((errors[0] as Error).message).toMatch(
+        /daemon closed its event stream|Connection to the Docker daemon failed during system.events/,
+      );
+    } finally {
+      await watcher.stop();
+      if (!stopped) await daemon.stop();
     }
   });
 });

@@ -3,6 +3,7 @@
 import { randomUUID } from "node:crypto";
 import { inject } from "vitest";
 import { Engine } from "../../src/engine/engine.js";
+import { waitForOutputLine } from "../../src/lifecycle/wait/output-line.js";
 
 export const engine = new Engine();
 
@@ -33,13 +34,7 @@ export function trappingCommand(marker = "/tmp/terminated"): string[] {
 
 /** Waits until the container's output contains `line` (default READY_LINE); throws after `timeoutMs`. */
 export async function waitForLine(id: string, line = READY_LINE, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const { stdout, stderr } = await engine.containerLogs(id);
-    if (stdout.includes(line) || stderr.includes(line)) return;
-    if (Date.now() > deadline) throw new Error(`container ${id} never printed "${line}" in ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  await waitForOutputLine(engine, id, line, { timeoutMs });
 }
 
 /** Creates and starts a busybox fixture container labelled for this run. */

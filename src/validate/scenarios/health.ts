@@ -1,6 +1,7 @@
 // Health: an environment comes up only when its services are ready, by their Docker healthcheck
 // (healthy, unhealthy, slow start) or by each of berth's wait strategies (port, log line, HTTP
 // status, command), and a dependency waits for the service it depends on to be healthy.
+import { busyboxWebServer } from "../../fixtures/busybox.js";
 import { HealthTimeoutError, UnhealthyError } from "../../lifecycle/service-errors.js";
 import { type Category, check, checkEqual, type Scenario } from "../scenario.js";
 import { checkNothingLeft, composeFile, firstLine, upCompose, upFails } from "./stack-support.js";
@@ -9,7 +10,11 @@ const C = "health";
 
 /** A busybox web server on 8080 that serves /health once `delay` seconds have passed. */
 function webServer(delaySeconds: number): string {
-  return `["sh", "-c", "mkdir -p /www; sleep ${delaySeconds}; echo ok > /www/health; echo serving; exec httpd -f -p 8080 -h /www"]`;
+  return JSON.stringify([
+    "sh",
+    "-c",
+    busyboxWebServer(`mkdir -p /www; sleep ${delaySeconds}; echo ok > /www/health`),
+  ]);
 }
 
 const healthy: Scenario = {

@@ -5,6 +5,7 @@ import { randomInt } from "node:crypto";
 import { hostname } from "node:os";
 import type Docker from "dockerode";
 import { NotFoundError } from "../../engine/errors.js";
+import { busyboxWebServer } from "../../fixtures/busybox.js";
 import { privateDaemonUnavailable, startPrivateDaemon } from "../../fixtures/private-daemon.js";
 import { createNetworkWithRecovery } from "../../janitor/address-pools.js";
 import { AddressPoolsExhaustedError } from "../../janitor/errors.js";
@@ -23,11 +24,7 @@ import { deadPid } from "./conflicts.js";
 
 const C = "networks";
 // busybox 1.35's wget crashes with its own -T timeout, so waits go through `timeout` instead.
-const SERVE = [
-  "sh",
-  "-c",
-  "mkdir -p /www; echo from-db > /www/index.html; echo serving; exec httpd -f -p 8080 -h /www",
-];
+const SERVE = ["sh", "-c", busyboxWebServer("mkdir -p /www; echo from-db > /www/index.html")];
 
 async function network(ctx: ScenarioContext, prefix = "net"): Promise<{ id: string; name: string }> {
   const name = ctx.name(prefix);
