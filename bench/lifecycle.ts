@@ -6,13 +6,13 @@ import type { Engine } from "../src/engine/engine.js";
 import { ensureBusyboxFixture } from "../src/fixtures/busybox.js";
 import { createEngine } from "../src/guard/guard.js";
 import { safeRemove } from "../src/lifecycle/safe-remove.js";
-import { benchEnv, median, printJson, printTable, round } from "./support.js";
+import { benchEnv, benchLabels, median, printJson, printTable, round } from "./support.js";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 20);
 const CMD = ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"];
 /** tini as PID 1: SIGTERM reaches the shell even before its trap is set, so no stop waits out the grace. */
 const HOST = { Init: true };
-const LABELS = { "berth.bench": "lifecycle" };
+const LABELS = benchLabels("lifecycle", String(process.pid));
 
 interface Round {
   create: number;

@@ -15,9 +15,8 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { Engine } from "../src/engine/engine.js";
 import { ensureBusyboxFixture } from "../src/fixtures/busybox.js";
-import { extraLabelsFromEnv } from "../src/janitor/labels.js";
 import { safeRemove } from "../src/lifecycle/safe-remove.js";
-import { benchEnv, median, percentile, printJson, printTable, round } from "./support.js";
+import { benchEnv, benchLabels, median, percentile, printJson, printTable, round } from "./support.js";
 
 const DAEMON = "/var/run/docker.sock";
 const PROCESSES = 8;
@@ -296,7 +295,7 @@ export default async function proxyBench(args: string[] = []): Promise<void> {
   const image = (await ensureBusyboxFixture(engine)).ref;
   const run = randomUUID().slice(0, 8);
   const runLabel = `berth.bench.run=${run}`;
-  const labels = { ...extraLabelsFromEnv(), "berth.bench": "proxy", "berth.bench.run": run };
+  const labels = benchLabels("proxy", run);
   const proxy = await startProxyProcess();
   // A control: the same proxy with the limiter off separates the proxy's cost from the limiter's effect.
   const proxyOff = await startProxyProcess({ ...process.env, BERTH_LIMITER: "off" });

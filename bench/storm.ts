@@ -9,9 +9,8 @@ import { Engine } from "../src/engine/engine.js";
 import { ensureBusyboxFixture } from "../src/fixtures/busybox.js";
 import type { LimiterMode, LimiterOptions } from "../src/guard/config.js";
 import { createEngine, guardOf } from "../src/guard/guard.js";
-import { extraLabelsFromEnv } from "../src/janitor/labels.js";
 import { safeRemove } from "../src/lifecycle/safe-remove.js";
-import { benchEnv, percentile, printJson, printTable, round } from "./support.js";
+import { benchEnv, benchLabels, percentile, printJson, printTable, round } from "./support.js";
 
 interface RunResult {
   mode: LimiterMode;
@@ -129,7 +128,7 @@ export default async function storm(args: string[] = []): Promise<void> {
   const env = await benchEnv(direct);
   const image = (await ensureBusyboxFixture(direct)).ref;
   const run = randomUUID().slice(0, 8);
-  const labels = { ...extraLabelsFromEnv(), "berth.bench": "storm", "berth.bench.run": run };
+  const labels = benchLabels("storm", run);
   const prefix = `berth-bench-storm-${run}`;
 
   const results: RunResult[] = [];

@@ -1,6 +1,7 @@
 // Shared benchmark helpers: statistics, the machine/daemon description, and the closing JSON line.
 import { cpus, totalmem } from "node:os";
 import type { Engine } from "../src/engine/engine.js";
+import { sessionLabels } from "../src/janitor/labels.js";
 
 export function median(values: number[]): number {
   return percentile(values, 50);
@@ -53,4 +54,13 @@ export function printTable(title: string, headers: string[], rows: (string | num
   const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => (r[i] ?? "").length)));
   const line = (r: string[]) => r.map((c, i) => c.padStart(widths[i]!)).join("  ");
   process.stdout.write(`\n${title}\n${line(headers)}\n${cells.map(line).join("\n")}\n`);
+}
+
+/**
+ * Labels for a benchmark's containers: its own (`berth.bench`, `berth.bench.run`, to sweep them
+ * at the end) and a berth session owned by this process, so that `berth gc` reclaims what a
+ * benchmark killed mid-run left behind, like any other dead owner's resources.
+ */
+export function benchLabels(kind: string, run: string): Record<string, string> {
+  return sessionLabels({ session: `bench${run}`, extra: { "berth.bench": kind, "berth.bench.run": run } });
 }

@@ -2,7 +2,7 @@
 // authentication, and simple queries with text results. Enough for health checks and a SQL
 // round trip without npm dependencies; not a driver.
 import { createHash } from "node:crypto";
-import { connect } from "node:net";
+import { converse } from "./wire.mjs";
 
 const md5 = (text) => createHash("md5").update(text).digest("hex");
 
@@ -62,68 +62,54 @@ function dataRow(body) {
  * disconnects. Resolves to the data rows of every result, in order, as text (null for NULL).
  */
 export function pgQuery({ host, port, user, password = "", database = user, sql, timeoutMs = 5000 }) {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host, port });
-    const rows = [];
-    let buffer = Buffer.alloc(0);
-    let settled = false;
-    const finish = (error, value) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      socket.destroy();
-      if (error) reject(error);
-      else resolve(value);
-    };
-    const timer = setTimeout(
-      () => finish(new Error(`PostgreSQL at ${host}:${port}: no answer in ${timeoutMs} ms`)),
-      timeoutMs,
-    );
-    let queried = false;
-
-    const handle = (type, body) => {
-      if (type === "R") {
-        const code = body.readInt32BE(0);
-        if (code === 0) return;
-        if (code === 3) return socket.write(message("p", cstring(password)));
-        if (code === 5) {
-          const salt = body.subarray(4, 8);
-          const inner = md5(password + user);
-          const outer = createHash("md5").update(inner).update(salt).digest("hex");
-          return socket.write(message("p", cstring(`md5${outer}`)));
-        }
-        return finish(
-          new Error(`PostgreSQL asked for authentication method ${code}, which this client does not speak`),
-        );
+  const rows = [];
+  let queried = false;
+  const handle = (type, body, talk) => {
+    if (type === "R") {
+      const code = body.readInt32BE(0);
+      if (code === 0) return;
+      if (code === 3) return talk.send(message("p", cstring(password)));
+      if (code === 5) {
+        const salt = body.subarray(4, 8);
+        const inner = md5(password + user);
+        const outer = createHash("md5").update(inner).update(salt).digest("hex");
+        return talk.send(message("p", cstring(`md5${outer}`)));
       }
-      if (type === "E") {
-        const fields = errorFields(body);
-        return finish(new Error(`PostgreSQL error ${fields.C ?? ""}: ${fields.M ?? "unknown"}`));
+      return talk.fail(
+        new Error(`PostgreSQL asked for authentication method ${code}, which this client does not speak`),
+      );
+    }
+    if (type === "E") {
+      const fields = errorFields(body);
+      return talk.fail(new Error(`PostgreSQL error ${fields.C ?? ""}: ${fields.M ?? "unknown"}`));
+    }
+    if (type === "D") return rows.push(dataRow(body));
+    if (type === "Z") {
+      if (!queried) {
+        queried = true;
+        return talk.send(message("Q", cstring(sql)));
       }
-      if (type === "D") return rows.push(dataRow(body));
-      if (type === "Z") {
-        if (!queried) {
-          queried = true;
-          return socket.write(message("Q", cstring(sql)));
-        }
-        socket.write(message("X", Buffer.alloc(0)));
-        return finish(null, rows);
-      }
-    };
-
-    socket.on("connect", () => socket.write(startupMessage(user, database)));
-    socket.on("data", (chunk) => {
-      buffer = Buffer.concat([buffer, chunk]);
+      talk.send(message("X", Buffer.alloc(0)));
+      return talk.done(rows);
+    }
+  };
+  return converse({
+    name: "PostgreSQL",
+    host,
+    port,
+    timeoutMs,
+    begin: (talk) => talk.send(startupMessage(user, database)),
+    receive(buffer, talk) {
+      // Each message: a type byte, then a length that counts itself but not the type.
       while (buffer.length >= 5) {
         const length = buffer.readInt32BE(1);
         if (buffer.length < length + 1) break;
         const type = String.fromCharCode(buffer[0]);
         const body = buffer.subarray(5, length + 1);
         buffer = buffer.subarray(length + 1);
-        handle(type, body);
+        handle(type, body, talk);
       }
-    });
-    socket.on("error", (error) => finish(new Error(`PostgreSQL at ${host}:${port}: ${error.message}`)));
-    socket.on("close", () => finish(new Error(`PostgreSQL at ${host}:${port} closed the connection`)));
+      return buffer;
+    },
   });
 }

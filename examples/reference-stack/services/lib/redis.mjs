@@ -1,6 +1,6 @@
 // A minimal Redis client over RESP: one connection per call, commands sent in order, one reply
 // parsed per command. Enough for PING and SET/GET without npm dependencies.
-import { connect } from "node:net";
+import { converse } from "./wire.mjs";
 
 function encode(args) {
   const parts = [`*${args.length}\r\n`];
@@ -42,38 +42,21 @@ function parse(buffer, offset) {
 
 /** Sends `commands` (each an array of arguments) on one connection; resolves to their replies. */
 export function redisCommands({ host, port, commands, timeoutMs = 5000 }) {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host, port });
-    const replies = [];
-    let buffer = Buffer.alloc(0);
-    let settled = false;
-    const finish = (error, value) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      socket.destroy();
-      if (error) reject(error);
-      else resolve(value);
-    };
-    const timer = setTimeout(
-      () => finish(new Error(`Redis at ${host}:${port}: no answer in ${timeoutMs} ms`)),
-      timeoutMs,
-    );
-    socket.on("connect", () => socket.write(commands.map(encode).join("")));
-    socket.on("data", (chunk) => {
-      buffer = Buffer.concat([buffer, chunk]);
-      try {
-        for (let reply = parse(buffer, 0); reply; reply = parse(buffer, 0)) {
-          buffer = buffer.subarray(reply.next);
-          if (reply.value instanceof Error) return finish(reply.value);
-          replies.push(reply.value);
-          if (replies.length === commands.length) return finish(null, replies);
-        }
-      } catch (error) {
-        finish(error);
+  const replies = [];
+  return converse({
+    name: "Redis",
+    host,
+    port,
+    timeoutMs,
+    begin: (talk) => talk.send(commands.map(encode).join("")),
+    receive(buffer, talk) {
+      for (let reply = parse(buffer, 0); reply; reply = parse(buffer, 0)) {
+        buffer = buffer.subarray(reply.next);
+        if (reply.value instanceof Error) talk.fail(reply.value);
+        else replies.push(reply.value);
+        if (replies.length === commands.length) talk.done(replies);
       }
-    });
-    socket.on("error", (error) => finish(new Error(`Redis at ${host}:${port}: ${error.message}`)));
-    socket.on("close", () => finish(new Error(`Redis at ${host}:${port} closed the connection`)));
+      return buffer;
+    },
   });
 }
