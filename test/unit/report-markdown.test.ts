@@ -113,7 +113,7 @@ describe("the Markdown report matches the results JSON", () => {
     expect(row(md, "cgroup")[1]).toBe("v1 (cgroupfs driver)");
     expect(row(md, "Storage driver")[1]).toBe("overlay2");
     expect(row(md, "CPUs")[1]).toBe("2 (daemon sees 2)");
-    expect(row(md, "Memory")[1]).toBe("8.0 GiB (daemon sees 8.0 GiB)");
+    expect(row(md, "Memory")[1]).toBe("8 GiB (daemon sees 8 GiB)");
     expect(row(md, "Kernel")[1]).toBe(m.kernel);
   });
 

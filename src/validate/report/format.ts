@@ -25,17 +25,6 @@ export function formatRate(perSecond: number): string {
   return `${perSecond.toFixed(2)}/s`;
 }
 
-export function formatBytes(bytes: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let value = bytes;
-  let i = 0;
-  while (value >= 1024 && i < units.length - 1) {
-    value /= 1024;
-    i++;
-  }
-  return `${i === 0 ? value : value.toFixed(1)} ${units[i]}`;
-}
-
 export function formatDate(iso: string): string {
   return iso
     .replace("T", " ")

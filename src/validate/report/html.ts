@@ -1,6 +1,8 @@
 // The HTML report: one self-contained file (inline CSS and SVG, no script, no network) that
 // reads top-down like the Markdown one: verdict and key figures, pass rate per category, latency
 // distributions, concurrency, the change against a baseline, every scenario, machine facts.
+
+import { formatSize } from "../../memory/size.js";
 import {
   PERF_OPERATION_TITLES,
   PERF_OPERATIONS,
@@ -16,7 +18,6 @@ import {
 } from "./charts.js";
 import type { RunComparison, ScenarioChange } from "./compare.js";
 import {
-  formatBytes,
   formatChange,
   formatDate,
   formatEvidence,
@@ -269,7 +270,7 @@ function machineSection(r: ValidationResults): string {
     ["cgroup", `v${m.cgroupVersion} · ${m.cgroupDriver}`],
     ["Storage driver", m.storageDriver],
     ["CPUs", `${m.cpus} (daemon: ${m.daemonCpus})`],
-    ["Memory", `${formatBytes(m.memoryBytes)} (daemon: ${formatBytes(m.daemonMemoryBytes)})`],
+    ["Memory", `${formatSize(m.memoryBytes)} (daemon: ${formatSize(m.daemonMemoryBytes)})`],
     ["Kernel", m.kernel],
     ["Operating system", m.os],
     ["Node.js", m.node],

@@ -1,6 +1,8 @@
 // The Markdown report: an executive summary first (verdict, success rate, pass rate per category,
 // leaks, timings), then a section per category with every scenario's result and evidence, then
 // the machine and daemon. With a baseline, a section on what changed.
+
+import { formatSize } from "../../memory/size.js";
 import {
   PERF_OPERATION_TITLES,
   PERF_OPERATIONS,
@@ -9,7 +11,6 @@ import {
 } from "../model.js";
 import type { LatencyChange, RunComparison } from "./compare.js";
 import {
-  formatBytes,
   formatChange,
   formatDate,
   formatEvidence,
@@ -204,7 +205,7 @@ function machineSection(results: ValidationResults): string[] {
         ["cgroup", `v${m.cgroupVersion} (${m.cgroupDriver} driver)`],
         ["Storage driver", m.storageDriver],
         ["CPUs", `${m.cpus} (daemon sees ${m.daemonCpus})`],
-        ["Memory", `${formatBytes(m.memoryBytes)} (daemon sees ${formatBytes(m.daemonMemoryBytes)})`],
+        ["Memory", `${formatSize(m.memoryBytes)} (daemon sees ${formatSize(m.daemonMemoryBytes)})`],
         ["Kernel", m.kernel],
         ["Operating system", m.os],
         ["Node.js", m.node],
