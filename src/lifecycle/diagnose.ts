@@ -2,7 +2,8 @@
 // health probe and the tail of its output, gathered in one place for every failure kind. The
 // memory layer's `diagnoseExit` says why it ended; this adds berth's own last probe and the state.
 import type { Engine } from "../engine/engine.js";
-import { diagnoseExit, type ExitDiagnosis } from "../memory/diagnose.js";
+import { diagnoseExit, type ExitDiagnosis, mayBeLateOom } from "../memory/diagnose.js";
+import { oomEventLogged } from "../memory/oom-events.js";
 
 export const LOG_TAIL_LINES = 50;
 
@@ -34,7 +35,14 @@ export async function diagnoseContainer(
   const logs = await engine
     .containerLogs(info.Id, { tail: LOG_TAIL_LINES })
     .catch(() => ({ stdout: "", stderr: "" }));
-  const exit = diagnoseExit(service, info, `${logs.stdout}${logs.stderr}`);
+  let exit = diagnoseExit(service, info, `${logs.stdout}${logs.stderr}`);
+  if (mayBeLateOom(info, exit.oomKilled)) {
+    // Exit 137 without the flag: the daemon may have taken the exit before the OOM notice.
+    const since = new Date(info.State.StartedAt);
+    if (await oomEventLogged(engine, info.Id, { since }).catch(() => false)) {
+      exit = diagnoseExit(service, info, `${logs.stdout}${logs.stderr}`, { oomEventSeen: true });
+    }
+  }
   const health = (info.State as { Health?: { Status?: string } }).Health?.Status;
   const dockerProbe = exit.lastProbe
     ? `exit ${exit.lastProbe.exitCode}: ${exit.lastProbe.output || "(no output)"}`

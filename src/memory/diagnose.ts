@@ -65,6 +65,22 @@ function lastProbeOf(inspect: ContainerInspectInfo): ExitDiagnosis["lastProbe"] 
   return last ? { exitCode: last.ExitCode, output: last.Output.trim() } : undefined;
 }
 
+/**
+ * Whether an ended container may have been OOM-killed although its state does not say so: it
+ * ended by SIGKILL (137) under a memory limit, and State.OOMKilled is false. Docker 20.10 loses
+ * the flag when it takes the exit before the OOM notice; its `oom` event then tells (oom-events.ts).
+ */
+export function mayBeLateOom(inspect: ContainerInspectInfo, oomKilled: boolean): boolean {
+  const state = inspect.State;
+  return (
+    !oomKilled &&
+    !state.Running &&
+    !state.Restarting &&
+    state.ExitCode === 137 &&
+    (inspect.HostConfig?.Memory ?? 0) > 0
+  );
+}
+
 /** Diagnoses a service's container from its inspect data and the tail of its logs. */
 export function diagnoseExit(
   service: string,

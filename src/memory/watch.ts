@@ -5,7 +5,15 @@ import type { ContainerInspectInfo } from "dockerode";
 import type { Engine, EngineEvent } from "../engine/engine.js";
 import { ConfigError, EngineError } from "../engine/errors.js";
 import { LABELS } from "../janitor/labels.js";
-import { diagnoseExit, type ExitDiagnosis, oomProcessSummary, oomSummary, tailLines } from "./diagnose.js";
+import {
+  diagnoseExit,
+  type ExitDiagnosis,
+  mayBeLateOom,
+  oomProcessSummary,
+  oomSummary,
+  tailLines,
+} from "./diagnose.js";
+import { LATE_OOM_GRACE_MS } from "./oom-events.js";
 
 export type EnvironmentEventKind =
   /** The container was ended by the kernel OOM killer. */
@@ -84,6 +92,7 @@ export function watchEnvironment(engine: Engine, options: WatchOptions): Environ
   const chains = new Map<string, Promise<void>>();
   const oomSeen = new Map<string, { at: number; timer: NodeJS.Timeout; event: EngineEvent }>();
   const killedAt = new Map<string, number>();
+  const lateOomWaiters = new Map<string, (seen: boolean) => void>();
   const completes = new Set(options.completes ?? []);
   const logLines = options.logLines ?? 50;
 
@@ -147,6 +156,28 @@ export function watchEnvironment(engine: Engine, options: WatchOptions): Environ
     });
   };
 
+  /** Takes the `oom` recorded for `id`, if it came within the window around the exit at `at`. */
+  const takeOom = (id: string, at: number): boolean => {
+    const oom = oomSeen.get(id);
+    if (!oom) return false;
+    clearTimeout(oom.timer);
+    oomSeen.delete(id);
+    return Math.abs(at - oom.at) <= OOM_DIE_WINDOW_MS;
+  };
+
+  /** Resolves true when an `oom` for `id` arrives within the late-OOM grace, false after it. */
+  const lateOom = (id: string) =>
+    new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => {
+        lateOomWaiters.delete(id);
+        resolve(false);
+      }, LATE_OOM_GRACE_MS);
+      lateOomWaiters.set(id, (seen) => {
+        clearTimeout(timer);
+        resolve(seen);
+      });
+    });
+
   const handle = (e: EngineEvent) => {
     const id = e.Actor.ID;
     const action = e.Action;
@@ -155,6 +186,13 @@ export function watchEnvironment(engine: Engine, options: WatchOptions): Environ
       return;
     }
     if (action === "oom") {
+      const waiter = lateOomWaiters.get(id);
+      if (waiter) {
+        // A `die` came first and waits for this: it reports the kill.
+        lateOomWaiters.delete(id);
+        waiter(true);
+        return;
+      }
       const timer = setTimeout(() => enqueue(id, onOomWithoutDie(e)), OOM_DIE_WINDOW_MS);
       oomSeen.set(id, { at: e.timeNano / 1e6, timer, event: e });
       return;
@@ -162,19 +200,21 @@ export function watchEnvironment(engine: Engine, options: WatchOptions): Environ
     if (action === "die") {
       enqueue(id, async () => {
         const at = e.timeNano / 1e6;
-        const oom = oomSeen.get(id);
-        const oomRecent = oom !== undefined && at - oom.at <= OOM_DIE_WINDOW_MS;
-        if (oom) {
-          clearTimeout(oom.timer);
-          oomSeen.delete(id);
-        }
         const killed = killedAt.get(id);
         killedAt.delete(id);
         const who = base(e);
         const eventExit = Number(e.Actor.Attributes?.exitCode);
         const { inspect, logs } = await context(id);
-        const diagnosis = inspect
-          ? diagnoseExit(who.service, asExited(inspect, eventExit), logs, { oomEventSeen: oomRecent })
+        // The `oom` may have come before the `die` or while inspecting; or it is still on its way
+        // (the daemon took the exit first and lost the OOMKilled flag): wait for it a moment.
+        let oomRecent = takeOom(id, at);
+        const exited = inspect ? asExited(inspect, eventExit) : undefined;
+        const deliberate = killed !== undefined && at - killed <= KILL_DIE_WINDOW_MS;
+        if (!oomRecent && !deliberate && exited && mayBeLateOom(exited, exited.State.OOMKilled === true)) {
+          oomRecent = await lateOom(id);
+        }
+        const diagnosis = exited
+          ? diagnoseExit(who.service, exited, logs, { oomEventSeen: oomRecent })
           : undefined;
         const exitCode = diagnosis?.exitCode ?? (Number.isFinite(eventExit) ? eventExit : undefined);
         const oomKilled = diagnosis?.oomKilled ?? (oomRecent && exitCode === 137);
@@ -185,7 +225,7 @@ export function watchEnvironment(engine: Engine, options: WatchOptions): Environ
         if (oomKilled) {
           kind = "oom-killed";
           message = oomSummary(who.service, limit);
-        } else if (killed !== undefined && at - killed <= KILL_DIE_WINDOW_MS) {
+        } else if (deliberate) {
           kind = "stopped";
           severity = "info";
           message = `service \`${who.service}\` was stopped through the API (exit code ${exitCode})`;
@@ -258,6 +298,11 @@ export function watchEnvironment(engine: Engine, options: WatchOptions): Environ
     async stop() {
       controller.abort();
       await loop;
+      // No event arrives any more: a `die` still waiting for its late `oom` is reported as it is.
+      for (const [id, waiter] of lateOomWaiters) {
+        lateOomWaiters.delete(id);
+        waiter(false);
+      }
       for (const [id, pending] of oomSeen) {
         // Stopping before the window closed: report the OOM now rather than lose it.
         clearTimeout(pending.timer);

@@ -1,6 +1,6 @@
 import type { ContainerInspectInfo } from "dockerode";
 import { describe, expect, it } from "vitest";
-import { diagnoseExit, formatDiagnosis, tailLines } from "../../src/memory/diagnose.js";
+import { diagnoseExit, formatDiagnosis, mayBeLateOom, tailLines } from "../../src/memory/diagnose.js";
 import { OomKilledError } from "../../src/memory/errors.js";
 
 const MiB = 1024 ** 2;
@@ -95,5 +95,17 @@ describe("tailLines", () => {
     expect(tailLines(`${text}\n\n`)).toHaveLength(50);
     expect(tailLines(text, 2)).toEqual(["l78", "l79"]);
     expect(tailLines("")).toEqual([]);
+  });
+});
+
+describe("mayBeLateOom", () => {
+  it("asks for the oom event only for a limited container that ended by SIGKILL without the flag", () => {
+    expect(mayBeLateOom(inspect({ ExitCode: 137 }), false)).toBe(true);
+    // The flag is there, or another exit code, or still running, or no limit: nothing to ask.
+    expect(mayBeLateOom(inspect({ ExitCode: 137, OOMKilled: true }), true)).toBe(false);
+    expect(mayBeLateOom(inspect({ ExitCode: 143 }), false)).toBe(false);
+    expect(mayBeLateOom(inspect({ ExitCode: 0 }), false)).toBe(false);
+    expect(mayBeLateOom(inspect({ ExitCode: 137, Running: true, Status: "running" }), false)).toBe(false);
+    expect(mayBeLateOom(inspect({ ExitCode: 137 }, 0), false)).toBe(false);
   });
 });
