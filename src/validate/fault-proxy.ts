@@ -56,19 +56,48 @@ function cut(socket: Socket): void {
   socket.destroy();
 }
 
-export async function startFaultProxy(
-  upstream: DockerEndpoint,
-  decide: (decision: FaultDecision) => FaultAction,
-): Promise<FaultProxy> {
-  const dir = mkdtempSync(join(tmpdir(), "berth-fault-"));
-  const path = join(dir, "docker.sock");
-  const stats = { connections: 0, resets: 0, resetsAfterResponse: 0, passed: 0 };
-  const open = new Set<Socket>();
+/** A server on a fresh unix socket in a temp directory, tracking its sockets so close ends them all. */
+export interface TempSocketServer {
+  readonly path: string;
+  /** Sockets to end on close: the server adds its clients; handlers add their upstream sockets. */
+  readonly open: Set<Socket>;
+  close(): Promise<void>;
+}
 
+export async function serveTempSocket(
+  prefix: string,
+  onClient: (client: Socket, open: Set<Socket>) => void,
+): Promise<TempSocketServer> {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const path = join(dir, "docker.sock");
+  const open = new Set<Socket>();
   const server: Server = createServer((client) => {
     open.add(client);
     client.on("close", () => open.delete(client));
     client.on("error", () => {});
+    onClient(client, open);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(path, () => resolve());
+  });
+  return {
+    path,
+    open,
+    close: async () => {
+      for (const socket of open) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function startFaultProxy(
+  upstream: DockerEndpoint,
+  decide: (decision: FaultDecision) => FaultAction,
+): Promise<FaultProxy> {
+  const stats = { connections: 0, resets: 0, resetsAfterResponse: 0, passed: 0 };
+  const server = await serveTempSocket("berth-fault-", (client, open) => {
     client.once("data", (head: Buffer) => {
       stats.connections += 1;
       const requestLine = head.toString("latin1").split("\r\n", 1)[0] ?? "";
@@ -101,17 +130,5 @@ export async function startFaultProxy(
       }
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(path, () => resolve());
-  });
-  return {
-    dockerHost: `unix://${path}`,
-    stats,
-    close: async () => {
-      for (const socket of open) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  return { dockerHost: `unix://${server.path}`, stats, close: () => server.close() };
 }

@@ -4,11 +4,8 @@
 // container inspects (`"OOMKilled":true` becomes `"OOMKilled":null`, the same length, so the
 // HTTP framing stays valid) and holds each `oom` event back in event streams. Everything else
 // passes through untouched. Seen in CI on a machine busy building images.
-import { mkdtempSync, rmSync } from "node:fs";
-import { createServer, connect as netConnect, type Socket } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { closeAfterResponse } from "../../src/validate/fault-proxy.js";
+import { connect as netConnect, type Socket } from "node:net";
+import { closeAfterResponse, serveTempSocket } from "../../src/validate/fault-proxy.js";
 
 export interface OomRaceRelay {
   readonly dockerHost: string;
@@ -64,14 +61,8 @@ function delayOomEvents(daemon: Socket, client: Socket, delayMs: number, onDelay
 }
 
 export async function startOomRaceRelay(daemonSocket: string, delayMs = 800): Promise<OomRaceRelay> {
-  const dir = mkdtempSync(join(tmpdir(), "berth-oom-race-"));
-  const path = join(dir, "docker.sock");
   const stats = { flagsHidden: 0, oomEventsDelayed: 0 };
-  const open = new Set<Socket>();
-  const server = createServer((client) => {
-    open.add(client);
-    client.on("close", () => open.delete(client));
-    client.on("error", () => {});
+  const server = await serveTempSocket("berth-oom-race-", (client, open) => {
     client.once("data", (head: Buffer) => {
       const requestLine = head.toString("latin1").split("\r\n", 1)[0] ?? "";
       const daemon = netConnect({ path: daemonSocket });
@@ -103,17 +94,5 @@ export async function startOomRaceRelay(daemonSocket: string, delayMs = 800): Pr
       }
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(path, () => resolve());
-  });
-  return {
-    dockerHost: `unix://${path}`,
-    stats,
-    close: async () => {
-      for (const socket of open) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  return { dockerHost: `unix://${server.path}`, stats, close: () => server.close() };
 }
