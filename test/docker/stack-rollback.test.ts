@@ -29,11 +29,20 @@ import { engine, fixtureImage, startFixture, testLabels, uniqueName } from "./su
 /** Runs `up` expecting it to fail; answers the error and checks the session left nothing. */
 async function failingUp(options: Parameters<typeof up>[0]): Promise<Error> {
   const sessionId = newSessionId();
-  const error = await up({ ...options, sessionId }).then(
+  const error = await up({
+    ...options,
+    sessionId,
+    onProgress: (event) => {
+      // A rollback that needed a second pass says why; the CI log keeps it.
+      if (event.type === "warning" && event.message.startsWith("Rollback")) console.log(event.message);
+      options?.onProgress?.(event);
+    },
+  }).then(
     () => new Error("up succeeded but should have failed"),
     (e: Error) => e,
   );
-  expect(await sessionResources(sessionId)).toEqual([]);
+  // On a miss, the error says what the rollback met (a "Rollback incomplete: ..." line).
+  expect(await sessionResources(sessionId), error.message).toEqual([]);
   return error;
 }
 
@@ -126,7 +135,8 @@ describe("berth up rolls back atomically", () => {
             image: fixtureImage(),
             command: ["sh", "-c", "trap 'exit 0' TERM; sleep 60 & wait"],
             ports: [8080],
-            timeoutMs: 1_500,
+            // Nothing listens on 8080, so it never gets ready; 3 s leaves a busy machine time to probe.
+            timeoutMs: 3_000,
           },
         },
       }),

@@ -11,6 +11,7 @@ export function commandWait(command: string[]): WaitStrategy {
     async wait(target: WaitTarget, signal: AbortSignal) {
       await pollUntil(
         async () => {
+          last ??= "no result yet (the first run had not finished)";
           const result = await target.engine.exec(target.containerId, command, { signal });
           const output = `${result.stdout}${result.stderr}`.trim();
           last = `exit ${result.exitCode}: ${output || "(no output)"}`;

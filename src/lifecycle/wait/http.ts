@@ -32,6 +32,7 @@ export function httpWait(containerPort: number, path: string, status?: number): 
       const url = `http://${address.host}:${address.port}${path.startsWith("/") ? path : `/${path}`}`;
       await pollUntil(
         async () => {
+          last ??= `GET ${url}: no answer yet`;
           const answer = await httpStatus(url, signal);
           last = `GET ${url}: ${answer}`;
           if (typeof answer !== "number") return false;

@@ -47,6 +47,8 @@ export function portWait(containerPort: number): WaitStrategy {
       }
       await pollUntil(
         async () => {
+          // A timeout that falls during the first probe still says what was being tried.
+          last ??= `${address.host}:${address.port}: no answer yet`;
           const failure = await probeTcp(address.host, address.port, signal);
           last = failure
             ? `${address.host}:${address.port}: ${failure}`
