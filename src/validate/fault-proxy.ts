@@ -1,14 +1,30 @@
 // A real fault in front of the Docker socket: a unix-socket relay that, per connection, passes
 // the bytes through, resets the connection before the request reaches the daemon, or forwards the
 // request and resets the connection once the daemon has answered (the client never learns that
-// its create went through). The guard's retries are validated against this, not against a mock.
+// its create went through), or answers a 409 conflict itself. The guard's retries and berth's own
+// recoveries are validated against this, not against a mock.
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, connect as netConnect, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { DockerEndpoint } from "../engine/docker-host.js";
 
-export type FaultAction = "pass" | "reset" | "reset-after-response";
+export type FaultAction = "pass" | "reset" | "reset-after-response" | "conflict";
+
+/**
+ * What the relay answers for a `conflict`, without asking the daemon: the daemon's own 409 for
+ * a resource another holds (a network with endpoints, a container being removed). It is not a
+ * transient fault, so the guard does not retry it: the caller's own recovery is what is tested.
+ */
+export function conflictResponse(requestLine: string): Buffer {
+  const body = JSON.stringify({
+    message: `berth fault relay: conflict injected for ${requestLine.split(" ").slice(0, 2).join(" ")}`,
+  });
+  return Buffer.from(
+    `HTTP/1.1 409 Conflict\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    "latin1",
+  );
+}
 
 export interface FaultDecision {
   /** Connections seen so far, this one included. */
@@ -20,7 +36,13 @@ export interface FaultDecision {
 export interface FaultProxy {
   /** DOCKER_HOST for clients that should see the faults. */
   readonly dockerHost: string;
-  readonly stats: { connections: number; resets: number; resetsAfterResponse: number; passed: number };
+  readonly stats: {
+    connections: number;
+    resets: number;
+    resetsAfterResponse: number;
+    conflicts: number;
+    passed: number;
+  };
   close(): Promise<void>;
 }
 
@@ -96,7 +118,7 @@ export async function startFaultProxy(
   upstream: DockerEndpoint,
   decide: (decision: FaultDecision) => FaultAction,
 ): Promise<FaultProxy> {
-  const stats = { connections: 0, resets: 0, resetsAfterResponse: 0, passed: 0 };
+  const stats = { connections: 0, resets: 0, resetsAfterResponse: 0, conflicts: 0, passed: 0 };
   const server = await serveTempSocket("berth-fault-", (client, open) => {
     client.once("data", (head: Buffer) => {
       stats.connections += 1;
@@ -105,6 +127,11 @@ export async function startFaultProxy(
       if (action === "reset") {
         stats.resets += 1;
         cut(client);
+        return;
+      }
+      if (action === "conflict") {
+        stats.conflicts += 1;
+        client.end(conflictResponse(requestLine));
         return;
       }
       const daemon = upstreamSocket(upstream);

@@ -1,5 +1,6 @@
 import { hostname } from "node:os";
 import { describe, expect, it } from "vitest";
+import { Engine } from "../../src/engine/engine.js";
 import { ConfigError } from "../../src/engine/errors.js";
 import { LABELS } from "../../src/janitor/labels.js";
 import { newSessionId } from "../../src/janitor/session.js";
@@ -17,6 +18,7 @@ import { UpInterruptedError } from "../../src/stack/errors.js";
 import { ImageMissingError } from "../../src/stack/images.js";
 import type { StackEvent } from "../../src/stack/progress/events.js";
 import { up } from "../../src/stack/up.js";
+import { startFaultProxy } from "../../src/validate/fault-proxy.js";
 import {
   composeDir,
   HTTP_HEALTHCHECK,
@@ -107,6 +109,36 @@ describe("berth up rolls back atomically", () => {
     expect(migration).toBeInstanceOf(ServiceExitedError);
     expect((migration as ServiceExitedError).service).toBe("migrate");
     expect(migration.message).toContain("exited with code 1");
+  });
+
+  it("makes a second pass when its first leaves something behind (a 409 injected on the network's removal)", {
+    timeout: 240_000,
+  }, async () => {
+    // A real relay in front of the daemon answers the rollback's first network removal with a
+    // 409 itself (the guard does not retry a conflict); everything else reaches the daemon.
+    let injected = 0;
+    const proxy = await startFaultProxy(engine.endpoint, ({ requestLine }) =>
+      /^DELETE \/(v[\d.]+\/)?networks\//.test(requestLine) && !injected++ ? "conflict" : "pass",
+    );
+    const warnings: string[] = [];
+    try {
+      const error = await failingUp({
+        engine: new Engine({ dockerHost: proxy.dockerHost }),
+        spec: defineProject({
+          services: { web: { image: fixtureImage(), command: ["sh", "-c", "echo bad config; exit 3"] } },
+        }),
+        onProgress: (event) => {
+          if (event.type === "warning") warnings.push(event.message);
+        },
+      });
+      expect(proxy.stats.conflicts).toBe(1);
+      expect(error).toBeInstanceOf(ServiceExitedError);
+      expect(error.message).not.toContain("Rollback incomplete");
+      expect(warnings.join("\n")).toMatch(/Rollback: a second pass, the first left: .*network berth-/s);
+      expect(warnings.join("\n")).toContain("conflict injected for DELETE");
+    } finally {
+      await proxy.close();
+    }
   });
 
   it("reports an OOM kill as such", { timeout: 240_000 }, async () => {
