@@ -35,14 +35,11 @@ export async function diagnoseContainer(
   const logs = await engine
     .containerLogs(info.Id, { tail: LOG_TAIL_LINES })
     .catch(() => ({ stdout: "", stderr: "" }));
-  let exit = diagnoseExit(service, info, `${logs.stdout}${logs.stderr}`);
-  if (mayBeLateOom(info, exit.oomKilled)) {
-    // Exit 137 without the flag: the daemon may have taken the exit before the OOM notice.
-    const since = new Date(info.State.StartedAt);
-    if (await oomEventLogged(engine, info.Id, { since }).catch(() => false)) {
-      exit = diagnoseExit(service, info, `${logs.stdout}${logs.stderr}`, { oomEventSeen: true });
-    }
-  }
+  // Exit 137 without the flag: the daemon may have taken the exit before the OOM notice.
+  const oomEventSeen =
+    mayBeLateOom(info) &&
+    (await oomEventLogged(engine, info.Id, { since: new Date(info.State.StartedAt) }).catch(() => false));
+  const exit = diagnoseExit(service, info, `${logs.stdout}${logs.stderr}`, { oomEventSeen });
   const health = (info.State as { Health?: { Status?: string } }).Health?.Status;
   const dockerProbe = exit.lastProbe
     ? `exit ${exit.lastProbe.exitCode}: ${exit.lastProbe.output || "(no output)"}`

@@ -70,10 +70,10 @@ function lastProbeOf(inspect: ContainerInspectInfo): ExitDiagnosis["lastProbe"] 
  * ended by SIGKILL (137) under a memory limit, and State.OOMKilled is false. Docker 20.10 loses
  * the flag when it takes the exit before the OOM notice; its `oom` event then tells (oom-events.ts).
  */
-export function mayBeLateOom(inspect: ContainerInspectInfo, oomKilled: boolean): boolean {
+export function mayBeLateOom(inspect: ContainerInspectInfo): boolean {
   const state = inspect.State;
   return (
-    !oomKilled &&
+    !state.OOMKilled &&
     !state.Running &&
     !state.Restarting &&
     state.ExitCode === 137 &&

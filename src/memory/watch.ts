@@ -70,8 +70,8 @@ export interface EnvironmentWatcher {
   stop(): Promise<void>;
 }
 
-/** How long after an `oom` event a `die` still counts as the same kill. */
-const OOM_DIE_WINDOW_MS = 1500;
+/** How far apart an `oom` and a `die` (either first) may be and still be one kill. */
+const OOM_DIE_WINDOW_MS = LATE_OOM_GRACE_MS;
 /** How long after a `kill` through the API a `die` counts as a deliberate stop. */
 const KILL_DIE_WINDOW_MS = 5 * 60_000;
 
@@ -171,7 +171,7 @@ export function watchEnvironment(engine: Engine, options: WatchOptions): Environ
       const timer = setTimeout(() => {
         lateOomWaiters.delete(id);
         resolve(false);
-      }, LATE_OOM_GRACE_MS);
+      }, OOM_DIE_WINDOW_MS);
       lateOomWaiters.set(id, (seen) => {
         clearTimeout(timer);
         resolve(seen);
@@ -210,7 +210,7 @@ export function watchEnvironment(engine: Engine, options: WatchOptions): Environ
         let oomRecent = takeOom(id, at);
         const exited = inspect ? asExited(inspect, eventExit) : undefined;
         const deliberate = killed !== undefined && at - killed <= KILL_DIE_WINDOW_MS;
-        if (!oomRecent && !deliberate && exited && mayBeLateOom(exited, exited.State.OOMKilled === true)) {
+        if (!oomRecent && !deliberate && exited && mayBeLateOom(exited)) {
           oomRecent = await lateOom(id);
         }
         const diagnosis = exited

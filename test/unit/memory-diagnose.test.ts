@@ -100,12 +100,12 @@ describe("tailLines", () => {
 
 describe("mayBeLateOom", () => {
   it("asks for the oom event only for a limited container that ended by SIGKILL without the flag", () => {
-    expect(mayBeLateOom(inspect({ ExitCode: 137 }), false)).toBe(true);
+    expect(mayBeLateOom(inspect({ ExitCode: 137 }))).toBe(true);
     // The flag is there, or another exit code, or still running, or no limit: nothing to ask.
-    expect(mayBeLateOom(inspect({ ExitCode: 137, OOMKilled: true }), true)).toBe(false);
-    expect(mayBeLateOom(inspect({ ExitCode: 143 }), false)).toBe(false);
-    expect(mayBeLateOom(inspect({ ExitCode: 0 }), false)).toBe(false);
-    expect(mayBeLateOom(inspect({ ExitCode: 137, Running: true, Status: "running" }), false)).toBe(false);
-    expect(mayBeLateOom(inspect({ ExitCode: 137 }, 0), false)).toBe(false);
+    expect(mayBeLateOom(inspect({ ExitCode: 137, OOMKilled: true }))).toBe(false);
+    expect(mayBeLateOom(inspect({ ExitCode: 143 }))).toBe(false);
+    expect(mayBeLateOom(inspect({ ExitCode: 0 }))).toBe(false);
+    expect(mayBeLateOom(inspect({ ExitCode: 137, Running: true, Status: "running" }))).toBe(false);
+    expect(mayBeLateOom(inspect({ ExitCode: 137 }, 0))).toBe(false);
   });
 });
