@@ -125,7 +125,10 @@ describe("berth up rolls back atomically", () => {
       const error = await failingUp({
         engine: new Engine({ dockerHost: proxy.dockerHost }),
         spec: defineProject({
-          services: { web: { image: fixtureImage(), command: ["sh", "-c", "echo bad config; exit 3"] } },
+          // The port is never served, so up cannot count it ready before it exits, however slow.
+          services: {
+            web: { image: fixtureImage(), command: ["sh", "-c", "echo bad config; exit 3"], ports: [8080] },
+          },
         }),
         onProgress: (event) => {
           if (event.type === "warning") warnings.push(event.message);
