@@ -35,6 +35,19 @@ const UNREACHABLE_CODES = new Set([
   "EHOSTUNREACH",
   "ENOTFOUND",
   "EAI_AGAIN",
+  // transport.ts: the ssh process behind an ssh:// endpoint failed (login, host key, no docker).
+  "BERTH_SSH_DIAL_FAILED",
+]);
+/** The TLS handshake failed: wrong CA, a certificate the other side refused, an expired one. */
+const TLS_CODES = new Set([
+  "EPROTO",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "CERT_HAS_EXPIRED",
+  "CERT_NOT_YET_VALID",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
 ]);
 const RESET_CODES = new Set(["ECONNRESET", "EPIPE", "ETIMEDOUT", "ESOCKETTIMEDOUT", "UND_ERR_SOCKET"]);
 
@@ -80,6 +93,8 @@ function unreachableHint(endpoint: string): string {
     const path = endpoint.slice("unix://".length);
     return `Start the Docker daemon (or run scripts/ensure-docker.sh as root) so that ${path} exists and answers, or set DOCKER_HOST to a daemon that does.`;
   }
+  if (endpoint.startsWith("ssh://"))
+    return `Check that \`ssh ${endpoint.slice("ssh://".length)} docker system dial-stdio\` works from this machine (key, known host, docker CLI on the remote side).`;
   return `Check that a Docker daemon listens at ${endpoint} (DOCKER_HOST), and for TLS that DOCKER_TLS_VERIFY and DOCKER_CERT_PATH are right.`;
 }
 
@@ -93,10 +108,22 @@ export function classifyEngineError(raw: unknown, context: ClassifyContext): Ber
   }
 
   if (failure.code && UNREACHABLE_CODES.has(failure.code)) {
+    // An ssh failure's own words (its stderr) say more than any code.
+    const why = failure.code.startsWith("BERTH_") && failure.message ? failure.message : failure.code;
     return new DaemonUnavailableError(
-      `Cannot reach the Docker daemon at ${context.endpoint} (${failure.code}) during ${context.operation}`,
+      `Cannot reach the Docker daemon at ${context.endpoint} (${why}) during ${context.operation}`,
       context.endpoint,
       { ...details, hint: unreachableHint(context.endpoint) },
+    );
+  }
+  if (failure.code && (TLS_CODES.has(failure.code) || failure.code.startsWith("ERR_SSL_"))) {
+    return new DaemonUnavailableError(
+      `TLS with the Docker daemon at ${context.endpoint} failed during ${context.operation}: ${failure.message ?? failure.code} (${failure.code})`,
+      context.endpoint,
+      {
+        ...details,
+        hint: "Check DOCKER_CERT_PATH's ca.pem (the CA that signed the daemon's certificate), cert.pem and key.pem (a client certificate the daemon's CA signed, not expired), and DOCKER_TLS_VERIFY.",
+      },
     );
   }
   if (failure.code && RESET_CODES.has(failure.code)) {

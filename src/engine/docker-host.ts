@@ -1,5 +1,5 @@
-// Where the daemon is: DOCKER_HOST (unix://, tcp://, npipe is not supported on Linux) with TLS
-// through DOCKER_TLS_VERIFY and DOCKER_CERT_PATH, as the docker CLI reads them.
+// Where the daemon is: DOCKER_HOST (unix://, tcp://, ssh://; npipe is not supported on Linux) with
+// TLS through DOCKER_TLS_VERIFY and DOCKER_CERT_PATH, as the docker CLI reads them.
 import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
@@ -7,8 +7,18 @@ import { ConfigError } from "./errors.js";
 
 export const DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock";
 
+/** `ssh://[user@]host[:port]`: reached through `ssh … docker system dial-stdio`. */
+export interface SshEndpoint {
+  kind: "ssh";
+  url: string;
+  host: string;
+  user?: string;
+  port?: number;
+}
+
 export type DockerEndpoint =
   | { kind: "unix"; url: string; socketPath: string }
+  | SshEndpoint
   | {
       kind: "tcp";
       url: string;
@@ -36,12 +46,16 @@ export function resolveDockerEndpoint(
     return { kind: "unix", url: raw, socketPath };
   }
   if (raw.startsWith("/")) return { kind: "unix", url: `unix://${raw}`, socketPath: raw };
+  if (raw.startsWith("ssh://")) return parseSshHost(raw);
   const match = /^(tcp|http|https):\/\/(\[[^\]]+\]|[^:/]+)(?::(\d+))?\/?$/.exec(raw);
   if (!match) {
-    throw new ConfigError(`DOCKER_HOST=${raw} is not a unix:// or tcp://HOST:PORT address`, {
-      resource: "DOCKER_HOST",
-      hint: "Examples: unix:///var/run/docker.sock, tcp://127.0.0.1:2375",
-    });
+    throw new ConfigError(
+      `DOCKER_HOST=${raw} is not a unix://, tcp://HOST:PORT or ssh://[USER@]HOST[:PORT] address`,
+      {
+        resource: "DOCKER_HOST",
+        hint: "Examples: unix:///var/run/docker.sock, tcp://127.0.0.1:2375, ssh://user@host",
+      },
+    );
   }
   const scheme = match[1]!;
   const host = match[2]!.replace(/^\[|\]$/g, "");
@@ -65,5 +79,24 @@ export function resolveDockerEndpoint(
     port,
     protocol: "https",
     tls: { ca: read("ca.pem"), cert: read("cert.pem"), key: read("key.pem"), verify },
+  };
+}
+
+/** `ssh://[user@]host[:port]`; a path, query or password is refused as the docker CLI does. */
+export function parseSshHost(raw: string): SshEndpoint {
+  const match = /^ssh:\/\/(?:([^@:/\s]+)@)?(\[[^\]]+\]|[^:/@\s]+)(?::(\d{1,5}))?\/?$/.exec(raw);
+  const port = match?.[3] === undefined ? undefined : Number(match[3]);
+  if (!match || (port !== undefined && (port < 1 || port > 65535))) {
+    throw new ConfigError(`DOCKER_HOST=${raw} is not an ssh://[USER@]HOST[:PORT] address`, {
+      resource: "DOCKER_HOST",
+      hint: "Example: ssh://deploy@build-host:2222 (no path, no password: use an ssh key or agent)",
+    });
+  }
+  return {
+    kind: "ssh",
+    url: raw,
+    host: match[2]!.replace(/^\[|\]$/g, ""),
+    ...(match[1] ? { user: match[1] } : {}),
+    ...(port !== undefined ? { port } : {}),
   };
 }

@@ -1,12 +1,38 @@
 // The engine gateway: the only code in berth that talks to the Docker Engine API. Every call is
 // named from the operation catalogue, passes the interceptors (the guard installs its limiter and
 // retries there), is observed (operation, class, duration, outcome) and fails with a typed error.
+// Requests go straight over node:http on a keep-alive transport (transport.ts): no client library.
+import type { IncomingMessage } from "node:http";
 import { PassThrough, type Readable } from "node:stream";
-import type Docker from "dockerode";
 import { classifyEngineError } from "./classify.js";
+import { demuxDockerStream, FrameDecoder } from "./demux.js";
 import { type DockerEndpoint, type DockerEnv, resolveDockerEndpoint } from "./docker-host.js";
-import { BuildFailedError, NotFoundError } from "./errors.js";
+import { BuildFailedError, EngineError, ImagePullError, NotFoundError } from "./errors.js";
+import { fetchBody, fetchJson, hijack, jsonLines, type RequestSpec, readBody, send } from "./http.js";
 import { OPERATIONS, type OperationClass, type OperationName } from "./operations.js";
+import { tarFiles } from "./tar.js";
+import { createTransport, type Transport } from "./transport.js";
+import type {
+  BuildProgressEvent,
+  ContainerCreateSpec,
+  ContainerInspect,
+  ContainerStats,
+  ContainerSummary,
+  EngineEvent,
+  ExecInspect,
+  Filters,
+  ImageInspect,
+  ImageSummary,
+  NetworkCreateSpec,
+  NetworkInspect,
+  PullProgressEvent,
+  VersionInfo,
+  VolumeCreateSpec,
+  VolumeInspect,
+} from "./types.js";
+
+export { demuxDockerStream } from "./demux.js";
+export type { EngineEvent } from "./types.js";
 
 export interface EngineCall {
   operation: OperationName;
@@ -63,59 +89,58 @@ export interface BuildOptions {
   signal?: AbortSignal;
 }
 
-export interface EngineEvent {
-  Type: string;
-  Action: string;
-  Actor: { ID: string; Attributes: Record<string, string> };
-  time: number;
-  timeNano: number;
+export interface PullOptions {
+  /** The `X-Registry-Auth` header's value (base64url JSON of the registry credentials). */
+  auth?: string;
+  /** Called with every line of the daemon's progress stream. */
+  onProgress?: (event: PullProgressEvent) => void;
+  signal?: AbortSignal;
 }
 
-/**
- * dockerode (with its gRPC and SSH dependencies) takes about half a second to import, more than
- * the rest of the CLI together: it is loaded on the first engine call, not at start-up, so
- * `berth --help`, `berth lint` and `berth config` never pay for it.
- */
-async function createClient(endpoint: DockerEndpoint): Promise<Docker> {
-  const { default: Docker } = await import("dockerode");
-  if (endpoint.kind === "unix") return new Docker({ socketPath: endpoint.socketPath });
-  return new Docker({
-    host: endpoint.host,
-    port: endpoint.port,
-    protocol: endpoint.protocol,
-    ...(endpoint.tls ? { ca: endpoint.tls.ca, cert: endpoint.tls.cert, key: endpoint.tls.key } : {}),
-  });
+export interface ImportOptions {
+  repo: string;
+  tag?: string;
+  /** Dockerfile instructions applied to the imported tree (`ENV`, `CMD`, `LABEL`, ...). */
+  changes?: string[];
+  signal?: AbortSignal;
 }
 
-async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream as AsyncIterable<Buffer | string>) {
-    chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
-  }
-  return Buffer.concat(chunks);
+export interface AttachOptions {
+  stdin?: boolean;
+  stdout?: boolean;
+  stderr?: boolean;
+  /** Also send the output the container wrote before the attach. */
+  logs?: boolean;
+  signal?: AbortSignal;
 }
 
-/** Splits Docker's multiplexed stdout/stderr framing (used when a container has no TTY). */
-export function demuxDockerStream(buffer: Buffer): { stdout: string; stderr: string } {
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  let offset = 0;
-  const framed =
-    buffer.length >= 8 && buffer[0]! <= 2 && buffer[1] === 0 && buffer[2] === 0 && buffer[3] === 0;
-  if (!framed) return { stdout: buffer.toString("utf8"), stderr: "" };
-  while (offset + 8 <= buffer.length) {
-    const kind = buffer[offset]!;
-    const size = buffer.readUInt32BE(offset + 4);
-    const payload = buffer.subarray(offset + 8, offset + 8 + size);
-    (kind === 2 ? err : out).push(payload);
-    offset += 8 + size;
-  }
-  return { stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") };
+/** The build query with only the parameters that are set (Podman answers 400 to an empty `buildargs=`). */
+export function buildQuery(options: BuildOptions): Record<string, unknown> {
+  const query: Record<string, unknown> = {
+    t: options.tag,
+    labels: options.labels,
+    dockerfile: options.dockerfile,
+    buildargs: options.buildargs,
+    target: options.target,
+    rm: true,
+    forcerm: true,
+  };
+  return Object.fromEntries(Object.entries(query).filter(([, value]) => value !== undefined));
 }
+
+/** `name:tag` or `name@digest` for the pull query; a bare name means its `latest` tag, as the CLI does. */
+export function pullQuery(ref: string): { fromImage: string; tag?: string } {
+  if (ref.includes("@")) return { fromImage: ref };
+  const colon = ref.lastIndexOf(":");
+  if (colon > ref.lastIndexOf("/")) return { fromImage: ref.slice(0, colon), tag: ref.slice(colon + 1) };
+  return { fromImage: ref, tag: "latest" };
+}
+
+const path = encodeURIComponent;
 
 export class Engine {
   readonly endpoint: DockerEndpoint;
-  private docker: Promise<Docker> | undefined;
+  private transport: Transport | undefined;
   private readonly interceptors: EngineInterceptor[] = [];
   private readonly observers = new Set<CallObserver>();
 
@@ -126,15 +151,20 @@ export class Engine {
     this.endpoint = resolveDockerEndpoint(env ?? process.env);
   }
 
-  /** Loads the client now (it is otherwise loaded by the first call); no request is sent. */
+  /** Prepares the transport now (it is otherwise made by the first call); no request is sent. */
   async connect(): Promise<void> {
-    await this.client();
+    this.link();
   }
 
-  /** The dockerode client, created (and dockerode imported) on first use. */
-  private client(): Promise<Docker> {
-    this.docker ??= createClient(this.endpoint);
-    return this.docker;
+  /** Closes idle pooled connections (for an ssh endpoint, their ssh processes). */
+  close(): void {
+    this.transport?.close();
+    this.transport = undefined;
+  }
+
+  private link(): Transport {
+    this.transport ??= createTransport(this.endpoint);
+    return this.transport;
   }
 
   /** Adds an interceptor; the first one added is the outermost. */
@@ -149,21 +179,22 @@ export class Engine {
     return () => this.observers.delete(observer);
   }
 
-  /** Runs one named engine operation through interceptors, observers and error classification. */
+  /**
+   * Runs one named engine operation through interceptors, observers and error classification.
+   * `perform` sends the request(s) with the engine's own methods; there is no raw client.
+   */
   async call<T>(
     operation: OperationName,
-    perform: (docker: Docker) => Promise<T>,
+    perform: () => Promise<T>,
     context: { resource?: string; signal?: AbortSignal } = {},
   ): Promise<T> {
     const spec = OPERATIONS[operation];
     const call: EngineCall = { operation, class: spec.class, idempotent: spec.idempotent, ...context };
     const dispatch = async (): Promise<T> => {
-      // The client first: its one-time import is not the daemon's latency.
-      const docker = await this.client();
       const startedAt = Date.now();
       const t0 = performance.now();
       try {
-        const value = await perform(docker);
+        const value = await perform();
         this.emit({
           operation,
           class: spec.class,
@@ -205,28 +236,43 @@ export class Engine {
     for (const observer of this.observers) observer(record);
   }
 
+  private json<T>(spec: RequestSpec): Promise<T> {
+    return fetchJson<T>(this.link(), spec);
+  }
+
+  /** Sends the request, reads and drops the answer, and answers its status. */
+  private async status(spec: RequestSpec): Promise<number> {
+    return (await fetchBody(this.link(), spec)).status;
+  }
+
+  private stream(spec: RequestSpec): Promise<IncomingMessage> {
+    return send(this.link(), spec);
+  }
+
   // --- system ---------------------------------------------------------------------------------
 
   ping(signal?: AbortSignal): Promise<string> {
     return this.call(
       "system.ping",
-      async (d) => String(await (d.ping as (o: object) => Promise<unknown>).call(d, { abortSignal: signal })),
+      async () => (await fetchBody(this.link(), { method: "GET", path: "/_ping", signal })).body.toString(),
       { signal },
     );
   }
 
-  version(): Promise<Docker.DockerVersion> {
-    return this.call("system.version", (d) => d.version());
+  version(): Promise<VersionInfo> {
+    return this.call("system.version", () => this.json<VersionInfo>({ method: "GET", path: "/version" }));
   }
 
   info(): Promise<Record<string, unknown>> {
-    return this.call("system.info", (d) => d.info() as Promise<Record<string, unknown>>);
+    return this.call("system.info", () =>
+      this.json<Record<string, unknown>>({ method: "GET", path: "/info" }),
+    );
   }
 
   /** Follows the daemon's event stream until `signal` aborts. */
   async *events(
     options: {
-      filters?: Record<string, string[]>;
+      filters?: Filters;
       since?: number;
       until?: number;
       signal?: AbortSignal;
@@ -235,31 +281,16 @@ export class Engine {
     } = {},
   ): AsyncGenerator<EngineEvent> {
     const { signal, unref, ...query } = options;
-    const stream = (await this.call(
+    const stream = await this.call(
       "system.events",
-      (d) =>
-        d.getEvents({
-          ...query,
-          filters: query.filters ? JSON.stringify(query.filters) : undefined,
-          abortSignal: signal,
-        } as Docker.GetEventsOptions) as Promise<NodeJS.ReadableStream>,
+      () => this.stream({ method: "GET", path: "/events", query, signal }),
       { signal },
-    )) as Readable;
-    if (unref) (stream as Readable & { socket?: { unref?: () => void } }).socket?.unref?.();
+    );
+    if (unref) stream.socket?.unref();
     const onAbort = () => stream.destroy();
     signal?.addEventListener("abort", onAbort, { once: true });
-    let pending = "";
     try {
-      for await (const chunk of stream) {
-        pending += chunk.toString("utf8");
-        let newline = pending.indexOf("\n");
-        while (newline >= 0) {
-          const line = pending.slice(0, newline).trim();
-          pending = pending.slice(newline + 1);
-          if (line) yield JSON.parse(line) as EngineEvent;
-          newline = pending.indexOf("\n");
-        }
-      }
+      yield* jsonLines<EngineEvent>(stream);
     } catch (error) {
       if (!signal?.aborted)
         throw classifyEngineError(error, { operation: "system.events", endpoint: this.endpoint.url });
@@ -271,23 +302,26 @@ export class Engine {
 
   // --- containers -----------------------------------------------------------------------------
 
-  listContainers(
-    options: { all?: boolean; filters?: Record<string, string[]> } = {},
-  ): Promise<Docker.ContainerInfo[]> {
-    return this.call("container.list", (d) =>
-      d.listContainers({ all: options.all ?? true, filters: options.filters }),
+  listContainers(options: { all?: boolean; filters?: Filters } = {}): Promise<ContainerSummary[]> {
+    return this.call("container.list", () =>
+      this.json<ContainerSummary[]>({
+        method: "GET",
+        path: "/containers/json",
+        query: { all: options.all ?? true, filters: options.filters },
+      }),
     );
   }
 
-  inspectContainer(id: string, signal?: AbortSignal): Promise<Docker.ContainerInspectInfo> {
-    return this.call("container.inspect", (d) => d.getContainer(id).inspect({ abortSignal: signal }), {
-      resource: id,
-      signal,
-    });
+  inspectContainer(id: string, signal?: AbortSignal): Promise<ContainerInspect> {
+    return this.call(
+      "container.inspect",
+      () => this.json<ContainerInspect>({ method: "GET", path: `/containers/${path(id)}/json`, signal }),
+      { resource: id, signal },
+    );
   }
 
   /** Inspects, answering `undefined` instead of throwing when the container does not exist. */
-  async findContainer(id: string, signal?: AbortSignal): Promise<Docker.ContainerInspectInfo | undefined> {
+  async findContainer(id: string, signal?: AbortSignal): Promise<ContainerInspect | undefined> {
     try {
       return await this.inspectContainer(id, signal);
     } catch (error) {
@@ -296,26 +330,29 @@ export class Engine {
     }
   }
 
-  createContainer(spec: Docker.ContainerCreateOptions, signal?: AbortSignal): Promise<{ id: string }> {
+  createContainer(spec: ContainerCreateSpec, signal?: AbortSignal): Promise<{ id: string }> {
+    const { name, platform, ...body } = spec;
     return this.call(
       "container.create",
-      async (d) => ({
-        id: (await d.createContainer({ ...spec, abortSignal: signal } as Docker.ContainerCreateOptions)).id,
-      }),
-      { resource: spec.name ?? spec.Image, signal },
+      async () => {
+        const created = await this.json<{ Id: string }>({
+          method: "POST",
+          path: "/containers/create",
+          query: { name, platform },
+          body,
+          signal,
+        });
+        return { id: created.Id };
+      },
+      { resource: name ?? spec.Image, signal },
     );
   }
 
   startContainer(id: string, signal?: AbortSignal): Promise<void> {
+    // 304: already started, which is what was asked.
     return this.call(
       "container.start",
-      async (d) => {
-        try {
-          await d.getContainer(id).start({ abortSignal: signal });
-        } catch (error) {
-          if ((error as { statusCode?: number }).statusCode !== 304) throw error;
-        }
-      },
+      async () => void (await this.status({ method: "POST", path: `/containers/${path(id)}/start`, signal })),
       { resource: id, signal },
     );
   }
@@ -331,14 +368,14 @@ export class Engine {
   ): Promise<{ alreadyStopped: boolean }> {
     return this.call(
       "container.stop",
-      async (d) => {
-        try {
-          await d.getContainer(id).stop({ t: timeoutSeconds, abortSignal: signal });
-          return { alreadyStopped: false };
-        } catch (error) {
-          if ((error as { statusCode?: number }).statusCode === 304) return { alreadyStopped: true };
-          throw error;
-        }
+      async () => {
+        const status = await this.status({
+          method: "POST",
+          path: `/containers/${path(id)}/stop`,
+          query: { t: timeoutSeconds },
+          signal,
+        });
+        return { alreadyStopped: status === 304 };
       },
       { resource: id, signal },
     );
@@ -347,7 +384,12 @@ export class Engine {
   killContainer(id: string, killSignal = "SIGKILL"): Promise<void> {
     return this.call(
       "container.kill",
-      async (d) => void (await d.getContainer(id).kill({ signal: killSignal })),
+      async () =>
+        void (await this.status({
+          method: "POST",
+          path: `/containers/${path(id)}/kill`,
+          query: { signal: killSignal },
+        })),
       { resource: id },
     );
   }
@@ -356,18 +398,23 @@ export class Engine {
   removeContainer(id: string, options: { volumes: boolean; signal?: AbortSignal }): Promise<void> {
     return this.call(
       "container.remove",
-      async (d) =>
-        void (await d
-          .getContainer(id)
-          .remove({ v: options.volumes, force: false, abortSignal: options.signal })),
+      async () =>
+        void (await this.status({
+          method: "DELETE",
+          path: `/containers/${path(id)}`,
+          query: { v: options.volumes, force: false },
+          signal: options.signal,
+        })),
       { resource: id, signal: options.signal },
     );
   }
 
   updateContainer(id: string, body: Record<string, unknown>): Promise<void> {
-    return this.call("container.update", async (d) => void (await d.getContainer(id).update(body)), {
-      resource: id,
-    });
+    return this.call(
+      "container.update",
+      async () => void (await this.status({ method: "POST", path: `/containers/${path(id)}/update`, body })),
+      { resource: id },
+    );
   }
 
   /** Blocks until the container reaches `condition`; answers its exit code. */
@@ -378,9 +425,26 @@ export class Engine {
   ): Promise<{ StatusCode: number }> {
     return this.call(
       "container.wait",
-      (d) => d.getContainer(id).wait({ condition, abortSignal: signal }) as Promise<{ StatusCode: number }>,
+      () =>
+        this.json<{ StatusCode: number }>({
+          method: "POST",
+          path: `/containers/${path(id)}/wait`,
+          query: { condition },
+          signal,
+        }),
       { resource: id, signal },
     );
+  }
+
+  private logsQuery(options: ContainerLogOptions, follow: boolean): Record<string, unknown> {
+    return {
+      stdout: true,
+      stderr: true,
+      follow,
+      tail: options.tail ?? "all",
+      since: options.since,
+      timestamps: options.timestamps,
+    };
   }
 
   /** The container's output so far (stdout and stderr interleaved per stream), demultiplexed. */
@@ -388,25 +452,20 @@ export class Engine {
     id: string,
     options: ContainerLogOptions = {},
   ): Promise<{ stdout: string; stderr: string }> {
-    const buffer = await this.call(
+    const { body } = await this.call(
       "container.logs",
-      async (d) => {
-        const result = (await d.getContainer(id).logs({
-          stdout: true,
-          stderr: true,
-          follow: false,
-          tail: options.tail ?? "all",
-          since: options.since,
-          timestamps: options.timestamps,
-          abortSignal: options.signal,
-        } as Docker.ContainerLogsOptions & { follow: false })) as unknown;
-        return Buffer.isBuffer(result) ? result : readAll(result as NodeJS.ReadableStream);
-      },
+      () =>
+        fetchBody(this.link(), {
+          method: "GET",
+          path: `/containers/${path(id)}/logs`,
+          query: this.logsQuery(options, false),
+          signal: options.signal,
+        }),
       { resource: id, signal: options.signal },
     );
     const info = await this.findContainer(id);
-    if (info?.Config.Tty) return { stdout: buffer.toString("utf8"), stderr: "" };
-    return demuxDockerStream(buffer);
+    if (info?.Config.Tty) return { stdout: body.toString("utf8"), stderr: "" };
+    return demuxDockerStream(body);
   }
 
   /** Follows the container's output as demultiplexed text until it ends or `signal` aborts. */
@@ -414,37 +473,72 @@ export class Engine {
     id: string,
     options: { tail?: number | "all"; since?: number; signal?: AbortSignal } = {},
   ): Promise<Readable> {
-    const raw = (await this.call(
+    const raw = await this.call(
       "container.logs-follow",
-      (d) =>
-        d.getContainer(id).logs({
-          stdout: true,
-          stderr: true,
-          follow: true,
-          tail: options.tail ?? "all",
-          since: options.since,
-          abortSignal: options.signal,
-        } as Docker.ContainerLogsOptions & { follow: true }) as Promise<NodeJS.ReadableStream>,
+      () =>
+        this.stream({
+          method: "GET",
+          path: `/containers/${path(id)}/logs`,
+          query: this.logsQuery(options, true),
+          signal: options.signal,
+        }),
       { resource: id, signal: options.signal },
-    )) as Readable;
+    );
     const info = await this.findContainer(id);
-    if (info?.Config.Tty) return raw;
-    const out = new PassThrough();
-    (await this.client()).modem.demuxStream(raw, out, out);
-    raw.on("end", () => out.end());
-    raw.on("error", (error) => out.destroy(error));
+    const out = info?.Config.Tty ? new PassThrough() : new FrameDecoder();
+    raw.on("error", (error) => (options.signal?.aborted ? out.end() : out.destroy(error)));
+    raw.pipe(out);
     out.on("close", () => raw.destroy());
     options.signal?.addEventListener("abort", () => out.end(), { once: true });
     return out;
   }
 
-  /** One sample of the container's resource usage. */
-  containerStats(id: string): Promise<Docker.ContainerStats> {
+  /**
+   * One sample of the container's resource usage. `oneShot` (API 1.41+) answers after one
+   * collection cycle instead of two, without CPU deltas; older daemons ignore it.
+   */
+  containerStats(
+    id: string,
+    options: { oneShot?: boolean; signal?: AbortSignal } = {},
+  ): Promise<ContainerStats> {
     return this.call(
       "container.stats",
-      (d) => d.getContainer(id).stats({ stream: false }) as Promise<Docker.ContainerStats>,
-      { resource: id },
+      () =>
+        this.json<ContainerStats>({
+          method: "GET",
+          path: `/containers/${path(id)}/stats`,
+          query: { stream: false, "one-shot": options.oneShot || undefined },
+          signal: options.signal,
+        }),
+      { resource: id, signal: options.signal },
     );
+  }
+
+  /** The container's stats as the daemon streams them (about once a second) until `signal` aborts. */
+  async *streamStats(id: string, signal?: AbortSignal): AsyncGenerator<ContainerStats> {
+    const stream = await this.call(
+      "container.stats-stream",
+      () =>
+        this.stream({
+          method: "GET",
+          path: `/containers/${path(id)}/stats`,
+          query: { stream: true },
+          signal,
+        }),
+      { resource: id, signal },
+    );
+    try {
+      yield* jsonLines<ContainerStats>(stream);
+    } catch (error) {
+      if (!signal?.aborted)
+        throw classifyEngineError(error, {
+          operation: "container.stats-stream",
+          endpoint: this.endpoint.url,
+          resource: id,
+        });
+    } finally {
+      stream.destroy();
+    }
   }
 
   /** Runs a command inside the container and collects its output and exit code. */
@@ -453,57 +547,115 @@ export class Engine {
     cmd: string[],
     options: { env?: string[]; user?: string; workingDir?: string; signal?: AbortSignal } = {},
   ): Promise<ExecResult> {
-    const exec = await this.call(
+    const { signal } = options;
+    const created = await this.call(
       "container.exec-create",
-      (d) =>
-        d.getContainer(id).exec({
-          Cmd: cmd,
-          AttachStdout: true,
-          AttachStderr: true,
-          Env: options.env,
-          User: options.user,
-          WorkingDir: options.workingDir,
-          abortSignal: options.signal,
-        } as Docker.ExecCreateOptions),
-      { resource: id, signal: options.signal },
+      () =>
+        this.json<{ Id: string }>({
+          method: "POST",
+          path: `/containers/${path(id)}/exec`,
+          body: {
+            Cmd: cmd,
+            AttachStdout: true,
+            AttachStderr: true,
+            Env: options.env,
+            User: options.user,
+            WorkingDir: options.workingDir,
+          },
+          signal,
+        }),
+      { resource: id, signal },
     );
     const output = await this.call(
       "container.exec-start",
-      async () => readAll((await exec.start({ hijack: true, stdin: false })) as NodeJS.ReadableStream),
-      { resource: id, signal: options.signal },
+      async () => {
+        const connection = await hijack(this.link(), {
+          method: "POST",
+          path: `/exec/${path(created.Id)}/start`,
+          body: { Detach: false, Tty: false },
+          signal,
+        });
+        // Nothing is written: stdin was not attached, and TLS has no half-close to say so.
+        return readBody(connection);
+      },
+      { resource: id, signal },
     );
-    const inspected = await this.call("container.exec-inspect", () => exec.inspect(), { resource: id });
+    const inspected = await this.call(
+      "container.exec-inspect",
+      () => this.json<ExecInspect>({ method: "GET", path: `/exec/${path(created.Id)}/json` }),
+      { resource: id },
+    );
     const { stdout, stderr } = demuxDockerStream(output);
     return { exitCode: inspected.ExitCode ?? -1, stdout, stderr };
   }
 
+  /**
+   * Attaches to the container: the raw, upgraded connection (stdin written to it; output framed
+   * as `FrameDecoder` reads it unless the container has a TTY).
+   */
+  attach(id: string, options: AttachOptions = {}): Promise<Readable & NodeJS.WritableStream> {
+    return this.call(
+      "container.attach",
+      async () =>
+        (await hijack(this.link(), {
+          method: "POST",
+          path: `/containers/${path(id)}/attach`,
+          query: {
+            stream: true,
+            stdin: options.stdin ?? false,
+            stdout: options.stdout ?? true,
+            stderr: options.stderr ?? true,
+            logs: options.logs ?? false,
+          },
+          signal: options.signal,
+        })) as Readable & NodeJS.WritableStream,
+      { resource: id, signal: options.signal },
+    );
+  }
+
   // --- networks -------------------------------------------------------------------------------
 
-  listNetworks(filters?: Record<string, string[]>): Promise<Docker.NetworkInspectInfo[]> {
-    return this.call("network.list", (d) => d.listNetworks({ filters }));
+  listNetworks(filters?: Filters): Promise<NetworkInspect[]> {
+    return this.call("network.list", () =>
+      this.json<NetworkInspect[]>({ method: "GET", path: "/networks", query: { filters } }),
+    );
   }
 
-  inspectNetwork(id: string): Promise<Docker.NetworkInspectInfo> {
-    return this.call("network.inspect", (d) => d.getNetwork(id).inspect(), { resource: id });
+  inspectNetwork(id: string): Promise<NetworkInspect> {
+    return this.call(
+      "network.inspect",
+      () => this.json<NetworkInspect>({ method: "GET", path: `/networks/${path(id)}` }),
+      { resource: id },
+    );
   }
 
-  createNetwork(spec: Docker.NetworkCreateOptions): Promise<{ id: string }> {
-    return this.call("network.create", async (d) => ({ id: (await d.createNetwork(spec)).id }), {
-      resource: spec.Name,
-    });
+  createNetwork(spec: NetworkCreateSpec): Promise<{ id: string }> {
+    return this.call(
+      "network.create",
+      async () => ({
+        id: (await this.json<{ Id: string }>({ method: "POST", path: "/networks/create", body: spec })).Id,
+      }),
+      { resource: spec.Name },
+    );
   }
 
   removeNetwork(id: string): Promise<void> {
-    return this.call("network.remove", async (d) => void (await d.getNetwork(id).remove()), { resource: id });
+    return this.call(
+      "network.remove",
+      async () => void (await this.status({ method: "DELETE", path: `/networks/${path(id)}` })),
+      { resource: id },
+    );
   }
 
   connectNetwork(network: string, container: string, aliases: string[] = []): Promise<void> {
     return this.call(
       "network.connect",
-      async (d) =>
-        void (await d
-          .getNetwork(network)
-          .connect({ Container: container, EndpointConfig: { Aliases: aliases } })),
+      async () =>
+        void (await this.status({
+          method: "POST",
+          path: `/networks/${path(network)}/connect`,
+          body: { Container: container, EndpointConfig: { Aliases: aliases } },
+        })),
       { resource: `${container}@${network}` },
     );
   }
@@ -511,58 +663,73 @@ export class Engine {
   disconnectNetwork(network: string, container: string): Promise<void> {
     return this.call(
       "network.disconnect",
-      async (d) => void (await d.getNetwork(network).disconnect({ Container: container, Force: false })),
+      async () =>
+        void (await this.status({
+          method: "POST",
+          path: `/networks/${path(network)}/disconnect`,
+          body: { Container: container, Force: false },
+        })),
       { resource: `${container}@${network}` },
     );
   }
 
   // --- volumes --------------------------------------------------------------------------------
 
-  async listVolumes(filters?: Record<string, string[]>): Promise<Docker.VolumeInspectInfo[]> {
-    const result = await this.call("volume.list", (d) => d.listVolumes({ filters }));
+  async listVolumes(filters?: Filters): Promise<VolumeInspect[]> {
+    const result = await this.call("volume.list", () =>
+      this.json<{ Volumes: VolumeInspect[] | null }>({ method: "GET", path: "/volumes", query: { filters } }),
+    );
     return result.Volumes ?? [];
   }
 
-  inspectVolume(name: string): Promise<Docker.VolumeInspectInfo> {
-    return this.call("volume.inspect", (d) => d.getVolume(name).inspect(), { resource: name });
+  inspectVolume(name: string): Promise<VolumeInspect> {
+    return this.call(
+      "volume.inspect",
+      () => this.json<VolumeInspect>({ method: "GET", path: `/volumes/${path(name)}` }),
+      { resource: name },
+    );
   }
 
-  createVolume(spec: {
-    Name?: string;
-    Labels?: Record<string, string>;
-    Driver?: string;
-    DriverOpts?: Record<string, string>;
-  }): Promise<{ name: string }> {
+  createVolume(spec: VolumeCreateSpec): Promise<{ name: string }> {
     return this.call(
       "volume.create",
-      async (d) => {
-        const created = (await d.createVolume(spec as Docker.VolumeCreateOptions)) as unknown as {
-          Name?: string;
-          name?: string;
-        };
-        return { name: created.Name ?? created.name ?? spec.Name ?? "" };
+      async () => {
+        const created = await this.json<{ Name?: string }>({
+          method: "POST",
+          path: "/volumes/create",
+          body: spec,
+        });
+        return { name: created.Name ?? spec.Name ?? "" };
       },
       { resource: spec.Name },
     );
   }
 
   removeVolume(name: string): Promise<void> {
-    return this.call("volume.remove", async (d) => void (await d.getVolume(name).remove()), {
-      resource: name,
-    });
+    return this.call(
+      "volume.remove",
+      async () => void (await this.status({ method: "DELETE", path: `/volumes/${path(name)}` })),
+      { resource: name },
+    );
   }
 
   // --- images ---------------------------------------------------------------------------------
 
-  listImages(filters?: Record<string, string[]>): Promise<Docker.ImageInfo[]> {
-    return this.call("image.list", (d) => d.listImages({ filters }));
+  listImages(filters?: Filters): Promise<ImageSummary[]> {
+    return this.call("image.list", () =>
+      this.json<ImageSummary[]>({ method: "GET", path: "/images/json", query: { filters } }),
+    );
   }
 
-  inspectImage(ref: string): Promise<Docker.ImageInspectInfo> {
-    return this.call("image.inspect", (d) => d.getImage(ref).inspect(), { resource: ref });
+  inspectImage(ref: string): Promise<ImageInspect> {
+    return this.call(
+      "image.inspect",
+      () => this.json<ImageInspect>({ method: "GET", path: `/images/${path(ref)}/json` }),
+      { resource: ref },
+    );
   }
 
-  async findImage(ref: string): Promise<Docker.ImageInspectInfo | undefined> {
+  async findImage(ref: string): Promise<ImageInspect | undefined> {
     try {
       return await this.inspectImage(ref);
     } catch (error) {
@@ -572,12 +739,79 @@ export class Engine {
   }
 
   removeImage(ref: string): Promise<void> {
-    return this.call("image.remove", async (d) => void (await d.getImage(ref).remove()), { resource: ref });
+    return this.call(
+      "image.remove",
+      async () => void (await this.status({ method: "DELETE", path: `/images/${path(ref)}` })),
+      { resource: ref },
+    );
   }
 
   /**
-   * Builds an image from a directory (the files listed in `files`, relative to `dir`) and
-   * follows the build to its end. A failed step is a BuildFailedError with the build's output.
+   * Pulls an image and follows the daemon's progress stream to its end. An error the daemon
+   * reports inside the stream (after answering 200) is an ImagePullError with its message.
+   */
+  pullImage(ref: string, options: PullOptions = {}): Promise<void> {
+    const { signal } = options;
+    return this.call(
+      "image.pull",
+      async () => {
+        const stream = await this.stream({
+          method: "POST",
+          path: "/images/create",
+          query: pullQuery(ref),
+          headers: options.auth ? { "X-Registry-Auth": options.auth } : {},
+          signal,
+        });
+        for await (const event of jsonLines<PullProgressEvent>(stream)) {
+          options.onProgress?.(event);
+          if (event.error || event.errorDetail?.message) {
+            stream.destroy();
+            const message = event.errorDetail?.message ?? event.error ?? "unknown error";
+            throw new ImagePullError(`Pulling ${ref} failed: ${message}`, {
+              operation: "image.pull",
+              resource: ref,
+              apiMessage: message,
+              errorDetail: event.errorDetail,
+            });
+          }
+        }
+      },
+      { resource: ref, signal },
+    );
+  }
+
+  /** Imports a root filesystem tar stream as an image (`docker import`). */
+  importImage(tar: Readable, options: ImportOptions): Promise<void> {
+    const ref = `${options.repo}:${options.tag ?? "latest"}`;
+    return this.call(
+      "image.import",
+      async () => {
+        const stream = await this.stream({
+          method: "POST",
+          path: "/images/create",
+          query: { fromSrc: "-", repo: options.repo, tag: options.tag, changes: options.changes },
+          headers: { "Content-Type": "application/x-tar" },
+          stream: tar,
+          signal: options.signal,
+        });
+        for await (const event of jsonLines<PullProgressEvent>(stream)) {
+          const message = event.errorDetail?.message ?? event.error;
+          if (message)
+            throw new EngineError(`Importing ${ref} failed: ${message}`, {
+              operation: "image.import",
+              resource: ref,
+              apiMessage: message,
+            });
+        }
+      },
+      { resource: ref, signal: options.signal },
+    );
+  }
+
+  /**
+   * Builds an image from a directory (the files listed in `files`, relative to `dir`, sent
+   * exactly as given: berth applied .dockerignore already) and follows the build to its end. A
+   * failed step is a BuildFailedError with the build's output.
    */
   buildImage(
     context: { dir: string; files: string[] },
@@ -585,40 +819,29 @@ export class Engine {
   ): Promise<{ imageId: string; log: string }> {
     return this.call(
       "image.build",
-      async (d) => {
-        const stream = await d.buildImage({ context: context.dir, src: context.files }, {
-          t: options.tag,
-          labels: options.labels,
-          dockerfile: options.dockerfile,
-          buildargs: options.buildargs,
-          target: options.target,
-          rm: true,
-          forcerm: true,
-          abortSignal: options.signal,
-        } as Docker.ImageBuildOptions);
+      async () => {
+        const stream = await this.stream({
+          method: "POST",
+          path: "/build",
+          query: buildQuery(options),
+          headers: { "Content-Type": "application/x-tar" },
+          stream: tarFiles(context.dir, context.files),
+          signal: options.signal,
+        });
         const lines: string[] = [];
         let failure: string | undefined;
         let imageId = "";
-        await new Promise<void>((resolve, reject) => {
-          d.modem.followProgress(
-            stream,
-            (error: Error | null) => (error ? reject(error) : resolve()),
-            (event: { stream?: string; error?: string; aux?: { ID?: string } }) => {
-              if (event.stream) lines.push(event.stream);
-              if (event.error) failure = event.error;
-              if (event.aux?.ID) imageId = event.aux.ID;
-            },
-          );
-        });
+        for await (const event of jsonLines<BuildProgressEvent>(stream)) {
+          if (event.stream) lines.push(event.stream);
+          if (event.error) failure = event.errorDetail?.message ?? event.error;
+          if (event.aux?.ID) imageId = event.aux.ID;
+        }
         const log = lines.join("");
         if (failure) {
           throw new BuildFailedError(
             `Building ${options.tag} failed: ${failure.trim()}`,
             log.split("\n").slice(-50).join("\n"),
-            {
-              operation: "image.build",
-              resource: options.tag,
-            },
+            { operation: "image.build", resource: options.tag },
           );
         }
         return { imageId, log };

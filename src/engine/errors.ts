@@ -126,6 +126,22 @@ export class BuildFailedError extends BerthError {
   }
 }
 
+/**
+ * Pulling an image failed: the daemon refused the pull, or reported an error inside its progress
+ * stream after answering 200 (`errorDetail` is that report).
+ */
+export class ImagePullError extends BerthError {
+  override readonly code = "BERTH_IMAGE_PULL_FAILED";
+  readonly errorDetail: { code?: number; message?: string } | undefined;
+  constructor(
+    message: string,
+    details: BerthErrorDetails & { errorDetail?: { code?: number; message?: string } } = {},
+  ) {
+    super(message, details);
+    this.errorDetail = details.errorDetail;
+  }
+}
+
 export function isBerthError(error: unknown): error is BerthError {
   return error instanceof BerthError;
 }

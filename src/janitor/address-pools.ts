@@ -1,9 +1,10 @@
 // Network creation that survives exhausted address pools. Docker carves bridge networks out of a
 // few default pools (about 31 networks); leftovers of crashed runs use them up and then every run
 // fails. On exhaustion berth removes dead sessions' networks (gc) and tries once more.
-import type Docker from "dockerode";
+
 import type { Engine } from "../engine/engine.js";
 import { BerthError } from "../engine/errors.js";
+import type { NetworkCreateSpec } from "../engine/types.js";
 import { AddressPoolsExhaustedError } from "./errors.js";
 import { type GcReport, gc } from "./gc.js";
 import { LABELS } from "./labels.js";
@@ -35,7 +36,7 @@ export interface CreatedNetwork {
 
 export async function createNetworkWithRecovery(
   engine: Engine,
-  spec: Docker.NetworkCreateOptions,
+  spec: NetworkCreateSpec,
   options: NetworkRecoveryOptions = {},
 ): Promise<CreatedNetwork> {
   try {

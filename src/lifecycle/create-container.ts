@@ -2,9 +2,10 @@
 // session (owner dead, not detached) is removed safely and the create tried again; our own session's container (a create
 // that succeeded although its answer was lost) is adopted; anything else is an error that says
 // what holds the name.
-import type Docker from "dockerode";
+
 import type { Engine } from "../engine/engine.js";
 import { BerthError, ConflictError } from "../engine/errors.js";
+import type { ContainerCreateSpec, ContainerInspect } from "../engine/types.js";
 import { LABELS } from "../janitor/labels.js";
 import { isReclaimable } from "../janitor/ownership.js";
 import { type RemovalRecord, safeRemove } from "./safe-remove.js";
@@ -25,7 +26,7 @@ export class NameConflictError extends BerthError {
   }
 }
 
-export function describeHolder(info: Docker.ContainerInspectInfo): string {
+export function describeHolder(info: ContainerInspect): string {
   const labels = info.Config.Labels ?? {};
   const parts = [`container ${info.Id.slice(0, 12)} (${info.State.Status})`];
   if (labels[LABELS.session]) {
@@ -53,7 +54,7 @@ export interface CreatedContainer {
 
 export async function createNamedContainer(
   engine: Engine,
-  body: Docker.ContainerCreateOptions & { name: string },
+  body: ContainerCreateSpec & { name: string },
   options: CreateNamedOptions,
 ): Promise<CreatedContainer> {
   let replaced: RemovalRecord | undefined;

@@ -1,7 +1,7 @@
 // Why a service's container ended (or is failing), said plainly from its inspect data and last
 // logs: an OOM kill at its limit, a signal, an exit code, a failing healthcheck. Up's rollback
 // errors, the events watcher and `berth ps` all describe failures through this one function.
-import type { ContainerInspectInfo } from "dockerode";
+import type { ContainerInspect } from "../engine/types.js";
 import { formatSize } from "./size.js";
 
 export type ExitCause = "oom-killed" | "signal" | "exited" | "start-failed" | "unhealthy" | "running";
@@ -58,7 +58,7 @@ export function oomProcessSummary(service: string, limitBytes: number | undefine
   return `a process in service \`${service}\` was killed by the kernel OOM killer ${describeLimit(limitBytes)}; the container still runs`;
 }
 
-function lastProbeOf(inspect: ContainerInspectInfo): ExitDiagnosis["lastProbe"] {
+function lastProbeOf(inspect: ContainerInspect): ExitDiagnosis["lastProbe"] {
   const log = (inspect.State as { Health?: { Log?: Array<{ ExitCode: number; Output: string }> } }).Health
     ?.Log;
   const last = log?.[log.length - 1];
@@ -70,7 +70,7 @@ function lastProbeOf(inspect: ContainerInspectInfo): ExitDiagnosis["lastProbe"] 
  * ended by SIGKILL (137) under a memory limit, and State.OOMKilled is false. Docker 20.10 loses
  * the flag when it takes the exit before the OOM notice; its `oom` event then tells (oom-events.ts).
  */
-export function mayBeLateOom(inspect: ContainerInspectInfo): boolean {
+export function mayBeLateOom(inspect: ContainerInspect): boolean {
   const state = inspect.State;
   return (
     !state.OOMKilled &&
@@ -84,7 +84,7 @@ export function mayBeLateOom(inspect: ContainerInspectInfo): boolean {
 /** Diagnoses a service's container from its inspect data and the tail of its logs. */
 export function diagnoseExit(
   service: string,
-  inspect: ContainerInspectInfo,
+  inspect: ContainerInspect,
   logsTail: string | string[] = [],
   options: { oomEventSeen?: boolean } = {},
 ): ExitDiagnosis {

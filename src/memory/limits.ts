@@ -1,8 +1,9 @@
 // Memory limits as the daemon should apply them, and the check that it did. MemorySwap is set
 // equal to Memory unless the file sets memswap_limit: left unset, Docker silently allows as much
 // swap again as the limit, and a service that should fail fast crawls through swap instead.
-import type { ContainerInspectInfo } from "dockerode";
+
 import { ConfigError } from "../engine/errors.js";
+import type { ContainerInspect } from "../engine/types.js";
 import type { ServiceSpec } from "../stack/model.js";
 import { type MemoryMismatch, MemoryMismatchError } from "./errors.js";
 import { type LimitProfile, matchLimitRule } from "./profiles.js";
@@ -113,7 +114,7 @@ export interface VerifyOptions {
 export function verifyAppliedMemory(
   service: string,
   expected: MemoryHostConfig,
-  inspect: ContainerInspectInfo,
+  inspect: ContainerInspect,
   options: VerifyOptions = {},
 ): void {
   const host = (inspect.HostConfig ?? {}) as MemoryHostConfig;

@@ -100,14 +100,7 @@ export async function projectContainers(engine: Engine, project?: string): Promi
  * Memory needs no previous sample; older daemons ignore the parameter and answer as usual.
  */
 function oneShotStats(engine: Engine, id: string): Promise<MemoryStatsSample> {
-  return engine.call(
-    "container.stats",
-    (d) =>
-      d
-        .getContainer(id)
-        .stats({ stream: false, "one-shot": true } as { stream: false }) as Promise<MemoryStatsSample>,
-    { resource: id },
-  );
+  return engine.containerStats(id, { oneShot: true });
 }
 
 /**

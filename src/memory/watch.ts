@@ -1,9 +1,10 @@
 // Watches an environment while it lives: follows the daemon's events for its containers (`die`,
 // `oom`, `health_status: unhealthy`) and turns each into a typed event with the service, the
 // time and the cause, so a service that dies in the middle of a test run never goes unnoticed.
-import type { ContainerInspectInfo } from "dockerode";
+
 import type { Engine, EngineEvent } from "../engine/engine.js";
 import { ConfigError, EngineError } from "../engine/errors.js";
+import type { ContainerInspect } from "../engine/types.js";
 import { LABELS } from "../janitor/labels.js";
 import {
   diagnoseExit,
@@ -107,7 +108,7 @@ export function watchEnvironment(engine: Engine, options: WatchOptions): Environ
     chains.set(id, next);
   };
 
-  const context = async (id: string): Promise<{ inspect?: ContainerInspectInfo; logs: string[] }> => {
+  const context = async (id: string): Promise<{ inspect?: ContainerInspect; logs: string[] }> => {
     const inspect = await engine.findContainer(id).catch(() => undefined);
     const logs = inspect
       ? await engine
@@ -314,7 +315,7 @@ export function watchEnvironment(engine: Engine, options: WatchOptions): Environ
 }
 
 /** A container restarted by its policy is running again; describe the exit the event reported. */
-function asExited(inspect: ContainerInspectInfo, eventExit: number): ContainerInspectInfo {
+function asExited(inspect: ContainerInspect, eventExit: number): ContainerInspect {
   if (!inspect.State.Running && !inspect.State.Restarting) return inspect;
   return {
     ...inspect,

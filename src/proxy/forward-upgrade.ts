@@ -2,6 +2,7 @@
 // sessions): the request head goes to the daemon as it came, then bytes are spliced both ways,
 // half-closes included, so stdin EOF reaches the container and output reaches the terminal.
 import type { IncomingMessage } from "node:http";
+import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import type { Permit } from "../guard/limiter.js";
 import type { ClassifiedRequest } from "./classify-request.js";
@@ -53,7 +54,7 @@ export async function forwardUpgrade(
   let headAt: number | undefined;
 
   const daemon = ctx.upstream.connect();
-  daemon.setNoDelay?.(true);
+  (daemon as Partial<Socket>).setNoDelay?.(true);
   const done = new Promise<"ok" | "failed">((resolve) => {
     let connected = false;
     let closed = 0;

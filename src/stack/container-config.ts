@@ -28,7 +28,7 @@ export interface ContainerConfigInput {
   oneShot: boolean;
 }
 
-/** The create body, typed loosely enough to carry fields @types/dockerode does not know. */
+/** The create body, as berth builds it (engine/types.ts's ContainerCreateSpec is what is sent). */
 export interface ContainerCreateBody {
   name: string;
   Image: string;

@@ -2,9 +2,10 @@
 // containers in reverse dependency order with each one's grace period, then networks, then
 // anonymous volumes (named ones only when asked), then a check that nothing is left. Running it
 // on an environment that is already gone succeeds with an empty report.
-import type Docker from "dockerode";
+
 import type { Engine } from "../engine/engine.js";
 import { BerthError, NotFoundError } from "../engine/errors.js";
+import type { VolumeInspect } from "../engine/types.js";
 import { LABELS } from "../janitor/labels.js";
 import { type RemovalRecord, safeRemove } from "../lifecycle/safe-remove.js";
 import { defaultEngine } from "./default-engine.js";
@@ -184,7 +185,7 @@ async function reusedNamedVolumes(
   engine: Engine,
   project: string,
   inventory: ProjectInventory,
-): Promise<Docker.VolumeInspectInfo[]> {
+): Promise<VolumeInspect[]> {
   const own = new Set(inventory.volumes.map((v) => v.Name));
   const volumes = await engine.listVolumes({ label: [`${LABELS.project}=${project}`] });
   return volumes.filter(

@@ -3,11 +3,13 @@
 // behind the user's back, and every missing image is named before anything is created.
 import { createHash } from "node:crypto";
 import type { Engine } from "../engine/engine.js";
-import { BerthError, BuildFailedError } from "../engine/errors.js";
+import { BerthError, BuildFailedError, ImagePullError } from "../engine/errors.js";
 import { type BuildContext, readBuildContext } from "./build-context.js";
 import type { ServiceSpec } from "./model.js";
 import { sanitizeProjectBase } from "./naming.js";
 import { STACK_LABELS } from "./stack-labels.js";
+
+export { ImagePullError };
 
 export class ImageMissingError extends BerthError {
   override readonly code = "BERTH_IMAGE_MISSING";
@@ -24,10 +26,6 @@ export class ImageMissingError extends BerthError {
   }
 }
 
-export class ImagePullError extends BerthError {
-  override readonly code = "BERTH_IMAGE_PULL_FAILED";
-}
-
 export interface ImageOptions {
   pull: boolean;
   /** Base for tags of built images without an `image` name. */
@@ -40,23 +38,12 @@ export interface ImageOptions {
 
 async function pullImage(engine: Engine, ref: string, service: string, signal?: AbortSignal): Promise<void> {
   try {
-    await engine.call(
-      "image.pull",
-      async (docker) => {
-        const stream = (await docker.pull(ref, { abortSignal: signal })) as NodeJS.ReadableStream;
-        await new Promise<void>((resolve, reject) => {
-          docker.modem.followProgress(stream, (error: Error | null, events: { error?: string }[]) => {
-            const failed = events?.find((e) => e.error)?.error;
-            if (error || failed) reject(error ?? new Error(failed));
-            else resolve();
-          });
-        });
-      },
-      { resource: ref, signal },
-    );
+    await engine.pullImage(ref, { signal });
   } catch (error) {
-    throw new ImagePullError(`Pulling ${ref} for service ${service} failed: ${(error as Error).message}`, {
+    const said = error instanceof BerthError ? (error.apiMessage ?? error.message) : (error as Error).message;
+    throw new ImagePullError(`Pulling ${ref} for service ${service} failed: ${said}`, {
       resource: ref,
+      errorDetail: error instanceof ImagePullError ? error.errorDetail : undefined,
       cause: error,
       hint: "Check the image name and that the registry is reachable, or build the image locally.",
     });

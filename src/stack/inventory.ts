@@ -1,8 +1,9 @@
 // A project's resources as the daemon knows them, selected by label (project or session):
 // the source of truth for `down`, `ps`, `logs` and the rollback, whatever process asks.
-import type Docker from "dockerode";
+
 import type { Engine } from "../engine/engine.js";
 import { ConfigError } from "../engine/errors.js";
+import type { ContainerSummary, NetworkInspect, VolumeInspect } from "../engine/types.js";
 import { LABELS } from "../janitor/labels.js";
 
 export interface ProjectSelector {
@@ -11,9 +12,9 @@ export interface ProjectSelector {
 }
 
 export interface ProjectInventory {
-  containers: Docker.ContainerInfo[];
-  networks: Docker.NetworkInspectInfo[];
-  volumes: Docker.VolumeInspectInfo[];
+  containers: ContainerSummary[];
+  networks: NetworkInspect[];
+  volumes: VolumeInspect[];
 }
 
 export function selectorLabel(selector: ProjectSelector): string {
@@ -38,6 +39,6 @@ export async function projectInventory(engine: Engine, selector: ProjectSelector
   return { containers, networks, volumes };
 }
 
-export function containerName(info: Docker.ContainerInfo): string {
+export function containerName(info: ContainerSummary): string {
   return (info.Names[0] ?? info.Id).replace(/^\//, "");
 }

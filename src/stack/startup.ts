@@ -3,9 +3,9 @@
 // ready. Any failure (build, create, start, unhealthy, early exit, timeout, interrupt) removes
 // everything the session created and names the service at fault.
 import { setMaxListeners } from "node:events";
-import type Docker from "dockerode";
 import type { Engine } from "../engine/engine.js";
 import { BerthError, ConfigError } from "../engine/errors.js";
+import type { ContainerCreateSpec } from "../engine/types.js";
 import { LABELS } from "../janitor/labels.js";
 import type { Session } from "../janitor/session.js";
 import { ContainerEventHub } from "../lifecycle/container-events.js";
@@ -256,7 +256,7 @@ export async function startEnvironment(
     await session.beforeCreate();
     const created = await createNamedContainer(
       engine,
-      body as unknown as Docker.ContainerCreateOptions & { name: string },
+      body as unknown as ContainerCreateSpec & { name: string },
       {
         session: session.id,
         signal,

@@ -1,8 +1,9 @@
 // What is running: every berth environment's services with state, health, ports and memory
 // limit, read from the daemon by label (so `berth ps` sees environments of any process).
-import type Docker from "dockerode";
+
 import type { Engine } from "../engine/engine.js";
 import { ConfigError, NotFoundError } from "../engine/errors.js";
+import type { ContainerSummary } from "../engine/types.js";
 import { LABELS } from "../janitor/labels.js";
 import { type Endpoint, endpointsFromPorts } from "./endpoints.js";
 import { containerName, describeSelector, type ProjectSelector, selectorLabel } from "./inventory.js";
@@ -29,7 +30,7 @@ export function healthFromStatus(status: string): string | undefined {
   return match[1] === "health: starting" ? "starting" : match[1];
 }
 
-function listedEndpoints(service: string, container: Docker.ContainerInfo): Endpoint[] {
+function listedEndpoints(service: string, container: ContainerSummary): Endpoint[] {
   const ports: Record<string, { HostIp?: string; HostPort?: string }[]> = {};
   for (const port of container.Ports ?? []) {
     if (!port.PublicPort) continue;

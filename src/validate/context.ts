@@ -3,8 +3,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type Docker from "dockerode";
 import type { Engine } from "../engine/engine.js";
+import type { ContainerCreateSpec } from "../engine/types.js";
 import type { Session } from "../janitor/session.js";
 import { safeRemove } from "../lifecycle/safe-remove.js";
 import { waitForOutputLine } from "../lifecycle/wait/output-line.js";
@@ -122,7 +122,7 @@ export function createScope(state: RunState, signal: AbortSignal): ScenarioScope
           ? { ...spec.labels, [RUN_LABEL]: state.runId }
           : { ...ctx.labels("validate"), ...(extra.Labels ?? {}) },
         HostConfig: { ...(extra.HostConfig ?? {}) },
-      } as Docker.ContainerCreateOptions);
+      } as ContainerCreateSpec);
       ctx.defer(() => safeRemove(engine, id, { maxGraceSeconds: 2 }));
       if (spec.start !== false) {
         await engine.startContainer(id);

@@ -4,10 +4,12 @@
 // its create went through), or answers a 409 conflict itself. The guard's retries and berth's own
 // recoveries are validated against this, not against a mock.
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer, connect as netConnect, type Server, type Socket } from "node:net";
+import { createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Duplex } from "node:stream";
 import type { DockerEndpoint } from "../engine/docker-host.js";
+import { createTransport } from "../engine/transport.js";
 
 export type FaultAction = "pass" | "reset" | "reset-after-response" | "conflict";
 
@@ -46,9 +48,9 @@ export interface FaultProxy {
   close(): Promise<void>;
 }
 
-function upstreamSocket(endpoint: DockerEndpoint): Socket {
-  if (endpoint.kind === "unix") return netConnect({ path: endpoint.socketPath });
-  return netConnect({ host: endpoint.host, port: endpoint.port });
+/** A raw connection to the daemon, as the engine makes one (TLS and ssh included). */
+function upstreamSocket(endpoint: DockerEndpoint): Duplex {
+  return createTransport(endpoint).connect();
 }
 
 /**
@@ -82,17 +84,17 @@ function cut(socket: Socket): void {
 export interface TempSocketServer {
   readonly path: string;
   /** Sockets to end on close: the server adds its clients; handlers add their upstream sockets. */
-  readonly open: Set<Socket>;
+  readonly open: Set<Duplex>;
   close(): Promise<void>;
 }
 
 export async function serveTempSocket(
   prefix: string,
-  onClient: (client: Socket, open: Set<Socket>) => void,
+  onClient: (client: Socket, open: Set<Duplex>) => void,
 ): Promise<TempSocketServer> {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   const path = join(dir, "docker.sock");
-  const open = new Set<Socket>();
+  const open = new Set<Duplex>();
   const server: Server = createServer((client) => {
     open.add(client);
     client.on("close", () => open.delete(client));

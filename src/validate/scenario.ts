@@ -1,9 +1,10 @@
 // What a validation scenario is: a named check against the live daemon that throws when its
 // condition does not hold and returns what it observed. The context gives it the run's engine,
 // fixture image, labels and names, and collects cleanups so nothing a scenario creates survives it.
-import type Docker from "dockerode";
+
 import type { Engine } from "../engine/engine.js";
 import { BerthError } from "../engine/errors.js";
+import type { ContainerCreateSpec } from "../engine/types.js";
 import type { Session } from "../janitor/session.js";
 import type { ConcurrencyFigure, Evidence, EvidenceValue, PerfOperation } from "./model.js";
 
@@ -50,7 +51,7 @@ export interface FixtureSpec {
   /** Labels instead of the run's (a foreign or dead-session container); the run label is kept. */
   labels?: Record<string, string>;
   /** Extra create options merged into the spec (HostConfig is merged one level deep). */
-  create?: Partial<Docker.ContainerCreateOptions>;
+  create?: Partial<ContainerCreateSpec>;
 }
 
 export interface Scenario {

@@ -1,7 +1,8 @@
 // Memory against the real daemon: limits and swap applied exactly and verified, a container that
 // outgrows its limit is OOM-killed and diagnosed as such, and the watcher reports it at once.
-import type { ContainerCreateOptions } from "dockerode";
+
 import { afterAll, describe, expect, it } from "vitest";
+import type { ContainerCreateSpec } from "../../src/engine/types.js";
 import { safeRemove } from "../../src/lifecycle/safe-remove.js";
 import { diagnoseExit, formatDiagnosis } from "../../src/memory/diagnose.js";
 import { MemoryMismatchError, OomKilledError } from "../../src/memory/errors.js";
@@ -55,7 +56,7 @@ async function create(options: {
     Labels: testLabels({ "berth.project": options.project, "berth.service": options.service }),
     // No network: these tests need none, and it keeps them off the shared bridge.
     HostConfig: { NetworkMode: "none", ...options.host },
-  } as ContainerCreateOptions);
+  } as ContainerCreateSpec);
   created.push(id);
   return id;
 }
@@ -211,7 +212,7 @@ describe("OOM kills", () => {
       Labels: testLabels({ "berth.project": project, "berth.service": "cache" }),
       Healthcheck: { Test: ["CMD-SHELL", "echo probe says no; exit 1"], Interval: 200e6, Retries: 1 },
       HostConfig: { NetworkMode: "none" },
-    } as ContainerCreateOptions);
+    } as ContainerCreateSpec);
     created.push(sick);
     await Promise.all([failing, oneShot, stopped, sick].map((id) => engine.startContainer(id)));
     await engine.stopContainer(stopped, 5);

@@ -3,9 +3,9 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { ContainerCreateOptions } from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import type { ContainerCreateSpec } from "../../src/engine/types.js";
 import { safeRemove } from "../../src/lifecycle/safe-remove.js";
 import { observePeaks } from "../../src/memory/advise.js";
 import { parseSize } from "../../src/memory/size.js";
@@ -25,7 +25,7 @@ async function start(service: string, cmd: string, host: Record<string, unknown>
     Cmd: ["sh", "-c", `trap 'exit 0' TERM; ${cmd}; sleep 3600 & wait`],
     Labels: testLabels({ "berth.project": project, "berth.service": service }),
     HostConfig: { NetworkMode: "none", ...host },
-  } as ContainerCreateOptions);
+  } as ContainerCreateSpec);
   ids.push(id);
   await engine.startContainer(id);
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { classifyEngineError, conflictReasonOf } from "../../src/engine/classify.js";
 import {
+  AbortedError,
   BadRequestError,
   ConflictError,
   DaemonUnavailableError,
@@ -8,6 +9,8 @@ import {
   NotFoundError,
   TransientError,
 } from "../../src/engine/errors.js";
+import { EngineHttpError } from "../../src/engine/http.js";
+import { SSH_DIAL_FAILED } from "../../src/engine/transport.js";
 
 const ctx = { operation: "container.remove", endpoint: "unix:///var/run/docker.sock", resource: "web" };
 
@@ -87,5 +90,66 @@ describe("classifyEngineError", () => {
   it("reads a JSON message delivered as a string", () => {
     const e = classifyEngineError({ statusCode: 404, json: '{"message":"network x not found"}' }, ctx);
     expect(e.apiMessage).toBe("network x not found");
+  });
+});
+
+describe("classifyEngineError with the engine's own client errors", () => {
+  it("reads status and message from the daemon's JSON answer", () => {
+    const raw = new EngineHttpError(
+      404,
+      '{"message":"No such container: web"}',
+      "GET",
+      "/containers/web/json",
+    );
+    const e = classifyEngineError(raw, ctx);
+    expect(e).toBeInstanceOf(NotFoundError);
+    expect(e).toMatchObject({ status: 404, apiMessage: "No such container: web" });
+  });
+
+  it("keeps a non-JSON answer's text as the message", () => {
+    const e = classifyEngineError(new EngineHttpError(502, "Bad Gateway\n", "GET", "/_ping"), ctx);
+    expect(e).toBeInstanceOf(EngineError);
+    expect(e).toMatchObject({ status: 502, apiMessage: "Bad Gateway" });
+  });
+
+  it("turns a failed ssh dial into DaemonUnavailable with ssh's own words and exit 3", () => {
+    const raw = Object.assign(
+      new Error("ssh to ssh://me@box exited with 255: Permission denied (publickey)."),
+      {
+        code: SSH_DIAL_FAILED,
+      },
+    );
+    const e = classifyEngineError(raw, { ...ctx, endpoint: "ssh://me@box" });
+    expect(e).toBeInstanceOf(DaemonUnavailableError);
+    expect(e.exitCode).toBe(3);
+    expect(e.message).toContain("Permission denied (publickey)");
+    expect(e.message).toContain("ssh://me@box");
+    expect(e.hint).toContain("docker system dial-stdio");
+  });
+
+  it("turns a refused TLS handshake into DaemonUnavailable naming the endpoint", () => {
+    for (const code of [
+      "EPROTO",
+      "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+      "CERT_HAS_EXPIRED",
+      "ERR_SSL_TLSV1_ALERT_UNKNOWN_CA",
+    ]) {
+      const e = classifyEngineError(
+        { code, message: "handshake" },
+        { ...ctx, endpoint: "tcp://127.0.0.1:2376" },
+      );
+      expect(e).toBeInstanceOf(DaemonUnavailableError);
+      expect(e.message).toContain("tcp://127.0.0.1:2376");
+      expect(e.message).toContain(code);
+      expect(e.hint).toContain("DOCKER_CERT_PATH");
+    }
+  });
+
+  it("turns an aborted request into AbortedError", () => {
+    const raw = Object.assign(new Error("The operation was aborted"), {
+      name: "AbortError",
+      code: "ABORT_ERR",
+    });
+    expect(classifyEngineError(raw, ctx)).toBeInstanceOf(AbortedError);
   });
 });

@@ -1,11 +1,11 @@
-import type { ContainerInspectInfo } from "dockerode";
 import { describe, expect, it } from "vitest";
+import type { ContainerInspect } from "../../src/engine/types.js";
 import { diagnoseExit, formatDiagnosis, mayBeLateOom, tailLines } from "../../src/memory/diagnose.js";
 import { OomKilledError } from "../../src/memory/errors.js";
 
 const MiB = 1024 ** 2;
 
-function inspect(state: Record<string, unknown>, memory = 64 * MiB): ContainerInspectInfo {
+function inspect(state: Record<string, unknown>, memory = 64 * MiB): ContainerInspect {
   return {
     Id: "abc",
     Name: "/p-api-1",
@@ -19,7 +19,7 @@ function inspect(state: Record<string, unknown>, memory = 64 * MiB): ContainerIn
       ...state,
     },
     HostConfig: { Memory: memory },
-  } as unknown as ContainerInspectInfo;
+  } as unknown as ContainerInspect;
 }
 
 describe("diagnoseExit", () => {

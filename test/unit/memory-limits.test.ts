@@ -1,6 +1,6 @@
-import type { ContainerInspectInfo } from "dockerode";
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../src/engine/errors.js";
+import type { ContainerInspect } from "../../src/engine/types.js";
 import { MemoryMismatchError } from "../../src/memory/errors.js";
 import { memoryHostConfig, resolveMemoryLimit, verifyAppliedMemory } from "../../src/memory/limits.js";
 import { parseLimitProfile } from "../../src/memory/profiles.js";
@@ -28,8 +28,8 @@ function service(name: string, memory: ServiceMemory = {}, extra: Partial<Servic
   };
 }
 
-function inspected(host: Record<string, number>): ContainerInspectInfo {
-  return { Name: "/p-api-1", HostConfig: host } as unknown as ContainerInspectInfo;
+function inspected(host: Record<string, number>): ContainerInspect {
+  return { Name: "/p-api-1", HostConfig: host } as unknown as ContainerInspect;
 }
 
 describe("memoryHostConfig", () => {

@@ -1,6 +1,6 @@
 // Concurrency: many callers at once, as test workers are. Every lifecycle (create, start, safe
 // removal) must succeed through the guard; the success rate and throughput go into the figures.
-import type Docker from "dockerode";
+import type { ContainerCreateSpec } from "../../engine/types.js";
 import { guardOf } from "../../guard/guard.js";
 import { safeRemove } from "../../lifecycle/safe-remove.js";
 import { GRACE_SECONDS, TRAPPING_LOOP, waitForOutput } from "../context.js";
@@ -23,7 +23,7 @@ async function storm(ctx: ScenarioContext, callers: number, perCaller: number) {
             Image: ctx.image,
             Cmd: TRAPPING_LOOP,
             Labels: ctx.labels("storm"),
-          } as Docker.ContainerCreateOptions);
+          } as ContainerCreateSpec);
           ctx.defer(() => safeRemove(ctx.engine, id, { maxGraceSeconds: 2 }));
           await ctx.engine.startContainer(id);
           await waitForOutput(ctx.engine, id, "ready", 30_000, ctx.signal);

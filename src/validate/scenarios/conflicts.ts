@@ -4,7 +4,7 @@
 import { spawnSync } from "node:child_process";
 import { createServer } from "node:net";
 import { hostname } from "node:os";
-import type Docker from "dockerode";
+import type { ContainerCreateSpec } from "../../engine/types.js";
 import { sessionLabels } from "../../janitor/labels.js";
 import { NameConflictError } from "../../lifecycle/create-container.js";
 import { PortTakenError } from "../../lifecycle/host-ports.js";
@@ -113,7 +113,7 @@ const portTaken: Scenario = {
       create: {
         ExposedPorts: { "8080/tcp": {} },
         HostConfig: { PortBindings: { "8080/tcp": [{ HostIp: "127.0.0.1", HostPort: String(port) }] } },
-      } as Partial<Docker.ContainerCreateOptions>,
+      } as Partial<ContainerCreateSpec>,
     });
     const run = composeFile(
       ctx,

@@ -3,8 +3,8 @@
 // exhausted by dead runs, berth reclaims them, and says clearly when it cannot.
 import { randomInt } from "node:crypto";
 import { hostname } from "node:os";
-import type Docker from "dockerode";
 import { NotFoundError } from "../../engine/errors.js";
+import type { ContainerCreateSpec } from "../../engine/types.js";
 import { busyboxWebServer } from "../../fixtures/busybox.js";
 import { privateDaemonUnavailable, startPrivateDaemon } from "../../fixtures/private-daemon.js";
 import { createNetworkWithRecovery } from "../../janitor/address-pools.js";
@@ -41,11 +41,11 @@ async function network(ctx: ScenarioContext, prefix = "net"): Promise<{ id: stri
   return { id, name };
 }
 
-function onNetwork(net: string, aliases: string[] = []): Partial<Docker.ContainerCreateOptions> {
+function onNetwork(net: string, aliases: string[] = []): Partial<ContainerCreateSpec> {
   return {
     HostConfig: { NetworkMode: net },
     NetworkingConfig: { EndpointsConfig: { [net]: { Aliases: aliases } } },
-  } as Partial<Docker.ContainerCreateOptions>;
+  } as Partial<ContainerCreateSpec>;
 }
 
 const create: Scenario = {

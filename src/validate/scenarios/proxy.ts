@@ -4,8 +4,8 @@
 import { execFile } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import type Docker from "dockerode";
 import { Engine } from "../../engine/engine.js";
+import type { ContainerCreateSpec } from "../../engine/types.js";
 import { safeRemove } from "../../lifecycle/safe-remove.js";
 import type { ProxyOptions, RunningProxy } from "../../proxy/server.js";
 import { startProxy } from "../../proxy/server.js";
@@ -189,7 +189,7 @@ const sharedLimit: Scenario = {
               Image: ctx.image,
               Cmd: TRAPPING_LOOP,
               Labels: ctx.labels("proxy"),
-            } as Docker.ContainerCreateOptions);
+            } as ContainerCreateSpec);
             ctx.defer(() => safeRemove(ctx.engine, id, { maxGraceSeconds: 2 }));
             await client.startContainer(id);
             await waitForOutput(client, id, "ready", 30_000, ctx.signal);

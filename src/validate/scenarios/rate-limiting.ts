@@ -1,9 +1,10 @@
 // Rate limiting: the guard keeps bursts within its limit, paces the fixed mode as configured,
 // retries transient faults (real connection resets from a relay in front of the socket) and
 // never duplicates a create whose answer was lost.
-import type Docker from "dockerode";
+
 import type { Engine } from "../../engine/engine.js";
 import { NotFoundError } from "../../engine/errors.js";
+import type { ContainerCreateSpec } from "../../engine/types.js";
 import type { LimiterOptions } from "../../guard/config.js";
 import { createEngine, guardOf } from "../../guard/guard.js";
 import { startFaultProxy } from "../fault-proxy.js";
@@ -64,7 +65,7 @@ async function createRemoveBurst(ctx: ScenarioContext, engine: Engine, n: number
         Image: ctx.image,
         Cmd: ["true"],
         Labels: ctx.labels("burst"),
-      } as Docker.ContainerCreateOptions);
+      } as ContainerCreateSpec);
       ctx.defer(() =>
         engine
           .removeContainer(id, { volumes: true })
@@ -263,7 +264,7 @@ const createNotDuplicated: Scenario = {
       Image: ctx.image,
       Cmd: ["true"],
       Labels: ctx.labels("lost-answer"),
-    } as Docker.ContainerCreateOptions);
+    } as ContainerCreateSpec);
     ctx.defer(() => ctx.engine.removeContainer(id, { volumes: true }).catch(() => {}));
     const same = await ctx.engine.listContainers({ all: true, filters: { name: [`^/${name}$`] } });
     const metrics = guardOf(engine)!.metrics.snapshot();
@@ -301,7 +302,7 @@ const noRetryOnAnswers: Scenario = {
             name,
             Image: ctx.image,
             Labels: ctx.labels(),
-          } as Docker.ContainerCreateOptions),
+          } as ContainerCreateSpec),
         "create with a name in use",
       );
       checkEqual((conflict as { reason?: string }).reason ?? null, "name-in-use", "conflict reason");
