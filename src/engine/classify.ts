@@ -93,9 +93,23 @@ function unreachableHint(endpoint: string): string {
     const path = endpoint.slice("unix://".length);
     return `Start the Docker daemon (or run scripts/ensure-docker.sh as root) so that ${path} exists and answers, or set DOCKER_HOST to a daemon that does.`;
   }
-  if (endpoint.startsWith("ssh://"))
-    return `Check that \`ssh ${endpoint.slice("ssh://".length)} docker system dial-stdio\` works from this machine (key, known host, docker CLI on the remote side).`;
+  const ssh = /^ssh:\/\/(?:([^@]+)@)?(.+?)(?::(\d+))?$/.exec(endpoint);
+  if (ssh) {
+    const command = `ssh${ssh[3] ? ` -p ${ssh[3]}` : ""} ${ssh[1] ? `${ssh[1]}@` : ""}${ssh[2]} docker system dial-stdio`;
+    return `Check that \`${command}\` works from this machine (key, known host, BERTH_SSH_CONFIG, a docker CLI on the remote side).`;
+  }
   return `Check that a Docker daemon listens at ${endpoint} (DOCKER_HOST), and for TLS that DOCKER_TLS_VERIFY and DOCKER_CERT_PATH are right.`;
+}
+
+/** OpenSSL's reason ("tlsv13 alert certificate required") without its error-stack noise. */
+function tlsReason(failure: RawEngineFailure): string {
+  const message = failure.message ?? "";
+  const alert = /SSL routines:[^:]*:([^:]+):/.exec(message)?.[1];
+  if (alert) {
+    const refused = /alert (certificate|bad certificate|unknown ca|handshake failure)/.test(alert);
+    return refused ? `${alert} (the daemon refused the client certificate)` : alert;
+  }
+  return message.split("\n", 1)[0]!.trim() || (failure.code ?? "handshake failed");
 }
 
 export function classifyEngineError(raw: unknown, context: ClassifyContext): BerthError {
@@ -118,7 +132,7 @@ export function classifyEngineError(raw: unknown, context: ClassifyContext): Ber
   }
   if (failure.code && (TLS_CODES.has(failure.code) || failure.code.startsWith("ERR_SSL_"))) {
     return new DaemonUnavailableError(
-      `TLS with the Docker daemon at ${context.endpoint} failed during ${context.operation}: ${failure.message ?? failure.code} (${failure.code})`,
+      `TLS with the Docker daemon at ${context.endpoint} failed during ${context.operation}: ${tlsReason(failure)} (${failure.code})`,
       context.endpoint,
       {
         ...details,

@@ -14,6 +14,8 @@ export interface SshEndpoint {
   host: string;
   user?: string;
   port?: number;
+  /** An ssh configuration file for `ssh -F` (BERTH_SSH_CONFIG): keys, known hosts, options. */
+  configFile?: string;
 }
 
 export type DockerEndpoint =
@@ -46,7 +48,10 @@ export function resolveDockerEndpoint(
     return { kind: "unix", url: raw, socketPath };
   }
   if (raw.startsWith("/")) return { kind: "unix", url: `unix://${raw}`, socketPath: raw };
-  if (raw.startsWith("ssh://")) return parseSshHost(raw);
+  if (raw.startsWith("ssh://")) {
+    const endpoint = parseSshHost(raw);
+    return env.BERTH_SSH_CONFIG ? { ...endpoint, configFile: env.BERTH_SSH_CONFIG } : endpoint;
+  }
   const match = /^(tcp|http|https):\/\/(\[[^\]]+\]|[^:/]+)(?::(\d+))?\/?$/.exec(raw);
   if (!match) {
     throw new ConfigError(

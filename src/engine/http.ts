@@ -134,8 +134,9 @@ export function hijack(transport: Transport, spec: RequestSpec): Promise<Duplex 
     const { agent: _pool, protocol: _protocol, ...address } = transport.requestOptions();
     const req = httpRequest({
       ...address,
-      // An upgraded connection leaves the pool for good: it gets its own connection.
-      agent: false,
+      // An upgraded connection leaves the pool for good: it gets its own connection, made by
+      // the transport (node:http uses no agent when given createConnection).
+      agent: undefined,
       createConnection: () => transport.connect(),
       method: spec.method,
       path,

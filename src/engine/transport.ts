@@ -59,7 +59,11 @@ export function createTransport(endpoint: DockerEndpoint): Transport {
     // SNI takes host names only; an IP address is checked against the certificate's IP SANs.
     ...(isIP(endpoint.host) ? {} : { servername: endpoint.host }),
   };
-  const agent = new HttpsAgent({ ...AGENT_OPTIONS, ...tls });
+  // No TLS session resumption: an OpenSSL server that verifies client certificates without a
+  // session id context (socat's OPENSSL-LISTEN with verify=1) answers a resumed session with an
+  // "internal error" alert, so every connection after the first failed (issue 18's `berth up`).
+  // Keep-alive already spares most handshakes.
+  const agent = new HttpsAgent({ ...AGENT_OPTIONS, ...tls, maxCachedSessions: 0 });
   return {
     endpoint,
     requestOptions: () => ({ agent, protocol: "https:", host: endpoint.host, port: endpoint.port }),
@@ -69,13 +73,10 @@ export function createTransport(endpoint: DockerEndpoint): Transport {
 }
 
 /** The `ssh` command line that opens a stdio connection to the remote daemon. */
-export function sshCommand(
-  endpoint: SshEndpoint,
-  env: Record<string, string | undefined> = process.env,
-): string[] {
+export function sshCommand(endpoint: SshEndpoint): string[] {
   const args = ["-o", "ConnectTimeout=30", "-T"];
   // A test (or a user) can point ssh at its own configuration file: keys, known hosts, ports.
-  if (env.BERTH_SSH_CONFIG) args.push("-F", env.BERTH_SSH_CONFIG);
+  if (endpoint.configFile) args.push("-F", endpoint.configFile);
   if (endpoint.user) args.push("-l", endpoint.user);
   if (endpoint.port !== undefined) args.push("-p", String(endpoint.port));
   args.push("--", endpoint.host, "docker", "system", "dial-stdio");

@@ -132,7 +132,12 @@ describe("ssh endpoints", () => {
     expect(() => parseSshHost("ssh://box:70000")).toThrow(/ssh:\/\/\[USER@\]HOST\[:PORT\]/);
   });
   it("runs docker system dial-stdio on the remote side, with BERTH_SSH_CONFIG as -F", () => {
-    const args = sshCommand(parseSshHost("ssh://me@box:2200"), { BERTH_SSH_CONFIG: "/tmp/cfg" });
+    const endpoint = resolveDockerEndpoint({
+      DOCKER_HOST: "ssh://me@box:2200",
+      BERTH_SSH_CONFIG: "/tmp/cfg",
+    });
+    if (endpoint.kind !== "ssh") throw new Error("expected ssh");
+    const args = sshCommand(endpoint);
     expect(args.join(" ")).toBe(
       "-o ConnectTimeout=30 -T -F /tmp/cfg -l me -p 2200 -- box docker system dial-stdio",
     );
