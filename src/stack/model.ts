@@ -209,6 +209,11 @@ export interface ServiceSpec {
   configs?: FileGrant[];
   /** `deploy.replicas` (or `scale`): how many containers run this service (default 1). */
   replicas?: number;
+  /**
+   * Set on the extra replicas `up` adds for a service with `replicas` above 1: replica N of
+   * service S is the service `S-N` (its own endpoints, logs and label), container `PROJECT-S-N`.
+   */
+  replica?: { of: string; index: number };
   berth: BerthServiceExtension;
   /** Where the service is defined (first file that defines it). */
   location: SourceLocation;

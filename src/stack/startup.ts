@@ -174,7 +174,7 @@ export async function startEnvironment(
       spec.name,
       {
         spec,
-        containerName: containerNameFor(session.project, spec.name),
+        containerName: containerNameFor(session.project, spec.replica?.of ?? spec.name, spec.replica?.index),
         oneShot: oneShots.has(spec.name),
         phase: "pending",
         started: deferred(),
