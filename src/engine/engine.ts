@@ -493,6 +493,23 @@ export class Engine {
     return out;
   }
 
+  /** Extracts a tar archive into the container at `path` (works on a created, not yet started one). */
+  putArchive(id: string, path: string, archive: Buffer, signal?: AbortSignal): Promise<void> {
+    return this.call(
+      "container.put-archive",
+      async () =>
+        void (await this.status({
+          method: "PUT",
+          path: `/containers/${encodeURIComponent(id)}/archive`,
+          query: { path },
+          raw: archive,
+          headers: { "Content-Type": "application/x-tar" },
+          signal,
+        })),
+      { resource: id, signal },
+    );
+  }
+
   /**
    * One sample of the container's resource usage. `oneShot` (API 1.41+) answers after one
    * collection cycle instead of two, without CPU deltas; older daemons ignore it.

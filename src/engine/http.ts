@@ -15,6 +15,8 @@ export interface RequestSpec {
   body?: unknown;
   /** Sent as is (a tar stream); `headers` should say its type. */
   stream?: Readable;
+  /** Sent as is, with its length; `headers` should say its type. */
+  raw?: Buffer;
   headers?: Record<string, string>;
   signal?: AbortSignal;
   /** Statuses below 400 are answers; these statuses at 400 and up are answers too. */
@@ -71,6 +73,9 @@ function prepare(spec: RequestSpec): { path: string; headers: Record<string, str
   if (spec.body !== undefined) {
     payload = Buffer.from(JSON.stringify(spec.body));
     headers["Content-Type"] = "application/json";
+    headers["Content-Length"] = String(payload.length);
+  } else if (spec.raw) {
+    payload = spec.raw;
     headers["Content-Length"] = String(payload.length);
   } else if (!spec.stream && spec.method !== "GET" && spec.method !== "HEAD") {
     headers["Content-Length"] = "0";
