@@ -103,9 +103,11 @@ export async function startEnvironment(
     const guard = up.track(up.phase("guard", () => session.beforeCreate()));
     if (all.some((r) => r.spec.healthcheck)) void up.daemonApiVersion();
     up.hub = ContainerEventHub.open(engine, [`${LABELS.session}=${session.id}`]);
-    const images = up.track(up.until(up.phase("images", () => ensureProjectImages(up, project))));
-    const resources = up.track(
-      up.until(
+    // Tracked as they run, not as they are awaited: a rollback must find what they create, so it
+    // waits for them to settle even when the up has been aborted meanwhile.
+    const images = up.until(up.track(up.phase("images", () => ensureProjectImages(up, project))));
+    const resources = up.until(
+      up.track(
         guard.then(() =>
           up.phase("resources", () => createProjectResources(engine, session, project, up.emit.bind(up))),
         ),
