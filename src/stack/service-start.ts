@@ -21,11 +21,11 @@ import { NotReadyError, type WaitTarget } from "../lifecycle/wait/types.js";
 import { waitUntilReady } from "../lifecycle/wait/wait-until-ready.js";
 import { OomKilledError } from "../memory/errors.js";
 import { verifyAppliedMemory } from "../memory/limits.js";
-import { type AttachedNetwork, containerConfig, DEFAULT_HOST_IP } from "./container-config.js";
+import { containerConfig, DEFAULT_HOST_IP, networksFor } from "./container-config.js";
 import { endpointsFromPorts } from "./endpoints.js";
 import type { ServiceInfo } from "./environment.js";
+import { archiveOf } from "./file-archive.js";
 import type { ServiceSpec } from "./model.js";
-import { DEFAULT_NETWORK } from "./naming.js";
 import {
   type ContainerHealth,
   readinessExecPlan,
@@ -37,16 +37,6 @@ import { STACK_LABELS } from "./stack-labels.js";
 import type { ServiceRun, UpRun } from "./up-run.js";
 
 const NS_PER_MS = 1_000_000;
-
-function networksFor(service: ServiceSpec, resources: ProjectResources): AttachedNetwork[] {
-  if (service.networks.length === 0) {
-    const name = resources.networks[DEFAULT_NETWORK];
-    return name ? [{ name, aliases: [service.name] }] : [];
-  }
-  return service.networks
-    .filter((n) => resources.networks[n.name])
-    .map((n) => ({ name: resources.networks[n.name]!, aliases: [service.name, ...n.aliases] }));
-}
 
 export async function serviceFailure(
   up: UpRun,
@@ -92,7 +82,7 @@ export async function createService(
   const shared = sharedNamespaceOf(service);
   if (shared) await up.until(up.runs.get(shared)?.started.promise ?? Promise.resolve());
   up.setPhase(service.name, "creating");
-  const { body, laterNetworks } = containerConfig(service, {
+  const { body, laterNetworks, copyIn } = containerConfig(service, {
     name: run.containerName,
     image,
     labels: up.session.labels(service.name),
@@ -125,6 +115,7 @@ export async function createService(
   }
   for (const network of laterNetworks)
     await up.engine.connectNetwork(network.name, created.id, network.aliases);
+  if (copyIn.length > 0) await up.engine.putArchive(created.id, "/", await archiveOf(copyIn), up.signal);
   if (Object.keys(run.memory).length > 0) {
     verifyAppliedMemory(service.name, run.memory, await up.engine.inspectContainer(created.id, up.signal), {
       swapLimitSupported: await up.swapLimitSupported(),

@@ -94,7 +94,11 @@ export class UpRun {
         spec.name,
         {
           spec,
-          containerName: containerNameFor(session.project, spec.name),
+          containerName: containerNameFor(
+            session.project,
+            spec.replica?.of ?? spec.name,
+            spec.replica?.index,
+          ),
           oneShot: oneShots.has(spec.name),
           phase: "pending",
           created: deferred(),
