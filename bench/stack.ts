@@ -17,7 +17,7 @@ import { Engine } from "../src/engine/engine.js";
 import { ensureBusyboxFixture } from "../src/fixtures/busybox.js";
 import { ensureReferenceStackImages } from "../src/fixtures/reference-stack.js";
 import { up } from "../src/stack/up.js";
-import { benchEnv, median, printJson, printTable, round } from "./support.js";
+import { benchEnv, median, peakRssProbe, printJson, printTable, round } from "./support.js";
 
 const run = promisify(execFile);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -57,6 +57,8 @@ networks:
 interface Timing {
   upMs: number;
   downMs: number;
+  /** Peak resident memory of the `berth up` process (CLI side only). */
+  upPeakRssMb?: number;
 }
 
 async function timed(work: () => Promise<unknown>): Promise<number> {
@@ -107,12 +109,17 @@ const MAX_BUFFER = 64 * 1024 * 1024;
 async function berthCli(stack: StackUnderTest, project: string): Promise<Timing> {
   const env = { ...process.env, CI: "true" };
   const opts = { env, maxBuffer: MAX_BUFFER };
+  const probe = peakRssProbe();
   const upMs = await timed(() =>
-    run(process.execPath, [CLI, "up", ...fileArgs(stack.files), "-p", project], opts),
+    run(process.execPath, [...probe.execArgv, CLI, "up", ...fileArgs(stack.files), "-p", project], {
+      ...opts,
+      env: { ...probe.env, CI: "true" },
+    }),
   );
+  const upPeakRssMb = probe.read()?.peakRssMb;
   const down = [CLI, "down", "-p", project, ...(stack.volumes ? ["--volumes"] : [])];
   const downMs = await timed(() => run(process.execPath, down, opts));
-  return { upMs, downMs };
+  return { upMs, downMs, ...(upPeakRssMb === undefined ? {} : { upPeakRssMb }) };
 }
 
 async function berthLibrary(stack: StackUnderTest, project: string): Promise<Timing> {
@@ -243,6 +250,10 @@ export default async function main(args: string[] = []): Promise<void> {
     return { upMs: round(upMs, 0), downMs: round(downMs, 0), totalMs: round(totalMs, 0) };
   };
   const berth = summary("berth");
+  const upPeakRssMb = round(
+    median(results.berth.flatMap((t) => (t.upPeakRssMb === undefined ? [] : [t.upPeakRssMb]))),
+    1,
+  );
   const library = summary("library");
   const composeSummary = summary("compose");
   const ratio = round(berth.totalMs / composeSummary.totalMs, 3);
@@ -268,11 +279,12 @@ export default async function main(args: string[] = []): Promise<void> {
     ],
   );
   process.stdout.write(`leftover resources after the run: ${left}\n`);
+  process.stdout.write(`berth up peak resident memory: ${upPeakRssMb} MB (median)\n`);
   printJson(
     "stack",
     { ...(await benchEnv(engine)), dockerCompose: version, rounds: ROUNDS, stack: which },
     {
-      berthCli: berth,
+      berthCli: { ...berth, upPeakRssMb },
       berthLibrary: library,
       dockerCompose: composeSummary,
       leftovers: left,
@@ -281,6 +293,7 @@ export default async function main(args: string[] = []): Promise<void> {
     {
       berth_vs_compose: { value: ratio, goal: "<= 0.8" },
       berth_library_vs_compose: { value: round(library.totalMs / composeSummary.totalMs, 3), goal: "<= 0.8" },
+      berth_up_peak_rss_mb: { value: upPeakRssMb, goal: "<= 60" },
     },
   );
 }

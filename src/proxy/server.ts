@@ -2,8 +2,8 @@
 // Compose, Testcontainers, test workers) the guard's limiter, the safe-removal rewrite, an
 // optional policy and metrics.
 import { chmodSync, existsSync, mkdirSync, unlinkSync } from "node:fs";
-import { createServer, type Server } from "node:http";
-import { connect, type Socket } from "node:net";
+import { createServer } from "node:http";
+import { connect, createServer as createNetServer, type Server as NetServer, type Socket } from "node:net";
 import { dirname, join } from "node:path";
 import { type DockerEnv, resolveDockerEndpoint } from "../engine/docker-host.js";
 import { Engine, type EngineInterceptor } from "../engine/engine.js";
@@ -11,6 +11,7 @@ import { ConfigError } from "../engine/errors.js";
 import { guardEngine } from "../guard/guard.js";
 import { createLimiter, type Limiter, type LimiterConfig } from "../guard/limiter.js";
 import type { ProxyContext, ProxyLogEntry } from "./context.js";
+import { type FastLane, serveFast } from "./fast-lane.js";
 import { handleRequest, handleUpgrade } from "./handle-request.js";
 import { sendRawError } from "./http-messages.js";
 import { limiterView } from "./limiter-port.js";
@@ -23,7 +24,6 @@ import {
 } from "./listen-address.js";
 import { ProxyMetrics, type ProxyMetricsSnapshot } from "./metrics.js";
 import type { ProxyPolicy } from "./policy.js";
-import { loadPolicyFile } from "./policy-file.js";
 import { createUpstream } from "./upstream.js";
 
 export interface ProxyOptions {
@@ -122,7 +122,7 @@ async function claimSocketPath(path: string): Promise<void> {
   unlinkSync(path);
 }
 
-function listen(server: Server, address: ListenAddress): Promise<void> {
+function listen(server: NetServer, address: ListenAddress): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once("error", reject);
     const done = () => {
@@ -135,7 +135,7 @@ function listen(server: Server, address: ListenAddress): Promise<void> {
 }
 
 /** Creates the unix socket with mode 0600 from the start (umask), then makes sure of it. */
-async function listenPrivately(server: Server, path: string): Promise<void> {
+async function listenPrivately(server: NetServer, path: string): Promise<void> {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   await claimSocketPath(path);
   let previous: number | undefined;
@@ -178,7 +178,11 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
       hint: "Set --upstream (or DOCKER_HOST) to the daemon's socket, not the proxy's.",
     });
   }
-  const policy = typeof options.policy === "string" ? loadPolicyFile(options.policy) : options.policy;
+  // The file reader brings YAML and schema parsing, which a proxy without a policy file never needs.
+  const policy =
+    typeof options.policy === "string"
+      ? (await import("./policy-file.js")).loadPolicyFile(options.policy)
+      : options.policy;
   const limiter = isLimiter(options.limiter) ? options.limiter : createLimiter({ ...options.limiter, env });
   let rewriteRetries = () => 0;
   const metrics = new ProxyMetrics(
@@ -189,6 +193,7 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
     () => rewriteRetries(),
   );
   const upstream = createUpstream(upstreamEndpoint);
+  let closing: Promise<void> | undefined;
   const ctx: ProxyContext = {
     upstream,
     limiter,
@@ -207,16 +212,28 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
   }
 
   // No request or keep-alive deadline a build upload or a log stream could hit; headers only.
+  // This server never listens: it gets the connections the fast lane hands over.
   const server = createServer({
     requestTimeout: 0,
     headersTimeout: 60_000,
     keepAliveTimeout: 5_000,
     noDelay: true,
   });
+  // Node starts tracking connections (header timeouts, closeIdleConnections) on "listening".
+  server.emit("listening");
   const sockets = new Set<Socket>();
-  server.on("connection", (socket: Socket) => {
+  const lane: FastLane = { connections: new Set() };
+  const handOver = (socket: Socket, pending: Buffer) => {
+    if (pending.length > 0) socket.unshift(pending);
+    server.emit("connection", socket);
+    socket.resume();
+  };
+  // Half-open connections stay open: attach relays stdin's end to the container, then its output.
+  const listener = createNetServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
     sockets.add(socket);
     socket.once("close", () => sockets.delete(socket));
+    if (closing) handOver(socket, Buffer.alloc(0));
+    else serveFast(ctx, lane, socket, handOver);
   });
   server.on("request", (req, res) => {
     handleRequest(ctx, req, res).catch((error: unknown) => {
@@ -239,8 +256,8 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
   });
 
   try {
-    if (address.kind === "unix") await listenPrivately(server, address.path);
-    else await listen(server, address);
+    if (address.kind === "unix") await listenPrivately(listener, address.path);
+    else await listen(listener, address);
   } catch (error) {
     upstream.close();
     if (error instanceof ConfigError) throw error;
@@ -250,18 +267,22 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
       cause: error,
     });
   }
-  const bound = server.address();
+  const bound = listener.address();
   const actual: ListenAddress =
     address.kind === "tcp" && bound && typeof bound === "object" ? { ...address, port: bound.port } : address;
 
-  let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
       const drainTimeoutMs = options.drainTimeoutMs ?? 5_000;
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      const closed = new Promise<void>((resolve) => listener.close(() => resolve()));
+      server.close();
       // Keep-alive connections become idle as their last response ends; close each as it does.
-      server.closeIdleConnections();
-      const sweep = setInterval(() => server.closeIdleConnections(), 50);
+      const closeIdle = () => {
+        server.closeIdleConnections();
+        for (const { socket, idle } of lane.connections) if (idle()) socket.destroy();
+      };
+      closeIdle();
+      const sweep = setInterval(closeIdle, 50);
       const timer = setTimeout(() => {
         for (const socket of sockets) socket.destroy();
       }, drainTimeoutMs);

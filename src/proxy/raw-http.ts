@@ -1,0 +1,207 @@
+// Just enough HTTP/1.1 for the proxy's fast lane, on raw bytes: what a request head says, and
+// where a response ends (Content-Length, chunked, no body, or the connection's end). Pure.
+
+const HEAD_END = Buffer.from("\r\n\r\n");
+/** A head larger than this is left to Node's HTTP server, which answers 431. */
+export const MAX_HEAD_BYTES = 16 * 1024;
+
+export type RequestHeadResult =
+  | { kind: "incomplete" }
+  /** Complete, but something the fast lane leaves to the full HTTP path. */
+  | { kind: "other" }
+  | { kind: "plain"; method: string; url: string; length: number; close: boolean };
+
+/**
+ * Reads the request head at the start of `buf`. "plain" means an HTTP/1.1 request with a Host,
+ * no body (no Transfer-Encoding, no Content-Length above 0), no Upgrade, no Expect and no folded
+ * header lines: a request whose bytes can be relayed as they are.
+ */
+export function readRequestHead(buf: Buffer): RequestHeadResult {
+  const end = buf.indexOf(HEAD_END);
+  if (end < 0) return buf.length > MAX_HEAD_BYTES ? { kind: "other" } : { kind: "incomplete" };
+  const lines = buf.toString("latin1", 0, end).split("\r\n");
+  const requestLine = lines[0]!.split(" ");
+  if (requestLine.length !== 3 || requestLine[2] !== "HTTP/1.1") return { kind: "other" };
+  let host = false;
+  let close = false;
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i]!;
+    const colon = line.indexOf(":");
+    if (colon <= 0 || line.charCodeAt(0) === 32 || line.charCodeAt(0) === 9) return { kind: "other" };
+    const name = line.slice(0, colon).toLowerCase();
+    const value = line.slice(colon + 1).trim();
+    switch (name) {
+      case "host":
+        host = true;
+        break;
+      case "content-length":
+        if (value !== "0") return { kind: "other" };
+        break;
+      case "transfer-encoding":
+      case "upgrade":
+      case "expect":
+        return { kind: "other" };
+      case "connection":
+        if (/(^|,)\s*close\s*(,|$)/i.test(value)) close = true;
+        break;
+    }
+  }
+  if (!host) return { kind: "other" };
+  return { kind: "plain", method: requestLine[0]!, url: requestLine[1]!, length: end + 4, close };
+}
+
+type BodyState =
+  | { kind: "head" }
+  | { kind: "none" }
+  | { kind: "length"; remaining: number }
+  | { kind: "chunk-size" }
+  | { kind: "chunk-data"; remaining: number }
+  | { kind: "chunk-end"; remaining: number }
+  | { kind: "trailer" }
+  | { kind: "eof" };
+
+/**
+ * Follows one response as its bytes arrive: `feed` says how many bytes of a chunk belong to it,
+ * and `done` turns true at its last byte. Interim (1xx) answers are passed over as part of it.
+ */
+export class ResponseReader {
+  status = 0;
+  /** The daemon said it closes the connection after this response. */
+  close = false;
+  /** Content-Length, when the response declared one. */
+  declaredLength: number | undefined;
+  /** Body bytes seen (chunk framing included). */
+  bodyBytes = 0;
+  done = false;
+  private state: BodyState = { kind: "head" };
+  private head: Buffer[] = [];
+  private headSize = 0;
+  /** Bytes of the current control line (a chunk size or trailer line). */
+  private line = "";
+
+  constructor(private readonly noBody: boolean) {}
+
+  get headReceived(): boolean {
+    return this.state.kind !== "head";
+  }
+
+  /** A response whose end is the connection's end is done when the daemon closes. */
+  get endsAtClose(): boolean {
+    return this.state.kind === "eof";
+  }
+
+  feed(chunk: Buffer): number {
+    let at = 0;
+    while (at < chunk.length && !this.done) at = this.step(chunk, at);
+    return at;
+  }
+
+  private step(chunk: Buffer, at: number): number {
+    const state = this.state;
+    switch (state.kind) {
+      case "head":
+        return this.readHead(chunk, at);
+      case "length": {
+        const take = Math.min(state.remaining, chunk.length - at);
+        state.remaining -= take;
+        this.bodyBytes += take;
+        if (state.remaining === 0) this.done = true;
+        return at + take;
+      }
+      case "chunk-data":
+      case "chunk-end": {
+        const take = Math.min(state.remaining, chunk.length - at);
+        state.remaining -= take;
+        this.bodyBytes += take;
+        if (state.remaining === 0) {
+          this.state =
+            state.kind === "chunk-data" ? { kind: "chunk-end", remaining: 2 } : { kind: "chunk-size" };
+        }
+        return at + take;
+      }
+      case "chunk-size":
+      case "trailer":
+        return this.readLine(chunk, at);
+      case "eof":
+        this.bodyBytes += chunk.length - at;
+        return chunk.length;
+      case "none":
+        this.done = true;
+        return at;
+    }
+  }
+
+  private readLine(chunk: Buffer, at: number): number {
+    const newline = chunk.indexOf(10, at);
+    const end = newline < 0 ? chunk.length : newline + 1;
+    this.line += chunk.toString("latin1", at, end);
+    this.bodyBytes += end - at;
+    if (newline < 0) return end;
+    const line = this.line.trim();
+    this.line = "";
+    if (this.state.kind === "trailer") {
+      if (line === "") this.done = true;
+      return end;
+    }
+    const size = Number.parseInt(line.split(";")[0]!, 16);
+    if (!Number.isFinite(size) || size < 0) throw new Error(`bad chunk size line ${JSON.stringify(line)}`);
+    this.state = size === 0 ? { kind: "trailer" } : { kind: "chunk-data", remaining: size };
+    return end;
+  }
+
+  private readHead(chunk: Buffer, at: number): number {
+    const before = this.headSize;
+    this.head.push(at === 0 ? chunk : chunk.subarray(at));
+    this.headSize += chunk.length - at;
+    const all = this.head.length === 1 ? this.head[0]! : Buffer.concat(this.head, this.headSize);
+    // The end marker may straddle two chunks: search from just before the new bytes.
+    const end = all.indexOf(HEAD_END, Math.max(0, before - 3));
+    if (end < 0) {
+      if (this.headSize > 64 * 1024) throw new Error("response head too large");
+      return chunk.length;
+    }
+    const consumed = end + 4 - before;
+    this.head = [];
+    this.headSize = 0;
+    this.startBody(all.toString("latin1", 0, end));
+    return at + consumed;
+  }
+
+  private startBody(head: string): void {
+    const lines = head.split("\r\n");
+    const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(lines[0]!)?.[1]);
+    if (!Number.isInteger(status)) throw new Error(`bad status line ${JSON.stringify(lines[0])}`);
+    let length: number | undefined;
+    let chunked = false;
+    let close = lines[0]!.startsWith("HTTP/1.0");
+    for (let i = 1; i < lines.length; i++) {
+      const line = lines[i]!;
+      const colon = line.indexOf(":");
+      if (colon <= 0) continue;
+      const name = line.slice(0, colon).toLowerCase();
+      const value = line
+        .slice(colon + 1)
+        .trim()
+        .toLowerCase();
+      if (name === "content-length") length = Number(value);
+      else if (name === "transfer-encoding") chunked = /(^|,)\s*chunked\s*$/.test(value);
+      else if (name === "connection") close = /(^|,)\s*close\s*(,|$)/.test(value);
+    }
+    if (status >= 100 && status < 200 && status !== 101) return; // interim: the real head follows
+    this.status = status;
+    this.close = close;
+    if (this.noBody || status === 204 || status === 304 || status === 101) {
+      this.state = { kind: "none" };
+      this.done = true;
+    } else if (chunked) {
+      this.state = { kind: "chunk-size" };
+    } else if (length !== undefined && Number.isSafeInteger(length) && length >= 0) {
+      this.declaredLength = length;
+      this.state = { kind: "length", remaining: length };
+      if (length === 0) this.done = true;
+    } else {
+      this.state = { kind: "eof" };
+      this.close = true;
+    }
+  }
+}

@@ -1,0 +1,105 @@
+// The proxy's fast lane (body-less reads relayed as raw bytes) against the real daemon: requests
+// in and out of the lane on one keep-alive connection, pipelined requests, and an unreachable
+// daemon, each with the metrics the full path would count.
+import { connect, type Socket } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import { startTestProxy, type TestProxy } from "./proxy-support.js";
+
+let proxy: TestProxy | undefined;
+afterEach(async () => {
+  await proxy?.stop();
+  proxy = undefined;
+});
+
+/** One raw connection: send bytes, read complete responses (Content-Length or chunked) in order. */
+function rawConnection(socketPath: string) {
+  const socket: Socket = connect({ path: socketPath });
+  let buffer = Buffer.alloc(0);
+  let wake: (() => void) | undefined;
+  socket.on("data", (chunk: Buffer) => {
+    buffer = Buffer.concat([buffer, chunk]);
+    wake?.();
+  });
+  const more = () =>
+    new Promise<void>((resolve, reject) => {
+      wake = resolve;
+      socket.once("close", () => reject(new Error("connection closed")));
+    });
+  async function response(): Promise<{ status: number; body: string }> {
+    for (;;) {
+      const end = buffer.indexOf("\r\n\r\n");
+      if (end >= 0) {
+        const head = buffer.toString("latin1", 0, end);
+        const status = Number(head.slice(9, 12));
+        const length = /content-length: (\d+)/i.exec(head)?.[1];
+        if (length !== undefined && buffer.length >= end + 4 + Number(length)) {
+          const body = buffer.toString("utf8", end + 4, end + 4 + Number(length));
+          buffer = buffer.subarray(end + 4 + Number(length));
+          return { status, body };
+        }
+        if (/transfer-encoding: chunked/i.test(head)) {
+          const last = buffer.indexOf("\r\n0\r\n\r\n", end);
+          if (last >= 0) {
+            const body = buffer.toString("utf8", end + 4, last);
+            buffer = buffer.subarray(last + 7);
+            return { status, body };
+          }
+        }
+      }
+      await more();
+    }
+  }
+  return { socket, send: (text: string) => socket.write(text), response };
+}
+
+const get = (path: string) => `GET ${path} HTTP/1.1\r\nHost: docker\r\n\r\n`;
+
+describe("the proxy's fast lane", () => {
+  it("serves reads, then hands the connection to the full path for a body, in order", async () => {
+    proxy = await startTestProxy();
+    const c = rawConnection(proxy.socketPath);
+    c.send(get("/_ping"));
+    expect(await c.response()).toEqual({ status: 200, body: "OK" });
+    c.send(get("/v1.41/containers/json?limit=1"));
+    expect((await c.response()).status).toBe(200);
+    // A body: the full path takes over the connection, and the daemon refuses the bad spec.
+    c.send(
+      "POST /v1.41/containers/create HTTP/1.1\r\nHost: docker\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}",
+    );
+    expect((await c.response()).status).toBe(400);
+    c.send(get("/_ping"));
+    expect(await c.response()).toEqual({ status: 200, body: "OK" });
+    c.socket.destroy();
+    const m = proxy.proxy.metrics();
+    expect(m.requests.total).toBe(4);
+    expect(m.requests.byStatus).toMatchObject({ "2xx": 3, "4xx": 1 });
+  });
+
+  it("answers pipelined requests in order", async () => {
+    proxy = await startTestProxy();
+    const c = rawConnection(proxy.socketPath);
+    c.send(get("/_ping") + get("/v1.41/version") + get("/v1.41/nope-not-an-endpoint") + get("/_ping"));
+    expect(await c.response()).toEqual({ status: 200, body: "OK" });
+    expect(JSON.parse((await c.response()).body)).toHaveProperty("ApiVersion");
+    // The proxy's own 404 comes from the full path, which took over at that request.
+    expect((await c.response()).status).toBe(404);
+    expect(await c.response()).toEqual({ status: 200, body: "OK" });
+    c.socket.destroy();
+  });
+
+  it("answers 502 with the daemon's address when the daemon cannot be reached", async () => {
+    proxy = await startTestProxy({ upstream: "unix:///tmp/berth-no-daemon-here.sock" });
+    const c = rawConnection(proxy.socketPath);
+    c.send(get("/_ping"));
+    const answer = await c.response();
+    expect(answer.status).toBe(502);
+    expect(JSON.parse(answer.body).message).toMatch(
+      /cannot reach the Docker daemon at unix:\/\/\/tmp\/berth-no-daemon-here\.sock/,
+    );
+    // The connection stays usable.
+    c.send(get("/_ping"));
+    expect((await c.response()).status).toBe(502);
+    c.socket.destroy();
+    expect(proxy.proxy.metrics().requests.upstreamFailures).toBe(2);
+  });
+});
