@@ -412,7 +412,7 @@ export class Engine {
   /** Follows the container's output as demultiplexed text until it ends or `signal` aborts. */
   async followLogs(
     id: string,
-    options: { tail?: number | "all"; since?: number; signal?: AbortSignal } = {},
+    options: { tail?: number | "all"; since?: number; timestamps?: boolean; signal?: AbortSignal } = {},
   ): Promise<Readable> {
     const raw = (await this.call(
       "container.logs-follow",
@@ -423,6 +423,7 @@ export class Engine {
           follow: true,
           tail: options.tail ?? "all",
           since: options.since,
+          timestamps: options.timestamps,
           abortSignal: options.signal,
         } as Docker.ContainerLogsOptions & { follow: true }) as Promise<NodeJS.ReadableStream>,
       { resource: id, signal: options.signal },
