@@ -13,7 +13,7 @@ const run = promisify(execFile);
 const BERTH_BIN = join(process.cwd(), "bin", "berth.js");
 
 function berth(args: string[], cwd: string, env: Record<string, string> = {}) {
-  const clean = { ...process.env, CI: "true", NO_COLOR: "1" };
+  const clean: Record<string, string | undefined> = { ...process.env, CI: "true", NO_COLOR: "1" };
   delete clean.COMPOSE_FILE;
   delete clean.COMPOSE_PROJECT_NAME;
   return run(process.execPath, [BERTH_BIN, ...args], { cwd, env: { ...clean, ...env } }).then(
