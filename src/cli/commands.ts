@@ -22,6 +22,8 @@ export const COMMANDS: Record<string, () => Promise<Register>> = {
   validate: async () => (await import("./commands/validate.js")).registerValidate,
   report: async () => (await import("./commands/report.js")).registerReport,
   config: async () => (await import("./commands/config.js")).registerConfig,
+  exec: async () => (await import("./commands/exec.js")).registerExec,
+  port: async () => (await import("./commands/port.js")).registerPort,
 };
 
 /**

@@ -27,7 +27,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${berthVersion()}\n`);
     return 0;
   }
-  const [{ CommanderError }, { EXIT, exitCodeFor, formatError }] = await Promise.all([
+  const [{ CommanderError }, { EXIT, errorToJSON, exitCodeFor, formatError, writeJSON }] = await Promise.all([
     import("commander"),
     import("./output.js"),
   ]);
@@ -36,11 +36,17 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv);
     return typeof process.exitCode === "number" ? process.exitCode : EXIT.ok;
   } catch (error) {
+    // With --json every failure is one JSON object on stdout, whatever the command.
+    const json = args.includes("--json");
     if (error instanceof CommanderError) {
       // Help and version are not errors; everything else commander refuses is a usage error.
-      return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+      if (error.exitCode === 0) return EXIT.ok;
+      if (json)
+        writeJSON({ ok: false, error: { name: "UsageError", code: "BERTH_USAGE", message: error.message } });
+      return EXIT.usage;
     }
-    process.stderr.write(`${formatError(error)}\n`);
+    if (json) writeJSON({ ok: false, error: errorToJSON(error) });
+    else process.stderr.write(`${formatError(error)}\n`);
     return exitCodeFor(error);
   }
 }

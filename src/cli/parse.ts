@@ -1,12 +1,22 @@
 // Argument parsers shared by commands; each refuses bad input with a usage error (exit 2).
 import { InvalidArgumentError } from "commander";
+import { parseDuration } from "../shared/duration.js";
 
+/**
+ * A duration flag (`--timeout`, `--wait`): plain seconds (`30`, `1.5`) or a duration with units
+ * (`90s`, `2m`, `1m30s`, `500ms`), in seconds. One rule for every command.
+ */
 export function parseSeconds(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0 || value.trim() === "") {
-    throw new InvalidArgumentError(`Expected a number of seconds from 0 up, got \`${value}\`.`);
+  const text = value.trim();
+  const n = text === "" ? Number.NaN : Number(text);
+  if (Number.isFinite(n) && n >= 0) return n;
+  try {
+    return parseDuration(text) / 1000;
+  } catch {
+    throw new InvalidArgumentError(
+      `Expected seconds (30) or a duration with a unit (90s, 2m, 1m30s, 500ms), got \`${value}\`.`,
+    );
   }
-  return n;
 }
 
 export function parsePositiveInt(value: string): number {

@@ -471,7 +471,7 @@ export class Engine {
   /** Follows the container's output as demultiplexed text until it ends or `signal` aborts. */
   async followLogs(
     id: string,
-    options: { tail?: number | "all"; since?: number; signal?: AbortSignal } = {},
+    options: { tail?: number | "all"; since?: number; timestamps?: boolean; signal?: AbortSignal } = {},
   ): Promise<Readable> {
     const raw = await this.call(
       "container.logs-follow",

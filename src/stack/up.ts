@@ -31,8 +31,10 @@ export interface UpOptions {
   env?: Record<string, string | undefined>;
   /** Active Compose profiles. */
   profiles?: string[];
-  /** A dotenv file instead of `.env` next to the first compose file. */
-  envFile?: string;
+  /** Dotenv files instead of `.env` in the project directory (later ones win). */
+  envFile?: string | string[];
+  /** The directory relative paths in the files start from (default: the first file's). */
+  projectDirectory?: string;
   /** The engine to work through (default: berth's guarded engine). */
   engine?: Engine;
   /** Session id (default: a new random one). */
@@ -110,7 +112,10 @@ export function selectServices(project: ComposeProject, only: string[] | undefin
 
 /** The project `up` would start, and the loader's warnings; nothing is created. */
 export async function resolveProject(
-  options: Pick<UpOptions, "files" | "spec" | "cwd" | "env" | "profiles" | "envFile" | "services">,
+  options: Pick<
+    UpOptions,
+    "files" | "spec" | "cwd" | "env" | "profiles" | "envFile" | "projectDirectory" | "services"
+  >,
 ): Promise<{ project: ComposeProject; warnings: string[] }> {
   let project: ComposeProject;
   let warnings: string[];
@@ -127,6 +132,7 @@ export async function resolveProject(
       ...(options.env ? { env: options.env } : {}),
       ...(options.profiles ? { profiles: options.profiles } : {}),
       ...(options.envFile ? { envFile: options.envFile } : {}),
+      ...(options.projectDirectory ? { projectDirectory: options.projectDirectory } : {}),
     });
     project = loaded.project;
     warnings = loaded.warnings;

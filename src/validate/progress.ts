@@ -15,7 +15,7 @@ export function wantsLiveProgress(
   env: Record<string, string | undefined> = process.env,
 ): boolean {
   const ci = env.CI !== undefined && env.CI !== "" && env.CI !== "0" && env.CI.toLowerCase() !== "false";
-  return Boolean(stream.isTTY) && !ci && env.TERM !== "dumb";
+  return Boolean(stream.isTTY) && !ci && env.TERM !== "dumb" && !env.NO_COLOR;
 }
 
 const GREEN = "\x1b[32m";

@@ -9,7 +9,8 @@ import { errorToJSON, exitCodeFor, writeJSON } from "../output.js";
 export interface ComposeFileOptions {
   file: string[];
   profile?: string[];
-  envFile?: string;
+  envFile?: string[];
+  projectDirectory?: string;
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {
@@ -30,13 +31,19 @@ export function addComposeFileOptions(command: Command): Command {
       "activate a profile; repeat for several (default: $COMPOSE_PROFILES)",
       collect,
     )
-    .option("--env-file <file>", "read interpolation variables from FILE instead of .env");
+    .option(
+      "--env-file <file>",
+      "read interpolation variables from FILE instead of .env (repeatable)",
+      collect,
+    )
+    .option("--project-directory <dir>", "directory relative paths start from (default: the first file's)");
 }
 
 export function composeLoadOptions(options: ComposeFileOptions): LoadComposeOptions {
   const load: LoadComposeOptions = { files: options.file };
   if (options.profile) load.profiles = options.profile;
-  if (options.envFile) load.envFile = options.envFile;
+  if (options.envFile && options.envFile.length > 0) load.envFile = options.envFile;
+  if (options.projectDirectory) load.projectDirectory = options.projectDirectory;
   return load;
 }
 

@@ -6,10 +6,12 @@ import { createReporter } from "../../stack/progress/reporter.js";
 import { createCliEngine, type GlobalOptions } from "../context.js";
 import { errorToJSON, exitCodeFor, writeJSON } from "../output.js";
 import { parseSeconds } from "../parse.js";
+import { selectProject } from "../project-selection.js";
 
 interface DownCliOptions {
   projectName?: string;
   session?: string;
+  file: string[];
   volumes?: boolean;
   timeout?: number;
   json?: boolean;
@@ -36,23 +38,33 @@ export function registerDown(program: Command, globals: () => GlobalOptions): vo
   program
     .command("down")
     .description("Take an environment down: stop gracefully in reverse order, remove, verify nothing remains")
-    .option("-p, --project-name <name>", "the project to take down")
+    .option(
+      "-p, --project-name <name>",
+      "the project to take down (default: $COMPOSE_PROJECT_NAME, or the compose file's)",
+    )
     .option("--session <id>", "the session to take down")
+    .option(
+      "-f, --file <file>",
+      "take down the running project of this Compose file (repeatable; default: $COMPOSE_FILE or compose.yaml here)",
+      (value: string, previous: string[]) => [...previous, value],
+      [],
+    )
     .option("--volumes", "also remove named volumes (anonymous ones always go)")
     .option(
-      "--timeout <seconds>",
-      "grace period for every container (default: each service's own)",
+      "-t, --timeout <duration>",
+      "grace period for every container: seconds or 10s, 1m (default: each service's own)",
       parseSeconds,
     )
     .option("--json", "print the report as JSON")
     .action(async (options: DownCliOptions) => {
       const reporter = await createReporter({ json: options.json === true });
       try {
-        const report = await downEnvironment(createCliEngine(globals()), {
-          ...(options.projectName ? { project: options.projectName } : {}),
-          ...(options.session ? { session: options.session } : {}),
+        const engine = createCliEngine(globals());
+        const selector = await selectProject(engine, options);
+        const report = await downEnvironment(engine, {
+          ...selector,
           volumes: options.volumes === true,
-          ...(options.timeout === undefined ? {} : { timeoutSeconds: options.timeout }),
+          ...(options.timeout === undefined ? {} : { timeoutSeconds: Math.ceil(options.timeout) }),
           onProgress: reporter.listener,
         });
         await reporter.finish();

@@ -50,7 +50,8 @@ function percentArg(value: string): number {
   return n;
 }
 
-const color = (code: number, text: string) => (process.stdout.isTTY ? `\x1b[${code}m${text}\x1b[0m` : text);
+const color = (code: number, text: string) =>
+  process.stdout.isTTY && !process.env.NO_COLOR ? `\x1b[${code}m${text}\x1b[0m` : text;
 
 function usageRows(usages: MemoryUsage[], threshold: number): string {
   const rows = usages.map((u) => {
@@ -142,7 +143,8 @@ async function watch(engine: Engine, options: StatsOptions): Promise<void> {
   try {
     while (!signal.aborted) {
       const started = Date.now();
-      if (process.stdout.isTTY && !options.json) process.stdout.write("\x1b[2J\x1b[H");
+      if (process.stdout.isTTY && !process.env.NO_COLOR && !options.json)
+        process.stdout.write("\x1b[2J\x1b[H");
       else if (!options.json) process.stdout.write(`--- ${new Date().toISOString()}\n`);
       await showOnce(engine, options);
       const wait = options.interval - (Date.now() - started);

@@ -20,7 +20,8 @@ export interface EnvironmentCliOptions {
   file: string[];
   projectName?: string;
   profile: string[];
-  envFile?: string;
+  envFile: string[];
+  projectDirectory?: string;
   pull?: boolean;
   defaultMemory?: number;
   limitProfile?: LimitProfile;
@@ -50,9 +51,18 @@ export function addEnvironmentOptions(command: Command): Command {
       collect,
       [],
     )
-    .option("-p, --project-name <name>", "project name (default: unique per run)")
-    .option("--profile <name>", "enable a Compose profile (repeatable)", collect, [])
-    .option("--env-file <path>", "dotenv file for interpolation instead of .env")
+    .option(
+      "-p, --project-name <name>",
+      "project name (default: $COMPOSE_PROJECT_NAME, else the file's name plus a per-run suffix)",
+    )
+    .option(
+      "--profile <name>",
+      "enable a Compose profile (repeatable; default: $COMPOSE_PROFILES)",
+      collect,
+      [],
+    )
+    .option("--env-file <path>", "dotenv file for interpolation instead of .env (repeatable)", collect, [])
+    .option("--project-directory <dir>", "directory relative paths start from (default: the first file's)")
     .option("--pull", "pull images that are missing locally (default: never pull)")
     .option("--default-memory <size>", "memory limit for services without one, e.g. 512m", parseMemoryOption)
     .option(
@@ -61,12 +71,12 @@ export function addEnvironmentOptions(command: Command): Command {
       loadLimitProfile,
     )
     .option(
-      "--timeout <seconds>",
-      "overall timeout for bringing the environment up (default 300)",
+      "--timeout <duration>",
+      "overall timeout for bringing the environment up: seconds or 90s, 5m (default 300)",
       parseSeconds,
     )
     .option(
-      "--service-timeout <seconds>",
+      "--service-timeout <duration>",
       "readiness timeout per service unless x-berth.timeout says otherwise (default 120)",
       parseSeconds,
     );
@@ -80,11 +90,13 @@ export function upOptionsFrom(options: EnvironmentCliOptions, services: string[]
   };
   const timeoutMs = seconds(options.timeout, "--timeout");
   const serviceTimeoutMs = seconds(options.serviceTimeout, "--service-timeout");
+  const project = options.projectName ?? (process.env.COMPOSE_PROJECT_NAME || undefined);
   return {
     files: options.file,
-    ...(options.projectName ? { project: options.projectName } : {}),
+    ...(project ? { project } : {}),
     ...(options.profile.length > 0 ? { profiles: options.profile } : {}),
-    ...(options.envFile ? { envFile: options.envFile } : {}),
+    ...(options.envFile.length > 0 ? { envFile: options.envFile } : {}),
+    ...(options.projectDirectory ? { projectDirectory: options.projectDirectory } : {}),
     ...(services.length > 0 ? { services } : {}),
     pull: options.pull === true,
     ...(options.defaultMemory === undefined ? {} : { defaultMemory: options.defaultMemory }),
@@ -146,6 +158,8 @@ export function registerUp(program: Command, globals: () => GlobalOptions): void
       .description("Bring an environment up, wait until every service is ready, and leave it running")
       .argument("[service...]", "only these services (and what they depend on)"),
   )
+    .option("-d, --detach", "accepted for Compose habits: berth up always detaches")
+    .option("--wait", "accepted for Compose habits: berth up always waits until every service is ready")
     .option("--json", "print the result as JSON (progress as JSON lines on stderr)")
     .option("--env", "print the endpoints as KEY=VALUE lines (REDIS_6379=127.0.0.1:49153)")
     .option(

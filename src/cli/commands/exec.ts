@@ -1,0 +1,53 @@
+// `berth exec [-T] SERVICE COMMAND...`: runs a command in a service's container and exits with
+// its exit code. berth never allocates a terminal (`-T` is accepted for Compose habits) and
+// passes no standard input; output is printed when the command ends. Options of the command
+// itself may follow it; put `--` before a command whose options berth exec would take (-u, -e).
+import type { Command } from "commander";
+import { findServiceContainer } from "../../stack/status.js";
+import { createCliEngine, type GlobalOptions } from "../context.js";
+import { selectProject } from "../project-selection.js";
+
+interface ExecCliOptions {
+  projectName?: string;
+  session?: string;
+  file?: string[];
+  user?: string;
+  workdir?: string;
+  env: string[];
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+export function registerExec(program: Command, globals: () => GlobalOptions): void {
+  program
+    .command("exec")
+    .description("Run a command in a service's container (no terminal, no stdin) and exit with its code")
+    .argument("<service>", "the service (a replica: NAME-K)")
+    .argument("<command...>", "the command and its arguments")
+    .option("-T, --no-tty", "accepted for Compose habits: berth exec never allocates a terminal")
+    .option(
+      "-p, --project-name <name>",
+      "the project (default: $COMPOSE_PROJECT_NAME, or the compose file's)",
+    )
+    .option("--session <id>", "the session")
+    .option("-f, --file <file>", "find the project of this Compose file (repeatable)", collect, [])
+    .option("-u, --user <user>", "run as this user")
+    .option("-w, --workdir <dir>", "run in this directory")
+    .option("-e, --env <NAME=value>", "set an environment variable (repeatable)", collect, [])
+    .allowUnknownOption()
+    .action(async (service: string, command: string[], options: ExecCliOptions) => {
+      const engine = createCliEngine(globals());
+      const selector = await selectProject(engine, options);
+      const found = await findServiceContainer(engine, service, selector ?? {});
+      const result = await engine.exec(found.containerId, command, {
+        ...(options.env.length > 0 ? { env: options.env } : {}),
+        ...(options.user ? { user: options.user } : {}),
+        ...(options.workdir ? { workingDir: options.workdir } : {}),
+      });
+      process.stdout.write(result.stdout);
+      process.stderr.write(result.stderr);
+      process.exitCode = result.exitCode;
+    });
+}
