@@ -1,7 +1,8 @@
-// Picks how progress is shown: listr2 on an interactive terminal, plain lines when output is not
+// Picks how progress is shown: live lines on an interactive terminal, plain lines when output is not
 // a TTY or runs in CI, JSON lines for `--json`. Progress goes to stderr so stdout stays clean for
 // results (`--json`, `--env`).
 import type { ProgressListener } from "./events.js";
+import { liveProgress } from "./live.js";
 import { jsonProgress, plainProgress } from "./plain.js";
 
 export interface ProgressReporter {
@@ -23,7 +24,6 @@ export async function createReporter(options: {
   const write = (line: string) => void stream.write(line);
   if (options.quiet) return { listener: () => {}, finish: async () => {} };
   if (options.json) return { listener: jsonProgress(write), finish: async () => {} };
-  // Loaded only for a terminal: a CI run or a pipe does not pay for listr2's import.
-  if (stream.isTTY && !isCI()) return (await import("./listr.js")).listrProgress(stream);
+  if (stream.isTTY && !isCI()) return liveProgress(stream);
   return { listener: plainProgress(write), finish: async () => {} };
 }
