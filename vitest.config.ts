@@ -41,7 +41,9 @@ export default defineConfig({
         test: {
           ...docker,
           name: "docker",
-          include: ["test/docker/**/*.test.ts"],
+          // test/consumer: the packed package installed into new projects (Vitest, Jest, node:test,
+          // tsc, npx berth), against the same daemon and under the same leak check.
+          include: ["test/docker/**/*.test.ts", "test/consumer/**/*.test.ts"],
           exclude: SERIAL,
           sequence: { groupOrder: 1 },
           fileParallelism: true,

@@ -1,4 +1,4 @@
-// What `up` and `down` report while they work. Renderers (listr2 on a TTY, plain lines, JSON)
+// What `up` and `down` report while they work. Renderers (live lines on a TTY, plain lines, JSON)
 // subscribe to these; the library API takes the same listener.
 
 export type ServicePhase =

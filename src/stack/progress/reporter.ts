@@ -1,7 +1,9 @@
-// Picks how progress is shown: listr2 on an interactive terminal, plain lines when output is not
-// a TTY, runs in CI, or NO_COLOR (or TERM=dumb) asks for no escape codes; JSON lines for `--json`. Progress goes to stderr so stdout stays clean for
+// Picks how progress is shown: live lines on an interactive terminal, plain lines when output is
+// not a TTY, runs in CI, or NO_COLOR (or TERM=dumb) asks for no escape codes; JSON lines for
+// `--json`. Progress goes to stderr so stdout stays clean for
 // results (`--json`, `--env`).
 import type { ProgressListener } from "./events.js";
+import { liveProgress } from "./live.js";
 import { jsonProgress, plainProgress } from "./plain.js";
 
 export interface ProgressReporter {
@@ -23,8 +25,7 @@ export async function createReporter(options: {
   const write = (line: string) => void stream.write(line);
   if (options.quiet) return { listener: () => {}, finish: async () => {} };
   if (options.json) return { listener: jsonProgress(write), finish: async () => {} };
-  // Loaded only for a terminal: a CI run or a pipe does not pay for listr2's import.
   if (stream.isTTY && !isCI() && !process.env.NO_COLOR && process.env.TERM !== "dumb")
-    return (await import("./listr.js")).listrProgress(stream);
+    return liveProgress(stream);
   return { listener: plainProgress(write), finish: async () => {} };
 }

@@ -1,0 +1,3 @@
+import { globalTeardown } from "berth-docker/jest";
+
+export default globalTeardown();

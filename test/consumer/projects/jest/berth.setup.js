@@ -1,0 +1,3 @@
+const { globalSetup } = require("berth-docker/jest");
+
+module.exports = globalSetup({ files: ["../compose.yml"], cwd: __dirname });

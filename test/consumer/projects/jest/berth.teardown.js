@@ -1,0 +1,1 @@
+module.exports = require("berth-docker/jest").globalTeardown();
