@@ -5,6 +5,7 @@
 // proxy's own endpoints, a denial, an unusual head) hands the connection, with the bytes already
 // read, to the HTTP server of handle-request.ts for the rest of its life.
 import type { Socket } from "node:net";
+import type { Duplex } from "node:stream";
 import { apiMessageOf } from "../engine/classify.js";
 import type { Permit, PermitSample } from "../guard/limiter.js";
 import { sampleOutcomeForStatus } from "../guard/retry.js";
@@ -21,7 +22,7 @@ const PROXY_PATHS = "/_berth/";
 
 export interface FastLane {
   /** Connections in the lane now; `idle` ones are between requests. */
-  readonly connections: Set<{ socket: Socket; idle(): boolean }>;
+  readonly connections: Set<{ socket: Duplex; idle(): boolean }>;
 }
 
 /** A request the lane takes: classified as a read, allowed by the policy. */
@@ -69,7 +70,7 @@ export function serveFast(
 ): void {
   let pending: Buffer = Buffer.alloc(0);
   let busy = false;
-  let upstream: Socket | undefined;
+  let upstream: Duplex | undefined;
   let upstreamUsed = false;
   let ended = false;
   const gone = new AbortController();
