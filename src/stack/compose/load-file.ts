@@ -1,6 +1,6 @@
 // One Compose file from parsed YAML to layers: interpolate, set aside unsupported keys,
 // validate the shape, and normalise every service.
-import type { SourceLocation } from "../model.js";
+import type { ReuseSettings, SourceLocation } from "../model.js";
 import { type FileContext, failAt, locationOf } from "./context.js";
 import { ComposeError } from "./errors.js";
 import { type InterpolationProblem, interpolateTree } from "./interpolate.js";
@@ -9,6 +9,7 @@ import { isFieldName } from "./merge.js";
 import { normaliseService } from "./normalise-service.js";
 import type { YamlPath } from "./path.js";
 import { parseResources } from "./resources.js";
+import { parseReuseExtension } from "./reuse-extension.js";
 import { ComposeFileSchema, type RawService } from "./schema.js";
 import type { ComposeSource } from "./source.js";
 import { removeUnsupported } from "./supported-keys.js";
@@ -20,6 +21,8 @@ export interface FileLayers {
   volumes: ReturnType<typeof parseResources>;
   /** False when the file has no `services` key at all (an override may add only networks). */
   hasServices: boolean;
+  /** The file's top-level `x-berth.reuse`. */
+  reuse?: ReuseSettings;
 }
 
 function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
@@ -129,6 +132,8 @@ export function loadFile(
     volumes: parseResources(context, "volumes", file.volumes),
     hasServices: file.services !== undefined && file.services !== null,
   };
+  const reuse = parseReuseExtension(context, value);
+  if (reuse) layers.reuse = reuse;
   if (file.name !== undefined) {
     if (!/^[a-z0-9][a-z0-9_-]*$/.test(file.name)) {
       failAt(

@@ -96,8 +96,11 @@ export async function loadCompose(options: LoadComposeOptions): Promise<LoadedCo
   const merged = new Map<string, ServiceLayer>();
   let networks: ReturnType<typeof mergeResources> = {};
   let volumes: ReturnType<typeof mergeResources> = {};
+  let reuse: ComposeProject["reuse"];
   for (const file of layers) {
     name = file.name ?? name;
+    // A later file's setting wins as a whole; a TTL it leaves out is kept from the earlier one.
+    if (file.reuse) reuse = { ...reuse, ...file.reuse };
     for (const layer of file.services) {
       const before = merged.get(layer.name);
       // A first definition is merged onto an empty layer too, which applies its `!reset` tags to nothing.
@@ -128,6 +131,7 @@ export async function loadCompose(options: LoadComposeOptions): Promise<LoadedCo
     unsupported,
   };
   if (name) project.name = name.value;
+  if (reuse) project.reuse = reuse;
   for (const layer of merged.values()) {
     const own = layer.fields.profiles ?? [];
     if (own.length > 0 && !profiles.has("*") && !own.some((p) => profiles.has(p))) {

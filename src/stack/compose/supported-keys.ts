@@ -56,7 +56,7 @@ const SERVICE: KeySpec = {
   network_mode: true,
   pid: true,
   dns: true,
-  "x-berth": { wait: { "[]": WAIT_STEP, ...WAIT_STEP }, timeout: true, allow: true },
+  "x-berth": { wait: { "[]": WAIT_STEP, ...WAIT_STEP }, timeout: true, allow: true, reset: true },
 };
 
 const RESOURCE: KeySpec = { name: true, external: true, driver: true, labels: LABELS };
