@@ -8,6 +8,7 @@ import { registerGc } from "./commands/gc.js";
 import { registerLeaks } from "./commands/leaks.js";
 import { registerLint } from "./commands/lint.js";
 import { registerLogs } from "./commands/logs.js";
+import { registerLs } from "./commands/ls.js";
 import { registerProxy } from "./commands/proxy.js";
 import { registerPs } from "./commands/ps.js";
 import { registerReport } from "./commands/report.js";
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   registerUp(program, globals);
   registerDown(program, globals);
   registerPs(program, globals);
+  registerLs(program, globals);
   registerLogs(program, globals);
   registerRun(program, globals);
   registerStats(program, globals);

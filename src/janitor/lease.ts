@@ -11,6 +11,9 @@ import { ConflictError, NotFoundError } from "../engine/errors.js";
 import { currentOwner, formatOwner, LABELS, type OwnerIdentity } from "./labels.js";
 import { type OwnerState, type OwnershipOptions, ownerState } from "./ownership.js";
 
+/** Idle time after which `berth gc` removes a reusable environment, unless its file says otherwise. */
+export const DEFAULT_REUSE_TTL_MS = 3_600_000;
+
 /** A lease container as listed: its id, labels and creation time (ms since the epoch). */
 export interface LeaseContainer {
   id: string;

@@ -157,7 +157,11 @@ export async function resolveProject(
 }
 
 /** What a reusable environment's key was computed from, absolute, for `berth ls`'s stale check. */
-function reuseSource(options: UpOptions, project: ComposeProject): ReuseSource {
+function reuseSource(
+  options: UpOptions,
+  project: ComposeProject,
+  keyOptions: Record<string, unknown>,
+): ReuseSource {
   const cwd = resolve(options.cwd ?? process.cwd());
   return {
     // A programmatic project has no files: its environments are never reported stale.
@@ -166,6 +170,7 @@ function reuseSource(options: UpOptions, project: ComposeProject): ReuseSource {
     ...(options.services && options.services.length > 0 ? { services: options.services } : {}),
     ...(options.profiles ? { profiles: options.profiles } : {}),
     ...(options.envFile ? { envFile: resolve(cwd, options.envFile) } : {}),
+    keyOptions,
   };
 }
 
@@ -218,8 +223,7 @@ export async function up(options: UpOptions = {}): Promise<StartedEnvironment> {
       engine,
       project,
       sessionId,
-      source: reuseSource(options, project),
-      keyOptions: { defaultMemoryBytes, limitProfile },
+      source: reuseSource(options, project, { defaultMemoryBytes, limitProfile }),
       start,
     });
   } else {

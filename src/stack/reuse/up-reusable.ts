@@ -4,25 +4,29 @@
 // before its first container exists, so nobody else can take it half-built.
 import type { Engine } from "../../engine/engine.js";
 import { LABELS } from "../../janitor/labels.js";
-import { type Lease, type LeaseSubject, releaseLease, takeLease } from "../../janitor/lease.js";
+import {
+  DEFAULT_REUSE_TTL_MS,
+  type Lease,
+  type LeaseSubject,
+  releaseLease,
+  takeLease,
+} from "../../janitor/lease.js";
 import { guardLease, leaseGuardId, reaperDisabledByEnv, releaseSession } from "../../janitor/reaper.js";
 import { createSession, type Session } from "../../janitor/session.js";
 import { berthVersion } from "../../shared/version.js";
 import { downEnvironment } from "../down.js";
 import { endpointsFromPorts } from "../endpoints.js";
 import { type EnvironmentReuse, type ServiceInfo, StartedEnvironment } from "../environment.js";
-import { ensureImages, ImageMissingError } from "../images.js";
 import type { ComposeProject } from "../model.js";
 import { projectNameFor } from "../naming.js";
 import type { ProgressListener } from "../progress/events.js";
 import { oneShotServices } from "../readiness.js";
 import { type StartOptions, startEnvironment } from "../startup.js";
 import { idleInOrder, leaseSubjectOf, listReusable, type ReusableEnvironment } from "./candidates.js";
+import { projectImageIds } from "./image-ids.js";
 import { reuseKey } from "./key.js";
 import { resetEnvironment } from "./reset.js";
 import { type ListedContainer, safetyProblems } from "./safety.js";
-
-export const DEFAULT_REUSE_TTL_MS = 3_600_000;
 
 /** What the key was computed from, so `berth ls` can compute it again to tell stale ones. */
 export interface ReuseSource {
@@ -31,6 +35,8 @@ export interface ReuseSource {
   profiles?: string[];
   envFile?: string;
   cwd?: string;
+  /** Settings beside the files that shape the containers (default memory, limit profile). */
+  keyOptions: Record<string, unknown>;
 }
 
 export interface ReusableUpInput {
@@ -38,8 +44,6 @@ export interface ReusableUpInput {
   project: ComposeProject;
   sessionId: string;
   source: ReuseSource;
-  /** Settings beside the files that shape the containers; part of the key. */
-  keyOptions: Record<string, unknown>;
   start: StartOptions;
 }
 
@@ -48,25 +52,12 @@ async function imagesAndKey(
   input: ReusableUpInput,
 ): Promise<{ key: string; imageIds: Record<string, string> }> {
   const { engine, project, start } = input;
-  const services = Object.values(project.services);
-  const prepared = services.filter((s) => s.build || start.pull);
-  const refs: Record<string, string> =
-    prepared.length === 0
-      ? {}
-      : await ensureImages(engine, prepared, {
-          pull: start.pull,
-          projectBase: project.name ?? "berth",
-          buildLabels: {},
-          ...(start.signal ? { signal: start.signal } : {}),
-        });
-  for (const s of services) if (!refs[s.name] && s.image) refs[s.name] = s.image;
-  const found = await Promise.all(
-    services.map(async (s) => [s.name, refs[s.name]!, (await engine.findImage(refs[s.name]!))?.Id] as const),
-  );
-  const missing = found.filter(([, , id]) => !id).map(([service, image]) => ({ service, image }));
-  if (missing.length > 0) throw new ImageMissingError(missing);
-  const imageIds = Object.fromEntries(found.map(([service, , id]) => [service, id!]));
-  const key = reuseKey({ project, imageIds, berthVersion: berthVersion(), options: input.keyOptions });
+  const imageIds = await projectImageIds(engine, project, {
+    prepare: true,
+    pull: start.pull,
+    ...(start.signal ? { signal: start.signal } : {}),
+  });
+  const key = reuseKey({ project, imageIds, berthVersion: berthVersion(), options: input.source.keyOptions });
   return { key, imageIds };
 }
 
