@@ -171,5 +171,17 @@ export async function releaseLease(
   owner: OwnerIdentity = currentOwner(),
 ): Promise<void> {
   const marker = await createLeaseContainer(engine, lease, lease.generation + 1, "release", owner);
-  if (marker) await removeOlderGenerations(engine, lease, lease.generation + 1);
+  if (!marker) return;
+  await removeOlderGenerations(engine, lease, lease.generation + 1);
+  // Released while someone removed the environment (a dead owner's reaper racing `berth down`):
+  // a marker without an environment is removed again.
+  const services = await engine.listContainers({
+    all: true,
+    filters: { label: [`${LABELS.session}=${lease.session}`, LABELS.service] },
+  });
+  if (services.length === 0) {
+    await engine.removeContainer(marker, { volumes: false }).catch((error: unknown) => {
+      if (!(error instanceof NotFoundError)) throw error;
+    });
+  }
 }
