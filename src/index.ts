@@ -184,7 +184,7 @@ export type {
 } from "./memory/watch.js";
 export { formatEnvironmentEvent, formatEventSummary, watchEnvironment } from "./memory/watch.js";
 // --- proxy: a Docker API socket with the limiter, graceful removal, policy and metrics ---
-// (its Vitest globalSetup, src/testing/proxy-setup.ts, imports vitest: it belongs in `berth/vitest`)
+// (its Vitest globalSetup, src/testing/proxy-setup.ts, imports vitest: it belongs in `berth-docker/vitest`)
 export type { ProxyLogEntry } from "./proxy/context.js";
 export { ListenAddressError } from "./proxy/listen-address.js";
 export type { LatencySummary as ProxyLatencySummary, ProxyMetricsSnapshot } from "./proxy/metrics.js";
