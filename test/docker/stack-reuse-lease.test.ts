@@ -64,7 +64,7 @@ async function leaseKinds(session: string): Promise<string[]> {
 }
 
 describe("reuse leases across processes", () => {
-  it("two owners started at once never get the same environment", async () => {
+  it("two owners started at once never get the same environment", { timeout: 300_000 }, async () => {
     const path = file("contention.yml", "contention");
     const idle = await up({ files: [path], reuse: true, watch: false });
     sessions.add(idle.session);
@@ -87,7 +87,9 @@ describe("reuse leases across processes", () => {
     expect([upA.session, upB.session]).toContain(idle.session);
   });
 
-  it("an owner SIGKILLed holding a lease: the lease is released, the environment kept and reused", async () => {
+  it("an owner SIGKILLed holding a lease: the lease is released, the environment kept and reused", {
+    timeout: 300_000,
+  }, async () => {
     const path = file("killed.yml", "killed");
     const holder = owner(path, "hold");
     await holder.waitFor((e) => e.event === "waiting");
