@@ -176,7 +176,7 @@ function reuseSource(
     cwd,
     ...(options.services && options.services.length > 0 ? { services: options.services } : {}),
     ...(options.profiles ? { profiles: options.profiles } : {}),
-    ...(options.envFile ? { envFile: resolve(cwd, options.envFile) } : {}),
+    ...(options.envFile ? { envFile: [options.envFile].flat().map((file) => resolve(cwd, file)) } : {}),
     keyOptions,
   };
 }

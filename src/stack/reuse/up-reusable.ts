@@ -33,7 +33,7 @@ export interface ReuseSource {
   files: string[];
   services?: string[];
   profiles?: string[];
-  envFile?: string;
+  envFile?: string | string[];
   cwd?: string;
   /** Settings beside the files that shape the containers (default memory, limit profile). */
   keyOptions: Record<string, unknown>;
