@@ -291,8 +291,8 @@ export default async function main(args: string[] = []): Promise<void> {
       rounds: results,
     },
     {
-      berth_vs_compose: { value: ratio, goal: "<= 0.8" },
-      berth_library_vs_compose: { value: round(library.totalMs / composeSummary.totalMs, 3), goal: "<= 0.8" },
+      berth_vs_compose: { value: ratio, goal: "<= 0.6" },
+      berth_library_vs_compose: { value: round(library.totalMs / composeSummary.totalMs, 3), goal: "<= 0.5" },
       berth_up_peak_rss_mb: { value: upPeakRssMb, goal: "<= 60" },
     },
   );
