@@ -190,9 +190,11 @@ export function readBuildContext(build: BuildSpec, where: string): BuildContext 
   const rules = existsSync(ignoreFile) ? parseDockerignore(readFileSync(ignoreFile, "utf8")) : [];
   const files: string[] = [];
   walk(build.context, build.context, rules, files);
-  // The daemon needs the Dockerfile even when .dockerignore names it.
+  // The daemon needs the Dockerfile even when .dockerignore names it, and the .dockerignore too:
+  // from it the daemon learns to leave both out of COPY and ADD (as the docker CLI sends them).
   const dockerfile = build.dockerfile.split(sep).join("/");
   if (!files.includes(dockerfile)) files.push(dockerfile);
+  if (rules.length > 0 && !files.includes(".dockerignore")) files.push(".dockerignore");
   files.sort();
   const hash = createHash("sha256");
   hash.update(JSON.stringify({ dockerfile, args: Object.entries(build.args).sort(), target: build.target }));

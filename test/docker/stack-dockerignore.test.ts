@@ -11,10 +11,7 @@ afterAll(async () => {
   for (const tag of built) await engine.removeImage(tag).catch(() => {});
 });
 
-// Skipped until berth's own Engine API client (issue 13, engine) replaces dockerode's build call,
-// which filters the context a second time and drops the Dockerfile ("Cannot locate specified
-// Dockerfile"). Seen failing that way; enable it with that change.
-describe.skip("a .dockerignore that lists the Dockerfile", () => {
+describe("a .dockerignore that lists the Dockerfile", () => {
   it("builds, without the ignored files in the image", { timeout: 240_000 }, async () => {
     const dir = composeDir();
     try {
