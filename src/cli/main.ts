@@ -10,6 +10,7 @@ import { registerLint } from "./commands/lint.js";
 import { registerLogs } from "./commands/logs.js";
 import { registerProxy } from "./commands/proxy.js";
 import { registerPs } from "./commands/ps.js";
+import { registerPull } from "./commands/pull.js";
 import { registerReport } from "./commands/report.js";
 import { registerRm } from "./commands/rm.js";
 import { registerRun } from "./commands/run.js";
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerRm(program, globals);
   registerUp(program, globals);
   registerDown(program, globals);
+  registerPull(program, globals);
   registerPs(program, globals);
   registerLogs(program, globals);
   registerRun(program, globals);

@@ -5,7 +5,7 @@ import { PassThrough, type Readable } from "node:stream";
 import type Docker from "dockerode";
 import { classifyEngineError } from "./classify.js";
 import { type DockerEndpoint, type DockerEnv, resolveDockerEndpoint } from "./docker-host.js";
-import { BuildFailedError, NotFoundError } from "./errors.js";
+import { BuildFailedError, EngineError, NotFoundError, TransientError } from "./errors.js";
 import { OPERATIONS, type OperationClass, type OperationName } from "./operations.js";
 
 export interface EngineCall {
@@ -61,6 +61,24 @@ export interface BuildOptions {
   buildargs?: Record<string, string>;
   target?: string;
   signal?: AbortSignal;
+}
+
+export interface PullOptions {
+  /** The X-Registry-Auth header value (base64url JSON of the registry credentials). */
+  auth?: string;
+  /** Each line of the daemon's pull stream, as it arrives. */
+  onProgress?: (event: PullEvent) => void;
+  signal?: AbortSignal;
+}
+
+/** One line of the daemon's pull stream. */
+export interface PullEvent {
+  status?: string;
+  id?: string;
+  progress?: string;
+  progressDetail?: { current?: number; total?: number };
+  error?: string;
+  errorDetail?: { message?: string };
 }
 
 export interface EngineEvent {
@@ -569,6 +587,58 @@ export class Engine {
       if (error instanceof NotFoundError) return undefined;
       throw error;
     }
+  }
+
+  /**
+   * Pulls an image and follows the pull to its end. An error object in the pull stream (the
+   * registry failed after the pull began) is an EngineError carrying the daemon's message; a
+   * stream that ends without the daemon's final status is a TransientError (retried by the guard).
+   */
+  pullImage(ref: string, options: PullOptions = {}): Promise<void> {
+    return this.call(
+      "image.pull",
+      async (d) => {
+        const stream = (await d.pull(ref, {
+          abortSignal: options.signal,
+          ...(options.auth ? { authconfig: { key: options.auth } } : {}),
+        })) as Readable;
+        let pending = "";
+        let failure: string | undefined;
+        let finished = false;
+        const take = (line: string) => {
+          let event: PullEvent;
+          try {
+            event = JSON.parse(line) as PullEvent;
+          } catch {
+            return; // empty, or the cut-off last line of a truncated stream
+          }
+          const error = event.error ?? event.errorDetail?.message;
+          if (error) failure ??= error;
+          if (event.status?.startsWith("Status:")) finished = true;
+          options.onProgress?.(event);
+        };
+        for await (const chunk of stream) {
+          pending += chunk.toString("utf8");
+          let newline = pending.indexOf("\n");
+          while (newline >= 0) {
+            take(pending.slice(0, newline));
+            pending = pending.slice(newline + 1);
+            newline = pending.indexOf("\n");
+          }
+        }
+        take(pending);
+        const details = { operation: "image.pull", resource: ref };
+        if (failure)
+          throw new EngineError(`image.pull ${ref}: ${failure}`, { ...details, apiMessage: failure });
+        if (!finished) {
+          throw new TransientError(
+            `image.pull ${ref}: the pull stream ended early (no final status)`,
+            details,
+          );
+        }
+      },
+      { resource: ref, signal: options.signal },
+    );
   }
 
   removeImage(ref: string): Promise<void> {

@@ -13,6 +13,10 @@ export interface ServiceInfo {
   name: string;
   containerId: string;
   containerName: string;
+  /** The image reference the service runs (as in the file, or the tag berth built). */
+  image: string;
+  /** The id of that image on the daemon (`sha256:...`): what a pull or build produced. */
+  imageId: string;
   /** `completed` for one-shot services that ran to exit 0. */
   state: "ready" | "completed";
   endpoints: Endpoint[];
@@ -24,7 +28,7 @@ export interface ServiceInfo {
 export interface EnvironmentDescriptor {
   project: string;
   session: string;
-  services: { name: string; container: string; state: ServiceInfo["state"] }[];
+  services: { name: string; container: string; state: ServiceInfo["state"]; imageId?: string }[];
   endpoints: Endpoint[];
 }
 
@@ -109,7 +113,12 @@ export class StartedEnvironment extends EnvironmentEndpoints implements AsyncDis
     super({
       project: sessionHandle.project,
       session: sessionHandle.id,
-      services: services.map((s) => ({ name: s.name, container: s.containerName, state: s.state })),
+      services: services.map((s) => ({
+        name: s.name,
+        container: s.containerName,
+        state: s.state,
+        imageId: s.imageId,
+      })),
       endpoints: services.flatMap((s) => s.endpoints),
     });
   }

@@ -1,6 +1,7 @@
 // The typed model of a Compose project after parsing, interpolation, merging and validation.
 // Everything downstream (planner, up/down, lint, memory) works on this model, never on YAML.
 // Sizes are bytes, durations are milliseconds; paths are absolute.
+import type { PullPolicy } from "../images/policy.js";
 
 /** Where a value came from, so errors and lint findings can name the file, line and column. */
 export interface SourceLocation {
@@ -120,6 +121,8 @@ export interface ServiceSpec {
   tmpfs: VolumeMount[];
   profiles: string[];
   privileged?: boolean;
+  /** Compose's `pull_policy` (default `missing`): when the image is pulled. */
+  pullPolicy?: PullPolicy;
   networkMode?: string;
   pid?: string;
   /** Custom DNS servers (`dns`). */

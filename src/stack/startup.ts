@@ -6,6 +6,7 @@ import { setMaxListeners } from "node:events";
 import type Docker from "dockerode";
 import type { Engine } from "../engine/engine.js";
 import { BerthError, ConfigError } from "../engine/errors.js";
+import type { PullPolicy } from "../images/policy.js";
 import { LABELS } from "../janitor/labels.js";
 import type { Session } from "../janitor/session.js";
 import { ContainerEventHub } from "../lifecycle/container-events.js";
@@ -51,7 +52,8 @@ export const DEFAULT_SERVICE_TIMEOUT_MS = 120_000;
 export const DEFAULT_UP_TIMEOUT_MS = 300_000;
 
 export interface StartOptions {
-  pull: boolean;
+  /** `--pull`: one policy for every service instead of their `pull_policy`. */
+  pull?: Exclude<PullPolicy, "build">;
   /** Default limit and limit profile for services without a limit of their own. */
   memory: MemoryDefaults;
   /** Overall timeout for the whole `up`, ms. */
@@ -367,6 +369,8 @@ export async function startEnvironment(
       name: run.spec.name,
       containerId: info.Id,
       containerName: run.containerName,
+      image: info.Config.Image,
+      imageId: info.Image,
       state: run.oneShot ? "completed" : "ready",
       endpoints: endpointsFromPorts(run.spec.name, info.NetworkSettings.Ports as never),
       readyMs: run.readyMs,
@@ -394,11 +398,12 @@ export async function startEnvironment(
           engine,
           all.map((r) => r.spec),
           {
-            pull: options.pull,
+            ...(options.pull ? { pull: options.pull } : {}),
             projectBase: project.name ?? "berth",
             buildLabels: { "berth.built-by-session": session.id, "berth.built-for-project": session.project },
             onBuild: (service, phase) =>
               setPhase(service, phase === "building" ? "building" : "built", phase),
+            onPull: (services, progress) => emit({ type: "image", services, ...progress }),
             signal,
           },
         ),

@@ -105,6 +105,13 @@ export async function finishService(
       hint: "Give it an image (e.g. image: berth-fixture/busybox:1.35.0) or a build context.",
     });
   }
+  if (f.pull_policy === "build" && f.build === undefined) {
+    throw ComposeError.at(
+      layer.locations.pull_policy ?? layer.location,
+      `service ${layer.name} has pull_policy build but no build section`,
+      { hint: "Add a build section, or use pull_policy missing, always or never." },
+    );
+  }
   if (f.network_mode && f.networks) {
     throw ComposeError.at(
       layer.locations.networks ?? layer.location,
@@ -170,6 +177,7 @@ export async function finishService(
   if (f.working_dir !== undefined) spec.workingDir = f.working_dir;
   if (f.user !== undefined) spec.user = f.user;
   if (f.privileged !== undefined) spec.privileged = f.privileged;
+  if (f.pull_policy !== undefined) spec.pullPolicy = f.pull_policy;
   if (f.network_mode) spec.networkMode = f.network_mode.value;
   if (f.pid !== undefined) spec.pid = f.pid;
   if (f.dns) spec.dns = f.dns;

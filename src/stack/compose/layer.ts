@@ -1,5 +1,7 @@
 // One file's contribution to a service, already parsed into model values with their locations.
 // Files are merged layer by layer (merge.ts) and the result becomes a ServiceSpec (finalise.ts).
+
+import type { PullPolicy } from "../../images/policy.js";
 import type {
   BerthServiceExtension,
   HealthcheckSpec,
@@ -70,6 +72,7 @@ export interface ServiceFields {
   tmpfs: VolumeMount[];
   profiles: string[];
   privileged: boolean;
+  pull_policy: PullPolicy;
   network_mode: Located<string>;
   pid: string;
   dns: string[];

@@ -82,6 +82,7 @@ const RULES: Rules = {
   tmpfs: byTarget,
   profiles: union,
   privileged: replace,
+  pull_policy: replace,
   network_mode: replace,
   pid: replace,
   dns: union,

@@ -1,6 +1,7 @@
 // One file's service entry (validated raw YAML) into a ServiceLayer: every value parsed into the
 // model's units (bytes, milliseconds, absolute paths, argument lists) with its location.
 import { isAbsolute, relative, resolve } from "node:path";
+import { pullPolicyOf } from "../../images/policy.js";
 import { parseSize } from "../../memory/size.js";
 import { parseDuration } from "../../shared/duration.js";
 import type { SourceLocation } from "../model.js";
@@ -255,6 +256,15 @@ export function normaliseService(
     fields.profiles = raw.profiles;
   }
   if (raw.privileged !== undefined) fields.privileged = raw.privileged;
+  if (raw.pull_policy !== undefined) {
+    const policy = pullPolicyOf(raw.pull_policy);
+    if (!policy) {
+      failAt(context, at("pull_policy"), "pull_policy must be always, missing, never or build", {
+        value: raw.pull_policy,
+      });
+    }
+    fields.pull_policy = policy;
+  }
   if (raw.network_mode !== undefined) {
     const mode = raw.network_mode;
     if (!/^(host|none|bridge|default|(service|container):.+)$/.test(mode)) {

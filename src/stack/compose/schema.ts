@@ -208,6 +208,7 @@ export const ServiceSchema = z
     tmpfs: StringOrList("a path or a list of paths").optional(),
     profiles: z.array(z.string(), expected("a list of profile names")).optional(),
     privileged: BoolLike.optional(),
+    pull_policy: Str("always, missing, never or build").optional(),
     network_mode: Str("host, none, bridge, service:NAME or container:NAME").optional(),
     pid: Str("host or a container reference").optional(),
     dns: StringOrList("an address or a list of addresses").optional(),

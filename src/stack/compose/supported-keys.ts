@@ -53,6 +53,7 @@ const SERVICE: KeySpec = {
   tmpfs: true,
   profiles: true,
   privileged: true,
+  pull_policy: true,
   network_mode: true,
   pid: true,
   dns: true,

@@ -2,11 +2,12 @@
 // as it changes and ends ticked (ready, completed, removed) or crossed (failed). Warnings and the
 // rollback are printed as plain lines once the live display has ended.
 import { Listr, ListrLogger, ProcessOutput } from "listr2";
+import { describeImageProgress } from "../../images/pull-progress.js";
 import type { ProgressListener, ServicePhase, StackEvent } from "./events.js";
 import { describeEvent } from "./plain.js";
 
 interface ServiceLine {
-  update(phase: ServicePhase, detail?: string): void;
+  update(phase: string, detail?: string): void;
   settle(outcome: "ok" | "failed" | "skipped", message?: string): void;
 }
 
@@ -27,7 +28,7 @@ export function listrProgress(stream: NodeJS.WriteStream): LiveProgress {
   const lines = new Map<string, ServiceLine>();
   const later: string[] = [];
   let running: Promise<unknown> | undefined;
-  let mode: "up" | "down" = "up";
+  let mode: "up" | "down" | "pull" = "up";
 
   const start = (services: string[]) => {
     const tasks = services.map((service) => ({
@@ -73,6 +74,19 @@ export function listrProgress(stream: NodeJS.WriteStream): LiveProgress {
       mode = event.action;
       start(event.services);
       return;
+    }
+    if (event.type === "image") {
+      const detail = describeImageProgress(event);
+      // `berth pull` has a line per image; `up` shows the pull on the lines of its services.
+      const own = lines.get(event.image);
+      if (own && (event.phase === "pulled" || event.phase === "present"))
+        own.settle("ok", `${event.phase}${detail ? ` (${detail})` : ""}`);
+      else if (own && event.phase === "failed") own.settle("failed", event.reason);
+      else if (own) own.update(event.phase, detail);
+      else
+        for (const service of event.services)
+          lines.get(service)?.update(`${event.phase} ${event.image}`, detail);
+      if (event.phase !== "retrying" && event.phase !== "failed") return;
     }
     if (event.type === "service") {
       const line = lines.get(event.service);
