@@ -598,10 +598,17 @@ export class Engine {
     return this.call(
       "image.pull",
       async (d) => {
-        const stream = (await d.pull(ref, {
-          abortSignal: options.signal,
-          ...(options.auth ? { authconfig: { key: options.auth } } : {}),
-        })) as Readable;
+        const stream = (await d
+          .pull(ref, {
+            abortSignal: options.signal,
+            ...(options.auth ? { authconfig: { key: options.auth } } : {}),
+          })
+          .catch((error: { statusCode?: number; json?: unknown; message?: string }) => {
+            // dockerode keeps a streamed call's error body only in its message text.
+            const said = /^\(HTTP code \d+\) [^-]* - ([\s\S]*?)\s*$/.exec(error.message ?? "")?.[1];
+            if (error.statusCode && !error.json && said) error.json = { message: said };
+            throw error;
+          })) as Readable;
         let pending = "";
         let failure: string | undefined;
         let finished = false;

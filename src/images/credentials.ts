@@ -150,6 +150,7 @@ export function encodeRegistryAuth(auth: RegistryAuth): string {
     .replaceAll("+", "-")
     .replaceAll("/", "_");
   rememberSecret(value);
+  rememberSecret("password" in auth ? auth.password : auth.identitytoken);
   return value;
 }
 

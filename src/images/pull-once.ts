@@ -25,24 +25,26 @@ export function pullOnceInProcess<T>(
   work: (emit: (progress: ImageProgress) => void) => Promise<T>,
   onProgress?: (progress: ImageProgress) => void,
 ): Promise<T> {
-  let shared = inFlight.get(key) as SharedPull<T> | undefined;
-  if (!shared) {
-    const listeners = new Set<(progress: ImageProgress) => void>();
-    const emit = (progress: ImageProgress) => {
-      for (const listener of [...listeners]) listener(progress);
-    };
-    const result = work(emit).finally(() => inFlight.delete(key));
-    shared = {
-      listen: (listener) => {
-        listeners.add(listener);
-        return () => listeners.delete(listener);
-      },
-      result,
-    };
-    inFlight.set(key, shared as SharedPull<unknown>);
+  const joined = inFlight.get(key) as SharedPull<T> | undefined;
+  if (joined) {
+    const stop = onProgress ? joined.listen(onProgress) : undefined;
+    return joined.result.finally(() => stop?.());
   }
-  const stop = onProgress ? shared.listen(onProgress) : undefined;
-  return shared.result.finally(() => stop?.());
+  const listeners = new Set<(progress: ImageProgress) => void>();
+  // The first caller listens before the work starts: its first events may come synchronously.
+  if (onProgress) listeners.add(onProgress);
+  const emit = (progress: ImageProgress) => {
+    for (const listener of [...listeners]) listener(progress);
+  };
+  const result = work(emit).finally(() => inFlight.delete(key));
+  inFlight.set(key, {
+    listen: (listener) => {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    result,
+  } as SharedPull<unknown>);
+  return result;
 }
 
 export function pullLockDir(env: Record<string, string | undefined> = process.env): string {

@@ -71,8 +71,10 @@ export function projectResources(project: string): Promise<string[]> {
 export function berthProcess(
   args: string[],
   cwd: string,
+  env: Record<string, string> = {},
 ): Promise<{ code?: number; stdout: string; stderr: string }> {
-  return run(process.execPath, [BERTH_BIN, ...args], { cwd, env: { ...process.env, CI: "true" } }).catch(
-    (e: { code: number; stdout: string; stderr: string }) => e,
-  );
+  return run(process.execPath, [BERTH_BIN, ...args], {
+    cwd,
+    env: { ...process.env, CI: "true", ...env },
+  }).catch((e: { code: number; stdout: string; stderr: string }) => e);
 }
