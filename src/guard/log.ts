@@ -23,9 +23,20 @@ export interface CallLogEntry {
   recovered?: boolean;
 }
 
+/** One named phase of a long operation (`up`, `down`) and how long it took. */
+export interface PhaseLogEntry {
+  scope: string;
+  phase: string;
+  durationMs: number;
+  outcome: "ok" | "error";
+  /** What the phase worked on (a service name), when it is per service. */
+  detail?: string;
+}
+
 export interface GuardLog {
   readonly enabled: boolean;
   call(entry: CallLogEntry): void;
+  phase(entry: PhaseLogEntry): void;
   limit(change: LimitChangeEvent): void;
   /** A retry about to happen, so a slow call is explained while it is still running. */
   retry(entry: { operation: string; attempt: number; delayMs: number; errorCode: string }): void;
@@ -35,7 +46,7 @@ export interface GuardLog {
 /** Where log lines go: a function taking one line (newline included). */
 export type LogSink = (line: string) => void;
 
-const SILENT: GuardLog = { enabled: false, call() {}, limit() {}, retry() {}, close() {} };
+const SILENT: GuardLog = { enabled: false, call() {}, phase() {}, limit() {}, retry() {}, close() {} };
 
 function clock(date: Date): string {
   return date.toISOString().slice(11, 23);
@@ -95,6 +106,13 @@ export function createGuardLog(settings: LogSettings, sink?: LogSink): GuardLog 
     call(entry) {
       const at = new Date();
       emit({ time: at.toISOString(), event: "call", ...entry }, textOfCall(entry, at));
+    },
+    phase(entry) {
+      const at = new Date();
+      emit(
+        { time: at.toISOString(), event: "phase", ...entry },
+        `[berth] ${clock(at)} phase ${entry.scope}.${entry.phase}${entry.detail ? ` ${entry.detail}` : ""} took=${formatMs(entry.durationMs)}${entry.outcome === "ok" ? "" : " error"}`,
+      );
     },
     limit(change) {
       const { at, ...rest } = change;

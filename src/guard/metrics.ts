@@ -22,6 +22,8 @@ export interface GuardMetricsSnapshot {
   retries: number;
   /** Creates answered by finding the container after a broken connection. */
   recoveredCreates: number;
+  /** Healthcheck tests berth ran itself with exec to see readiness before Docker's first probe. */
+  readinessExecs: number;
   /** Calls that ended in an error, 404s excluded (those are answers, not failures). */
   failures: number;
   /** Every error a call ended with, 404s included, by error code. */
@@ -47,6 +49,7 @@ export interface GuardMetrics {
   /** Records one finished call, after its retries. */
   recordCall(outcome: CallOutcome): void;
   recordRecoveredCreate(): void;
+  recordReadinessExec(): void;
   snapshot(): GuardMetricsSnapshot;
   /** The snapshot as readable text (what `--verbose` prints). */
   render(): string;
@@ -112,7 +115,7 @@ export function renderMetrics(s: GuardMetricsSnapshot): string {
   const lines = [
     `berth guard: ${head}`,
     `  now: ${l.inFlight} in flight, ${l.queued} queued; reads ${l.reads.inFlight}/${formatLimit(l.reads.limit)}, ${l.reads.queued} queued; ${l.streams} streams open`,
-    `  calls: ${s.calls.lifecycle} lifecycle, ${s.calls.read} read, ${s.calls.stream} stream; ${s.retries} retries, ${s.failures} failures${s.recoveredCreates > 0 ? `, ${s.recoveredCreates} creates recovered` : ""}`,
+    `  calls: ${s.calls.lifecycle} lifecycle, ${s.calls.read} read, ${s.calls.stream} stream; ${s.retries} retries, ${s.failures} failures${s.recoveredCreates > 0 ? `, ${s.recoveredCreates} creates recovered` : ""}${s.readinessExecs > 0 ? `, ${s.readinessExecs} readiness execs` : ""}`,
   ];
   const codes = Object.entries(s.errorsByCode);
   if (codes.length > 0) lines.push(`  errors: ${codes.map(([code, n]) => `${code} ${n}`).join(", ")}`);
@@ -140,6 +143,7 @@ export function createGuardMetrics(limiter: Limiter): GuardMetrics {
   let retries = 0;
   let failures = 0;
   let recoveredCreates = 0;
+  let readinessExecs = 0;
   const metrics: GuardMetrics = {
     recordDispatch(record) {
       if (record.class !== "stream") latency[record.class].add(record.durationMs);
@@ -157,12 +161,16 @@ export function createGuardMetrics(limiter: Limiter): GuardMetrics {
     recordRecoveredCreate() {
       recoveredCreates += 1;
     },
+    recordReadinessExec() {
+      readinessExecs += 1;
+    },
     snapshot() {
       return {
         limiter: limiter.snapshot(),
         calls: { ...calls },
         retries,
         recoveredCreates,
+        readinessExecs,
         failures,
         errorsByCode: { ...errorsByCode },
         latency: { lifecycle: latency.lifecycle.summary(), read: latency.read.summary() },

@@ -117,19 +117,24 @@ function send(watchdog: Watchdog, message: WatchdogMessage): Promise<void> {
   });
 }
 
-/** Guards a session: when this process dies, the watchdog removes everything labelled with it. */
-export async function guardSession(session: string, dockerHost: string): Promise<void> {
+/**
+ * Guards a session: when this process dies, the watchdog removes everything labelled with it.
+ * Answers once the guard message is in the watchdog's pipe, without waiting for the watchdog to
+ * be ready: from that moment the owner's death reaps the session (the watchdog reads the message,
+ * then the end of the pipe), so the first resource need not wait for a Node process to start.
+ * `ready` says whether the watchdog came up; callers await it before they report success.
+ */
+export async function guardSession(session: string, dockerHost: string): Promise<{ ready: Promise<void> }> {
   if (!current) current = start();
   const watchdog = current;
   watchdog.sessions.add(session);
-  const written = send(watchdog, { op: "guard", session, dockerHost });
-  try {
-    await watchdog.ready;
-  } catch (error) {
+  const ready = watchdog.ready.catch((error: unknown) => {
     if (current === watchdog) current = undefined;
     throw error;
-  }
-  await written;
+  });
+  ready.catch(() => {});
+  await send(watchdog, { op: "guard", session, dockerHost });
+  return { ready };
 }
 
 /** Stops guarding a session; the last release closes the pipe and the watchdog exits. */

@@ -38,8 +38,13 @@ export interface Session {
   readonly guarded: boolean;
   /** Labels for a resource of this session (containers also get their service). */
   labels(service?: string): Record<string, string>;
-  /** Called before each resource is created; the first call starts the reaper watchdog. */
+  /**
+   * Called before each resource is created; the first call starts the reaper watchdog and answers
+   * once the session's guard is in its pipe (the watchdog may still be starting).
+   */
   beforeCreate(): Promise<void>;
+  /** Resolves once the watchdog guarding the session is running; rejects if it could not start. */
+  confirmGuard(): Promise<void>;
   /** Marks the session detached: it outlives its owner (berth up) until down or gc. */
   detach(): Promise<void>;
   /** The owner ends the session normally: the watchdog stops guarding it. */
@@ -59,6 +64,7 @@ export function createSession(engine: Engine, options: SessionOptions = {}): Ses
   const useReaper = (options.reaper ?? !reaperDisabledByEnv()) && !options.keep;
   let state: SessionState = "open";
   let guarding: Promise<void> | undefined;
+  let watchdogReady: Promise<void> | undefined;
   let guarded = false;
 
   const release = async (next: SessionState) => {
@@ -93,7 +99,8 @@ export function createSession(engine: Engine, options: SessionOptions = {}): Ses
         });
       }
       if (!useReaper) return;
-      guarding ??= guardSession(id, engine.endpoint.url).then(() => {
+      guarding ??= guardSession(id, engine.endpoint.url).then((guard) => {
+        watchdogReady = guard.ready;
         guarded = true;
       });
       try {
@@ -102,6 +109,10 @@ export function createSession(engine: Engine, options: SessionOptions = {}): Ses
         guarding = undefined;
         throw error;
       }
+    },
+    confirmGuard: async () => {
+      await guarding;
+      await watchdogReady;
     },
     detach: async () => {
       if (state === "detached") return;

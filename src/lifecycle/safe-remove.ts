@@ -48,6 +48,14 @@ export interface SafeRemoveOptions {
   removeVolumes?: boolean;
   /** How long to wait for a removal in progress elsewhere to finish (ms, default 30 s). */
   settleTimeoutMs?: number;
+  /**
+   * Look the container up after our own removal answered, until it is gone (default true). A
+   * caller that verifies everything at the end anyway (`down`'s final inventory) may skip it; a
+   * removal joined from another caller is always waited out.
+   */
+  verifyGone?: boolean;
+  /** Called once the container is no longer running (before its removal). */
+  onStopped?: () => void;
   signal?: AbortSignal;
 }
 
@@ -166,22 +174,27 @@ export async function safeRemove(
     let outcome: StopOutcome = "was-stopped";
     let exitCode: number | null = info.State.Running || info.State.Restarting ? null : info.State.ExitCode;
     if (isActive(info.State)) {
+      // Asked alongside the stop: it answers once the container is not running, with its exit
+      // code, so no inspect is needed after the stop (paused containers are inspected as before).
+      const notRunning = info.State.Paused ? undefined : engine.waitContainer(id, "not-running", signal);
+      notRunning?.catch(() => {});
       const stopStart = performance.now();
       const { alreadyStopped } = await timed("stop", () => engine.stopContainer(id, graceSeconds, signal));
       const stopDurationMs = performance.now() - stopStart;
-      const after = await timed("wait-not-running", async () => {
+      exitCode = await timed("wait-not-running", async () => {
+        if (notRunning) return (await notRunning).StatusCode;
         let current = await engine.inspectContainer(id, signal);
         if (isActive(current.State)) {
           await engine.waitContainer(id, "not-running", signal);
           current = await engine.inspectContainer(id, signal);
         }
-        return current;
+        return current.State.ExitCode;
       });
-      exitCode = after.State.ExitCode;
       outcome = alreadyStopped
         ? "was-stopped"
         : classifyStop({ exitCode, stopSignal, graceSeconds, stopDurationMs });
     }
+    options.onStopped?.();
 
     let joinedConcurrentRemoval = false;
     await timed("remove", async () => {
@@ -196,7 +209,9 @@ export async function safeRemove(
         throw error;
       }
     });
-    await timed("verify-gone", () => waitUntilGone(engine, id, settleTimeoutMs, signal));
+    if (options.verifyGone !== false || joinedConcurrentRemoval) {
+      await timed("verify-gone", () => waitUntilGone(engine, id, settleTimeoutMs, signal));
+    }
     return record({ id, name, outcome, exitCode, graceSeconds, stopSignal, joinedConcurrentRemoval });
   } catch (error) {
     // Someone else removed it while we worked: the caller's goal is reached.

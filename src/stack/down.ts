@@ -15,6 +15,7 @@ import {
   type ProjectSelector,
   projectInventory,
 } from "./inventory.js";
+import { phaseRunner } from "./phases.js";
 import { shutdownDependents } from "./plan.js";
 import type { ProgressListener } from "./progress/events.js";
 import { parseDependsOnLabel, STACK_LABELS } from "./stack-labels.js";
@@ -108,32 +109,30 @@ async function removeContainers(
       for (const dependent of after) void removeService(dependent);
       await Promise.all(after.map((d) => stopped.get(d)));
       options.onProgress?.({ type: "service", service, phase: "stopping" });
-      const halts: Promise<void>[] = [];
-      const work = (byService.get(service) ?? []).map(async (container) => {
-        const removal = safeRemove(engine, container.Id, {
-          ...(options.timeoutSeconds === undefined ? {} : { graceSeconds: options.timeoutSeconds }),
-          ...(options.signal ? { signal: options.signal } : {}),
-        });
-        const settled = removal.then(
-          () => {},
-          () => {},
-        );
-        halts.push(
-          Promise.race([
-            engine.waitContainer(container.Id, "not-running", options.signal).then(
-              () => {},
-              () => settled,
-            ),
-            settled,
-          ]),
-        );
+      const containers = byService.get(service) ?? [];
+      let running = containers.length;
+      const work = containers.map(async (container) => {
+        let halted = false;
+        const onStopped = () => {
+          if (halted) return;
+          halted = true;
+          if (--running === 0) markStopped();
+        };
         try {
-          removals.push({ service, ...(await removal) });
+          const removal = await safeRemove(engine, container.Id, {
+            ...(options.timeoutSeconds === undefined ? {} : { graceSeconds: options.timeoutSeconds }),
+            ...(options.signal ? { signal: options.signal } : {}),
+            // The final inventory below verifies that nothing is left, for every resource at once.
+            verifyGone: false,
+            onStopped,
+          });
+          removals.push({ service, ...removal });
         } catch (error) {
           failures.push(`container ${containerName(container)}: ${(error as Error).message}`);
+        } finally {
+          onStopped();
         }
       });
-      void Promise.all(halts).then(markStopped);
       await Promise.all(work);
       markStopped();
       options.onProgress?.({ type: "service", service, phase: "removed" });
@@ -180,13 +179,11 @@ function projectOf(inventory: ProjectInventory): string | undefined {
  * Named volumes of the project that another session created: a session that re-used one (same
  * project name, volume kept by an earlier down) does not find it by its own session label.
  */
-async function reusedNamedVolumes(
-  engine: Engine,
-  project: string,
+function reusedNamedVolumes(
   inventory: ProjectInventory,
-): Promise<Docker.VolumeInspectInfo[]> {
+  volumes: Docker.VolumeInspectInfo[],
+): Docker.VolumeInspectInfo[] {
   const own = new Set(inventory.volumes.map((v) => v.Name));
-  const volumes = await engine.listVolumes({ label: [`${LABELS.project}=${project}`] });
   return volumes.filter(
     (v) =>
       !own.has(v.Name) && isNamedVolume(v.Labels as Record<string, string>) && v.Labels?.[LABELS.session],
@@ -217,18 +214,24 @@ function remainingOf(inventory: ProjectInventory, withNamedVolumes: boolean): st
 
 export async function downEnvironment(engine: Engine, options: DownOptions): Promise<DownReport> {
   const began = performance.now();
+  const phase = phaseRunner(engine, "down");
   const selector = {
     ...(options.project ? { project: options.project } : {}),
     ...(options.session ? { session: options.session } : {}),
   };
-  const inventory = await projectInventory(engine, selector);
-  const project = options.project ?? projectOf(inventory);
   // By project the inventory already holds every session's volumes; by session, named volumes
-  // re-used from earlier sessions are found by the project label.
+  // re-used from earlier sessions are found by the project label (asked alongside when known).
+  const wantsReused = options.session !== undefined && !options.sessionVolumesOnly;
+  const projectVolumes = (project: string) => engine.listVolumes({ label: [`${LABELS.project}=${project}`] });
+  const [inventory, known] = await phase("inventory", () =>
+    Promise.all([
+      projectInventory(engine, selector),
+      wantsReused && options.project ? projectVolumes(options.project) : undefined,
+    ]),
+  );
+  const project = options.project ?? projectOf(inventory);
   const reused =
-    options.session && !options.sessionVolumesOnly && project
-      ? await reusedNamedVolumes(engine, project, inventory)
-      : [];
+    wantsReused && project ? reusedNamedVolumes(inventory, known ?? (await projectVolumes(project))) : [];
   options.onProgress?.({
     type: "project",
     action: "down",
@@ -238,12 +241,14 @@ export async function downEnvironment(engine: Engine, options: DownOptions): Pro
   });
 
   const failures: string[] = [];
-  const containers = await removeContainers(engine, inventory, options, failures);
-  const networks = await removeEach(
-    inventory.networks.map((n) => n.Name),
-    (name) => engine.removeNetwork(name),
-    "network",
-    failures,
+  const containers = await phase("containers", () => removeContainers(engine, inventory, options, failures));
+  const networks = await phase("networks", () =>
+    removeEach(
+      inventory.networks.map((n) => n.Name),
+      (name) => engine.removeNetwork(name),
+      "network",
+      failures,
+    ),
   );
   for (const name of networks)
     options.onProgress?.({ type: "resource", kind: "network", name, action: "removed" });
@@ -268,7 +273,10 @@ export async function downEnvironment(engine: Engine, options: DownOptions): Pro
   for (const name of keptVolumes)
     options.onProgress?.({ type: "resource", kind: "volume", name, action: "kept" });
 
-  const remaining = remainingOf(await projectInventory(engine, selector), options.volumes === true);
+  const remaining = remainingOf(
+    await phase("verify", () => projectInventory(engine, selector)),
+    options.volumes === true,
+  );
   if (options.volumes && reused.length > 0 && project) {
     const removedReused = new Set(
       volumeNames.filter((name) => !inventory.volumes.some((v) => v.Name === name)),

@@ -22,6 +22,8 @@ export interface ServiceInfo {
   endpoints: Endpoint[];
   /** Time from start to ready (or completed), ms. */
   readyMs: number;
+  /** Healthcheck probes berth ran itself with exec before Docker's first probe (absent: none). */
+  readinessExecs?: number;
 }
 
 /** The serialisable facts of a started environment (for Vitest's `provide`, files, other processes). */
@@ -238,6 +240,7 @@ export class StartedEnvironment extends EnvironmentEndpoints implements AsyncDis
       await this.stopWatching();
       const report = await downEnvironment(this.engine, {
         session: this.session,
+        project: this.project,
         volumes: options.volumes ?? true,
         ...(options.timeoutSeconds === undefined ? {} : { timeoutSeconds: options.timeoutSeconds }),
         ...(options.onProgress ? { onProgress: options.onProgress } : {}),

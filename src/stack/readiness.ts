@@ -1,20 +1,71 @@
 // Which checks decide that a service is ready. The rule: berth's `x-berth.wait` when the file
 // gives one; else the Docker healthcheck when the container has one (from the file or the
-// image); else every published TCP port accepting connections; else simply running.
+// image); else every published TCP port accepting connections; else simply running. A
+// healthcheck is seen early: Docker probes at `start_interval` where it can (API >= 1.44, within
+// a start period), else berth runs the test itself with exec on a bounded back-off.
 
 import { ConfigError } from "../engine/errors.js";
 import { commandWait } from "../lifecycle/wait/command.js";
 import { healthcheckWait } from "../lifecycle/wait/health.js";
+import {
+  type DockerHealthConfig,
+  type HealthExecPlan,
+  healthExecPlan,
+} from "../lifecycle/wait/health-exec.js";
 import { httpWait } from "../lifecycle/wait/http.js";
 import { logWait } from "../lifecycle/wait/log.js";
 import { portWait } from "../lifecycle/wait/port.js";
 import type { WaitStrategy } from "../lifecycle/wait/types.js";
-import type { ComposeProject, ServiceSpec, WaitStrategySpec } from "./model.js";
+import type { ComposeProject, HealthcheckSpec, ServiceSpec, WaitStrategySpec } from "./model.js";
 
-export function waitStrategy(spec: WaitStrategySpec): WaitStrategy {
+/** The start_interval berth sets where Docker honours it and the file gives none. */
+export const BERTH_START_INTERVAL_MS = 250;
+
+/** `1.44` and later: Docker runs probes at `start_interval` during the start period. */
+export function supportsStartInterval(apiVersion: string): boolean {
+  const [major = 0, minor = 0] = apiVersion.split(".").map(Number);
+  return major > 1 || (major === 1 && minor >= 44);
+}
+
+/** The start_interval berth adds to a file's healthcheck (ms), or undefined to leave it as it is. */
+export function startIntervalToAdd(
+  health: HealthcheckSpec | undefined,
+  apiVersion: string,
+): number | undefined {
+  if (!health || health.disable || health.startIntervalMs !== undefined) return undefined;
+  if (!health.startPeriodMs || !supportsStartInterval(apiVersion)) return undefined;
+  return BERTH_START_INTERVAL_MS;
+}
+
+/** The started container's healthcheck and shell, as inspect shows them. */
+export interface ContainerHealth {
+  config?: DockerHealthConfig & { StartPeriod?: number; StartInterval?: number };
+  shell?: string[];
+}
+
+/**
+ * What berth execs to see the healthcheck pass early: nothing where Docker itself probes at a
+ * start interval (API >= 1.44 and a start period), else the container's own test.
+ */
+export function readinessExecPlan(
+  container: ContainerHealth,
+  apiVersion: string,
+): HealthExecPlan | undefined {
+  const config = container.config;
+  if (
+    supportsStartInterval(apiVersion) &&
+    (config?.StartPeriod ?? 0) > 0 &&
+    (config?.StartInterval ?? 0) > 0
+  ) {
+    return undefined;
+  }
+  return healthExecPlan(config, container.shell);
+}
+
+export function waitStrategy(spec: WaitStrategySpec, exec?: HealthExecPlan): WaitStrategy {
   switch (spec.kind) {
     case "healthcheck":
-      return healthcheckWait();
+      return healthcheckWait(exec ? { exec } : {});
     case "port":
       return portWait(spec.port);
     case "log":
@@ -31,10 +82,17 @@ export function hasOwnHealthcheck(service: ServiceSpec): boolean {
   return hc !== undefined && !hc.disable && hc.test[0] !== "NONE";
 }
 
-/** The checks for a service; `containerHasHealth` says whether the started container reports health. */
-export function readinessStrategies(service: ServiceSpec, containerHasHealth: boolean): WaitStrategy[] {
-  if (service.berth.wait !== undefined) return service.berth.wait.map(waitStrategy);
-  if (containerHasHealth) return [healthcheckWait()];
+/**
+ * The checks for a service; `containerHasHealth` says whether the started container reports
+ * health, `exec` is how berth sees its healthcheck pass early (readinessExecPlan).
+ */
+export function readinessStrategies(
+  service: ServiceSpec,
+  containerHasHealth: boolean,
+  exec?: HealthExecPlan,
+): WaitStrategy[] {
+  if (service.berth.wait !== undefined) return service.berth.wait.map((spec) => waitStrategy(spec, exec));
+  if (containerHasHealth) return [healthcheckWait(exec ? { exec } : {})];
   const ports = new Set(service.ports.filter((p) => p.protocol === "tcp").map((p) => p.target));
   return [...ports].map((port) => portWait(port));
 }

@@ -204,7 +204,10 @@ export async function runValidation(options: RunOptions): Promise<ValidationResu
   });
   const restoreLabels = labelEverything(runId);
   // The reaper guards the run from its first resource: a killed `berth validate` leaves nothing.
-  await session.beforeCreate().catch((error) => {
+  await (async () => {
+    await session.beforeCreate();
+    await session.confirmGuard();
+  })().catch((error) => {
     restoreLabels();
     stopObserving();
     throw error;

@@ -1,6 +1,9 @@
 // Waits for the container's own Docker healthcheck: reacts to health_status events at once and
 // inspects with backoff as a safety net (the first probe also covers an already-healthy state).
+// Given an exec plan, it also runs the healthcheck's test itself on a short bounded back-off
+// (health-exec.ts): the first pass is ready, without waiting for Docker's first probe.
 import { pollUntil } from "../backoff.js";
+import { type HealthExecPlan, type HealthExecProbes, runHealthExecProbes } from "./health-exec.js";
 import { NotReadyError, type WaitStrategy, type WaitTarget } from "./types.js";
 
 interface HealthLogEntry {
@@ -13,37 +16,69 @@ export function describeProbe(entry: HealthLogEntry | undefined): string | undef
   return `exit ${entry.ExitCode ?? "?"}: ${(entry.Output ?? "").trim() || "(no output)"}`;
 }
 
-export function healthcheckWait(): WaitStrategy {
-  let last: string | undefined;
+export interface HealthcheckWait extends WaitStrategy {
+  /** Healthcheck probes berth ran itself with exec. */
+  readonly execs: number;
+}
+
+function dockerVerdict(
+  target: WaitTarget,
+  signal: AbortSignal,
+  onProbe: (probe: string | undefined) => void,
+): Promise<void> {
+  return pollUntil(
+    async () => {
+      const info = await target.engine.inspectContainer(target.containerId, signal);
+      const health = (info.State as { Health?: { Status?: string; Log?: HealthLogEntry[] } }).Health;
+      const probe = describeProbe(health?.Log?.at(-1));
+      onProbe(probe);
+      if (!health) {
+        throw new NotReadyError("invalid", "the container has no healthcheck");
+      }
+      if (health.Status === "healthy") return true;
+      if (health.Status === "unhealthy") {
+        throw new NotReadyError("unhealthy", "its healthcheck reported unhealthy", probe);
+      }
+      return false;
+    },
+    {
+      backoff: { initialMs: 100, factor: 2, maxMs: target.events?.live ? 2_000 : 1_000 },
+      signal,
+      wake: target.events
+        ? (wakeUp) =>
+            target.events!.on(target.containerId, (event) => {
+              if (event.action === "health" || event.action === "die") wakeUp();
+            })
+        : undefined,
+    },
+  );
+}
+
+export function healthcheckWait(options: { exec?: HealthExecPlan } = {}): HealthcheckWait {
+  let dockerProbe: string | undefined;
+  let probes: HealthExecProbes | undefined;
   return {
     description: "healthcheck",
-    lastProbe: () => last,
+    lastProbe: () => dockerProbe ?? (probes?.last ? `berth's exec: ${probes.last}` : undefined),
+    get execs() {
+      return probes?.count ?? 0;
+    },
     async wait(target: WaitTarget, signal: AbortSignal) {
-      await pollUntil(
-        async () => {
-          const info = await target.engine.inspectContainer(target.containerId, signal);
-          const health = (info.State as { Health?: { Status?: string; Log?: HealthLogEntry[] } }).Health;
-          last = describeProbe(health?.Log?.at(-1)) ?? last;
-          if (!health) {
-            throw new NotReadyError("invalid", "the container has no healthcheck");
-          }
-          if (health.Status === "healthy") return true;
-          if (health.Status === "unhealthy") {
-            throw new NotReadyError("unhealthy", "its healthcheck reported unhealthy", last);
-          }
-          return false;
-        },
-        {
-          backoff: { initialMs: 100, factor: 2, maxMs: target.events?.live ? 2_000 : 1_000 },
-          signal,
-          wake: target.events
-            ? (wakeUp) =>
-                target.events!.on(target.containerId, (event) => {
-                  if (event.action === "health" || event.action === "die") wakeUp();
-                })
-            : undefined,
-        },
-      );
+      const stop = new AbortController();
+      const both = AbortSignal.any([signal, stop.signal]);
+      try {
+        const verdict = dockerVerdict(target, both, (probe) => {
+          dockerProbe = probe ?? dockerProbe;
+        });
+        verdict.catch(() => {});
+        if (!options.exec) return await verdict;
+        probes = runHealthExecProbes(target, options.exec, both);
+        // A probe that passed is ready; one that never passes leaves the verdict to Docker.
+        const passed = probes.passed.then((ok) => (ok ? undefined : verdict));
+        await Promise.race([verdict, passed]);
+      } finally {
+        stop.abort(new Error("healthcheck wait finished"));
+      }
     },
   };
 }
