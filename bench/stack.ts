@@ -24,7 +24,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const ROOT = join(import.meta.dirname ?? new URL(".", import.meta.url).pathname, "..");
 const CLI = join(ROOT, "bin", "berth.js");
 
-function composeFile(image: string, marker: string): string {
+export function composeFile(image: string, marker: string): string {
   const service = (deps: string[]) => `
     image: ${image}
     command: ["sh", "-c", "mkdir -p /www && echo ok > /www/health && trap 'exit 0' TERM; httpd -f -p 8080 -h /www & wait"]
@@ -66,7 +66,7 @@ async function timed(work: () => Promise<unknown>): Promise<number> {
 }
 
 /** The dist build `bin/berth.js` runs, rebuilt when any source file is newer. */
-async function ensureFreshBuild(): Promise<void> {
+export async function ensureFreshBuild(): Promise<void> {
   const built = join(ROOT, "dist", "cli", "main.js");
   const newest = (dir: string): number =>
     Math.max(

@@ -12,6 +12,7 @@ export const COMMANDS: Record<string, () => Promise<Register>> = {
   down: async () => (await import("./commands/down.js")).registerDown,
   pull: async () => (await import("./commands/pull.js")).registerPull,
   ps: async () => (await import("./commands/ps.js")).registerPs,
+  ls: async () => (await import("./commands/ls.js")).registerLs,
   logs: async () => (await import("./commands/logs.js")).registerLogs,
   run: async () => (await import("./commands/run.js")).registerRun,
   stats: async () => (await import("./commands/stats.js")).registerStats,

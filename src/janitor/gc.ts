@@ -5,11 +5,19 @@ import type { Engine } from "../engine/engine.js";
 import type { ResourceRef } from "./errors.js";
 import { listResources } from "./inventory.js";
 import { formatLabelSelector, LABELS, type LabelSelector, parseOwner } from "./labels.js";
+import {
+  DEFAULT_REUSE_TTL_MS,
+  isLeaseContainer,
+  leaseContainerName,
+  leaseGenerationOf,
+  leaseState,
+  takeLease,
+} from "./lease.js";
 import { type OwnerState, ownerState } from "./ownership.js";
 import { type RemovalOutcome, removeResources } from "./remove.js";
 
-export type GcRemoveReason = "owner-dead" | "older-than" | "all";
-export type GcKeepReason = "owner-alive" | "detached" | "foreign-host" | "unknown-owner";
+export type GcRemoveReason = "owner-dead" | "older-than" | "all" | "expired" | "reusable";
+export type GcKeepReason = "owner-alive" | "detached" | "foreign-host" | "unknown-owner" | "leased" | "idle";
 export type GcVerdict = { remove: true; reason: GcRemoveReason } | { remove: false; reason: GcKeepReason };
 
 /** What gc knows about one session, read from its resources' labels and the process table. */
@@ -18,6 +26,8 @@ export interface SessionFacts {
   detached: boolean;
   /** Earliest `berth.created` of its resources, ms since the epoch. */
   createdAt?: number;
+  /** A reusable environment: whether someone holds its lease, how long it is idle, its TTL. */
+  reusable?: { leased: boolean; idleMs: number; ttlMs: number };
 }
 
 export interface GcRules {
@@ -25,11 +35,26 @@ export interface GcRules {
   all?: boolean;
   /** Also remove sessions at least this old (ms), detached and other hosts' included. */
   olderThanMs?: number;
+  /** Only reusable environments: every idle one (`idle`), or leased ones too (`all`). */
+  reusable?: "idle" | "all";
   now: number;
 }
 
 /** The gc rule, pure: a live owner wins over every flag; a dead owner loses unless it detached. */
 export function gcVerdict(facts: SessionFacts, rules: GcRules): GcVerdict {
+  // A reusable environment outlives its owners: its lease and idle time decide, not its creator.
+  if (facts.reusable) {
+    if (rules.reusable === "all") return { remove: true, reason: "reusable" };
+    if (facts.reusable.leased) return { remove: false, reason: "leased" };
+    if (rules.reusable === "idle") return { remove: true, reason: "reusable" };
+    if (rules.all) return { remove: true, reason: "all" };
+    if (facts.reusable.idleMs >= (rules.olderThanMs ?? facts.reusable.ttlMs)) {
+      return { remove: true, reason: "expired" };
+    }
+    return { remove: false, reason: "idle" };
+  }
+  if (rules.reusable)
+    return { remove: false, reason: facts.ownerState === "alive" ? "owner-alive" : "detached" };
   if (facts.ownerState === "alive") return { remove: false, reason: "owner-alive" };
   if (facts.ownerState === "dead" && !facts.detached) return { remove: true, reason: "owner-dead" };
   if (rules.all) return { remove: true, reason: "all" };
@@ -53,6 +78,8 @@ export interface GcOptions {
   label?: LabelSelector;
   /** Only consider sessions that own a network (address-pool recovery). */
   onlyWithNetworks?: boolean;
+  /** Only reusable environments (`berth down --reusable`): idle ones, or leased ones too (`all`). */
+  reusable?: "idle" | "all";
   /** Upper bound on a container's grace period during removal (seconds). */
   maxGraceSeconds?: number;
   /** This host's name, for the ownership check (default: os.hostname()). */
@@ -94,6 +121,55 @@ function countByKind(resources: ResourceRef[]): GcReport["counts"] {
   };
 }
 
+function reusableFacts(owned: ResourceRef[], now: number, host?: string): Pick<SessionFacts, "reusable"> {
+  const labelled = owned.find((r) => r.labels[LABELS.reuseKey]);
+  if (!labelled) return {};
+  const leases = owned.filter((r) => r.kind === "container" && isLeaseContainer(r.labels));
+  const state = leaseState(leases, earliestCreated(owned) ?? now, { host });
+  const ttl = Number(labelled.labels[LABELS.reuseTtl]);
+  return {
+    reusable: {
+      leased: state.state === "leased",
+      idleMs: state.idleSince === undefined ? 0 : now - state.idleSince,
+      ttlMs: Number.isFinite(ttl) && ttl > 0 ? ttl : DEFAULT_REUSE_TTL_MS,
+    },
+  };
+}
+
+/**
+ * Before an idle reusable environment is removed, gc takes its lease like any owner would, so
+ * an `up` taking it at the same moment either wins (gc leaves it) or finds it gone. Answers the
+ * lease container to remove with the rest, or undefined when someone else holds it now.
+ */
+async function leaseForRemoval(engine: Engine, session: GcSession): Promise<ResourceRef | undefined | null> {
+  if (!session.reusable || session.reusable.leased) return null;
+  const leases = session.resources.filter((r) => r.kind === "container" && isLeaseContainer(r.labels));
+  const generation = Math.max(0, ...leases.map((r) => leaseGenerationOf(r.labels)));
+  const service = session.resources.find((r) => r.kind === "container" && !isLeaseContainer(r.labels));
+  const any = service ?? leases[0];
+  if (!any) return null;
+  const image = (await engine.findContainer(any.id))?.Image;
+  if (!image) return null;
+  const { [LABELS.owner]: _o, [LABELS.created]: _c, [LABELS.service]: _s, ...labels } = any.labels;
+  const lease = await takeLease(
+    engine,
+    {
+      session: session.session,
+      project: session.project ?? session.session,
+      image,
+      labels,
+    },
+    generation,
+  );
+  if (!lease) return undefined;
+  return {
+    kind: "container",
+    id: lease.containerId,
+    name: leaseContainerName(lease.project, lease.generation),
+    labels,
+  };
+}
+
 /** Groups berth's resources by session and gives each a verdict; touches nothing. */
 export async function planGc(engine: Engine, options: GcOptions = {}): Promise<GcSession[]> {
   const labels = [LABELS.session, ...(options.label ? [formatLabelSelector(options.label)] : [])];
@@ -106,16 +182,19 @@ export async function planGc(engine: Engine, options: GcOptions = {}): Promise<G
   const rules: GcRules = {
     all: options.all,
     olderThanMs: options.olderThanMs,
+    ...(options.reusable ? { reusable: options.reusable } : {}),
     now: options.now ?? Date.now(),
   };
   const sessions: GcSession[] = [];
   for (const [session, owned] of bySession) {
     if (options.onlyWithNetworks && !owned.some((r) => r.kind === "network")) continue;
     const ownerLabel = owned.map((r) => r.labels[LABELS.owner]).find((o) => parseOwner(o) !== undefined);
+    if (options.reusable && !owned.some((r) => r.labels[LABELS.reuseKey])) continue;
     const facts: SessionFacts = {
       ownerState: ownerState(ownerLabel, { host: options.host }),
       detached: owned.some((r) => r.labels[LABELS.detached] === "true"),
       createdAt: earliestCreated(owned),
+      ...reusableFacts(owned, rules.now, options.host),
     };
     sessions.push({
       session,
@@ -131,11 +210,17 @@ export async function planGc(engine: Engine, options: GcOptions = {}): Promise<G
 
 export async function gc(engine: Engine, options: GcOptions = {}): Promise<GcReport> {
   const sessions = await planGc(engine, options);
-  const doomed = sessions.filter((s) => s.verdict.remove);
-  const targets = doomed.flatMap((s) => s.resources);
   if (options.dryRun) {
+    const targets = sessions.filter((s) => s.verdict.remove).flatMap((s) => s.resources);
     return { dryRun: true, sessions, counts: countByKind(targets), failures: [] };
   }
+  for (const session of sessions.filter((s) => s.verdict.remove)) {
+    const lease = await leaseForRemoval(engine, session);
+    if (lease === undefined) session.verdict = { remove: false, reason: "leased" };
+    else if (lease) session.resources = [...session.resources, lease];
+  }
+  const doomed = sessions.filter((s) => s.verdict.remove);
+  const targets = doomed.flatMap((s) => s.resources);
   // One removal pass over all doomed sessions: a container of one session may sit on another's network.
   const outcomes = await removeResources(engine, targets, { maxGraceSeconds: options.maxGraceSeconds });
   for (const session of doomed) {

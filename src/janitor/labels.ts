@@ -11,6 +11,16 @@ export const LABELS = {
   created: "berth.created",
   detached: "berth.detached",
   recipe: "berth.recipe",
+  /** On every resource of a reusable environment: the hash its reuse is matched by. */
+  reuseKey: "berth.reuse.key",
+  /** Idle time (ms) after which `berth gc` removes the reusable environment. */
+  reuseTtl: "berth.reuse.ttl",
+  /** What the key was computed from (files, services, profiles), for `berth ls`'s stale check. */
+  reuseSource: "berth.reuse.source",
+  /** On lease containers: `take` or `release`. */
+  lease: "berth.lease",
+  /** On lease containers: the lease generation, 1 and up. */
+  leaseGeneration: "berth.lease.generation",
 } as const;
 
 export interface OwnerIdentity {

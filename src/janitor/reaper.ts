@@ -7,6 +7,7 @@ import type { Socket } from "node:net";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ReaperUnavailableError } from "./errors.js";
+import type { Lease } from "./lease.js";
 import { encodeMessage, WATCHDOG_READY, type WatchdogMessage } from "./watchdog-protocol.js";
 
 const READY_TIMEOUT_MS = 15_000;
@@ -135,6 +136,27 @@ export async function guardSession(session: string, dockerHost: string): Promise
   ready.catch(() => {});
   await send(watchdog, { op: "guard", session, dockerHost });
   return { ready };
+}
+
+/** The watchdog's book id of a lease, beside its session's own entry. */
+export function leaseGuardId(session: string): string {
+  return `lease:${session}`;
+}
+
+/**
+ * Holds a lease through the watchdog: when this process dies, the lease is released and the
+ * environment stays. Answers once the message is on the pipe, without waiting for the watchdog
+ * to be ready (a lease is only bookkeeping: a dead owner's lease is free for the taking anyway).
+ */
+export function guardLease(lease: Lease, dockerHost: string): Promise<void> {
+  if (!current) current = start();
+  const watchdog = current;
+  const id = leaseGuardId(lease.session);
+  watchdog.sessions.add(id);
+  watchdog.ready.catch(() => {
+    if (current === watchdog) current = undefined;
+  });
+  return send(watchdog, { op: "lease", session: id, dockerHost, lease });
 }
 
 /** Stops guarding a session; the last release closes the pipe and the watchdog exits. */

@@ -22,6 +22,8 @@ export interface SessionOptions {
    * the reaper still guards it, so an `up` killed half-way leaves nothing.
    */
   detachable?: boolean;
+  /** Labels every resource of the session carries beside the ownership ones (a reusable environment's key). */
+  labels?: Record<string, string>;
 }
 
 /** `open`: guarded for the owner's life. `detached`: outlives its owner. `ended`: closed normally. */
@@ -90,7 +92,15 @@ export function createSession(engine: Engine, options: SessionOptions = {}): Ses
       return guarded;
     },
     labels: (service?: string) =>
-      sessionLabels({ session: id, project, service, owner, createdAt, detachable }),
+      sessionLabels({
+        session: id,
+        project,
+        service,
+        owner,
+        createdAt,
+        detachable,
+        ...(options.labels ? { extra: options.labels } : {}),
+      }),
     beforeCreate: async () => {
       if (state !== "open") {
         throw new SessionStateError(`Session ${id} (${project}) is ${state}; it creates no more resources`, {

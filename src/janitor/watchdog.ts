@@ -7,8 +7,9 @@ import { appendFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import type { Engine } from "../engine/engine.js";
 import { createEngine } from "../guard/guard.js";
+import { releaseLease } from "./lease.js";
 import { type ReapResult, reapGraceFromEnv, reapSession } from "./reap.js";
-import { applyMessage, parseMessage, WATCHDOG_READY } from "./watchdog-protocol.js";
+import { applyMessage, type GuardEntry, parseMessage, WATCHDOG_READY } from "./watchdog-protocol.js";
 
 const logFile = process.env.BERTH_REAPER_LOG;
 const ownerPid = process.ppid;
@@ -25,7 +26,7 @@ function log(line: string): void {
   }
 }
 
-const guarded = new Map<string, string>();
+const guarded = new Map<string, GuardEntry>();
 let finishing = false;
 
 async function finish(why: string): Promise<void> {
@@ -47,10 +48,23 @@ async function finish(why: string): Promise<void> {
     }
     return engine;
   };
+  // A leased reusable environment outlives its owner: only its lease is released.
+  const leases = [...guarded.values()].filter((entry) => entry.lease);
+  const released = await Promise.allSettled(
+    leases.map(async ({ dockerHost, lease }) => {
+      await releaseLease(engineFor(dockerHost), lease!);
+      log(`${lease!.session}: released lease generation ${lease!.generation}`);
+    }),
+  );
+  for (const result of released) {
+    if (result.status === "rejected") log(`lease release failed: ${(result.reason as Error)?.message}`);
+  }
   const results = await Promise.allSettled(
-    [...guarded].map(([session, dockerHost]) =>
-      reapSession(engineFor(dockerHost), session, { log, maxGraceSeconds: reapGraceFromEnv() }),
-    ),
+    [...guarded]
+      .filter(([, entry]) => !entry.lease)
+      .map(([session, { dockerHost }]) =>
+        reapSession(engineFor(dockerHost), session, { log, maxGraceSeconds: reapGraceFromEnv() }),
+      ),
   );
   for (const result of results) {
     if (result.status === "rejected") log(`reap failed: ${(result.reason as Error)?.message}`);

@@ -6,6 +6,7 @@ import type Docker from "dockerode";
 import type { Engine } from "../engine/engine.js";
 import { BerthError, NotFoundError } from "../engine/errors.js";
 import { LABELS } from "../janitor/labels.js";
+import { isLeaseContainer } from "../janitor/lease.js";
 import { type RemovalRecord, safeRemove } from "../lifecycle/safe-remove.js";
 import { defaultEngine } from "./default-engine.js";
 import {
@@ -212,6 +213,26 @@ function remainingOf(inventory: ProjectInventory, withNamedVolumes: boolean): st
   ];
 }
 
+/**
+ * The inventory after removal, with lease containers that appeared meanwhile removed: a reusable
+ * environment's dead owner has its lease released by its reaper (a new `release` container),
+ * which may land while the environment is being taken down.
+ */
+async function lateLeasesRemoved(engine: Engine, selector: ProjectSelector): Promise<ProjectInventory> {
+  for (let pass = 0; ; pass++) {
+    const inventory = await projectInventory(engine, selector);
+    const late = inventory.containers.filter((c) => isLeaseContainer(c.Labels));
+    if (late.length === 0 || pass >= 3) return inventory;
+    await Promise.all(
+      late.map((c) =>
+        engine.removeContainer(c.Id, { volumes: false }).catch((error: unknown) => {
+          if (!(error instanceof NotFoundError)) throw error;
+        }),
+      ),
+    );
+  }
+}
+
 export async function downEnvironment(engine: Engine, options: DownOptions): Promise<DownReport> {
   const began = performance.now();
   const phase = phaseRunner(engine, "down");
@@ -274,7 +295,7 @@ export async function downEnvironment(engine: Engine, options: DownOptions): Pro
     options.onProgress?.({ type: "resource", kind: "volume", name, action: "kept" });
 
   const remaining = remainingOf(
-    await phase("verify", () => projectInventory(engine, selector)),
+    await phase("verify", () => lateLeasesRemoved(engine, selector)),
     options.volumes === true,
   );
   if (options.volumes && reused.length > 0 && project) {

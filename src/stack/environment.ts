@@ -30,6 +30,10 @@ export interface ServiceInfo {
 export interface EnvironmentDescriptor {
   project: string;
   session: string;
+  /** The reuse key of a reusable environment (absent otherwise). */
+  reuseKey?: string;
+  /** True when `up` handed over an environment an earlier run left idle. */
+  reused?: boolean;
   services: { name: string; container: string; state: ServiceInfo["state"]; imageId?: string }[];
   endpoints: Endpoint[];
 }
@@ -69,6 +73,11 @@ export class EnvironmentEndpoints {
 }
 
 export interface EnvironmentDownOptions {
+  /**
+   * A reusable environment is only released by `down` (it stays running for the next `up`);
+   * `remove: true` takes it down for good. Without reuse, `down` always removes.
+   */
+  remove?: boolean;
   /** Remove named volumes too (default true: an environment's volumes belong to its run). */
   volumes?: boolean;
   /** Grace period for every container, seconds (default: each service's stop_grace_period). */
@@ -88,11 +97,24 @@ export interface EnvironmentWatchOptions {
   logLines?: number;
 }
 
+/** A reusable environment's side of `down`: the lease this owner holds on it. */
+export interface EnvironmentReuse {
+  key: string;
+  /** The environment was left idle by an earlier run and handed over again. */
+  reused: boolean;
+  /** Releases the lease and leaves the environment running. */
+  release(): Promise<void>;
+  /** The environment was removed: stop holding the lease. */
+  forget(): Promise<void>;
+}
+
 export class StoppedEnvironment {
   constructor(
     readonly project: string,
     readonly session: string,
     readonly report: DownReport,
+    /** True when `down` only released a reusable environment's lease: it is still running. */
+    readonly released = false,
   ) {}
 }
 
@@ -111,10 +133,12 @@ export class StartedEnvironment extends EnvironmentEndpoints implements AsyncDis
     readonly warnings: string[],
     /** Time `up` took, ms. */
     readonly durationMs: number,
+    private readonly reuse?: EnvironmentReuse,
   ) {
     super({
       project: sessionHandle.project,
       session: sessionHandle.id,
+      ...(reuse ? { reuseKey: reuse.key, reused: reuse.reused } : {}),
       services: services.map((s) => ({
         name: s.name,
         container: s.containerName,
@@ -127,6 +151,16 @@ export class StartedEnvironment extends EnvironmentEndpoints implements AsyncDis
 
   get session(): string {
     return this.sessionHandle.id;
+  }
+
+  /** True when this environment was reused: an earlier run left it idle and `up` handed it over. */
+  get reused(): boolean {
+    return this.reuse?.reused ?? false;
+  }
+
+  /** The reuse key when the environment is reusable (`up({ reuse: true })`), else undefined. */
+  get reuseKey(): string | undefined {
+    return this.reuse?.key;
   }
 
   service(name: string): ServiceInfo {
@@ -234,10 +268,18 @@ export class StartedEnvironment extends EnvironmentEndpoints implements AsyncDis
     await watcher?.stop();
   }
 
-  /** Takes the environment down; calling it again answers the same result. */
+  /**
+   * Takes the environment down; calling it again answers the same result. A reusable one is
+   * released instead (left running for the next `up`) unless `remove: true`.
+   */
   down(options: EnvironmentDownOptions = {}): Promise<StoppedEnvironment> {
     this.stopping ??= (async () => {
       await this.stopWatching();
+      if (this.reuse && !options.remove) {
+        await this.reuse.release();
+        const nothing = { containers: [], networks: [], volumes: [], keptVolumes: [], durationMs: 0 };
+        return new StoppedEnvironment(this.project, this.session, nothing, true);
+      }
       const report = await downEnvironment(this.engine, {
         session: this.session,
         project: this.project,
@@ -246,6 +288,7 @@ export class StartedEnvironment extends EnvironmentEndpoints implements AsyncDis
         ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       });
       // Only a complete down ends the session: otherwise the reaper keeps guarding what is left.
+      await this.reuse?.forget();
       await this.sessionHandle.end();
       return new StoppedEnvironment(this.project, this.session, report);
     })();

@@ -48,7 +48,7 @@ export async function buildHash(engine: Engine, context: BuildContext): Promise<
   return createHash("sha256").update(context.hash).update(JSON.stringify(bases)).digest("hex");
 }
 
-function builtTag(service: ServiceSpec, base: string, hash: string): string {
+export function builtTag(service: ServiceSpec, base: string, hash: string): string {
   return (
     service.image ??
     `berth-build/${sanitizeProjectBase(base)}-${sanitizeProjectBase(service.name)}:${hash.slice(0, 12)}`

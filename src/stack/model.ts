@@ -79,6 +79,19 @@ export interface BerthServiceExtension {
   timeoutMs?: number;
   /** Lint rule ids this service deliberately breaks (e.g. `privileged`). */
   allow?: string[];
+  /**
+   * Commands run in the service's container, in order, before a reused environment is handed
+   * over (`x-berth.reset`); each in exec form (a string in the file runs in `/bin/sh -c`).
+   */
+  reset?: string[][];
+}
+
+/** The project's reuse settings, from the top-level `x-berth.reuse` of its files. */
+export interface ReuseSettings {
+  /** `x-berth: { reuse: true }` (or a mapping) opts the project into reuse. */
+  enabled: boolean;
+  /** Idle time after which `berth gc` removes a reusable environment, ms (`x-berth.reuse.ttl`). */
+  ttlMs?: number;
 }
 
 export type WaitStrategySpec =
@@ -262,4 +275,6 @@ export interface ComposeProject {
   configs?: Record<string, ProvidedSource>;
   /** Keys berth does not support, with where they were found (reported once as a warning). */
   unsupported: SourceLocation[];
+  /** The files' top-level `x-berth.reuse`, when any file sets it (a later file wins). */
+  reuse?: ReuseSettings;
 }

@@ -4,6 +4,7 @@ import type Docker from "dockerode";
 import type { Engine } from "../engine/engine.js";
 import { ConfigError, NotFoundError } from "../engine/errors.js";
 import { LABELS } from "../janitor/labels.js";
+import { isLeaseContainer } from "../janitor/lease.js";
 import { type Endpoint, endpointsFromPorts } from "./endpoints.js";
 import { containerName, describeSelector, type ProjectSelector, selectorLabel } from "./inventory.js";
 
@@ -45,7 +46,9 @@ function listedEndpoints(service: string, container: Docker.ContainerInfo): Endp
 
 export async function listServices(engine: Engine, selector: ProjectSelector = {}): Promise<ServiceStatus[]> {
   const label = selector.project || selector.session ? selectorLabel(selector) : LABELS.project;
-  const containers = await engine.listContainers({ all: true, filters: { label: [label] } });
+  const listed = await engine.listContainers({ all: true, filters: { label: [label] } });
+  // A reusable environment's lease containers are bookkeeping, not services.
+  const containers = listed.filter((c) => !isLeaseContainer(c.Labels));
   const rows = await Promise.all(
     containers.map(async (c): Promise<ServiceStatus> => {
       const labels = c.Labels ?? {};

@@ -1,6 +1,7 @@
 // `up`: the library's entry point. Resolves the project (compose files through the loader, or a
 // programmatic ComposeProject), names the run (session id, project name unique per run unless
 // given), and hands over to the startup, which is atomic.
+import { resolve } from "node:path";
 import type { Engine } from "../engine/engine.js";
 import { ConfigError } from "../engine/errors.js";
 import { type PullPolicy, parsePullOption } from "../images/policy.js";
@@ -16,7 +17,14 @@ import { assertStartable } from "./plan.js";
 import type { ProgressListener } from "./progress/events.js";
 import { assertWaitable } from "./readiness.js";
 import { expandReplicas } from "./replicas.js";
-import { DEFAULT_SERVICE_TIMEOUT_MS, DEFAULT_UP_TIMEOUT_MS, startEnvironment } from "./startup.js";
+import { reuseDecision } from "./reuse/policy.js";
+import { type ReuseSource, upReusable } from "./reuse/up-reusable.js";
+import {
+  DEFAULT_SERVICE_TIMEOUT_MS,
+  DEFAULT_UP_TIMEOUT_MS,
+  type StartOptions,
+  startEnvironment,
+} from "./startup.js";
 
 export interface UpOptions {
   /** Compose files in merge order (relative to `cwd`); default: compose.yaml and its override in `cwd`. */
@@ -78,6 +86,13 @@ export interface UpOptions {
   onIncident?: IncidentListener;
   /** Aborting rolls back whatever was created and rejects with UpInterruptedError. */
   signal?: AbortSignal;
+  /**
+   * Reuse a ready environment an earlier run left idle (same key: files, images, berth's major
+   * version), leased to this owner until `down`, which releases it and leaves it running; or
+   * create a reusable one. Default: BERTH_REUSE, else the files' `x-berth.reuse`, else off; off
+   * when CI is set unless BERTH_REUSE=force. See docs/environments.md.
+   */
+  reuse?: boolean;
 }
 
 function positive(value: number | undefined, name: string): number | undefined {
@@ -147,6 +162,24 @@ export async function resolveProject(
   return { project, warnings };
 }
 
+/** What a reusable environment's key was computed from, absolute, for `berth ls`'s stale check. */
+function reuseSource(
+  options: UpOptions,
+  project: ComposeProject,
+  keyOptions: Record<string, unknown>,
+): ReuseSource {
+  const cwd = resolve(options.cwd ?? process.cwd());
+  return {
+    // A programmatic project has no files: its environments are never reported stale.
+    files: options.spec ? [] : project.files,
+    cwd,
+    ...(options.services && options.services.length > 0 ? { services: options.services } : {}),
+    ...(options.profiles ? { profiles: options.profiles } : {}),
+    ...(options.envFile ? { envFile: resolve(cwd, options.envFile) } : {}),
+    keyOptions,
+  };
+}
+
 /**
  * Brings an environment up and answers once every service is ready (healthy, or completed for
  * one-shot services). On any failure everything created is removed before the error is thrown.
@@ -168,13 +201,7 @@ export async function up(options: UpOptions = {}): Promise<StartedEnvironment> {
     sessionId,
   });
   const limitProfile = mergeLimitProfiles(options.limitProfile, limitProfileFromComposeFiles(project.files));
-  const session = createSession(engine, {
-    id: sessionId,
-    project: name,
-    detachable: options.detach === true || options.keep === true,
-    keep: options.keep === true,
-  });
-  const environment = await startEnvironment(engine, session, project, {
+  const start: StartOptions = {
     ...(options.pull === undefined ? {} : { pull: parsePullOption(options.pull, "pull") }),
     memory: {
       ...(defaultMemoryBytes === undefined ? {} : { defaultLimitBytes: defaultMemoryBytes }),
@@ -185,8 +212,36 @@ export async function up(options: UpOptions = {}): Promise<StartedEnvironment> {
     warnings,
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
-  });
-  if (options.detach || options.keep) await session.detach();
+  };
+  const reuse = reuseDecision(options.reuse, project);
+  if (reuse.note) {
+    warnings.push(reuse.note);
+  }
+  let environment: StartedEnvironment;
+  if (reuse.enabled) {
+    if (options.project !== undefined) {
+      throw new ConfigError("`project` (-p) cannot be combined with reuse", {
+        resource: options.project,
+        hint: "Reusable environments are named by berth, one per owner at a time; `berth ls` lists them.",
+      });
+    }
+    environment = await upReusable({
+      engine,
+      project,
+      sessionId,
+      source: reuseSource(options, project, { defaultMemoryBytes, limitProfile }),
+      start,
+    });
+  } else {
+    const session = createSession(engine, {
+      id: sessionId,
+      project: name,
+      detachable: options.detach === true || options.keep === true,
+      keep: options.keep === true,
+    });
+    environment = await startEnvironment(engine, session, project, start);
+    if (options.detach || options.keep) await session.detach();
+  }
   if (options.watch !== false) {
     environment.watch(options.onIncident ? { onIncident: options.onIncident } : {});
   } else if (options.onIncident) {

@@ -14,6 +14,9 @@ export interface OwnerEvent {
   service?: string;
   pid?: number;
   watchdog?: number;
+  session?: string;
+  project?: string;
+  reused?: boolean;
 }
 
 export interface OwnerProcess {
@@ -36,9 +39,18 @@ export function startOwner(
   args: [image: string, session: string, mode: "kill" | "exit" | "detach"],
   env: Record<string, string> = {},
 ): OwnerProcess {
-  const script = join(process.cwd(), "test", "docker", "janitor-owner.ts");
   const stack = process.env.BERTH_TEST_OWNER === "session" ? [] : ["--stack"];
-  const child = spawn(process.execPath, ["--import", "tsx", script, ...args, ...stack], {
+  return startTestScript("janitor-owner.ts", [...args, ...stack], env);
+}
+
+/** Starts test/docker/SCRIPT (`node --import tsx`) and follows the JSON lines it prints. */
+export function startTestScript(
+  name: string,
+  args: string[],
+  env: Record<string, string> = {},
+): OwnerProcess {
+  const script = join(process.cwd(), "test", "docker", name);
+  const child = spawn(process.execPath, ["--import", "tsx", script, ...args], {
     cwd: process.cwd(),
     env: { ...process.env, ...env },
     stdio: ["pipe", "pipe", "pipe"],

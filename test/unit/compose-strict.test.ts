@@ -178,7 +178,7 @@ describe("keys berth cannot honour", () => {
 
   it("keeps x-berth's warm-environment keys (reuse, reset)", async () => {
     const { warnings } = await loadText(
-      "x-berth:\n  reuse: {key: abc}\n  reset: [db]\nservices:\n  a:\n    image: x\n    x-berth:\n      reset: {command: x}\n",
+      "x-berth:\n  reuse: {ttl: 2h}\nservices:\n  a:\n    image: x\n    x-berth:\n      reset: [redis-cli FLUSHALL]\n",
     );
     expect(warnings).toEqual([]);
   });

@@ -1,7 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { reapGraceFromEnv } from "../../src/janitor/reap.js";
 import { reaperDisabledByEnv } from "../../src/janitor/reaper.js";
-import { applyMessage, encodeMessage, parseMessage } from "../../src/janitor/watchdog-protocol.js";
+import {
+  applyMessage,
+  encodeMessage,
+  type GuardEntry,
+  parseMessage,
+} from "../../src/janitor/watchdog-protocol.js";
 
 describe("watchdog protocol", () => {
   it("round-trips guard and release messages as single lines", () => {
@@ -30,12 +35,33 @@ describe("watchdog protocol", () => {
   });
 
   it("keeps the book of guarded sessions: guard adds, release removes, repeats are harmless", () => {
-    const book = new Map<string, string>();
+    const book = new Map<string, GuardEntry>();
     applyMessage(book, { op: "guard", session: "a", dockerHost: "unix:///a.sock" });
     applyMessage(book, { op: "guard", session: "b", dockerHost: "unix:///b.sock" });
     applyMessage(book, { op: "release", session: "a" });
     applyMessage(book, { op: "release", session: "a" });
-    expect([...book]).toEqual([["b", "unix:///b.sock"]]);
+    expect([...book]).toEqual([["b", { dockerHost: "unix:///b.sock" }]]);
+  });
+
+  it("books a lease to release (not reap) on the owner's death, and parses it back", () => {
+    const lease = {
+      session: "s1",
+      project: "app-s1",
+      image: "sha256:abc",
+      labels: { "berth.session": "s1" },
+      generation: 3,
+      containerId: "c1",
+    };
+    const message = { op: "lease", session: "lease:s1", dockerHost: "unix:///a.sock", lease } as const;
+    expect(parseMessage(encodeMessage(message))).toEqual(message);
+    expect(
+      parseMessage(JSON.stringify({ ...message, lease: { ...lease, generation: "3" } })),
+    ).toBeUndefined();
+    const book = new Map<string, GuardEntry>();
+    applyMessage(book, message);
+    expect(book.get("lease:s1")).toEqual({ dockerHost: "unix:///a.sock", lease });
+    applyMessage(book, { op: "release", session: "lease:s1" });
+    expect(book.size).toBe(0);
   });
 });
 

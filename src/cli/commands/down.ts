@@ -1,13 +1,18 @@
 // `berth down`: takes an environment down by project or session, in reverse dependency order
 // with each service's grace period, and verifies nothing of it remains. Running it twice is fine.
 import type { Command } from "commander";
+import type { Engine } from "../../engine/engine.js";
+import { ConfigError } from "../../engine/errors.js";
+import { gc } from "../../janitor/gc.js";
 import { type DownReport, downEnvironment } from "../../stack/down.js";
 import { createReporter } from "../../stack/progress/reporter.js";
 import { createCliEngine, type GlobalOptions } from "../context.js";
-import { errorToJSON, exitCodeFor, writeJSON } from "../output.js";
+import { EXIT, errorToJSON, exitCodeFor, formatError, writeJSON } from "../output.js";
 import { parseSeconds } from "../parse.js";
 
 interface DownCliOptions {
+  reusable?: boolean;
+  all?: boolean;
   projectName?: string;
   session?: string;
   volumes?: boolean;
@@ -32,6 +37,39 @@ export function describeDown(report: DownReport): string {
   return lines.join("\n");
 }
 
+async function downReusable(engine: Engine, options: DownCliOptions): Promise<void> {
+  if (!options.reusable)
+    throw new ConfigError("--all takes reusable environments down: pass --reusable --all");
+  if (options.projectName || options.session) {
+    throw new ConfigError(
+      "--reusable takes no -p or --session: `berth down -p NAME` removes one environment",
+    );
+  }
+  const report = await gc(engine, { reusable: options.all ? "all" : "idle" });
+  const removed = report.sessions.filter((s) => s.verdict.remove);
+  const kept = report.sessions.filter((s) => !s.verdict.remove);
+  if (options.json) {
+    writeJSON({
+      ok: report.failures.length === 0,
+      removed: removed.map((s) => ({ project: s.project, session: s.session })),
+      kept: kept.map((s) => ({ project: s.project, session: s.session, reason: s.verdict.reason })),
+      failures: report.failures.map((f) => ({ name: f.resource.name, error: errorToJSON(f.error) })),
+    });
+  } else {
+    const names = removed.map((s) => s.project ?? s.session);
+    process.stdout.write(
+      `${names.length === 0 ? "No reusable environment to remove." : `Removed ${names.length} reusable environment(s): ${names.join(", ")}`}\n`,
+    );
+    if (kept.length > 0) {
+      process.stdout.write(
+        `Kept ${kept.length} leased: ${kept.map((s) => s.project ?? s.session).join(", ")} (--all removes them too)\n`,
+      );
+    }
+    for (const failure of report.failures) process.stderr.write(`${formatError(failure.error)}\n`);
+  }
+  process.exitCode = report.failures.length > 0 ? EXIT.failure : EXIT.ok;
+}
+
 export function registerDown(program: Command, globals: () => GlobalOptions): void {
   program
     .command("down")
@@ -44,8 +82,14 @@ export function registerDown(program: Command, globals: () => GlobalOptions): vo
       "grace period for every container (default: each service's own)",
       parseSeconds,
     )
+    .option("--reusable", "remove every idle reusable environment (nobody holds its lease)")
+    .option("--all", "with --reusable: leased ones too")
     .option("--json", "print the report as JSON")
     .action(async (options: DownCliOptions) => {
+      if (options.reusable || options.all) {
+        await downReusable(createCliEngine(globals()), options);
+        return;
+      }
       const reporter = await createReporter({ json: options.json === true });
       try {
         const report = await downEnvironment(createCliEngine(globals()), {

@@ -63,6 +63,7 @@ function toJSON(report: GcReport): Record<string, unknown> {
       owner: s.owner,
       ownerState: s.ownerState,
       detached: s.detached,
+      ...(s.reusable ? { reusable: s.reusable } : {}),
       createdAt: s.createdAt === undefined ? undefined : new Date(s.createdAt).toISOString(),
       action: s.verdict.remove ? "remove" : "keep",
       reason: s.verdict.reason,
@@ -80,12 +81,14 @@ export function registerGc(program: Command, globals: () => GlobalOptions): void
   program
     .command("gc")
     .description(
-      "Remove berth resources whose owner process is dead (containers by safe removal, then networks, volumes)",
+      "Remove berth resources whose owner process is dead (containers by safe removal, then networks, volumes), " +
+        "and reusable environments idle longer than their TTL",
     )
     .option("--dry-run", "list what would be removed; remove nothing")
     .option(
       "--older-than <duration>",
-      "also remove sessions at least this old (e.g. 2h, 7d), detached ones and other hosts' included",
+      "also remove sessions at least this old (e.g. 2h, 7d), detached ones and other hosts' included; " +
+        "idle reusable environments go once idle this long instead of their TTL (default 1h, x-berth.reuse.ttl)",
       parseDurationOption,
     )
     .option("--all", "remove every session whose owner is not alive on this host")

@@ -121,6 +121,7 @@ export function environmentJSON(env: StartedEnvironment): Record<string, unknown
     ok: true,
     project: env.project,
     session: env.session,
+    ...(env.reuseKey ? { reuseKey: env.reuseKey, reused: env.reused } : {}),
     durationMs: Math.round(env.durationMs),
     services: env.services.map((s) => ({
       name: s.name,
@@ -155,13 +156,20 @@ export function registerUp(program: Command, globals: () => GlobalOptions): void
     .option("--json", "print the result as JSON (progress as JSON lines on stderr)")
     .option("--env", "print the endpoints as KEY=VALUE lines (REDIS_6379=127.0.0.1:49153)")
     .option(
+      "--reuse",
+      "reuse an idle environment of the same files and images, or leave this one reusable (not on CI unless BERTH_REUSE=force)",
+    )
+    .option(
       "--watch",
       "then stay in the foreground and report each service that dies, is OOM-killed or turns unhealthy; " +
         "Ctrl-C/SIGTERM stop watching and leave the environment up (exit 1 if a service failed while watched); " +
         "the watch also ends once no container of it runs (berth down)",
     )
     .action(
-      async (services: string[], options: EnvironmentCliOptions & { env?: boolean; watch?: boolean }) => {
+      async (
+        services: string[],
+        options: EnvironmentCliOptions & { env?: boolean; watch?: boolean; reuse?: boolean },
+      ) => {
         const reporter = await createReporter({ json: options.json === true });
         const engine = createCliEngine(globals());
         let env: StartedEnvironment;
@@ -169,6 +177,7 @@ export function registerUp(program: Command, globals: () => GlobalOptions): void
           env = await withInterrupt((signal) =>
             up({
               ...upOptionsFrom(options, services),
+              ...(options.reuse ? { reuse: true } : {}),
               engine,
               detach: true,
               // Without --watch this process ends once up answers: nothing to follow.
@@ -185,15 +194,27 @@ export function registerUp(program: Command, globals: () => GlobalOptions): void
           return;
         }
         await reporter.finish();
+        // A reusable environment is only leased while this command runs: released before it
+        // exits (after --watch ends), it stays up and idle for the next `up --reuse`.
+        const release = async () => {
+          if (env.reuseKey) await env.down();
+        };
+        if (!options.watch) await release();
         if (options.json) writeJSON(environmentJSON(env));
         else if (options.env) process.stdout.write(`${formatEnvLines(environmentEnv(env))}\n`);
         else {
           process.stdout.write(`${endpointTable(env)}\n`);
+          const how = env.reuseKey
+            ? `${env.reused ? "reused" : "reusable"}, key ${env.reuseKey.slice(0, 12)}, session ${env.session}`
+            : `session ${env.session}`;
           process.stderr.write(
-            `berth: project ${env.project} is up (session ${env.session}, ${(env.durationMs / 1000).toFixed(1)}s); take it down with: berth down -p ${env.project}\n`,
+            `berth: project ${env.project} is up (${how}, ${(env.durationMs / 1000).toFixed(1)}s); take it down with: berth down -p ${env.project}\n`,
           );
         }
-        if (options.watch) process.exitCode = await followEnvironment(engine, env, options.json === true);
+        if (options.watch) {
+          process.exitCode = await followEnvironment(engine, env, options.json === true);
+          await release();
+        }
       },
     );
 }

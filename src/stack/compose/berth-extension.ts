@@ -9,6 +9,8 @@
 //       - http: { port: 8080, path: /health, status: 200 }
 //       - command: "pg_isready -U app"             # a string runs in /bin/sh -c
 //       - healthcheck
+//     reset:                                       # run before a reused environment is handed over
+//       - redis-cli FLUSHALL                       # a string runs in /bin/sh -c; a list is exec form
 import { parseDuration } from "../../shared/duration.js";
 import type { BerthServiceExtension, WaitStrategySpec } from "../model.js";
 import { type FileContext, failAt, parseAt } from "./context.js";
@@ -108,5 +110,16 @@ export function parseBerthExtension(
     out.timeoutMs = parseAt(context, [...path, "timeout"], () => parseDuration(timeout));
   }
   if (raw.allow !== undefined) out.allow = [...raw.allow];
+  if (raw.reset !== undefined) {
+    const commands = typeof raw.reset === "string" ? [raw.reset] : raw.reset;
+    const base =
+      typeof raw.reset === "string" ? () => [...path, "reset"] : (i: number) => [...path, "reset", i];
+    out.reset = commands.map((command, i) => {
+      if (command.length === 0 || (typeof command === "string" && command.trim() === "")) {
+        failAt(context, base(i), "the reset command is empty", { value: command });
+      }
+      return typeof command === "string" ? ["/bin/sh", "-c", command] : [...command];
+    });
+  }
   return out;
 }

@@ -1,7 +1,7 @@
 // One Compose file from parsed YAML to layers: interpolate, set aside unsupported keys,
 // validate the shape, and normalise every service.
 import { dirname, resolve } from "node:path";
-import type { SourceLocation } from "../model.js";
+import type { ReuseSettings, SourceLocation } from "../model.js";
 import { type FileContext, failAt, locationOf } from "./context.js";
 import { ComposeError } from "./errors.js";
 import { type InterpolationProblem, interpolateTree } from "./interpolate.js";
@@ -10,6 +10,7 @@ import { isFieldName } from "./merge.js";
 import { normaliseService } from "./normalise-service.js";
 import type { YamlPath } from "./path.js";
 import { parseProvided, parseResources } from "./resources.js";
+import { parseReuseExtension } from "./reuse-extension.js";
 import { ComposeFileSchema, type RawInclude, type RawService } from "./schema.js";
 import type { ComposeSource } from "./source.js";
 import { enforceKeys } from "./supported-keys.js";
@@ -25,6 +26,8 @@ export interface FileLayers {
   include: IncludeEntry[];
   /** False when the file has no `services` key at all (an override may add only networks). */
   hasServices: boolean;
+  /** The file's top-level `x-berth.reuse`. */
+  reuse?: ReuseSettings;
 }
 
 export interface IncludeEntry {
@@ -160,6 +163,8 @@ export function loadFile(
     include: parseInclude(context, file.include),
     hasServices: file.services !== undefined && file.services !== null,
   };
+  const reuse = parseReuseExtension(context, value);
+  if (reuse) layers.reuse = reuse;
   if (file.name !== undefined) {
     if (!/^[a-z0-9][a-z0-9_-]*$/.test(file.name)) {
       failAt(

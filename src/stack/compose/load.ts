@@ -98,6 +98,8 @@ interface LoadState {
 /** The layers of a set of files merged in order, with what they included. */
 interface MergedFiles {
   name?: { value: string };
+  /** The top-level `x-berth.reuse` (an included file's does not count). */
+  reuse?: ComposeProject["reuse"];
   sources: ComposeSource[];
   hasServices: boolean;
   services: Map<string, ServiceLayer>;
@@ -171,6 +173,8 @@ async function loadFiles(
     for (const entry of file.include) addIncluded(merged, await loadInclude(entry, state, chain), entry);
     const services = await resolveExtends(file.services, context, interpolation);
     merged.name = file.name ?? merged.name;
+    // A later file's setting wins; a TTL it leaves out is kept from the earlier one.
+    if (file.reuse) merged.reuse = { ...merged.reuse, ...file.reuse };
     merged.hasServices ||= file.hasServices;
     for (const layer of services) {
       const included = merged.includedFrom.get(layer.name);
@@ -263,6 +267,7 @@ export async function loadCompose(options: LoadComposeOptions): Promise<LoadedCo
     unsupported: state.unsupported,
   };
   if (merged.name) project.name = merged.name.value;
+  if (merged.reuse) project.reuse = merged.reuse;
   const provided = { secrets: merged.secrets, configs: merged.configs };
   for (const layer of merged.services.values()) {
     const own = layer.fields.profiles ?? [];

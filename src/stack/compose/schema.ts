@@ -70,6 +70,12 @@ export const BerthExtensionSchema = z.object({
   wait: z.union([WaitStep, z.array(WaitStep)]).optional(),
   timeout: DurationLike.optional(),
   allow: z.array(z.string()).optional(),
+  reset: z
+    .union(
+      [z.string(), z.array(z.union([z.string(), z.array(z.string())]))],
+      expected('a command or a list of commands, e.g. ["redis-cli FLUSHALL"]'),
+    )
+    .optional(),
   ignore: z.array(z.string()).optional(),
 });
 

@@ -1,0 +1,187 @@
+// Leases on reusable environments, with the daemon as the only shared state. Labels cannot change
+// after a resource exists, so a lease is a sequence of small containers (created, never started)
+// named `<project>-lease-<generation>`: taking the lease creates the next generation's `take`
+// container, and the daemon's unique container names make that create atomic, so of two owners
+// asking at once one gets a 409 and moves on. Releasing creates the following generation as a
+// `release` marker (its creation time is when the environment became idle) and removes the older
+// generations. The highest generation present tells the state: a `take` whose owner is alive is
+// leased; a `release`, or a `take` whose owner is dead, is idle.
+import type { Engine } from "../engine/engine.js";
+import { ConflictError, NotFoundError } from "../engine/errors.js";
+import { currentOwner, formatOwner, LABELS, type OwnerIdentity } from "./labels.js";
+import { type OwnerState, type OwnershipOptions, ownerState } from "./ownership.js";
+
+/** Idle time after which `berth gc` removes a reusable environment, unless its file says otherwise. */
+export const DEFAULT_REUSE_TTL_MS = 3_600_000;
+
+/** A lease container as listed: its id, labels and creation time (ms since the epoch). */
+export interface LeaseContainer {
+  id: string;
+  labels: Record<string, string>;
+}
+
+export interface LeaseState {
+  /** The highest generation present; 0 when the environment has no lease container. */
+  generation: number;
+  state: "leased" | "idle";
+  /** The owner label of the current `take`, when there is one. */
+  holder?: string;
+  holderState?: OwnerState;
+  /** Since when the environment is idle, ms since the epoch (idle only). */
+  idleSince?: number;
+}
+
+export function isLeaseContainer(labels: Record<string, string> | undefined): boolean {
+  return labels?.[LABELS.lease] !== undefined;
+}
+
+export function leaseGenerationOf(labels: Record<string, string>): number {
+  const value = Number(labels[LABELS.leaseGeneration]);
+  return Number.isInteger(value) && value > 0 ? value : 0;
+}
+
+function createdAt(labels: Record<string, string>): number | undefined {
+  const time = Date.parse(labels[LABELS.created] ?? "");
+  return Number.isFinite(time) ? time : undefined;
+}
+
+/**
+ * The lease state of one environment from its lease containers, pure. `createdAt` (the
+ * environment's creation) stands for the idle time when no lease container is left. An owner
+ * that cannot be checked (another host, unreadable label) counts as alive: never take from it.
+ */
+export function leaseState(
+  containers: LeaseContainer[],
+  environmentCreatedAt: number,
+  options: OwnershipOptions = {},
+): LeaseState {
+  const top = containers.reduce<LeaseContainer | undefined>(
+    (best, c) => (!best || leaseGenerationOf(c.labels) > leaseGenerationOf(best.labels) ? c : best),
+    undefined,
+  );
+  if (!top) return { generation: 0, state: "idle", idleSince: environmentCreatedAt };
+  const generation = leaseGenerationOf(top.labels);
+  const since = createdAt(top.labels) ?? environmentCreatedAt;
+  if (top.labels[LABELS.lease] !== "take") return { generation, state: "idle", idleSince: since };
+  const holder = top.labels[LABELS.owner];
+  const holderState = ownerState(holder, options);
+  if (holderState === "dead") return { generation, state: "idle", holder, holderState, idleSince: since };
+  return { generation, state: "leased", ...(holder ? { holder } : {}), holderState };
+}
+
+/** What a lease is on: the environment, an image its lease containers are created from, their labels. */
+export interface LeaseSubject {
+  session: string;
+  project: string;
+  /** A local image (any of the environment's): a container needs one, though it never starts. */
+  image: string;
+  /** The environment's labels (session, project, detached, reuse key, BERTH_LABELS), without owner. */
+  labels: Record<string, string>;
+}
+
+export interface Lease extends LeaseSubject {
+  generation: number;
+  containerId: string;
+}
+
+export function leaseContainerName(project: string, generation: number): string {
+  return `${project}-lease-${generation}`;
+}
+
+async function createLeaseContainer(
+  engine: Engine,
+  subject: LeaseSubject,
+  generation: number,
+  kind: "take" | "release",
+  owner: OwnerIdentity,
+): Promise<string | undefined> {
+  const ownerLabel = formatOwner(owner);
+  try {
+    const { id } = await engine.createContainer({
+      name: leaseContainerName(subject.project, generation),
+      Image: subject.image,
+      // Never started: the entrypoint only has to make the create valid for any image.
+      Entrypoint: ["/berth-lease"],
+      Cmd: [],
+      Labels: {
+        ...subject.labels,
+        [LABELS.owner]: ownerLabel,
+        [LABELS.created]: new Date().toISOString(),
+        [LABELS.lease]: kind,
+        [LABELS.leaseGeneration]: String(generation),
+      },
+      NetworkDisabled: true,
+      HostConfig: { NetworkMode: "none" },
+    } as Parameters<Engine["createContainer"]>[0]);
+    return id;
+  } catch (error) {
+    if (error instanceof ConflictError && error.reason === "name-in-use") return undefined;
+    throw error;
+  }
+}
+
+/**
+ * Takes the lease of an environment whose highest lease generation is `generation` (as just
+ * listed): answers the lease, or undefined when another owner created that generation first.
+ */
+export async function takeLease(
+  engine: Engine,
+  subject: LeaseSubject,
+  generation: number,
+  owner: OwnerIdentity = currentOwner(),
+): Promise<Lease | undefined> {
+  const next = generation + 1;
+  const id = await createLeaseContainer(engine, subject, next, "take", owner);
+  if (!id) return undefined;
+  // A create the guard recovered after a lost answer is checked: the container must be ours.
+  const info = await engine.findContainer(id);
+  if (info?.Config.Labels?.[LABELS.owner] !== formatOwner(owner)) return undefined;
+  return { ...subject, generation: next, containerId: id };
+}
+
+/** Removes the environment's lease containers below `generation` (released or superseded). */
+async function removeOlderGenerations(
+  engine: Engine,
+  lease: LeaseSubject,
+  generation: number,
+): Promise<void> {
+  const containers = await engine.listContainers({
+    all: true,
+    filters: { label: [`${LABELS.session}=${lease.session}`, LABELS.lease] },
+  });
+  await Promise.all(
+    containers
+      .filter((c) => leaseGenerationOf(c.Labels ?? {}) < generation)
+      .map((c) =>
+        engine.removeContainer(c.Id, { volumes: false }).catch((error: unknown) => {
+          if (!(error instanceof NotFoundError)) throw error;
+        }),
+      ),
+  );
+}
+
+/**
+ * Releases a lease: the next generation's `release` marker says since when the environment is
+ * idle, and the older generations go. Releasing twice is harmless; so is releasing a lease that
+ * another owner took over after this one's owner was found dead (its marker create gets a 409).
+ */
+export async function releaseLease(
+  engine: Engine,
+  lease: Lease,
+  owner: OwnerIdentity = currentOwner(),
+): Promise<void> {
+  const marker = await createLeaseContainer(engine, lease, lease.generation + 1, "release", owner);
+  if (!marker) return;
+  await removeOlderGenerations(engine, lease, lease.generation + 1);
+  // Released while someone removed the environment (a dead owner's reaper racing `berth down`):
+  // a marker without an environment is removed again.
+  const services = await engine.listContainers({
+    all: true,
+    filters: { label: [`${LABELS.session}=${lease.session}`, LABELS.service] },
+  });
+  if (services.length === 0) {
+    await engine.removeContainer(marker, { volumes: false }).catch((error: unknown) => {
+      if (!(error instanceof NotFoundError)) throw error;
+    });
+  }
+}

@@ -1,0 +1,58 @@
+// The image id every service of a project runs, for the reuse key. `up` prepares images as it
+// would anyway (builds what changed, pulls when asked); `berth ls` only looks, so a build whose
+// inputs changed since shows as a missing id (a new key) instead of being built.
+import type { Engine } from "../../engine/engine.js";
+import { readBuildContext } from "../build-context.js";
+import { buildHash, builtTag, ensureImages, ImageMissingError } from "../images.js";
+import type { ComposeProject, ServiceSpec } from "../model.js";
+import { STACK_LABELS } from "../stack-labels.js";
+
+export interface ImageIdOptions {
+  /** Build and pull as `up` does (true), or only look at what the daemon has (false). */
+  prepare: boolean;
+  /** `up`'s pull policy over the services' own (`--pull`). */
+  pull?: "missing" | "always" | "never";
+  signal?: AbortSignal;
+}
+
+async function lookedUpBuild(
+  engine: Engine,
+  service: ServiceSpec,
+  base: string,
+): Promise<string | undefined> {
+  const context = readBuildContext(service.build!, service.location.path);
+  const hash = await buildHash(engine, context);
+  const image = await engine.findImage(builtTag(service, base, hash));
+  return image?.Config?.Labels?.[STACK_LABELS.buildHash] === hash ? image.Id : undefined;
+}
+
+/** Service name -> image id; with `prepare`, a missing image is an error, else it is left out. */
+export async function projectImageIds(
+  engine: Engine,
+  project: ComposeProject,
+  options: ImageIdOptions,
+): Promise<Record<string, string>> {
+  const services = Object.values(project.services);
+  const base = project.name ?? "berth";
+  // Every service: its own pull policy (default `missing`) decides, as for `up`.
+  const prepared = options.prepare ? services : [];
+  const refs: Record<string, string> =
+    prepared.length === 0
+      ? {}
+      : await ensureImages(engine, prepared, {
+          ...(options.pull ? { pull: options.pull } : {}),
+          projectBase: base,
+          buildLabels: {},
+          ...(options.signal ? { signal: options.signal } : {}),
+        });
+  const found = await Promise.all(
+    services.map(async (s) => {
+      if (!refs[s.name] && s.build) return [s.name, s.name, await lookedUpBuild(engine, s, base)] as const;
+      const ref = refs[s.name] ?? s.image!;
+      return [s.name, ref, (await engine.findImage(ref))?.Id] as const;
+    }),
+  );
+  const missing = found.filter(([, , id]) => !id).map(([service, image]) => ({ service, image }));
+  if (options.prepare && missing.length > 0) throw new ImageMissingError(missing);
+  return Object.fromEntries(found.filter(([, , id]) => id).map(([service, , id]) => [service, id!]));
+}
