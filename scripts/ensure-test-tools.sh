@@ -3,8 +3,10 @@
 # `docker-compose` v1 (the proxy's Compose client test, the stack benchmark's baseline),
 # `debootstrap` (the reference stack's images are built from Debian packages), a headless
 # `chromium` (the HTML report test), and for the TLS and ssh endpoint fixtures `openssl`,
-# `socat` (the mutual-TLS relay) and OpenSSH's server and client (a private sshd on 127.0.0.1). Idempotent: nothing to do when all are there. Installs them
-# as root with apt (under the same lock as ensure-chromium.sh); otherwise says what is missing.
+# `socat` (the mutual-TLS relay) and OpenSSH's server and client (a private sshd on 127.0.0.1),
+# and `docker-registry` with `htpasswd` from `apache2-utils` (the pull tests' real registry,
+# started and stopped by the tests themselves). Idempotent: nothing to do when all are there.
+# Installs them as root with apt (under the same lock as ensure-chromium.sh); otherwise says what is missing.
 set -euo pipefail
 
 say() { printf 'ensure-test-tools: %s\n' "$*" >&2; }
@@ -17,6 +19,8 @@ command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v socat >/dev/null 2>&1 || missing+=(socat)
 [ -x /usr/sbin/sshd ] || command -v sshd >/dev/null 2>&1 || missing+=(openssh-server)
 { command -v ssh >/dev/null 2>&1 && command -v ssh-keygen >/dev/null 2>&1; } || missing+=(openssh-client)
+command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)
+command -v htpasswd >/dev/null 2>&1 || missing+=(apache2-utils)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then

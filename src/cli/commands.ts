@@ -10,6 +10,7 @@ export const COMMANDS: Record<string, () => Promise<Register>> = {
   rm: async () => (await import("./commands/rm.js")).registerRm,
   up: async () => (await import("./commands/up.js")).registerUp,
   down: async () => (await import("./commands/down.js")).registerDown,
+  pull: async () => (await import("./commands/pull.js")).registerPull,
   ps: async () => (await import("./commands/ps.js")).registerPs,
   ls: async () => (await import("./commands/ls.js")).registerLs,
   logs: async () => (await import("./commands/logs.js")).registerLogs,

@@ -1,6 +1,7 @@
 // How the CLI reports: errors with their code and hint (or as JSON), and exit codes taken from
 // the error classes (2 for configuration and usage errors).
 import { BerthError } from "../engine/errors.js";
+import { redactSecrets } from "../images/secrets.js";
 
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
 
@@ -8,13 +9,22 @@ export function exitCodeFor(error: unknown): number {
   return error instanceof BerthError ? error.exitCode : EXIT.failure;
 }
 
+/** Errors as JSON, with any registry secret berth has read replaced by `***`. */
 export function errorToJSON(error: unknown): Record<string, unknown> {
-  if (error instanceof BerthError) return error.toJSON();
   const e = error as Error;
-  return { name: e?.name ?? "Error", code: "BERTH_INTERNAL", message: e?.message ?? String(error) };
+  const json =
+    error instanceof BerthError
+      ? error.toJSON()
+      : { name: e?.name ?? "Error", code: "BERTH_INTERNAL", message: e?.message ?? String(error) };
+  return JSON.parse(redactSecrets(JSON.stringify(json))) as Record<string, unknown>;
 }
 
+/** An error as the CLI prints it, with any registry secret berth has read replaced by `***`. */
 export function formatError(error: unknown): string {
+  return redactSecrets(describeError(error));
+}
+
+function describeError(error: unknown): string {
   if (error instanceof BerthError) {
     const lines = [`berth: ${error.message} [${error.code}]`];
     if (error.hint) lines.push(`  hint: ${error.hint}`);

@@ -7,7 +7,7 @@ import { PassThrough, type Readable } from "node:stream";
 import { classifyEngineError } from "./classify.js";
 import { demuxDockerStream, FrameDecoder } from "./demux.js";
 import { type DockerEndpoint, type DockerEnv, resolveDockerEndpoint } from "./docker-host.js";
-import { BuildFailedError, EngineError, ImagePullError, NotFoundError } from "./errors.js";
+import { BuildFailedError, EngineError, NotFoundError, PullStreamError } from "./errors.js";
 import { fetchBody, fetchJson, hijack, jsonLines, type RequestSpec, readBody, send } from "./http.js";
 import { OPERATIONS, type OperationClass, type OperationName } from "./operations.js";
 import { tarFiles } from "./tar.js";
@@ -765,7 +765,7 @@ export class Engine {
 
   /**
    * Pulls an image and follows the daemon's progress stream to its end. An error the daemon
-   * reports inside the stream (after answering 200) is an ImagePullError with its message.
+   * reports inside the stream (after answering 200) is an PullStreamError with its message.
    */
   pullImage(ref: string, options: PullOptions = {}): Promise<void> {
     const { signal } = options;
@@ -784,7 +784,7 @@ export class Engine {
           if (event.error || event.errorDetail?.message) {
             stream.destroy();
             const message = event.errorDetail?.message ?? event.error ?? "unknown error";
-            throw new ImagePullError(`Pulling ${ref} failed: ${message}`, {
+            throw new PullStreamError(`Pulling ${ref} failed: ${message}`, {
               operation: "image.pull",
               resource: ref,
               apiMessage: message,

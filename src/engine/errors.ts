@@ -130,8 +130,9 @@ export class BuildFailedError extends BerthError {
  * Pulling an image failed: the daemon refused the pull, or reported an error inside its progress
  * stream after answering 200 (`errorDetail` is that report).
  */
-export class ImagePullError extends BerthError {
-  override readonly code = "BERTH_IMAGE_PULL_FAILED";
+/** The daemon answered a pull with 200 and then reported an error inside its progress stream. */
+export class PullStreamError extends BerthError {
+  override readonly code = "BERTH_PULL_STREAM";
   readonly errorDetail: { code?: number; message?: string } | undefined;
   constructor(
     message: string,

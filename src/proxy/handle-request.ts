@@ -3,6 +3,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import { type ClassifiedRequest, classifyRequest, forceRemovalOf } from "./classify-request.js";
+import { pullCoalescingKey, serveCoalescedPull } from "./coalesce-pull.js";
 import type { ProxyContext, ProxyLogEntry } from "./context.js";
 import { type ForwardResult, forwardHttp } from "./forward-http.js";
 import { forwardUpgrade } from "./forward-upgrade.js";
@@ -149,7 +150,11 @@ export async function handleRequest(
     }
   }
 
-  const result = await forwardHttp(ctx, req, res, classified, body);
+  // Identical pulls in flight share one (coalesce-pull.ts).
+  const pullKey = classified.operation === "image.pull" ? pullCoalescingKey(req) : undefined;
+  const result = pullKey
+    ? await serveCoalescedPull(ctx, req, res, pullKey)
+    : await forwardHttp(ctx, req, res, classified, body);
   ctx.metrics.bytes(result.bytesIn, result.bytesOut);
   log(ctx, req, started, classified, result);
 }

@@ -43,6 +43,8 @@ export interface ServiceDefinition {
   wait?: WaitStrategySpec[];
   /** Readiness timeout for this service, ms. */
   timeoutMs?: number;
+  /** Compose's `pull_policy`: `missing` (default), `always`, `never` or `build`. */
+  pullPolicy?: ServiceSpec["pullPolicy"];
 }
 
 export interface ProjectDefinition {
@@ -125,6 +127,7 @@ function service(name: string, def: ServiceDefinition, cwd: string): ServiceSpec
     labels: def.labels ?? {},
     ...(def.workingDir ? { workingDir: def.workingDir } : {}),
     ...(def.user ? { user: def.user } : {}),
+    ...(def.pullPolicy ? { pullPolicy: def.pullPolicy } : {}),
     tmpfs: [],
     profiles: [],
     berth,

@@ -13,6 +13,10 @@ export interface ServiceInfo {
   name: string;
   containerId: string;
   containerName: string;
+  /** The image reference the service runs (as in the file, or the tag berth built). */
+  image: string;
+  /** The id of that image on the daemon (`sha256:...`): what a pull or build produced. */
+  imageId: string;
   /** `completed` for one-shot services that ran to exit 0. */
   state: "ready" | "completed";
   endpoints: Endpoint[];
@@ -30,7 +34,7 @@ export interface EnvironmentDescriptor {
   reuseKey?: string;
   /** True when `up` handed over an environment an earlier run left idle. */
   reused?: boolean;
-  services: { name: string; container: string; state: ServiceInfo["state"] }[];
+  services: { name: string; container: string; state: ServiceInfo["state"]; imageId?: string }[];
   endpoints: Endpoint[];
 }
 
@@ -135,7 +139,12 @@ export class StartedEnvironment extends EnvironmentEndpoints implements AsyncDis
       project: sessionHandle.project,
       session: sessionHandle.id,
       ...(reuse ? { reuseKey: reuse.key, reused: reuse.reused } : {}),
-      services: services.map((s) => ({ name: s.name, container: s.containerName, state: s.state })),
+      services: services.map((s) => ({
+        name: s.name,
+        container: s.containerName,
+        state: s.state,
+        imageId: s.imageId,
+      })),
       endpoints: services.flatMap((s) => s.endpoints),
     });
   }

@@ -1,53 +1,34 @@
 // Images for a project: `build` sections are built locally (reused when the inputs are
-// unchanged), other images must already exist unless `pull` is asked for. Nothing is pulled
-// behind the user's back, and every missing image is named before anything is created.
+// unchanged); other images follow their pull policy (`--pull` over the service's `pull_policy`,
+// default `missing`), each pulled once however many services use it. Every image a `never`
+// policy finds missing is named before anything is pulled or created.
 import { createHash } from "node:crypto";
 import type { Engine } from "../engine/engine.js";
-import { BerthError, BuildFailedError, ImagePullError } from "../engine/errors.js";
+import { BuildFailedError, ConfigError } from "../engine/errors.js";
+import { ImageMissingError } from "../images/errors.js";
+import { DEFAULT_PULL_POLICY, type PullPolicy } from "../images/policy.js";
+import { ensureImage } from "../images/pull.js";
+import type { ImageProgress } from "../images/pull-progress.js";
 import { type BuildContext, readBuildContext } from "./build-context.js";
 import type { ServiceSpec } from "./model.js";
 import { sanitizeProjectBase } from "./naming.js";
 import { STACK_LABELS } from "./stack-labels.js";
 
-export { ImagePullError };
-
-export class ImageMissingError extends BerthError {
-  override readonly code = "BERTH_IMAGE_MISSING";
-  readonly images: { service: string; image: string }[];
-  constructor(images: { service: string; image: string }[]) {
-    super(
-      `Image${images.length > 1 ? "s" : ""} not found locally: ${images.map((i) => `${i.image} (service ${i.service})`).join(", ")}`,
-      {
-        resource: images.map((i) => i.image).join(", "),
-        hint: "berth never pulls unless asked: pass --pull (library: `pull: true`), build the image, or give the service a `build` section.",
-      },
-    );
-    this.images = images;
-  }
-}
+export { ImageMissingError, ImagePullError } from "../images/errors.js";
 
 export interface ImageOptions {
-  pull: boolean;
+  /** `--pull`: a policy for every service, over their own `pull_policy` (default: theirs, else `missing`). */
+  pull?: Exclude<PullPolicy, "build">;
   /** Base for tags of built images without an `image` name. */
   projectBase: string;
   /** Informational labels for built images (never ownership labels: containers inherit image labels). */
   buildLabels: Record<string, string>;
   onBuild?: (service: string, phase: "building" | "built" | "reused") => void;
+  /** Progress of each pull, with the services that use the image. */
+  onPull?: (services: string[], progress: ImageProgress) => void;
+  /** Environment for the docker config (DOCKER_CONFIG, HOME); default process.env. */
+  env?: Record<string, string | undefined>;
   signal?: AbortSignal;
-}
-
-async function pullImage(engine: Engine, ref: string, service: string, signal?: AbortSignal): Promise<void> {
-  try {
-    await engine.pullImage(ref, { signal });
-  } catch (error) {
-    const said = error instanceof BerthError ? (error.apiMessage ?? error.message) : (error as Error).message;
-    throw new ImagePullError(`Pulling ${ref} for service ${service} failed: ${said}`, {
-      resource: ref,
-      errorDetail: error instanceof ImagePullError ? error.errorDetail : undefined,
-      cause: error,
-      hint: "Check the image name and that the registry is reachable, or build the image locally.",
-    });
-  }
 }
 
 /**
@@ -84,6 +65,7 @@ export async function ensureImages(
   const missing: { service: string; image: string }[] = [];
   const builds: (() => Promise<void>)[] = [];
   const buildsByTag = new Map<string, Promise<void>>();
+  const pulls = new Map<string, { image: string; policy: "missing" | "always"; services: string[] }>();
 
   for (const service of services) {
     if (service.build) {
@@ -137,12 +119,35 @@ export async function ensureImages(
       });
     } else if (service.image) {
       refs[service.name] = service.image;
-      if (options.pull) builds.push(() => pullImage(engine, service.image!, service.name, options.signal));
-      else if (!(await engine.findImage(service.image)))
-        missing.push({ service: service.name, image: service.image });
+      const policy = options.pull ?? service.pullPolicy ?? DEFAULT_PULL_POLICY;
+      if (policy === "build") {
+        throw new ConfigError(`Service ${service.name} has pull policy build but nothing to build`, {
+          resource: service.name,
+          hint: "Give it a build section, or another pull policy.",
+        });
+      }
+      if (policy === "never") {
+        if (!(await engine.findImage(service.image)))
+          missing.push({ service: service.name, image: service.image });
+        continue;
+      }
+      const key = `${policy} ${service.image}`;
+      const pull = pulls.get(key) ?? { image: service.image, policy, services: [] };
+      pull.services.push(service.name);
+      pulls.set(key, pull);
     }
   }
   if (missing.length > 0) throw new ImageMissingError(missing);
+  for (const pull of pulls.values()) {
+    builds.push(async () => {
+      await ensureImage(engine, pull.image, {
+        policy: pull.policy,
+        onProgress: (progress) => options.onPull?.(pull.services, progress),
+        ...(options.env ? { env: options.env } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+    });
+  }
   // Settle every build before answering, so a failure never races a rollback with builds in flight.
   const results = await Promise.allSettled(builds.map((b) => b()));
   const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");

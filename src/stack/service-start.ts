@@ -247,6 +247,8 @@ export async function describeService(up: UpRun, run: ServiceRun): Promise<Servi
     name: run.spec.name,
     containerId: info.Id,
     containerName: run.containerName,
+    image: info.Config.Image,
+    imageId: info.Image,
     state: run.oneShot ? "completed" : "ready",
     endpoints: endpointsFromPorts(run.spec.name, info.NetworkSettings.Ports as never),
     readyMs: run.readyMs,

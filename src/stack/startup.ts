@@ -57,10 +57,11 @@ function ensureProjectImages(up: UpRun, project: ComposeProject): Promise<Record
   const specs = [...up.runs.values()].map((r) => r.spec);
   for (const spec of specs) if (spec.build) up.setPhase(spec.name, "building");
   return ensureImages(up.engine, specs, {
-    pull: up.options.pull,
+    ...(up.options.pull ? { pull: up.options.pull } : {}),
     projectBase: project.name ?? "berth",
     buildLabels: { "berth.built-by-session": up.session.id, "berth.built-for-project": up.session.project },
     onBuild: (service, phase) => up.setPhase(service, phase === "building" ? "building" : "built", phase),
+    onPull: (services, progress) => up.emit({ type: "image", services, ...progress }),
     signal: up.signal,
   });
 }

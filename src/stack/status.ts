@@ -15,6 +15,10 @@ export interface ServiceStatus {
   service: string;
   container: string;
   containerId: string;
+  /** The image reference the container was created from. */
+  image: string;
+  /** The id of the image it runs (`sha256:...`). */
+  imageId: string;
   /** Docker's state: running, exited, created, restarting, paused, dead. */
   state: string;
   /** healthy, unhealthy, starting; undefined without a healthcheck. */
@@ -59,6 +63,8 @@ export async function listServices(engine: Engine, selector: ProjectSelector = {
         service,
         container: containerName(c),
         containerId: c.Id,
+        image: c.Image,
+        imageId: c.ImageID,
         state: c.State,
         ...(health ? { health } : {}),
         endpoints: listedEndpoints(service, c),

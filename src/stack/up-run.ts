@@ -3,6 +3,7 @@
 // to settle before a rollback, and what is asked of the daemon at most once per up.
 import { setMaxListeners } from "node:events";
 import type { Engine } from "../engine/engine.js";
+import type { PullPolicy } from "../images/policy.js";
 import type { Session } from "../janitor/session.js";
 import type { ContainerEventHub } from "../lifecycle/container-events.js";
 import type { MemoryDefaults, MemoryHostConfig } from "../memory/limits.js";
@@ -14,7 +15,8 @@ import type { ProgressListener, ServicePhase, StackEvent } from "./progress/even
 import { oneShotServices } from "./readiness.js";
 
 export interface StartOptions {
-  pull: boolean;
+  /** `--pull`: one policy for every service instead of their `pull_policy`. */
+  pull?: Exclude<PullPolicy, "build">;
   /** Default limit and limit profile for services without a limit of their own. */
   memory: MemoryDefaults;
   /** Overall timeout for the whole `up`, ms. */

@@ -4,6 +4,7 @@
 import { resolve } from "node:path";
 import type { Engine } from "../engine/engine.js";
 import { ConfigError } from "../engine/errors.js";
+import { type PullPolicy, parsePullOption } from "../images/policy.js";
 import { createSession, newSessionId } from "../janitor/session.js";
 import { type LimitProfile, limitProfileFromComposeFiles, mergeLimitProfiles } from "../memory/profiles.js";
 import { parseSize } from "../memory/size.js";
@@ -47,8 +48,12 @@ export interface UpOptions {
   engine?: Engine;
   /** Session id (default: a new random one). */
   sessionId?: string;
-  /** Pull images that are not built locally (default false: a missing image is an error). */
-  pull?: boolean;
+  /**
+   * Pull policy for every service, over their own `pull_policy`: `missing` (pull absent images,
+   * Compose's default), `always`, `never` (a missing image is an error); `true` is `always`,
+   * `false` is `never`. Default: each service's `pull_policy`, else `missing`.
+   */
+  pull?: Exclude<PullPolicy, "build"> | boolean;
   /** Memory limit for services that set none: bytes or a size like `256m` (default: none). */
   defaultMemory?: number | string;
   /**
@@ -203,7 +208,7 @@ export async function up(options: UpOptions = {}): Promise<StartedEnvironment> {
   });
   const limitProfile = mergeLimitProfiles(options.limitProfile, limitProfileFromComposeFiles(project.files));
   const start: StartOptions = {
-    pull: options.pull === true,
+    ...(options.pull === undefined ? {} : { pull: parsePullOption(options.pull, "pull") }),
     memory: {
       ...(defaultMemoryBytes === undefined ? {} : { defaultLimitBytes: defaultMemoryBytes }),
       ...(limitProfile ? { profile: limitProfile } : {}),

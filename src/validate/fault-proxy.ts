@@ -80,20 +80,28 @@ function cut(socket: Socket): void {
   socket.destroy();
 }
 
-/** A server on a fresh unix socket in a temp directory, tracking its sockets so close ends them all. */
-export interface TempSocketServer {
-  readonly path: string;
+/** A relay's listening server, tracking its sockets so close ends them all. */
+export interface RelayServer {
   /** Sockets to end on close: the server adds its clients; handlers add their upstream sockets. */
   readonly open: Set<Duplex>;
   close(): Promise<void>;
 }
 
-export async function serveTempSocket(
-  prefix: string,
+/** A server on a fresh unix socket in a temp directory. */
+export interface TempSocketServer extends RelayServer {
+  readonly path: string;
+}
+
+/** A server on a loopback TCP port (relays in front of registries, which the daemon reaches by TCP). */
+export interface LoopbackServer extends RelayServer {
+  readonly port: number;
+}
+
+async function serveRelay(
+  listen: (server: Server) => void,
   onClient: (client: Socket, open: Set<Duplex>) => void,
-): Promise<TempSocketServer> {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  const path = join(dir, "docker.sock");
+  cleanup: () => void = () => {},
+): Promise<RelayServer> {
   const open = new Set<Duplex>();
   const server: Server = createServer((client) => {
     open.add(client);
@@ -103,17 +111,46 @@ export async function serveTempSocket(
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(path, () => resolve());
+    server.once("listening", () => resolve());
+    listen(server);
   });
   return {
-    path,
     open,
     close: async () => {
       for (const socket of open) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      rmSync(dir, { recursive: true, force: true });
+      cleanup();
     },
   };
+}
+
+export async function serveTempSocket(
+  prefix: string,
+  onClient: (client: Socket, open: Set<Duplex>) => void,
+): Promise<TempSocketServer> {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const path = join(dir, "docker.sock");
+  const relay = await serveRelay(
+    (server) => server.listen(path),
+    onClient,
+    () => rmSync(dir, { recursive: true, force: true }),
+  );
+  return { ...relay, path };
+}
+
+/** Listens on 127.0.0.1:`port` (0: any free port). */
+export async function serveLoopbackPort(
+  port: number,
+  onClient: (client: Socket, open: Set<Duplex>) => void,
+): Promise<LoopbackServer> {
+  let bound = port;
+  const relay = await serveRelay((server) => {
+    server.once("listening", () => {
+      bound = (server.address() as { port: number }).port;
+    });
+    server.listen(port, "127.0.0.1");
+  }, onClient);
+  return { ...relay, port: bound };
 }
 
 export async function startFaultProxy(

@@ -128,7 +128,10 @@ describe("berth run", () => {
     const dir = composeDir();
     const project = `berth-test-run-${newSessionId().slice(0, 6)}`;
     try {
-      dir.file("compose.yaml", "services:\n  web:\n    image: berth-test/missing:0\n");
+      dir.file(
+        "compose.yaml",
+        "services:\n  web:\n    image: berth-test/missing:0\n    pull_policy: never\n",
+      );
       const result = (await berth(["run", "-p", project, "--", "true"], dir.dir)) as {
         code: number;
         stderr: string;

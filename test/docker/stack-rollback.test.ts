@@ -201,8 +201,11 @@ describe("berth up rolls back atomically", () => {
     expect(error).toBeInstanceOf(UpInterruptedError);
   });
 
-  it("refuses a missing image before creating anything, and never pulls", { timeout: 240_000 }, async () => {
+  it("refuses a missing image under pull policy never before creating anything", {
+    timeout: 240_000,
+  }, async () => {
     const error = await failingUp({
+      pull: "never",
       spec: defineProject({
         services: {
           a: { image: "berth-test/does-not-exist:1" },
@@ -212,7 +215,7 @@ describe("berth up rolls back atomically", () => {
     });
     expect(error).toBeInstanceOf(ImageMissingError);
     expect(error.message).toContain("berth-test/does-not-exist:1 (service a)");
-    expect((error as ImageMissingError).hint).toContain("--pull");
+    expect((error as ImageMissingError).hint).toContain("never");
   });
 
   it("refuses an invalid file (a dependency cycle) as a configuration error, creating nothing", async () => {

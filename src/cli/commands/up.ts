@@ -5,6 +5,7 @@
 // or SIGTERM, which stop the watching and leave the environment up.
 import { type Command, InvalidArgumentError } from "commander";
 import { ConfigError } from "../../engine/errors.js";
+import { parsePullOption } from "../../images/policy.js";
 import { type LimitProfile, loadLimitProfile } from "../../memory/profiles.js";
 import { parseSize } from "../../memory/size.js";
 import { endpointEnv, formatEnvLines } from "../../stack/endpoints.js";
@@ -22,7 +23,7 @@ export interface EnvironmentCliOptions {
   profile: string[];
   envFile: string[];
   projectDirectory?: string;
-  pull?: boolean;
+  pull?: string | boolean;
   defaultMemory?: number;
   limitProfile?: LimitProfile;
   timeout?: number;
@@ -63,7 +64,10 @@ export function addEnvironmentOptions(command: Command): Command {
     )
     .option("--env-file <path>", "dotenv file for interpolation instead of .env (repeatable)", collect, [])
     .option("--project-directory <dir>", "directory relative paths start from (default: the first file's)")
-    .option("--pull", "pull images that are missing locally (default: never pull)")
+    .option(
+      "--pull [policy]",
+      "pull policy for every service: always (the default without a value), missing, never (default: each service's pull_policy, else missing)",
+    )
     .option("--default-memory <size>", "memory limit for services without one, e.g. 512m", parseMemoryOption)
     .option(
       "--limit-profile <file>",
@@ -98,7 +102,7 @@ export function upOptionsFrom(options: EnvironmentCliOptions, services: string[]
     ...(options.envFile.length > 0 ? { envFile: options.envFile } : {}),
     ...(options.projectDirectory ? { projectDirectory: options.projectDirectory } : {}),
     ...(services.length > 0 ? { services } : {}),
-    pull: options.pull === true,
+    ...(options.pull === undefined ? {} : { pull: parsePullOption(options.pull) }),
     ...(options.defaultMemory === undefined ? {} : { defaultMemory: options.defaultMemory }),
     ...(options.limitProfile ? { limitProfile: options.limitProfile } : {}),
     ...(timeoutMs === undefined ? {} : { timeoutMs }),
@@ -134,6 +138,8 @@ export function environmentJSON(env: StartedEnvironment): Record<string, unknown
     services: env.services.map((s) => ({
       name: s.name,
       container: s.containerName,
+      image: s.image,
+      imageId: s.imageId,
       state: s.state,
       readyMs: Math.round(s.readyMs),
       endpoints: s.endpoints,

@@ -133,6 +133,13 @@ export async function finishService(
       hint: "Give it an image (e.g. image: berth-fixture/busybox:1.35.0) or a build context.",
     });
   }
+  if (f.pull_policy === "build" && f.build === undefined) {
+    throw ComposeError.at(
+      layer.locations.pull_policy ?? layer.location,
+      `service ${layer.name} has pull_policy build but no build section`,
+      { hint: "Add a build section, or use pull_policy missing, always or never." },
+    );
+  }
   if (f.network_mode && f.networks) {
     throw ComposeError.at(
       layer.locations.networks ?? layer.location,

@@ -1,5 +1,6 @@
 // One file's contribution to a service, already parsed into model values with their locations.
 // Files are merged layer by layer (merge.ts) and the result becomes a ServiceSpec (finalise.ts).
+
 import type {
   BerthServiceExtension,
   DeviceMapping,

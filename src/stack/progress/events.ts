@@ -1,5 +1,6 @@
 // What `up` and `down` report while they work. Renderers (live lines on a TTY, plain lines, JSON)
 // subscribe to these; the library API takes the same listener.
+import type { ImageProgress } from "../../images/pull-progress.js";
 
 export type ServicePhase =
   | "pending"
@@ -16,12 +17,14 @@ export type ServicePhase =
   | "removed";
 
 export type StackEvent =
-  | { type: "project"; action: "up" | "down"; project: string; session?: string; services: string[] }
+  | { type: "project"; action: "up" | "down" | "pull"; project: string; session?: string; services: string[] }
+  /** A pull's progress (`phase`, `layers`, `bytes`), for the services that use the image. */
+  | ({ type: "image"; services: string[] } & ImageProgress)
   | { type: "warning"; message: string }
   | { type: "service"; service: string; phase: ServicePhase; detail?: string }
   | { type: "resource"; kind: "network" | "volume"; name: string; action: "created" | "removed" | "kept" }
   | { type: "rollback"; phase: "started" | "finished"; reason: string }
-  | { type: "done"; action: "up" | "down"; ok: boolean; durationMs: number };
+  | { type: "done"; action: "up" | "down" | "pull"; ok: boolean; durationMs: number };
 
 export type ProgressListener = (event: StackEvent) => void;
 

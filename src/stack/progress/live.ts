@@ -3,6 +3,7 @@
 // redrawn in place (cursor up, clear line); lines are cut to the terminal's width so that none
 // wraps and the redraw stays aligned. Warnings and the rollback are printed as plain lines once
 // the live display has ended.
+import { describeImageProgress } from "../../images/pull-progress.js";
 import type { ProgressListener, ServicePhase, StackEvent } from "./events.js";
 import { describeEvent } from "./plain.js";
 
@@ -43,7 +44,7 @@ export function liveProgress(stream: LiveStream): LiveProgress {
   const lines: ServiceLine[] = [];
   const later: string[] = [];
   let drawn = 0;
-  let mode: "up" | "down" = "up";
+  let mode: "up" | "down" | "pull" = "up";
   let started = false;
 
   const draw = () => {
@@ -73,6 +74,23 @@ export function liveProgress(stream: LiveStream): LiveProgress {
       lines.push(...event.services.map((service) => ({ service, text: "" })));
       draw();
       return;
+    }
+    if (event.type === "image") {
+      const detail = describeImageProgress(event);
+      const suffix = detail ? ` (${detail})` : "";
+      // `berth pull` has a line per image; `up` shows the pull on the lines of its services.
+      const own = lines.find((l) => l.service === event.image);
+      if (own && (event.phase === "pulled" || event.phase === "present"))
+        settle(own, "ok", `${event.phase}${suffix}`);
+      else if (own && event.phase === "failed") settle(own, "failed", event.reason ?? "failed");
+      else if (own) {
+        if (!own.outcome) own.text = `${event.phase}${suffix}`;
+      } else
+        for (const line of lines)
+          if (event.services.includes(line.service) && !line.outcome)
+            line.text = `${event.phase} ${event.image}${suffix}`;
+      draw();
+      if (event.phase !== "retrying" && event.phase !== "failed") return;
     }
     if (event.type === "service") {
       const line = lines.find((l) => l.service === event.service);

@@ -10,7 +10,8 @@ import { STACK_LABELS } from "../stack-labels.js";
 export interface ImageIdOptions {
   /** Build and pull as `up` does (true), or only look at what the daemon has (false). */
   prepare: boolean;
-  pull?: boolean;
+  /** `up`'s pull policy over the services' own (`--pull`). */
+  pull?: "missing" | "always" | "never";
   signal?: AbortSignal;
 }
 
@@ -33,12 +34,13 @@ export async function projectImageIds(
 ): Promise<Record<string, string>> {
   const services = Object.values(project.services);
   const base = project.name ?? "berth";
-  const prepared = options.prepare ? services.filter((s) => s.build || options.pull) : [];
+  // Every service: its own pull policy (default `missing`) decides, as for `up`.
+  const prepared = options.prepare ? services : [];
   const refs: Record<string, string> =
     prepared.length === 0
       ? {}
       : await ensureImages(engine, prepared, {
-          pull: options.pull === true,
+          ...(options.pull ? { pull: options.pull } : {}),
           projectBase: base,
           buildLabels: {},
           ...(options.signal ? { signal: options.signal } : {}),

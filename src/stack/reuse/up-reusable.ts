@@ -54,7 +54,7 @@ async function imagesAndKey(
   const { engine, project, start } = input;
   const imageIds = await projectImageIds(engine, project, {
     prepare: true,
-    pull: start.pull,
+    ...(start.pull ? { pull: start.pull } : {}),
     ...(start.signal ? { signal: start.signal } : {}),
   });
   const key = reuseKey({ project, imageIds, berthVersion: berthVersion(), options: input.source.keyOptions });
@@ -93,6 +93,8 @@ function describeReused(project: ComposeProject, environment: ReusableEnvironmen
       name: service.name,
       containerId: c.Id,
       containerName: (c.Names[0] ?? c.Id).replace(/^\//, ""),
+      image: service.image ?? "",
+      imageId: c.ImageID ?? "",
       state: oneShots.has(service.name) ? "completed" : "ready",
       endpoints: endpointsFromPorts(service.name, ports),
       readyMs: 0,

@@ -1,0 +1,78 @@
+// `berth pull`: fetches a project's images without starting anything (CI cache warm-up), each
+// image once, with the same progress as `up` (listr2 on a TTY, plain lines in CI, JSON lines
+// with --json) and the same credentials, retries and one-pull-per-image as `up`.
+import type { Command } from "commander";
+import { createReporter } from "../../stack/progress/reporter.js";
+import { type PullReport, pullImages } from "../../stack/pull.js";
+import { createCliEngine, type GlobalOptions } from "../context.js";
+import { errorToJSON, exitCodeFor, table, writeJSON } from "../output.js";
+import { withInterrupt } from "./up.js";
+
+interface PullCliOptions {
+  file: string[];
+  profile: string[];
+  envFile?: string;
+  missing?: boolean;
+  json?: boolean;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+export function pullTable(report: PullReport): string {
+  return table(
+    ["IMAGE", "SERVICES", "RESULT", "ID"],
+    report.images.map((i) => [
+      i.image,
+      i.services.join(", "),
+      i.pulled ? "pulled" : "present",
+      i.imageId.replace(/^sha256:/, "").slice(0, 12),
+    ]),
+  );
+}
+
+export function registerPull(program: Command, globals: () => GlobalOptions): void {
+  program
+    .command("pull")
+    .description("Pull a project's images (each once) without starting anything, e.g. to warm a CI cache")
+    .argument("[service...]", "only these services' images (and what they depend on)")
+    .option(
+      "-f, --file <file>",
+      "compose file (repeat to merge overrides; default compose.yaml)",
+      collect,
+      [],
+    )
+    .option("--profile <name>", "enable a Compose profile (repeatable)", collect, [])
+    .option("--env-file <path>", "dotenv file for interpolation instead of .env")
+    .option("--missing", "only pull images the daemon does not have (default: pull every image)")
+    .option("--json", "print the result as JSON (progress as JSON lines on stderr)")
+    .action(async (services: string[], options: PullCliOptions) => {
+      const reporter = await createReporter({ json: options.json === true });
+      let report: PullReport;
+      try {
+        report = await withInterrupt((signal) =>
+          pullImages({
+            files: options.file,
+            ...(options.profile.length > 0 ? { profiles: options.profile } : {}),
+            ...(options.envFile ? { envFile: options.envFile } : {}),
+            ...(services.length > 0 ? { services } : {}),
+            policy: options.missing ? "missing" : "always",
+            engine: createCliEngine(globals()),
+            onProgress: reporter.listener,
+            signal,
+          }),
+        );
+      } catch (error) {
+        await reporter.finish();
+        if (!options.json) throw error;
+        writeJSON({ ok: false, error: errorToJSON(error) });
+        process.exitCode = exitCodeFor(error);
+        return;
+      }
+      await reporter.finish();
+      if (options.json) writeJSON({ ok: true, ...report, durationMs: Math.round(report.durationMs) });
+      else if (report.images.length === 0) process.stdout.write("No images to pull.\n");
+      else process.stdout.write(`${pullTable(report)}\n`);
+    });
+}
