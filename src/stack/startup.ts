@@ -330,7 +330,11 @@ export async function startEnvironment(
     };
     const strategies = run.oneShot
       ? []
-      : readinessStrategies(service, Boolean((info.State as { Health?: unknown }).Health));
+      : // Podman shows an empty Health (status "") on containers without a healthcheck.
+        readinessStrategies(
+          service,
+          Boolean((info.State as { Health?: { Status?: string } }).Health?.Status),
+        );
     setPhase(
       service.name,
       "waiting",
