@@ -2,6 +2,7 @@
 import { Command, CommanderError } from "commander";
 import { berthVersion } from "../shared/version.js";
 import { registerConfig } from "./commands/config.js";
+import { registerDoctor } from "./commands/doctor.js";
 import { registerDown } from "./commands/down.js";
 import { registerFixtures } from "./commands/fixtures.js";
 import { registerGc } from "./commands/gc.js";
@@ -42,6 +43,7 @@ export function buildProgram(): Command {
   registerValidate(program, globals);
   registerReport(program, globals);
   registerConfig(program, globals);
+  registerDoctor(program, globals);
   return program;
 }
 

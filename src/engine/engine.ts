@@ -3,9 +3,14 @@
 // retries there), is observed (operation, class, duration, outcome) and fails with a typed error.
 import { PassThrough, type Readable } from "node:stream";
 import type Docker from "dockerode";
-import { classifyEngineError } from "./classify.js";
-import { type DockerEndpoint, type DockerEnv, resolveDockerEndpoint } from "./docker-host.js";
-import { BuildFailedError, NotFoundError } from "./errors.js";
+import { classifyEngineError, endpointContext } from "./classify.js";
+import {
+  type DockerEndpoint,
+  type DockerEnv,
+  describeEndpoint,
+  resolveDockerEndpoint,
+} from "./docker-host.js";
+import { BuildFailedError, ConfigError, NotFoundError } from "./errors.js";
 import { OPERATIONS, type OperationClass, type OperationName } from "./operations.js";
 
 export interface EngineCall {
@@ -78,13 +83,36 @@ export interface EngineEvent {
  */
 async function createClient(endpoint: DockerEndpoint): Promise<Docker> {
   const { default: Docker } = await import("dockerode");
-  if (endpoint.kind === "unix") return new Docker({ socketPath: endpoint.socketPath });
-  return new Docker({
-    host: endpoint.host,
-    port: endpoint.port,
-    protocol: endpoint.protocol,
-    ...(endpoint.tls ? { ca: endpoint.tls.ca, cert: endpoint.tls.cert, key: endpoint.tls.key } : {}),
-  });
+  if (endpoint.kind === "ssh") {
+    throw new ConfigError(
+      `${describeEndpoint(endpoint)}: berth cannot reach ssh:// endpoints with this client yet`,
+      { resource: endpoint.url, hint: "Forward the remote socket (ssh -L) and point DOCKER_HOST at it." },
+    );
+  }
+  const docker =
+    endpoint.kind === "unix"
+      ? new Docker({ socketPath: endpoint.socketPath })
+      : new Docker({
+          host: endpoint.host,
+          port: endpoint.port,
+          protocol: endpoint.protocol,
+          ...(endpoint.tls ? { ca: endpoint.tls.ca, cert: endpoint.tls.cert, key: endpoint.tls.key } : {}),
+        });
+  const modem = docker.modem as unknown as { buildQuerystring(opts: Record<string, unknown>): string };
+  const buildQuerystring = modem.buildQuerystring.bind(modem);
+  modem.buildQuerystring = (opts) => buildQuerystring(queryParameters(opts));
+  return docker;
+}
+
+/**
+ * The parameters a request's query carries: only those that are set. dockerode sends an unset
+ * option as an empty one (`filters=`, `since=`, `buildargs=`), which Docker ignores but Podman's
+ * compat API parses and refuses with HTTP 400; and the abort signal is not a parameter at all.
+ */
+export function queryParameters(options: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(options).filter(([key, value]) => value !== undefined && key !== "abortSignal"),
+  );
 }
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
@@ -113,6 +141,27 @@ export function demuxDockerStream(buffer: Buffer): { stdout: string; stderr: str
   return { stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") };
 }
 
+/**
+ * The endpoint for an engine's options. An explicit `dockerHost` that names the address the
+ * environment resolves to (a child engine made from `engine.endpoint.url`) keeps that
+ * endpoint's TLS material and source, so a context's certificates are not lost on the way.
+ */
+function endpointFor(options: EngineOptions): DockerEndpoint {
+  const env = options.env ?? process.env;
+  if (!options.dockerHost) return resolveDockerEndpoint(env);
+  let fromEnv: DockerEndpoint | undefined;
+  try {
+    fromEnv = resolveDockerEndpoint(env);
+  } catch {
+    fromEnv = undefined;
+  }
+  if (fromEnv?.url === options.dockerHost) return fromEnv;
+  return resolveDockerEndpoint({ ...env, DOCKER_HOST: options.dockerHost });
+}
+
+/** Docker's stop timeout when a container names none. */
+export const DEFAULT_STOP_TIMEOUT_SECONDS = 10;
+
 export class Engine {
   readonly endpoint: DockerEndpoint;
   private docker: Promise<Docker> | undefined;
@@ -120,10 +169,7 @@ export class Engine {
   private readonly observers = new Set<CallObserver>();
 
   constructor(options: EngineOptions = {}) {
-    const env = options.dockerHost
-      ? { ...(options.env ?? process.env), DOCKER_HOST: options.dockerHost }
-      : options.env;
-    this.endpoint = resolveDockerEndpoint(env ?? process.env);
+    this.endpoint = endpointFor(options);
   }
 
   /** Loads the client now (it is otherwise loaded by the first call); no request is sent. */
@@ -176,7 +222,7 @@ export class Engine {
       } catch (raw) {
         const error = classifyEngineError(raw, {
           operation,
-          endpoint: this.endpoint.url,
+          ...endpointContext(this.endpoint),
           resource: context.resource,
         });
         this.emit({
@@ -262,7 +308,7 @@ export class Engine {
       }
     } catch (error) {
       if (!signal?.aborted)
-        throw classifyEngineError(error, { operation: "system.events", endpoint: this.endpoint.url });
+        throw classifyEngineError(error, { operation: "system.events", ...endpointContext(this.endpoint) });
     } finally {
       signal?.removeEventListener("abort", onAbort);
       stream.destroy();
@@ -296,11 +342,16 @@ export class Engine {
     }
   }
 
+  /**
+   * Creates a container. Its stop timeout is always explicit (Docker's default of 10 s when the
+   * spec has none): Podman's compat API records an absent one as 0, and then stops by killing.
+   */
   createContainer(spec: Docker.ContainerCreateOptions, signal?: AbortSignal): Promise<{ id: string }> {
+    const full = { StopTimeout: DEFAULT_STOP_TIMEOUT_SECONDS, ...spec, abortSignal: signal };
     return this.call(
       "container.create",
       async (d) => ({
-        id: (await d.createContainer({ ...spec, abortSignal: signal } as Docker.ContainerCreateOptions)).id,
+        id: (await d.createContainer(full as Docker.ContainerCreateOptions)).id,
       }),
       { resource: spec.name ?? spec.Image, signal },
     );
@@ -340,6 +391,39 @@ export class Engine {
           throw error;
         }
       },
+      { resource: id, signal },
+    );
+  }
+
+  /**
+   * Runs the container's healthcheck once, now, through Podman's own API, and answers that
+   * probe's result. Podman schedules healthchecks with systemd timers; without systemd they never
+   * run unless someone asks. Docker has no such call (its daemon runs them itself).
+   */
+  runHealthcheck(id: string, signal?: AbortSignal): Promise<{ status: string }> {
+    return this.call(
+      "container.healthcheck",
+      (d) =>
+        new Promise<{ status: string }>((resolve, reject) => {
+          d.modem.dial(
+            {
+              path: `/v4.0.0/libpod/containers/${encodeURIComponent(id)}/healthcheck?`,
+              method: "GET",
+              abortSignal: signal,
+              statusCodes: {
+                200: true,
+                404: "no such container",
+                409: "the container has no healthcheck or is not running",
+                500: "server error",
+              },
+            } as never,
+            (error: unknown, answer: unknown) => {
+              if (error) return reject(error);
+              const status = (answer as { Status?: unknown } | undefined)?.Status;
+              resolve({ status: typeof status === "string" ? status : "unknown" });
+            },
+          );
+        }),
       { resource: id, signal },
     );
   }

@@ -4,7 +4,8 @@ import { Agent as HttpAgent, type RequestOptions } from "node:http";
 import { Agent as HttpsAgent } from "node:https";
 import { connect as netConnect, type Socket } from "node:net";
 import { connect as tlsConnect } from "node:tls";
-import type { DockerEndpoint } from "../engine/docker-host.js";
+import { type DockerEndpoint, describeEndpoint } from "../engine/docker-host.js";
+import { ConfigError } from "../engine/errors.js";
 
 export interface Upstream {
   endpoint: DockerEndpoint;
@@ -31,6 +32,11 @@ export function createUpstream(endpoint: DockerEndpoint): Upstream {
       connect: () => netConnect({ path: endpoint.socketPath, allowHalfOpen: true }),
       close: () => agent.destroy(),
     };
+  }
+  if (endpoint.kind === "ssh") {
+    throw new ConfigError(`${describeEndpoint(endpoint)}: the proxy cannot reach ssh:// endpoints yet`, {
+      resource: endpoint.url,
+    });
   }
   if (endpoint.protocol === "http") {
     const agent = new HttpAgent(agentOptions);

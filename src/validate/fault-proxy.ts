@@ -48,6 +48,7 @@ export interface FaultProxy {
 
 function upstreamSocket(endpoint: DockerEndpoint): Socket {
   if (endpoint.kind === "unix") return netConnect({ path: endpoint.socketPath });
+  if (endpoint.kind === "ssh") throw new Error(`the fault relay cannot reach ${endpoint.url}`);
   return netConnect({ host: endpoint.host, port: endpoint.port });
 }
 
