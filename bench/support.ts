@@ -1,5 +1,11 @@
 // Shared benchmark helpers: statistics, the machine/daemon description, and the closing JSON line.
-import { cpus, totalmem } from "node:os";
+import { execFile } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { cpus, tmpdir, totalmem } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { promisify } from "node:util";
 import type { Engine } from "../src/engine/engine.js";
 import { sessionLabels } from "../src/janitor/labels.js";
 
@@ -63,4 +69,68 @@ export function printTable(title: string, headers: string[], rows: (string | num
  */
 export function benchLabels(kind: string, run: string): Record<string, string> {
   return sessionLabels({ session: `bench${run}`, extra: { "berth.bench": kind, "berth.bench.run": run } });
+}
+
+/**
+ * Arguments that make a node child report its peak RSS and CPU time: pass them before the
+ * script, then read the figures with `read()` once the child has exited (undefined when it wrote
+ * none). CPU time is the steadier figure on a busy machine, where wall time waits for a core.
+ */
+export function peakRssProbe(): {
+  execArgv: string[];
+  env: NodeJS.ProcessEnv;
+  read(): { peakRssMb: number; cpuMs: number } | undefined;
+} {
+  const file = join(tmpdir(), `berth-bench-rss-${process.pid}-${randomUUID().slice(0, 8)}`);
+  const hook = pathToFileURL(join(dirname(fileURLToPath(import.meta.url)), "peak-rss.mjs")).href;
+  return {
+    execArgv: ["--import", hook],
+    env: { ...process.env, BERTH_BENCH_PEAK_RSS_FILE: file },
+    read() {
+      if (!existsSync(file)) return undefined;
+      const lines = readFileSync(file, "utf8").trim().split("\n");
+      rmSync(file, { force: true });
+      const rows = lines.map((line) => line.split(" ").map(Number));
+      return {
+        peakRssMb: round(Math.max(...rows.map((r) => r[0]!)) / 1024, 1),
+        cpuMs: round(rows.reduce((sum, r) => sum + r[1]!, 0) / 1000, 1),
+      };
+    },
+  };
+}
+
+/** A live process's resident set size in MB, from /proc (undefined once it has gone). */
+export function rssMb(pid: number): number | undefined {
+  try {
+    const kb = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
+    return kb === undefined ? undefined : round(Number(kb) / 1024, 1);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The repository root, where bin/berth.js and dist/ live. */
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+
+/** The dist build `bin/berth.js` runs, rebuilt when any source file is newer. */
+export async function ensureFreshBuild(): Promise<void> {
+  const built = join(ROOT, "dist", "cli", "main.js");
+  const newest = (dir: string): number =>
+    Math.max(
+      0,
+      ...readdirSync(dir, { withFileTypes: true }).map((e) =>
+        e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs,
+      ),
+    );
+  if (existsSync(built) && statSync(built).mtimeMs >= newest(join(ROOT, "src"))) return;
+  process.stdout.write("dist is older than src: building it first (tsc -p tsconfig.build.json)\n");
+  await promisify(execFile)(
+    process.execPath,
+    [join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json"],
+    { cwd: ROOT },
+  ).catch((error: { stdout?: string }) => {
+    // tsc still emits when another part of the tree has type errors; the CLI only needs the output.
+    if (!existsSync(built)) throw error;
+    process.stdout.write(`tsc reported errors (build still emitted):\n${error.stdout ?? ""}\n`);
+  });
 }

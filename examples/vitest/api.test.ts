@@ -1,4 +1,4 @@
-import { useEnvironment } from "berth/vitest";
+import { useEnvironment } from "berth-docker/vitest";
 import { describe, expect, it } from "vitest";
 
 describe("the api service", () => {

@@ -1,5 +1,5 @@
 import { fileURLToPath } from "node:url";
-import { berthGlobalSetup } from "berth/vitest";
+import { berthGlobalSetup } from "berth-docker/vitest";
 
 export default berthGlobalSetup({
   files: ["compose.yml"],

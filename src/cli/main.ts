@@ -1,26 +1,14 @@
-// The `berth` command line: parses arguments, calls the library, renders the result.
-import { Command, CommanderError } from "commander";
+// The `berth` command line: parses arguments, calls the library, renders the result. Start-up
+// loads only what the command at hand needs: nothing beyond this file for --version, one
+// command's module (through the table in commands.ts) for a command.
 import { berthVersion } from "../shared/version.js";
-import { registerConfig } from "./commands/config.js";
-import { registerDoctor } from "./commands/doctor.js";
-import { registerDown } from "./commands/down.js";
-import { registerFixtures } from "./commands/fixtures.js";
-import { registerGc } from "./commands/gc.js";
-import { registerLeaks } from "./commands/leaks.js";
-import { registerLint } from "./commands/lint.js";
-import { registerLogs } from "./commands/logs.js";
-import { registerProxy } from "./commands/proxy.js";
-import { registerPs } from "./commands/ps.js";
-import { registerReport } from "./commands/report.js";
-import { registerRm } from "./commands/rm.js";
-import { registerRun } from "./commands/run.js";
-import { registerStats } from "./commands/stats.js";
-import { registerUp } from "./commands/up.js";
-import { registerValidate } from "./commands/validate.js";
+import { COMMANDS, commandsFor } from "./commands.js";
 import type { GlobalOptions } from "./context.js";
-import { EXIT, exitCodeFor, formatError } from "./output.js";
 
-export function buildProgram(): Command {
+const VERSION_FLAGS = new Set(["-V", "--version"]);
+
+export async function buildProgram(args: readonly string[] = []) {
+  const { Command } = await import("commander");
   const program = new Command("berth")
     .description("Real Docker environments for test suites, without hurting the Docker daemon")
     .version(berthVersion(), "-V, --version", "print berth's version")
@@ -28,28 +16,23 @@ export function buildProgram(): Command {
     .exitOverride()
     .showHelpAfterError();
   const globals = (): GlobalOptions => program.opts<GlobalOptions>();
-  registerRm(program, globals);
-  registerUp(program, globals);
-  registerDown(program, globals);
-  registerPs(program, globals);
-  registerLogs(program, globals);
-  registerRun(program, globals);
-  registerStats(program, globals);
-  registerLint(program, globals);
-  registerFixtures(program, globals);
-  registerGc(program, globals);
-  registerLeaks(program, globals);
-  registerProxy(program, globals);
-  registerValidate(program, globals);
-  registerReport(program, globals);
-  registerConfig(program, globals);
-  registerDoctor(program, globals);
+  const registers = await Promise.all(commandsFor(args).map((name) => COMMANDS[name]!()));
+  for (const register of registers) register(program, globals);
   return program;
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  const args = argv.slice(2);
+  if (args.length === 1 && VERSION_FLAGS.has(args[0]!)) {
+    process.stdout.write(`${berthVersion()}\n`);
+    return 0;
+  }
+  const [{ CommanderError }, { EXIT, exitCodeFor, formatError }] = await Promise.all([
+    import("commander"),
+    import("./output.js"),
+  ]);
   try {
+    const program = await buildProgram(args);
     await program.parseAsync(argv);
     return typeof process.exitCode === "number" ? process.exitCode : EXIT.ok;
   } catch (error) {

@@ -185,7 +185,7 @@ function unreachableHint(endpoint: string, source: string | undefined): string {
   }
   if (endpoint.startsWith("unix://")) {
     const path = endpoint.slice("unix://".length);
-    return `Start the Docker daemon (or run scripts/ensure-docker.sh as root) so that ${path} exists and answers, or set DOCKER_HOST to a daemon that does.`;
+    return `Start the Docker daemon so that ${path} exists and answers, or set DOCKER_HOST to a daemon that does (in berth's own checkout: scripts/ensure-docker.sh as root).`;
   }
   return `Check that a Docker daemon listens at ${endpoint} (DOCKER_HOST), and for TLS that DOCKER_TLS_VERIFY and DOCKER_CERT_PATH are right.`;
 }

@@ -522,6 +522,16 @@ export class Engine {
     return out;
   }
 
+  /** Extracts a tar archive into the container at `path` (works on a created, not yet started one). */
+  putArchive(id: string, path: string, archive: Buffer, signal?: AbortSignal): Promise<void> {
+    return this.call(
+      "container.put-archive",
+      async (d) =>
+        void (await d.getContainer(id).putArchive(archive, { path, abortSignal: signal } as never)),
+      { resource: id, signal },
+    );
+  }
+
   /** One sample of the container's resource usage. */
   containerStats(id: string): Promise<Docker.ContainerStats> {
     return this.call(

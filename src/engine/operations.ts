@@ -34,6 +34,7 @@ export const OPERATIONS = {
   "container.exec-inspect": { class: "read", idempotent: true },
   "container.attach": { class: "stream", idempotent: false },
   "container.healthcheck": { class: "lifecycle", idempotent: true },
+  "container.put-archive": { class: "lifecycle", idempotent: true },
   "network.list": { class: "read", idempotent: true },
   "network.inspect": { class: "read", idempotent: true },
   "network.create": { class: "lifecycle", idempotent: false },

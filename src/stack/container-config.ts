@@ -2,7 +2,16 @@
 // (127.0.0.1 by default, dynamic host ports, labelled anonymous volumes, durations in ns) is here
 // and unit-tested; the code that talks to the daemon only sends the result.
 import type { MemoryHostConfig } from "../memory/limits.js";
-import type { HealthcheckSpec, PortMapping, ServiceSpec, VolumeMount } from "./model.js";
+import type {
+  ContainerOptions,
+  FileGrant,
+  HealthcheckSpec,
+  PortMapping,
+  ServiceSpec,
+  VolumeMount,
+} from "./model.js";
+import { DEFAULT_NETWORK } from "./naming.js";
+import type { ProjectResources } from "./resources.js";
 import { STACK_LABELS } from "./stack-labels.js";
 
 export const DEFAULT_HOST_IP = "127.0.0.1";
@@ -11,6 +20,8 @@ export interface AttachedNetwork {
   /** The network's name on the daemon. */
   name: string;
   aliases: string[];
+  /** A fixed address on this network (`ipv4_address`). */
+  ipv4Address?: string;
 }
 
 export interface ContainerConfigInput {
@@ -42,14 +53,34 @@ export interface ContainerCreateBody {
   StopTimeout?: number;
   WorkingDir?: string;
   User?: string;
+  Hostname?: string;
+  Domainname?: string;
+  Tty?: boolean;
+  OpenStdin?: boolean;
+  /** Sent as the create call's `platform` query parameter. */
+  platform?: string;
   HostConfig: Record<string, unknown>;
-  NetworkingConfig?: { EndpointsConfig: Record<string, { Aliases: string[] }> };
+  NetworkingConfig?: {
+    EndpointsConfig: Record<string, { Aliases: string[]; IPAMConfig?: { IPv4Address: string } }>;
+  };
+}
+
+/** A file copied into the container after create and before start (secrets and configs). */
+export interface CopiedFile {
+  target: string;
+  source: FileGrant["source"];
+  /** Default 0o444. */
+  mode: number;
+  uid?: string;
+  gid?: string;
 }
 
 export interface ContainerConfig {
   body: ContainerCreateBody;
   /** Networks beyond the first, connected after create (API 1.41 takes one at create). */
   laterNetworks: AttachedNetwork[];
+  /** Secrets and configs that are not a plain bind mount of a file, to copy in before start. */
+  copyIn: CopiedFile[];
 }
 
 const NS_PER_MS = 1_000_000;
@@ -124,16 +155,109 @@ function mountsAndBinds(
   return result;
 }
 
+/** HostConfig fields of the container options, each set only when the file sets it. */
+function optionsHostConfig(options: ContainerOptions): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const set = (key: string, value: unknown) => {
+    if (value !== undefined) out[key] = value;
+  };
+  set("Init", options.init);
+  set("CapAdd", options.capAdd);
+  set("CapDrop", options.capDrop);
+  set(
+    "Ulimits",
+    options.ulimits &&
+      Object.entries(options.ulimits).map(([Name, l]) => ({ Name, Soft: l.soft, Hard: l.hard })),
+  );
+  set("Sysctls", options.sysctls);
+  set("ShmSize", options.shmSizeBytes);
+  set("ExtraHosts", options.extraHosts);
+  set("ReadonlyRootfs", options.readOnly);
+  set("SecurityOpt", options.securityOpt);
+  set(
+    "Devices",
+    options.devices?.map((d) => ({
+      PathOnHost: d.source,
+      PathInContainer: d.target,
+      CgroupPermissions: d.permissions,
+    })),
+  );
+  set(
+    "LogConfig",
+    options.logging && { Type: options.logging.driver ?? "", Config: options.logging.options },
+  );
+  set("DnsSearch", options.dnsSearch);
+  set("DnsOptions", options.dnsOpt);
+  set("GroupAdd", options.groupAdd);
+  set("PidsLimit", options.pidsLimit);
+  set("OomScoreAdj", options.oomScoreAdj);
+  set("OomKillDisable", options.oomKillDisable);
+  set("IpcMode", options.ipc);
+  set("UTSMode", options.uts);
+  set("UsernsMode", options.usernsMode);
+  set("Runtime", options.runtime);
+  set("CgroupParent", options.cgroupParent);
+  set("CpuShares", options.cpuShares);
+  set("CpusetCpus", options.cpuset);
+  set("MemorySwappiness", options.memSwappiness);
+  return out;
+}
+
+/** The daemon networks a service joins, with its aliases and fixed address. */
+export function networksFor(
+  service: ServiceSpec,
+  resources: Pick<ProjectResources, "networks">,
+): AttachedNetwork[] {
+  if (service.networks.length === 0) {
+    const name = resources.networks[DEFAULT_NETWORK];
+    return name ? [{ name, aliases: [service.name] }] : [];
+  }
+  return service.networks
+    .filter((n) => resources.networks[n.name])
+    .map((n) => ({
+      name: resources.networks[n.name]!,
+      aliases: [service.name, ...n.aliases],
+      ...(n.ipv4Address ? { ipv4Address: n.ipv4Address } : {}),
+    }));
+}
+
+/** File-sourced grants without ownership or mode are bind-mounted read-only, as Compose does. */
+function isPlainBind(grant: FileGrant): boolean {
+  return (
+    "file" in grant.source && grant.uid === undefined && grant.gid === undefined && grant.mode === undefined
+  );
+}
+
+/** The names a service answers to on the project's networks: its own, `container_name`, `hostname`. */
+export function serviceAliases(service: ServiceSpec, aliases: string[]): string[] {
+  const extra = [service.containerName, service.hostname].filter((a): a is string => a !== undefined);
+  return [...new Set([...aliases, ...extra])];
+}
+
 export function containerConfig(service: ServiceSpec, input: ContainerConfigInput): ContainerConfig {
   const exposed: Record<string, Record<string, never>> = {};
   for (const port of service.ports) exposed[portKey(port.target, port.protocol)] = {};
   for (const port of service.expose) exposed[portKey(port, "tcp")] ??= {};
 
   const { Mounts, Binds } = mountsAndBinds([...service.volumes, ...service.tmpfs], input);
+  const grants = [...(service.secrets ?? []), ...(service.configs ?? [])];
+  for (const grant of grants.filter(isPlainBind)) {
+    Binds.push(`${(grant.source as { file: string }).file}:${grant.target}:ro`);
+  }
+  const copyIn: CopiedFile[] = grants
+    .filter((grant) => !isPlainBind(grant))
+    .map((grant) => ({
+      target: grant.target,
+      source: grant.source,
+      mode: grant.mode ?? 0o444,
+      ...(grant.uid === undefined ? {} : { uid: grant.uid }),
+      ...(grant.gid === undefined ? {} : { gid: grant.gid }),
+    }));
   const hostConfig: Record<string, unknown> = {
     PortBindings: portBindings(service.ports),
     Mounts,
     ...(Binds.length > 0 ? { Binds } : {}),
+    ...optionsHostConfig(service.options ?? {}),
     ...input.memory,
     RestartPolicy: {
       Name: service.restart ?? "no",
@@ -144,13 +268,20 @@ export function containerConfig(service: ServiceSpec, input: ContainerConfigInpu
   if (service.privileged) hostConfig.Privileged = true;
   if (service.pid) hostConfig.PidMode = service.pid;
 
-  const [first, ...rest] = input.networks;
+  const [first, ...rest] = input.networks.map((n) => ({ ...n, aliases: serviceAliases(service, n.aliases) }));
   let networking: ContainerCreateBody["NetworkingConfig"];
   if (service.networkMode) {
     hostConfig.NetworkMode = service.networkMode;
   } else if (first) {
     hostConfig.NetworkMode = first.name;
-    networking = { EndpointsConfig: { [first.name]: { Aliases: first.aliases } } };
+    networking = {
+      EndpointsConfig: {
+        [first.name]: {
+          Aliases: first.aliases,
+          ...(first.ipv4Address ? { IPAMConfig: { IPv4Address: first.ipv4Address } } : {}),
+        },
+      },
+    };
   }
 
   const dependsOn = service.dependsOn.map((d) => d.service).join(",");
@@ -178,5 +309,11 @@ export function containerConfig(service: ServiceSpec, input: ContainerConfigInpu
   if (service.workingDir) body.WorkingDir = service.workingDir;
   if (service.user) body.User = service.user;
   if (networking) body.NetworkingConfig = networking;
-  return { body, laterNetworks: service.networkMode ? [] : rest };
+  const options = service.options ?? {};
+  if (service.hostname) body.Hostname = service.hostname;
+  if (options.domainname) body.Domainname = options.domainname;
+  if (options.tty !== undefined) body.Tty = options.tty;
+  if (options.stdinOpen !== undefined) body.OpenStdin = options.stdinOpen;
+  if (options.platform) body.platform = options.platform;
+  return { body, laterNetworks: service.networkMode ? [] : rest, copyIn };
 }

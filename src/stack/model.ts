@@ -66,6 +66,8 @@ export interface BuildSpec {
 export interface ServiceNetwork {
   name: string;
   aliases: string[];
+  /** A fixed address on this network (`ipv4_address`; the network needs an `ipam` subnet). */
+  ipv4Address?: string;
   /** Where the attachment is declared; absent for the implicit `default` network. */
   location?: SourceLocation;
 }
@@ -92,6 +94,74 @@ export interface ServiceMemory {
   reservationBytes?: number;
   /** memswap_limit, bytes; -1 means unlimited swap. */
   swapLimitBytes?: number;
+}
+
+/** Where a secret's or config's content comes from. */
+export type ProvidedSource =
+  | { file: string }
+  /** `value` is not enumerable, so it never appears in printed or serialised models. */
+  | { environment: string; value: string }
+  | { content: string };
+
+/** A secret or config a service receives as a read-only file. */
+export interface FileGrant {
+  /** The secret's or config's key in the file. */
+  name: string;
+  /** Absolute path in the container (`/run/secrets/NAME` by default for secrets, `/NAME` for configs). */
+  target: string;
+  source: ProvidedSource;
+  uid?: string;
+  gid?: string;
+  /** File mode, e.g. 0o444 (default 0o444). */
+  mode?: number;
+}
+
+export interface DeviceMapping {
+  /** Host device path. */
+  source: string;
+  target: string;
+  /** `rwm` by default. */
+  permissions: string;
+}
+
+export type PullPolicy = "missing" | "always" | "never" | "build";
+
+/**
+ * Container settings with one obvious Engine API field each (capabilities, ulimits, sysctls,
+ * namespaces and the like). Sizes in bytes.
+ */
+export interface ContainerOptions {
+  init?: boolean;
+  capAdd?: string[];
+  capDrop?: string[];
+  /** By name (`nofile`): soft and hard limit. */
+  ulimits?: Record<string, { soft: number; hard: number }>;
+  sysctls?: Record<string, string>;
+  shmSizeBytes?: number;
+  /** `HOST:ADDRESS` entries for /etc/hosts. */
+  extraHosts?: string[];
+  readOnly?: boolean;
+  securityOpt?: string[];
+  devices?: DeviceMapping[];
+  stdinOpen?: boolean;
+  tty?: boolean;
+  platform?: string;
+  logging?: { driver?: string; options: Record<string, string> };
+  dnsSearch?: string[];
+  dnsOpt?: string[];
+  groupAdd?: string[];
+  pidsLimit?: number;
+  oomScoreAdj?: number;
+  oomKillDisable?: boolean;
+  ipc?: string;
+  uts?: string;
+  usernsMode?: string;
+  runtime?: string;
+  cgroupParent?: string;
+  cpuShares?: number;
+  cpuset?: string;
+  memSwappiness?: number;
+  domainname?: string;
 }
 
 export interface ServiceSpec {
@@ -124,9 +194,35 @@ export interface ServiceSpec {
   pid?: string;
   /** Custom DNS servers (`dns`). */
   dns?: string[];
+  /**
+   * `container_name`: answered as a DNS alias on the project's networks. The real container name
+   * stays unique per run (`PROJECT-SERVICE-1`), so parallel runs never clash.
+   */
+  containerName?: string;
+  /** The container's hostname, also a DNS alias on the project's networks. */
+  hostname?: string;
+  /** Everything else that maps to one Engine API field. */
+  options?: ContainerOptions;
+  /** `pull_policy`, as written (`if_not_present` is `missing`); applied by the image step. */
+  pullPolicy?: PullPolicy;
+  secrets?: FileGrant[];
+  configs?: FileGrant[];
+  /** `deploy.replicas` (or `scale`): how many containers run this service (default 1). */
+  replicas?: number;
+  /**
+   * Set on the extra replicas `up` adds for a service with `replicas` above 1: replica N of
+   * service S is the service `S-N` (its own endpoints, logs and label), container `PROJECT-S-N`.
+   */
+  replica?: { of: string; index: number };
   berth: BerthServiceExtension;
   /** Where the service is defined (first file that defines it). */
   location: SourceLocation;
+}
+
+export interface IpamConfig {
+  subnet?: string;
+  gateway?: string;
+  ipRange?: string;
 }
 
 export interface NetworkSpec {
@@ -135,6 +231,11 @@ export interface NetworkSpec {
   external: boolean;
   driver?: string;
   labels: Record<string, string>;
+  driverOpts?: Record<string, string>;
+  internal?: boolean;
+  attachable?: boolean;
+  /** Only when the file asks: a fixed subnet means two runs of the file cannot share the daemon. */
+  ipam?: { driver?: string; config: IpamConfig[] };
 }
 
 export interface NamedVolumeSpec {
@@ -143,6 +244,7 @@ export interface NamedVolumeSpec {
   external: boolean;
   driver?: string;
   labels: Record<string, string>;
+  driverOpts?: Record<string, string>;
 }
 
 export interface ComposeProject {
@@ -155,6 +257,9 @@ export interface ComposeProject {
   services: Record<string, ServiceSpec>;
   networks: Record<string, NetworkSpec>;
   volumes: Record<string, NamedVolumeSpec>;
+  /** Top-level secrets and configs by key (services carry what they receive as FileGrants). */
+  secrets?: Record<string, ProvidedSource>;
+  configs?: Record<string, ProvidedSource>;
   /** Keys berth does not support, with where they were found (reported once as a warning). */
   unsupported: SourceLocation[];
 }

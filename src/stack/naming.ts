@@ -34,8 +34,9 @@ export function projectNameFor(input: { explicit?: string; fileName?: string; se
   return `${sanitizeProjectBase(input.fileName ?? "berth")}-${input.sessionId.slice(0, 8)}`;
 }
 
-export function containerNameFor(project: string, service: string): string {
-  return `${project}-${service}-1`;
+/** `PROJECT-SERVICE-N`, N the replica's number (1 unless the service has replicas). */
+export function containerNameFor(project: string, service: string, replica = 1): string {
+  return `${project}-${service}-${replica}`;
 }
 
 export const DEFAULT_NETWORK = "default";

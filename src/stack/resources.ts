@@ -7,7 +7,7 @@ import { LABELS } from "../janitor/labels.js";
 import { isReclaimable } from "../janitor/ownership.js";
 import type { Session } from "../janitor/session.js";
 import { NameConflictError } from "../lifecycle/create-container.js";
-import type { ComposeProject } from "./model.js";
+import type { ComposeProject, NetworkSpec } from "./model.js";
 import { DEFAULT_NETWORK, networkNameFor, volumeNameFor } from "./naming.js";
 import type { ProgressListener } from "./progress/events.js";
 import { STACK_LABELS } from "./stack-labels.js";
@@ -24,6 +24,38 @@ export interface NetworkSpecForCreate {
   Driver: string;
   Labels: Record<string, string>;
   CheckDuplicate: boolean;
+  Internal?: boolean;
+  Attachable?: boolean;
+  Options?: Record<string, string>;
+  IPAM?: { Driver: string; Config: { Subnet?: string; Gateway?: string; IPRange?: string }[] };
+}
+
+/** The create body of one of the project's networks (pure). */
+export function networkCreateSpec(
+  name: string,
+  spec: NetworkSpec | undefined,
+  labels: Record<string, string>,
+): NetworkSpecForCreate {
+  const out: NetworkSpecForCreate = {
+    Name: name,
+    Driver: spec?.driver ?? "bridge",
+    Labels: { ...spec?.labels, ...labels },
+    CheckDuplicate: true,
+  };
+  if (spec?.internal !== undefined) out.Internal = spec.internal;
+  if (spec?.attachable !== undefined) out.Attachable = spec.attachable;
+  if (spec?.driverOpts) out.Options = spec.driverOpts;
+  if (spec?.ipam) {
+    out.IPAM = {
+      Driver: spec.ipam.driver ?? "default",
+      Config: spec.ipam.config.map((c) => ({
+        ...(c.subnet ? { Subnet: c.subnet } : {}),
+        ...(c.gateway ? { Gateway: c.gateway } : {}),
+        ...(c.ipRange ? { IPRange: c.ipRange } : {}),
+      })),
+    };
+  }
+  return out;
 }
 
 /** The networks the services use (`default` when a service names none). */
@@ -105,12 +137,11 @@ export async function createProjectResources(
       }
       const name = networkNameFor(session.project, key);
       await session.beforeCreate();
-      await createNetwork(engine, session, {
-        Name: name,
-        Driver: spec?.driver ?? "bridge",
-        Labels: { ...spec?.labels, ...session.labels(), [STACK_LABELS.key]: key },
-        CheckDuplicate: true,
-      });
+      await createNetwork(
+        engine,
+        session,
+        networkCreateSpec(name, spec, { ...session.labels(), [STACK_LABELS.key]: key }),
+      );
       resources.networks[key] = name;
       onProgress?.({ type: "resource", kind: "network", name, action: "created" });
     }),
@@ -137,6 +168,7 @@ export async function createProjectResources(
       await engine.createVolume({
         Name: name,
         ...(spec?.driver ? { Driver: spec.driver } : {}),
+        ...(spec?.driverOpts ? { DriverOpts: spec.driverOpts } : {}),
         Labels: {
           ...spec?.labels,
           ...session.labels(),

@@ -34,14 +34,15 @@ import {
   memoryHostConfig,
   verifyAppliedMemory,
 } from "../memory/limits.js";
-import { type AttachedNetwork, containerConfig, DEFAULT_HOST_IP } from "./container-config.js";
+import { containerConfig, DEFAULT_HOST_IP, networksFor } from "./container-config.js";
 import { DownIncompleteError, downEnvironment } from "./down.js";
 import { endpointsFromPorts } from "./endpoints.js";
 import { type ServiceInfo, StartedEnvironment } from "./environment.js";
 import { UpInterruptedError, UpTimeoutError } from "./errors.js";
+import { archiveOf } from "./file-archive.js";
 import { ensureImages } from "./images.js";
 import type { ComposeProject, ServiceSpec } from "./model.js";
-import { containerNameFor, DEFAULT_NETWORK } from "./naming.js";
+import { containerNameFor } from "./naming.js";
 import type { ProgressListener, ServicePhase, StackEvent } from "./progress/events.js";
 import { oneShotServices, readinessStrategies } from "./readiness.js";
 import { createProjectResources, type ProjectResources } from "./resources.js";
@@ -132,16 +133,6 @@ async function checkFixedPorts(engine: Engine, services: ServiceSpec[]): Promise
   }
 }
 
-function networksFor(service: ServiceSpec, resources: ProjectResources): AttachedNetwork[] {
-  if (service.networks.length === 0) {
-    const name = resources.networks[DEFAULT_NETWORK];
-    return name ? [{ name, aliases: [service.name] }] : [];
-  }
-  return service.networks
-    .filter((n) => resources.networks[n.name])
-    .map((n) => ({ name: resources.networks[n.name]!, aliases: [service.name, ...n.aliases] }));
-}
-
 async function serviceFailure(
   engine: Engine,
   service: string,
@@ -183,7 +174,7 @@ export async function startEnvironment(
       spec.name,
       {
         spec,
-        containerName: containerNameFor(session.project, spec.name),
+        containerName: containerNameFor(session.project, spec.replica?.of ?? spec.name, spec.replica?.index),
         oneShot: oneShots.has(spec.name),
         phase: "pending",
         started: deferred(),
@@ -243,7 +234,7 @@ export async function startEnvironment(
     setPhase(service.name, "creating");
     const memory = run.memory;
     const networks = networksFor(service, resources);
-    const { body, laterNetworks } = containerConfig(service, {
+    const { body, laterNetworks, copyIn } = containerConfig(service, {
       name: run.containerName,
       image,
       labels: session.labels(service.name),
@@ -271,6 +262,7 @@ export async function startEnvironment(
     }
     for (const network of laterNetworks)
       await engine.connectNetwork(network.name, created.id, network.aliases);
+    if (copyIn.length > 0) await engine.putArchive(created.id, "/", await archiveOf(copyIn), signal);
     if (Object.keys(memory).length > 0) {
       verifyAppliedMemory(service.name, memory, await engine.inspectContainer(created.id, signal), {
         swapLimitSupported: await swapLimitSupported(),

@@ -14,6 +14,7 @@ import { projectNameFor } from "./naming.js";
 import { assertStartable } from "./plan.js";
 import type { ProgressListener } from "./progress/events.js";
 import { assertWaitable } from "./readiness.js";
+import { expandReplicas } from "./replicas.js";
 import { DEFAULT_SERVICE_TIMEOUT_MS, DEFAULT_UP_TIMEOUT_MS, startEnvironment } from "./startup.js";
 
 export interface UpOptions {
@@ -130,7 +131,7 @@ export async function resolveProject(
     project = loaded.project;
     warnings = loaded.warnings;
   }
-  project = selectServices(project, options.services);
+  project = expandReplicas(selectServices(project, options.services));
   if (Object.keys(project.services).length === 0) {
     throw new ConfigError("The project has no services to start", {
       hint: "Check the file's services and the active profiles.",

@@ -3,10 +3,10 @@
 //
 //   // vitest.config.ts:  test: { globalSetup: ["test/proxy.setup.ts"] }
 //   // test/proxy.setup.ts
-//   import { proxyGlobalSetup } from "berth/vitest";
+//   import { proxyGlobalSetup } from "berth-docker/vitest";
 //   export default proxyGlobalSetup();
 //   // a test
-//   import { proxyDockerHost } from "berth/vitest";
+//   import { proxyDockerHost } from "berth-docker/vitest";
 //   const engine = new Engine({ dockerHost: proxyDockerHost() });
 import { inject } from "vitest";
 import type { TestProject } from "vitest/node";

@@ -1,13 +1,13 @@
-// berth for Vitest (`berth/vitest`): a globalSetup that brings an environment up once for the
+// berth for Vitest (`berth-docker/vitest`): a globalSetup that brings an environment up once for the
 // run and down at its end, handing it to the tests with provide/inject (and as environment
 // variables for code that reads them).
 //
 //   // vitest.config.ts:  test: { globalSetup: ["test/berth.setup.ts"] }
 //   // test/berth.setup.ts
-//   import { berthGlobalSetup } from "berth/vitest";
+//   import { berthGlobalSetup } from "berth-docker/vitest";
 //   export default berthGlobalSetup({ files: ["compose.yml"] });
 //   // a test
-//   import { useEnvironment } from "berth/vitest";
+//   import { useEnvironment } from "berth-docker/vitest";
 //   const api = useEnvironment().url("api", 8080, "/health");
 import { inject } from "vitest";
 import type { TestProject } from "vitest/node";

@@ -69,10 +69,10 @@ describe("berth config", () => {
     ).toBe("app\ndebug\nseed\n");
   });
 
-  it("prints warnings about unsupported keys on stderr", async () => {
+  it("prints the keys x-berth.ignore drops as one warning on stderr", async () => {
     const { code, stderr } = await run("-f", good("unsupported.yml"), "--services");
     expect(code).toBe(0);
-    expect(stderr).toMatch(/^berth: warning: berth does not support these Compose keys/);
+    expect(stderr).toMatch(/^berth: warning: berth ignores these Compose keys, as x-berth.ignore asks/);
     expect(stderr.trim().split("\n")).toHaveLength(1);
   });
 

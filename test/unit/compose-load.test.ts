@@ -207,6 +207,9 @@ describe("loadCompose: defaults and forms", () => {
       labels: {},
       tmpfs: [],
       profiles: [],
+      options: {},
+      secrets: [],
+      configs: [],
       berth: {},
     });
     expect(project.networks).toEqual({ default: { name: "default", external: false, labels: {} } });
@@ -350,24 +353,14 @@ describe("loadCompose: profiles", () => {
   });
 });
 
-describe("loadCompose: unsupported keys", () => {
-  it("lists every unsupported key in one warning, with file, line and path", async () => {
+describe("loadCompose: keys berth cannot honour", () => {
+  it("removes the keys x-berth.ignore names and lists them in one warning, with file, line and path", async () => {
     const { project, warnings } = await loadCompose({ files: ["unsupported.yml"], cwd: GOOD, env: {} });
-    expect(project.unsupported.map((u) => u.path)).toEqual([
-      "services.app.container_name",
-      "services.app.cap_add",
-      "services.app.deploy.replicas",
-      "services.app.deploy.resources.limits.pids",
-      "services.app.healthcheck.foo",
-      "services.app.ports[0].app_protocol",
-      "secrets",
-    ]);
-    expect(project.unsupported[0]).toMatchObject({ file: join(GOOD, "unsupported.yml"), line: 6, column: 5 });
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatch(/^berth does not support these Compose keys and values and ignores them: /);
-    expect(warnings[0]).toContain("unsupported.yml:6:5 services.app.container_name");
-    expect(warnings[0]).toContain("unsupported.yml:20:1 secrets");
-    // What is supported still applies.
+    expect(warnings[0]).toMatch(/^berth ignores these Compose keys, as x-berth.ignore asks: /);
+    expect(warnings[0]).toContain("unsupported.yml:8:5 services.app.mac_address");
+    expect(warnings[0]).toContain("unsupported.yml:10:7 services.app.deploy.restart_policy");
+    // What is honoured still applies.
     expect(project.services.app!.memory.limitBytes).toBe(64 * 1024 ** 2);
     expect(project.services.app!.ports).toMatchObject([{ target: 80 }]);
   });
@@ -380,14 +373,12 @@ describe("loadCompose: unsupported keys", () => {
     expect(project.unsupported).toEqual([]);
   });
 
-  it("reports unknown keys inside x-berth and mount modes berth does not apply", async () => {
-    const { project } = await loadText(
-      "services:\n  a:\n    image: x\n    volumes: ['./src:/src:ro,z']\n    x-berth:\n      retries: 3\n",
+  it("warns about mount modes berth does not apply", async () => {
+    const { project, warnings } = await loadText(
+      "services:\n  a:\n    image: x\n    volumes: ['./src:/src:ro,z']\n",
     );
-    expect(project.unsupported.map((u) => u.path)).toEqual([
-      "services.a.x-berth.retries",
-      "services.a.volumes[0]",
-    ]);
+    expect(project.unsupported.map((u) => u.path)).toEqual(["services.a.volumes[0]"]);
+    expect(warnings[0]).toMatch(/^berth does not apply these Compose values: .*services\.a\.volumes\[0\]/);
     expect(project.services.a!.volumes[0]).toMatchObject({ readOnly: true });
   });
 });

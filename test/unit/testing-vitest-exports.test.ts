@@ -1,11 +1,11 @@
-// `berth/vitest` is the one entry point for Vitest users: the environment setup and the other
+// `berth-docker/vitest` is the one entry point for Vitest users: the environment setup and the other
 // globalSetups (guard proxy, leak check) the docs import from it.
 import { describe, expect, it } from "vitest";
 import { startLeakCheck as leakCheckStart } from "../../src/testing/leak-check.js";
 import { proxyGlobalSetup as proxySetup } from "../../src/testing/proxy-setup.js";
 import * as berthVitest from "../../src/testing/vitest.js";
 
-describe("berth/vitest", () => {
+describe("berth-docker/vitest", () => {
   it("exports the environment, proxy and leak-check setups", () => {
     const { berthGlobalSetup, useEnvironment, proxyGlobalSetup, proxyDockerHost, leakCheckGlobalSetup } =
       berthVitest;

@@ -5,6 +5,7 @@ import type { SourceLocation } from "../model.js";
 import { ComposeError } from "./errors.js";
 import type { PathSegment, YamlPath } from "./path.js";
 import { type ComposeSource, sourceLocation } from "./source.js";
+import type { IgnoreRules } from "./supported-keys.js";
 
 export interface FileContext {
   source: ComposeSource;
@@ -12,8 +13,12 @@ export interface FileContext {
   projectDir: string;
   /** Variables for `NAME` entries without a value (environment, then `.env`). */
   lookup: (name: string) => string | undefined;
-  /** Values berth accepts but does not apply, reported with the unsupported keys. */
+  /** Values berth accepts but does not apply (harmless mount modes), reported in one warning. */
   unsupported: SourceLocation[];
+  /** Keys berth cannot honour that `x-berth.ignore` names: removed, reported in one warning. */
+  ignored: SourceLocation[];
+  /** The project's `x-berth.ignore` lists, from every file. */
+  ignoreRules: IgnoreRules;
 }
 
 export function locationOf(context: FileContext, path: YamlPath): SourceLocation {

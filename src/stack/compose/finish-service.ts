@@ -5,6 +5,7 @@ import { formatSize } from "../../memory/size.js";
 import type { Dependency, ServiceMemory, ServiceSpec } from "../model.js";
 import { DotenvProblem, parseDotenv } from "./dotenv.js";
 import { ComposeError } from "./errors.js";
+import { finishGrants, finishOptions, type ProvidedFiles } from "./finish-options.js";
 import { finishHealthcheck } from "./healthcheck.js";
 import type { Located, ServiceLayer } from "./layer.js";
 
@@ -94,10 +95,37 @@ function finishMemory(layer: ServiceLayer): ServiceMemory {
   return memory;
 }
 
+/** One fixed address per service, on a network berth connects at create (its first). */
+function checkAddresses(spec: ServiceSpec, layer: ServiceLayer): void {
+  const fixed = spec.networks.filter((n) => n.ipv4Address !== undefined);
+  if (fixed.length > 1) {
+    throw ComposeError.at(
+      fixed[1]!.location ?? layer.location,
+      "berth sets ipv4_address on one network per service",
+      {
+        hint: "Keep the fixed address on one network; the others get a dynamic one.",
+      },
+    );
+  }
+  // The network with the fixed address goes first: it is the one given at create.
+  if (fixed.length === 1)
+    spec.networks = [...fixed, ...spec.networks.filter((n) => n.ipv4Address === undefined)];
+  if ((spec.replicas ?? 1) > 1 && (fixed.length > 0 || spec.containerName !== undefined)) {
+    throw ComposeError.at(
+      layer.location,
+      `service ${layer.name} has ${spec.replicas} replicas but one fixed ${fixed.length > 0 ? "ipv4_address" : "container_name"}`,
+      {
+        hint: "A fixed address or name belongs to one container; drop it or run one replica.",
+      },
+    );
+  }
+}
+
 export async function finishService(
   layer: ServiceLayer,
   lookup: (name: string) => string | undefined,
   projectDir: string,
+  provided: ProvidedFiles = { secrets: {}, configs: {} },
 ): Promise<ServiceSpec> {
   const f = layer.fields;
   if (f.image === undefined && f.build === undefined) {
@@ -143,6 +171,9 @@ export async function finishService(
     labels: f.labels ?? {},
     tmpfs: f.tmpfs ?? [],
     profiles: f.profiles ?? [],
+    options: finishOptions(layer),
+    secrets: finishGrants("secrets", layer, provided),
+    configs: finishGrants("configs", layer, provided),
     berth: f["x-berth"] ?? {},
     location: layer.location,
   };
@@ -173,5 +204,18 @@ export async function finishService(
   if (f.network_mode) spec.networkMode = f.network_mode.value;
   if (f.pid !== undefined) spec.pid = f.pid;
   if (f.dns) spec.dns = f.dns;
+  if (f.container_name !== undefined) spec.containerName = f.container_name;
+  if (f.hostname !== undefined) spec.hostname = f.hostname;
+  if (f.pull_policy !== undefined) spec.pullPolicy = f.pull_policy;
+  const replicas = reconcile(layer.name, f.scale, f.deploy?.replicas, String);
+  if (replicas !== undefined) {
+    if (replicas < 0) {
+      throw ComposeError.at((f.deploy?.replicas ?? f.scale)!.location, "replicas cannot be negative", {
+        value: replicas,
+      });
+    }
+    spec.replicas = replicas;
+  }
+  checkAddresses(spec, layer);
   return spec;
 }

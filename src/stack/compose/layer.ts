@@ -2,6 +2,7 @@
 // Files are merged layer by layer (merge.ts) and the result becomes a ServiceSpec (finalise.ts).
 import type {
   BerthServiceExtension,
+  DeviceMapping,
   HealthcheckSpec,
   PortMapping,
   ServiceNetwork,
@@ -39,6 +40,26 @@ export interface DeployLayer {
   memory?: Located<number>;
   reservation?: Located<number>;
   cpus?: Located<number>;
+  pids?: number;
+  replicas?: Located<number>;
+}
+
+/** A service's reference to a top-level secret or config, as written. */
+export interface GrantLayer {
+  source: string;
+  target?: string;
+  uid?: string;
+  gid?: string;
+  mode?: number;
+  location: SourceLocation;
+}
+
+/** `extends`: the service this one starts from, in this file or another. */
+export interface ExtendsRef {
+  service: string;
+  /** Absolute path; absent for the same file. */
+  file?: string;
+  location: SourceLocation;
 }
 
 /** Service fields keyed by their Compose names, so merge rules and `!reset` tags line up with the file. */
@@ -73,6 +94,41 @@ export interface ServiceFields {
   network_mode: Located<string>;
   pid: string;
   dns: string[];
+  dns_search: string[];
+  dns_opt: string[];
+  container_name: string;
+  hostname: string;
+  domainname: string;
+  init: boolean;
+  cap_add: string[];
+  cap_drop: string[];
+  ulimits: Record<string, { soft: number; hard: number }>;
+  sysctls: Record<string, string>;
+  shm_size: number;
+  extra_hosts: string[];
+  read_only: boolean;
+  security_opt: string[];
+  devices: DeviceMapping[];
+  stdin_open: boolean;
+  tty: boolean;
+  platform: string;
+  pull_policy: "missing" | "always" | "never" | "build";
+  logging: { driver?: string; options: Record<string, string> };
+  secrets: GrantLayer[];
+  configs: GrantLayer[];
+  scale: Located<number>;
+  group_add: string[];
+  pids_limit: number;
+  oom_score_adj: number;
+  oom_kill_disable: boolean;
+  ipc: string;
+  uts: string;
+  userns_mode: string;
+  runtime: string;
+  cgroup_parent: string;
+  cpu_shares: number;
+  cpuset: string;
+  mem_swappiness: number;
   "x-berth": BerthServiceExtension;
 }
 
@@ -88,4 +144,6 @@ export interface ServiceLayer {
   /** Fields this file clears (`!reset`) or replaces without merging (`!override`). */
   reset: Set<FieldName>;
   override: Set<FieldName>;
+  /** `extends`, resolved (and cleared) by the loader before files are merged. */
+  extends?: ExtendsRef;
 }

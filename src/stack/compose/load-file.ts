@@ -1,5 +1,6 @@
 // One Compose file from parsed YAML to layers: interpolate, set aside unsupported keys,
 // validate the shape, and normalise every service.
+import { dirname, resolve } from "node:path";
 import type { SourceLocation } from "../model.js";
 import { type FileContext, failAt, locationOf } from "./context.js";
 import { ComposeError } from "./errors.js";
@@ -8,18 +9,45 @@ import type { FieldName, ServiceLayer } from "./layer.js";
 import { isFieldName } from "./merge.js";
 import { normaliseService } from "./normalise-service.js";
 import type { YamlPath } from "./path.js";
-import { parseResources } from "./resources.js";
-import { ComposeFileSchema, type RawService } from "./schema.js";
+import { parseProvided, parseResources } from "./resources.js";
+import { ComposeFileSchema, type RawInclude, type RawService } from "./schema.js";
 import type { ComposeSource } from "./source.js";
-import { removeUnsupported } from "./supported-keys.js";
+import { enforceKeys } from "./supported-keys.js";
 
 export interface FileLayers {
   name?: { value: string; location: SourceLocation };
   services: ServiceLayer[];
   networks: ReturnType<typeof parseResources>;
   volumes: ReturnType<typeof parseResources>;
+  secrets: ReturnType<typeof parseProvided>;
+  configs: ReturnType<typeof parseProvided>;
+  /** Top-level `include` entries, paths absolute. */
+  include: IncludeEntry[];
   /** False when the file has no `services` key at all (an override may add only networks). */
   hasServices: boolean;
+}
+
+export interface IncludeEntry {
+  paths: string[];
+  projectDirectory?: string;
+  envFiles: string[];
+  location: SourceLocation;
+}
+
+function parseInclude(context: FileContext, raw: RawInclude | null | undefined): IncludeEntry[] {
+  const base = dirname(context.source.file);
+  return (raw ?? []).map((entry, index) => {
+    const spec = typeof entry === "string" ? { path: entry } : entry;
+    const list = (value: string | string[] | undefined) =>
+      value === undefined ? [] : Array.isArray(value) ? value : [value];
+    const out: IncludeEntry = {
+      paths: list(spec.path).map((p) => resolve(base, p)),
+      envFiles: list(spec.env_file).map((p) => resolve(base, p)),
+      location: locationOf(context, ["include", index]),
+    };
+    if (spec.project_directory !== undefined) out.projectDirectory = resolve(base, spec.project_directory);
+    return out;
+  });
 }
 
 function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
@@ -95,7 +123,7 @@ export function loadFile(
     failAt(context, path, problem.message, { value, hint: problem.hint });
   const value = interpolateTree(source.value, interpolation, fail) as Record<string, unknown>;
 
-  for (const path of removeUnsupported(value)) context.unsupported.push(locationOf(context, path));
+  enforceKeys(context, value, context.ignoreRules);
   // A key written without a value (`command:`) is the same as no key, as in Compose.
   if (isRecord(value.services)) {
     for (const service of Object.values(value.services)) {
@@ -127,6 +155,9 @@ export function loadFile(
     services,
     networks: parseResources(context, "networks", file.networks),
     volumes: parseResources(context, "volumes", file.volumes),
+    secrets: parseProvided(context, "secrets", file.secrets),
+    configs: parseProvided(context, "configs", file.configs),
+    include: parseInclude(context, file.include),
     hasServices: file.services !== undefined && file.services !== null,
   };
   if (file.name !== undefined) {

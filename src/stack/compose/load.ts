@@ -1,20 +1,23 @@
 // loadCompose: Compose files in, a validated ComposeProject out. Pure apart from reading files:
 // nothing is created. Every problem is a ComposeError naming file, line, path and value; keys
-// berth does not support are listed in one warning.
+// berth cannot honour are refused unless `x-berth.ignore` names them. `include` loads other
+// projects' files into this one; `extends` starts a service from another (in this file or not).
 import { readFile } from "node:fs/promises";
-import { dirname, join, resolve } from "node:path";
-import type { ComposeProject, SourceLocation } from "../model.js";
+import { delimiter, dirname, join, resolve } from "node:path";
+import type { ComposeProject, ProvidedSource, SourceLocation } from "../model.js";
 import type { FileContext } from "./context.js";
 import { findDefaultComposeFiles } from "./default-files.js";
 import { DotenvProblem, parseDotenv } from "./dotenv.js";
 import { ComposeError, displayFile } from "./errors.js";
+import { resolveExtends } from "./extends.js";
 import { finishService } from "./finish-service.js";
 import type { ServiceLayer } from "./layer.js";
-import { type FileLayers, loadFile } from "./load-file.js";
+import { type FileLayers, type IncludeEntry, loadFile } from "./load-file.js";
 import { mergeLayers } from "./merge.js";
 import { checkReferences } from "./references.js";
 import { finishResource, mergeResources } from "./resources.js";
-import { readComposeSource, sourceLocation } from "./source.js";
+import { type ComposeSource, readComposeSource, sourceLocation } from "./source.js";
+import { collectIgnoreRules, emptyIgnoreRules } from "./supported-keys.js";
 
 export interface LoadComposeOptions {
   /** Compose files in merge order; relative to `cwd`. Empty: compose.yaml (and its override) in `cwd`. */
@@ -25,8 +28,12 @@ export interface LoadComposeOptions {
   env?: Record<string, string | undefined>;
   /** Active profiles (default: COMPOSE_PROFILES from `env`, comma-separated). `*` enables all. */
   profiles?: string[];
-  /** A dotenv file instead of `.env` next to the first compose file; it must exist. */
-  envFile?: string;
+  /**
+   * Dotenv files instead of `.env` in the project directory; each must exist, later ones win.
+   */
+  envFile?: string | string[];
+  /** The directory relative paths are resolved against (default: the first file's directory). */
+  projectDirectory?: string;
 }
 
 export interface LoadedCompose {
@@ -59,55 +66,181 @@ function activeProfiles(options: LoadComposeOptions, env: Record<string, string 
   return new Set(list.map((p) => p.trim()).filter((p) => p !== ""));
 }
 
-function unsupportedWarning(unsupported: SourceLocation[], cwd: string): string | undefined {
-  if (unsupported.length === 0) return undefined;
-  const items = unsupported.map(
+function listWarning(what: string, found: SourceLocation[], cwd: string): string | undefined {
+  if (found.length === 0) return undefined;
+  const items = found.map(
     (u) => `${displayFile(u.file, cwd)}${u.line ? `:${u.line}:${u.column}` : ""} ${u.path}`,
   );
-  return `berth does not support ${unsupported.length === 1 ? "this Compose key or value" : "these Compose keys and values"} and ignores ${unsupported.length === 1 ? "it" : "them"}: ${items.join("; ")}`;
+  return `${what}: ${items.join("; ")}`;
+}
+
+/** The files to read: `files`, else COMPOSE_FILE (separated like PATH), else compose.yaml in `cwd`. */
+function composeFiles(
+  options: LoadComposeOptions,
+  cwd: string,
+  env: Record<string, string | undefined>,
+): string[] {
+  if (options.files.length > 0) return options.files.map((f) => resolve(cwd, f));
+  const fromEnv = (env.COMPOSE_FILE ?? "").split(delimiter).filter((f) => f !== "");
+  if (fromEnv.length > 0) return fromEnv.map((f) => resolve(cwd, f));
+  return findDefaultComposeFiles(cwd);
+}
+
+/** What every file of one load shares: where findings go, and the variables it met unset. */
+interface LoadState {
+  env: Record<string, string | undefined>;
+  warnings: string[];
+  unset: Set<string>;
+  unsupported: SourceLocation[];
+  ignored: SourceLocation[];
+}
+
+/** The layers of a set of files merged in order, with what they included. */
+interface MergedFiles {
+  name?: { value: string };
+  sources: ComposeSource[];
+  hasServices: boolean;
+  services: Map<string, ServiceLayer>;
+  /** Where each service came from, when from an included file. */
+  includedFrom: Map<string, string>;
+  networks: ReturnType<typeof mergeResources>;
+  volumes: ReturnType<typeof mergeResources>;
+  secrets: Record<string, ProvidedSource>;
+  configs: Record<string, ProvidedSource>;
+}
+
+async function readDotenvFiles(
+  paths: string[],
+  explicit: boolean,
+  env: Record<string, string | undefined>,
+): Promise<Record<string, string>> {
+  const values: Record<string, string> = {};
+  for (const path of paths) Object.assign(values, await readDotenv(path, explicit, env));
+  return values;
+}
+
+function addIncluded(into: MergedFiles, included: MergedFiles, entry: IncludeEntry): void {
+  for (const [name, layer] of included.services) {
+    if (into.services.has(name)) {
+      throw ComposeError.at(entry.location, `included service ${name} is already defined`, {
+        hint: "A service comes from one place: rename it in one of the files.",
+      });
+    }
+    into.services.set(name, layer);
+    into.includedFrom.set(name, entry.paths[0]!);
+  }
+  into.networks = mergeResources(included.networks, into.networks);
+  into.volumes = mergeResources(included.volumes, into.volumes);
+  into.secrets = { ...included.secrets, ...into.secrets };
+  into.configs = { ...included.configs, ...into.configs };
+}
+
+async function loadFiles(
+  files: string[],
+  projectDir: string,
+  lookup: (name: string) => string | undefined,
+  state: LoadState,
+  chain: string[],
+): Promise<MergedFiles> {
+  const sources = await Promise.all(files.map((file) => readComposeSource(file)));
+  const ignoreRules = emptyIgnoreRules();
+  const contextOf = (source: ComposeSource): FileContext => ({
+    source,
+    projectDir,
+    lookup,
+    unsupported: state.unsupported,
+    ignored: state.ignored,
+    ignoreRules,
+  });
+  for (const source of sources) collectIgnoreRules(contextOf(source), source.value, ignoreRules);
+  const merged: MergedFiles = {
+    sources,
+    hasServices: false,
+    services: new Map(),
+    includedFrom: new Map(),
+    networks: {},
+    volumes: {},
+    secrets: {},
+    configs: {},
+  };
+  const interpolation = { lookup, onUnset: (name: string) => state.unset.add(name) };
+  for (const source of sources) {
+    state.warnings.push(...source.warnings);
+    const context = contextOf(source);
+    const file: FileLayers = loadFile(context, interpolation);
+    for (const entry of file.include) addIncluded(merged, await loadInclude(entry, state, chain), entry);
+    const services = await resolveExtends(file.services, context, interpolation);
+    merged.name = file.name ?? merged.name;
+    merged.hasServices ||= file.hasServices;
+    for (const layer of services) {
+      const included = merged.includedFrom.get(layer.name);
+      if (included) {
+        throw ComposeError.at(
+          layer.location,
+          `service ${layer.name} is already defined by the included file ${displayFile(included)}`,
+          {
+            hint: "A service comes from one place: rename one of them, or drop it from the include.",
+          },
+        );
+      }
+      const before = merged.services.get(layer.name);
+      // A first definition is merged onto an empty layer too, which applies its `!reset` tags to nothing.
+      merged.services.set(layer.name, mergeLayers(before ?? { ...layer, fields: {}, locations: {} }, layer));
+    }
+    merged.networks = mergeResources(merged.networks, file.networks);
+    merged.volumes = mergeResources(merged.volumes, file.volumes);
+    Object.assign(merged.secrets, file.secrets);
+    Object.assign(merged.configs, file.configs);
+  }
+  return merged;
+}
+
+/** One `include` entry: its files loaded as a project of their own (directory, `.env`). */
+async function loadInclude(entry: IncludeEntry, state: LoadState, chain: string[]): Promise<MergedFiles> {
+  const loop = entry.paths.find((path) => chain.includes(path));
+  if (loop) {
+    throw ComposeError.at(
+      entry.location,
+      `include cycle: ${[...chain, loop].map((f) => displayFile(f)).join(" -> ")}`,
+      {
+        hint: "A file cannot include itself, directly or through others.",
+      },
+    );
+  }
+  const projectDir = entry.projectDirectory ?? dirname(entry.paths[0]!);
+  const explicit = entry.envFiles.length > 0;
+  const dotenv = await readDotenvFiles(
+    explicit ? entry.envFiles : [join(projectDir, ".env")],
+    explicit,
+    state.env,
+  );
+  const lookup = (name: string) => state.env[name] ?? dotenv[name];
+  return loadFiles(entry.paths, projectDir, lookup, state, [...chain, ...entry.paths]);
 }
 
 export async function loadCompose(options: LoadComposeOptions): Promise<LoadedCompose> {
   const cwd = resolve(options.cwd ?? process.cwd());
   const env = options.env ?? process.env;
-  const files =
-    options.files.length > 0 ? options.files.map((f) => resolve(cwd, f)) : findDefaultComposeFiles(cwd);
+  const files = composeFiles(options, cwd, env);
   if (files.length === 0) {
     throw new ComposeError(`no compose file given and none found in ${cwd}`, {
-      hint: "Pass -f FILE, or add compose.yaml to the directory.",
+      hint: "Pass -f FILE (or set COMPOSE_FILE), or add compose.yaml to the directory.",
     });
   }
-  const projectDir = dirname(files[0]!);
-  const dotenvPath = options.envFile ? resolve(cwd, options.envFile) : join(projectDir, ".env");
-  const dotenv = await readDotenv(dotenvPath, options.envFile !== undefined, env);
+  const projectDir = options.projectDirectory ? resolve(cwd, options.projectDirectory) : dirname(files[0]!);
+  const envFiles = options.envFile === undefined ? [] : [options.envFile].flat().map((f) => resolve(cwd, f));
+  const dotenv = await readDotenvFiles(
+    envFiles.length > 0 ? envFiles : [join(projectDir, ".env")],
+    envFiles.length > 0,
+    env,
+  );
   const lookup = (name: string) => env[name] ?? dotenv[name];
 
-  const warnings: string[] = [];
-  const unset = new Set<string>();
-  const unsupported: SourceLocation[] = [];
-  const sources = await Promise.all(files.map((file) => readComposeSource(file)));
-  const layers: FileLayers[] = sources.map((source) => {
-    warnings.push(...source.warnings);
-    const context: FileContext = { source, projectDir, lookup, unsupported };
-    return loadFile(context, { lookup, onUnset: (name) => unset.add(name) });
-  });
-
-  let name: { value: string } | undefined;
-  const merged = new Map<string, ServiceLayer>();
-  let networks: ReturnType<typeof mergeResources> = {};
-  let volumes: ReturnType<typeof mergeResources> = {};
-  for (const file of layers) {
-    name = file.name ?? name;
-    for (const layer of file.services) {
-      const before = merged.get(layer.name);
-      // A first definition is merged onto an empty layer too, which applies its `!reset` tags to nothing.
-      merged.set(layer.name, mergeLayers(before ?? { ...layer, fields: {}, locations: {} }, layer));
-    }
-    networks = mergeResources(networks, file.networks);
-    volumes = mergeResources(volumes, file.volumes);
-  }
-  if (merged.size === 0) {
-    const where = sourceLocation(sources[0]!, layers[0]?.hasServices ? ["services"] : []);
+  const state: LoadState = { env, warnings: [], unset: new Set(), unsupported: [], ignored: [] };
+  const merged = await loadFiles(files, projectDir, lookup, state, files);
+  const { warnings } = state;
+  if (merged.services.size === 0) {
+    const where = sourceLocation(merged.sources[0]!, merged.hasServices ? ["services"] : []);
     throw ComposeError.at(where, "no services defined", {
       hint: "Add at least one service under `services:`.",
     });
@@ -120,25 +253,28 @@ export async function loadCompose(options: LoadComposeOptions): Promise<LoadedCo
     projectDir,
     services: {},
     networks: Object.fromEntries(
-      Object.entries(networks).map(([key, spec]) => [key, finishResource(key, spec)]),
+      Object.entries(merged.networks).map(([key, spec]) => [key, finishResource(key, spec)]),
     ),
     volumes: Object.fromEntries(
-      Object.entries(volumes).map(([key, spec]) => [key, finishResource(key, spec)]),
+      Object.entries(merged.volumes).map(([key, spec]) => [key, finishResource(key, spec)]),
     ),
-    unsupported,
+    secrets: merged.secrets,
+    configs: merged.configs,
+    unsupported: state.unsupported,
   };
-  if (name) project.name = name.value;
-  for (const layer of merged.values()) {
+  if (merged.name) project.name = merged.name.value;
+  const provided = { secrets: merged.secrets, configs: merged.configs };
+  for (const layer of merged.services.values()) {
     const own = layer.fields.profiles ?? [];
     if (own.length > 0 && !profiles.has("*") && !own.some((p) => profiles.has(p))) {
       disabled.set(layer.name, own);
       continue;
     }
-    project.services[layer.name] = await finishService(layer, lookup, projectDir);
+    project.services[layer.name] = await finishService(layer, lookup, projectDir, provided);
   }
   if (Object.keys(project.services).length === 0) {
     throw ComposeError.at(
-      sourceLocation(sources[0]!, ["services"]),
+      sourceLocation(merged.sources[0]!, ["services"]),
       "no services enabled: every service is behind a profile that is not active",
       {
         hint: `Enable one with --profile (${[...new Set([...disabled.values()].flat())].join(", ")}).`,
@@ -147,10 +283,12 @@ export async function loadCompose(options: LoadComposeOptions): Promise<LoadedCo
   }
   checkReferences(project, { disabled, warnings });
 
-  for (const variable of [...unset].sort()) {
+  for (const variable of [...state.unset].sort()) {
     warnings.push(`The "${variable}" variable is not set. Defaulting to a blank string.`);
   }
-  const notice = unsupportedWarning(unsupported, cwd);
-  if (notice) warnings.push(notice);
+  const ignored = listWarning("berth ignores these Compose keys, as x-berth.ignore asks", state.ignored, cwd);
+  if (ignored) warnings.push(ignored);
+  const values = listWarning("berth does not apply these Compose values", state.unsupported, cwd);
+  if (values) warnings.push(values);
   return { project, warnings };
 }

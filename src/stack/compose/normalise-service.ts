@@ -1,6 +1,6 @@
 // One file's service entry (validated raw YAML) into a ServiceLayer: every value parsed into the
 // model's units (bytes, milliseconds, absolute paths, argument lists) with its location.
-import { isAbsolute, relative, resolve } from "node:path";
+import { dirname, isAbsolute, relative, resolve } from "node:path";
 import { parseSize } from "../../memory/size.js";
 import { parseDuration } from "../../shared/duration.js";
 import type { SourceLocation } from "../model.js";
@@ -9,6 +9,7 @@ import { type FileContext, failAt, locationOf, parseAt } from "./context.js";
 import { parseHealthcheck } from "./healthcheck.js";
 import type { DependencyLayer, FieldName, Located, ServiceFields, ServiceLayer } from "./layer.js";
 import { parseMapOrList, type Scalar } from "./mappings.js";
+import { normaliseOptions } from "./normalise-options.js";
 import type { PathSegment } from "./path.js";
 import { parseExpose, parsePorts } from "./ports.js";
 import type { RawService } from "./schema.js";
@@ -126,7 +127,19 @@ function parseNetworks(context: FileContext, path: PathSegment[], raw: NonNullab
     });
   } else {
     for (const [name, entry] of Object.entries(raw)) {
-      out[name] = { name, aliases: entry?.aliases ?? [], location: locationOf(context, [...path, name]) };
+      const network: ServiceFields["networks"][string] = {
+        name,
+        aliases: entry?.aliases ?? [],
+        location: locationOf(context, [...path, name]),
+      };
+      const address = entry?.ipv4_address;
+      if (address !== undefined) {
+        if (!/^(\d{1,3})(\.\d{1,3}){3}$/.test(address)) {
+          failAt(context, [...path, name, "ipv4_address"], "invalid IPv4 address", { value: address });
+        }
+        network.ipv4Address = address;
+      }
+      out[name] = network;
     }
   }
   return out;
@@ -195,14 +208,19 @@ export function normaliseService(
   }
   if (raw.cpus !== undefined) fields.cpus = parseCpus(context, at("cpus"), raw.cpus);
   const resources = raw.deploy?.resources;
+  if (raw.deploy) fields.deploy = {};
+  if (raw.deploy?.replicas !== undefined) {
+    fields.deploy!.replicas = located(context, at("deploy", "replicas"), raw.deploy.replicas);
+  }
   if (resources) {
-    const deploy: ServiceFields["deploy"] = {};
+    const deploy: ServiceFields["deploy"] = fields.deploy!;
     const limits = resources.limits;
     const where = (...rest: string[]) => at("deploy", "resources", ...rest);
     if (limits?.memory !== undefined) {
       deploy.memory = parseMemory(context, where("limits", "memory"), limits.memory, { limit: true });
     }
     if (limits?.cpus !== undefined) deploy.cpus = parseCpus(context, where("limits", "cpus"), limits.cpus);
+    if (limits?.pids !== undefined) deploy.pids = limits.pids;
     const reservation = resources.reservations?.memory;
     if (reservation !== undefined) {
       deploy.reservation = parseMemory(context, where("reservations", "memory"), reservation);
@@ -271,11 +289,12 @@ export function normaliseService(
   }
   if (raw.pid !== undefined) fields.pid = raw.pid;
   if (raw.dns !== undefined) fields.dns = asList(raw.dns);
+  normaliseOptions(context, raw, at, fields);
   if (raw["x-berth"] !== undefined)
     fields["x-berth"] = parseBerthExtension(context, at("x-berth"), raw["x-berth"]);
 
   for (const key of Object.keys(fields) as FieldName[]) locations[key] = locationOf(context, at(key));
-  return {
+  const layer: ServiceLayer = {
     name,
     location: locationOf(context, base),
     fields,
@@ -283,4 +302,10 @@ export function normaliseService(
     reset: tags.reset,
     override: tags.override,
   };
+  if (raw.extends !== undefined) {
+    const spec = typeof raw.extends === "string" ? { service: raw.extends } : raw.extends;
+    layer.extends = { service: spec.service, location: locationOf(context, at("extends")) };
+    if (spec.file !== undefined) layer.extends.file = resolve(dirname(context.source.file), spec.file);
+  }
+  return layer;
 }

@@ -70,6 +70,7 @@ export const BerthExtensionSchema = z.object({
   wait: z.union([WaitStep, z.array(WaitStep)]).optional(),
   timeout: DurationLike.optional(),
   allow: z.array(z.string()).optional(),
+  ignore: z.array(z.string()).optional(),
 });
 
 const PortLong = z.object({
@@ -87,6 +88,20 @@ const VolumeLong = z.object({
   read_only: BoolLike.optional(),
   tmpfs: z.object({ size: SizeLike.optional() }).optional(),
 });
+
+const FileGrantLike = z.union(
+  [
+    z.string(),
+    z.object({
+      source: Str("a secret or config name"),
+      target: Str("a path").optional(),
+      uid: z.union([z.string(), z.number().transform(String)]).optional(),
+      gid: z.union([z.string(), z.number().transform(String)]).optional(),
+      mode: z.union([z.number(), z.string()], expected("a file mode such as 0440")).optional(),
+    }),
+  ],
+  expected("a name or a mapping with source, target, uid, gid, mode"),
+);
 
 const DependencyLong = z
   .object({
@@ -170,9 +185,12 @@ export const ServiceSchema = z
     cpus: CpusLike.optional(),
     deploy: z
       .object({
+        replicas: IntLike("a number of replicas").optional(),
         resources: z
           .object({
-            limits: z.object({ memory: SizeLike.optional(), cpus: CpusLike.optional() }).nullish(),
+            limits: z
+              .object({ memory: SizeLike.optional(), cpus: CpusLike.optional(), pids: IntLike().optional() })
+              .nullish(),
             reservations: z.object({ memory: SizeLike.optional() }).nullish(),
           })
           .nullish(),
@@ -196,7 +214,12 @@ export const ServiceSchema = z
           z.array(z.string()),
           z.record(
             z.string(),
-            z.object({ aliases: z.array(z.string(), expected("a list of names")).optional() }).nullable(),
+            z
+              .object({
+                aliases: z.array(z.string(), expected("a list of names")).optional(),
+                ipv4_address: Str("an IPv4 address").optional(),
+              })
+              .nullable(),
           ),
         ],
         expected("a list of networks or a mapping of network: {aliases}"),
@@ -211,6 +234,76 @@ export const ServiceSchema = z
     network_mode: Str("host, none, bridge, service:NAME or container:NAME").optional(),
     pid: Str("host or a container reference").optional(),
     dns: StringOrList("an address or a list of addresses").optional(),
+    dns_search: StringOrList("a domain or a list of domains").optional(),
+    dns_opt: z.array(z.string(), expected("a list of resolver options")).optional(),
+    container_name: Str("a container name").optional(),
+    hostname: Str("a host name").optional(),
+    domainname: Str("a domain name").optional(),
+    init: BoolLike.optional(),
+    cap_add: z.array(z.string(), expected("a list of capabilities")).optional(),
+    cap_drop: z.array(z.string(), expected("a list of capabilities")).optional(),
+    ulimits: z
+      .record(
+        z.string(),
+        z.union(
+          [IntLike(), z.object({ soft: IntLike(), hard: IntLike() })],
+          expected("a number or {soft, hard}"),
+        ),
+        expected("a mapping of limit: number or {soft, hard}"),
+      )
+      .optional(),
+    sysctls: MapOrList("a mapping of sysctls or a list of name=value").optional(),
+    shm_size: SizeLike.optional(),
+    extra_hosts: z
+      .union(
+        [z.array(z.string()), z.record(z.string(), z.union([z.string(), z.array(z.string())]))],
+        expected("a list of HOST:ADDRESS or a mapping of host: address"),
+      )
+      .optional(),
+    read_only: BoolLike.optional(),
+    security_opt: z.array(z.string(), expected("a list of security options")).optional(),
+    devices: z
+      .array(
+        z.union([
+          z.string(),
+          z.object({ source: z.string(), target: z.string().optional(), permissions: z.string().optional() }),
+        ]),
+        expected('a list of devices such as "/dev/fuse" or "/dev/sda:/dev/xvda:rwm"'),
+      )
+      .optional(),
+    stdin_open: BoolLike.optional(),
+    tty: BoolLike.optional(),
+    platform: Str("a platform such as linux/amd64").optional(),
+    pull_policy: Str("always, never, missing, if_not_present or build").optional(),
+    logging: z
+      .object({
+        driver: Str("a logging driver").optional(),
+        options: z.record(z.string(), z.union([Scalar, z.null()])).nullish(),
+      })
+      .optional(),
+    secrets: z.array(FileGrantLike, expected("a list of secrets")).optional(),
+    configs: z.array(FileGrantLike, expected("a list of configs")).optional(),
+    extends: z
+      .union(
+        [z.string(), z.object({ service: Str("a service name"), file: Str("a file path").optional() })],
+        expected("a service name or {service, file}"),
+      )
+      .optional(),
+    scale: IntLike("a number of replicas").optional(),
+    group_add: z
+      .array(z.union([z.string(), z.number().transform(String)]), expected("a list of groups"))
+      .optional(),
+    pids_limit: IntLike().optional(),
+    oom_score_adj: IntLike().optional(),
+    oom_kill_disable: BoolLike.optional(),
+    ipc: Str().optional(),
+    uts: Str().optional(),
+    userns_mode: Str().optional(),
+    runtime: Str().optional(),
+    cgroup_parent: Str().optional(),
+    cpu_shares: IntLike().optional(),
+    cpuset: Str("CPUs such as 0-3 or 0,1").optional(),
+    mem_swappiness: IntLike("a number from 0 to 100").optional(),
     "x-berth": BerthExtensionSchema.optional(),
   })
   .catchall(z.unknown());
@@ -221,8 +314,46 @@ const ResourceSchema = z
     external: BoolLike.optional(),
     driver: Str().optional(),
     labels: MapOrList("a mapping of labels or a list of name=value").optional(),
+    driver_opts: z.record(z.string(), z.union([z.string(), z.number()]).transform(String)).optional(),
+    internal: BoolLike.optional(),
+    attachable: BoolLike.optional(),
+    ipam: z
+      .object({
+        driver: Str().optional(),
+        config: z
+          .array(
+            z.object({
+              subnet: Str("a subnet such as 172.28.0.0/16").optional(),
+              gateway: Str("an address").optional(),
+              ip_range: Str("a subnet").optional(),
+            }),
+          )
+          .optional(),
+      })
+      .optional(),
   })
   .catchall(z.unknown());
+
+const ProvidedSchema = z
+  .object({
+    name: Str().optional(),
+    file: Str("a file path").optional(),
+    environment: Str("a variable name").optional(),
+    content: Str("the file's content").optional(),
+  })
+  .catchall(z.unknown());
+
+const IncludeSchema = z.array(
+  z.union([
+    z.string(),
+    z.object({
+      path: StringOrList("a file path or a list of them"),
+      project_directory: Str("a directory").optional(),
+      env_file: StringOrList("a file path or a list of them").optional(),
+    }),
+  ]),
+  expected("a list of files or of {path, project_directory, env_file}"),
+);
 
 export const ComposeFileSchema = z
   .object({
@@ -231,10 +362,15 @@ export const ComposeFileSchema = z
     services: z.record(z.string(), ServiceSchema.nullable(), expected("a mapping of services")).nullish(),
     networks: z.record(z.string(), ResourceSchema.nullable(), expected("a mapping of networks")).nullish(),
     volumes: z.record(z.string(), ResourceSchema.nullable(), expected("a mapping of volumes")).nullish(),
+    secrets: z.record(z.string(), ProvidedSchema, expected("a mapping of secrets")).nullish(),
+    configs: z.record(z.string(), ProvidedSchema, expected("a mapping of configs")).nullish(),
+    include: IncludeSchema.nullish(),
   })
   .catchall(z.unknown());
 
 export type RawComposeFile = z.output<typeof ComposeFileSchema>;
 export type RawService = z.output<typeof ServiceSchema>;
 export type RawResource = z.output<typeof ResourceSchema>;
+export type RawProvided = z.output<typeof ProvidedSchema>;
+export type RawInclude = z.output<typeof IncludeSchema>;
 export type RawBerthExtension = z.output<typeof BerthExtensionSchema>;
