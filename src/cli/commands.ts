@@ -26,6 +26,7 @@ export const COMMANDS: Record<string, () => Promise<Register>> = {
   config: async () => (await import("./commands/config.js")).registerConfig,
   exec: async () => (await import("./commands/exec.js")).registerExec,
   port: async () => (await import("./commands/port.js")).registerPort,
+  doctor: async () => (await import("./commands/doctor.js")).registerDoctor,
 };
 
 /**

@@ -4,7 +4,7 @@
 // Requests go straight over node:http on a keep-alive transport (transport.ts): no client library.
 import type { IncomingMessage } from "node:http";
 import { PassThrough, type Readable } from "node:stream";
-import { classifyEngineError } from "./classify.js";
+import { classifyEngineError, endpointContext } from "./classify.js";
 import { demuxDockerStream, FrameDecoder } from "./demux.js";
 import { type DockerEndpoint, type DockerEnv, resolveDockerEndpoint } from "./docker-host.js";
 import { BuildFailedError, EngineError, NotFoundError, PullStreamError } from "./errors.js";
@@ -137,6 +137,26 @@ export function pullQuery(ref: string): { fromImage: string; tag?: string } {
 }
 
 const path = encodeURIComponent;
+/**
+ * The endpoint for an engine's options. An explicit `dockerHost` that names the address the
+ * environment resolves to (a child engine made from `engine.endpoint.url`) keeps that
+ * endpoint's TLS material and source, so a context's certificates are not lost on the way.
+ */
+function endpointFor(options: EngineOptions): DockerEndpoint {
+  const env = options.env ?? process.env;
+  if (!options.dockerHost) return resolveDockerEndpoint(env);
+  let fromEnv: DockerEndpoint | undefined;
+  try {
+    fromEnv = resolveDockerEndpoint(env);
+  } catch {
+    fromEnv = undefined;
+  }
+  if (fromEnv?.url === options.dockerHost) return fromEnv;
+  return resolveDockerEndpoint({ ...env, DOCKER_HOST: options.dockerHost });
+}
+
+/** Docker's stop timeout when a container names none. */
+export const DEFAULT_STOP_TIMEOUT_SECONDS = 10;
 
 export class Engine {
   readonly endpoint: DockerEndpoint;
@@ -145,10 +165,7 @@ export class Engine {
   private readonly observers = new Set<CallObserver>();
 
   constructor(options: EngineOptions = {}) {
-    const env = options.dockerHost
-      ? { ...(options.env ?? process.env), DOCKER_HOST: options.dockerHost }
-      : options.env;
-    this.endpoint = resolveDockerEndpoint(env ?? process.env);
+    this.endpoint = endpointFor(options);
   }
 
   /** Prepares the transport now (it is otherwise made by the first call); no request is sent. */
@@ -207,7 +224,7 @@ export class Engine {
       } catch (raw) {
         const error = classifyEngineError(raw, {
           operation,
-          endpoint: this.endpoint.url,
+          ...endpointContext(this.endpoint),
           resource: context.resource,
         });
         this.emit({
@@ -293,7 +310,7 @@ export class Engine {
       yield* jsonLines<EngineEvent>(stream);
     } catch (error) {
       if (!signal?.aborted)
-        throw classifyEngineError(error, { operation: "system.events", endpoint: this.endpoint.url });
+        throw classifyEngineError(error, { operation: "system.events", ...endpointContext(this.endpoint) });
     } finally {
       signal?.removeEventListener("abort", onAbort);
       stream.destroy();
@@ -330,8 +347,12 @@ export class Engine {
     }
   }
 
+  /**
+   * Creates a container. Its stop timeout is always explicit (Docker's default of 10 s when the
+   * spec has none): Podman's compat API records an absent one as 0, and then stops by killing.
+   */
   createContainer(spec: ContainerCreateSpec, signal?: AbortSignal): Promise<{ id: string }> {
-    const { name, platform, ...body } = spec;
+    const { name, platform, ...body } = { StopTimeout: DEFAULT_STOP_TIMEOUT_SECONDS, ...spec };
     return this.call(
       "container.create",
       async () => {
@@ -376,6 +397,26 @@ export class Engine {
           signal,
         });
         return { alreadyStopped: status === 304 };
+      },
+      { resource: id, signal },
+    );
+  }
+
+  /**
+   * Runs the container's healthcheck once, now, through Podman's own API, and answers that
+   * probe's result. Podman schedules healthchecks with systemd timers; without systemd they never
+   * run unless someone asks. Docker has no such call (its daemon runs them itself).
+   */
+  runHealthcheck(id: string, signal?: AbortSignal): Promise<{ status: string }> {
+    return this.call(
+      "container.healthcheck",
+      async () => {
+        const answer = await this.json<{ Status?: unknown }>({
+          method: "GET",
+          path: `/v4.0.0/libpod/containers/${path(id)}/healthcheck`,
+          signal,
+        });
+        return { status: typeof answer?.Status === "string" ? answer.Status : "unknown" };
       },
       { resource: id, signal },
     );
@@ -550,7 +591,7 @@ export class Engine {
       if (!signal?.aborted)
         throw classifyEngineError(error, {
           operation: "container.stats-stream",
-          endpoint: this.endpoint.url,
+          ...endpointContext(this.endpoint),
           resource: id,
         });
     } finally {

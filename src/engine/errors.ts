@@ -52,16 +52,47 @@ export class BerthError extends Error {
 
 /** The daemon cannot be reached: socket missing, connection refused, permission denied. */
 export class DaemonUnavailableError extends BerthError {
-  override readonly code = "BERTH_DAEMON_UNAVAILABLE";
+  override readonly code: string = "BERTH_DAEMON_UNAVAILABLE";
   override readonly exitCode = 3;
   /** Where berth tried to reach the daemon (`unix:///var/run/docker.sock`, `tcp://...`). */
   readonly endpoint: string;
-  constructor(message: string, endpoint: string, details: BerthErrorDetails = {}) {
+  /** Why that endpoint: `DOCKER_HOST`, `context ci via DOCKER_CONTEXT`, `the default socket`. */
+  readonly source: string | undefined;
+  constructor(message: string, endpoint: string, details: BerthErrorDetails & { source?: string } = {}) {
     super(message, details);
     this.endpoint = endpoint;
+    this.source = details.source;
   }
   override toJSON(): Record<string, unknown> {
-    return { ...super.toJSON(), endpoint: this.endpoint };
+    return { ...super.toJSON(), endpoint: this.endpoint, source: this.source };
+  }
+}
+
+export type TlsProblem =
+  | "server-untrusted"
+  | "server-expired"
+  | "server-name-mismatch"
+  | "client-certificate-missing"
+  | "client-certificate-rejected"
+  | "client-certificate-expired"
+  | "not-tls"
+  | "handshake";
+
+/** The TLS handshake with the daemon failed; `problem` says which side's certificate and why. */
+export class TlsError extends DaemonUnavailableError {
+  override readonly code = "BERTH_TLS";
+  readonly problem: TlsProblem;
+  constructor(
+    message: string,
+    endpoint: string,
+    problem: TlsProblem,
+    details: BerthErrorDetails & { source?: string } = {},
+  ) {
+    super(message, endpoint, details);
+    this.problem = problem;
+  }
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), problem: this.problem };
   }
 }
 

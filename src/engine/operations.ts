@@ -33,6 +33,7 @@ export const OPERATIONS = {
   "container.exec-start": { class: "stream", idempotent: false },
   "container.exec-inspect": { class: "read", idempotent: true },
   "container.attach": { class: "stream", idempotent: false },
+  "container.healthcheck": { class: "lifecycle", idempotent: true },
   "container.put-archive": { class: "lifecycle", idempotent: true },
   "network.list": { class: "read", idempotent: true },
   "network.inspect": { class: "read", idempotent: true },

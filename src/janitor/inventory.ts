@@ -3,8 +3,8 @@
 import type { Engine } from "../engine/engine.js";
 import type { ResourceRef } from "./errors.js";
 
-/** Networks every daemon has; never created by anyone, never a leak, never removable. */
-const PREDEFINED_NETWORKS = new Set(["bridge", "host", "none"]);
+/** Networks every daemon has (Podman's default is `podman`); never a leak, never removable. */
+const PREDEFINED_NETWORKS = new Set(["bridge", "host", "none", "podman"]);
 
 export interface InventoryOptions {
   /** Engine API label filters, all of which must match (`key` or `key=value`). */
@@ -18,25 +18,42 @@ export async function listResources(engine: Engine, options: InventoryOptions = 
     engine.listNetworks(filters),
     engine.listVolumes(filters),
   ]);
+  const selected = (labels: Record<string, string> | undefined) =>
+    matchesLabelFilters(labels ?? {}, options.labels ?? []);
   return [
-    ...containers.map(
-      (c): ResourceRef => ({
-        kind: "container",
-        id: c.Id,
-        name: (c.Names[0] ?? c.Id).replace(/^\//, ""),
-        labels: c.Labels ?? {},
-      }),
-    ),
+    ...containers
+      .filter((c) => selected(c.Labels))
+      .map(
+        (c): ResourceRef => ({
+          kind: "container",
+          id: c.Id,
+          name: (c.Names[0] ?? c.Id).replace(/^\//, ""),
+          labels: c.Labels ?? {},
+        }),
+      ),
     ...networks
-      .filter((n) => !PREDEFINED_NETWORKS.has(n.Name))
+      .filter((n) => !PREDEFINED_NETWORKS.has(n.Name) && selected(n.Labels ?? undefined))
       .map((n): ResourceRef => ({ kind: "network", id: n.Id, name: n.Name, labels: n.Labels ?? {} })),
-    ...volumes.map(
-      (v): ResourceRef => ({
-        kind: "volume",
-        id: v.Name,
-        name: v.Name,
-        labels: (v.Labels ?? {}) as Record<string, string>,
-      }),
-    ),
+    ...volumes
+      .filter((v) => selected(v.Labels as Record<string, string> | undefined))
+      .map(
+        (v): ResourceRef => ({
+          kind: "volume",
+          id: v.Name,
+          name: v.Name,
+          labels: (v.Labels ?? {}) as Record<string, string>,
+        }),
+      ),
   ];
+}
+
+/**
+ * Whether `labels` pass every filter (`key` or `key=value`). The daemon filters already; berth
+ * checks again because Podman 4.3 joins several label filters on volumes with OR, not AND.
+ */
+export function matchesLabelFilters(labels: Record<string, string>, filters: string[]): boolean {
+  return filters.every((filter) => {
+    const at = filter.indexOf("=");
+    return at < 0 ? filter in labels : labels[filter.slice(0, at)] === filter.slice(at + 1);
+  });
 }

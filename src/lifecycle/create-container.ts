@@ -5,10 +5,12 @@
 
 import type { Engine } from "../engine/engine.js";
 import { BerthError, ConflictError } from "../engine/errors.js";
+import { engineIdentity } from "../engine/identity.js";
 import type { ContainerCreateSpec, ContainerInspect } from "../engine/types.js";
 import { LABELS } from "../janitor/labels.js";
 import { isReclaimable } from "../janitor/ownership.js";
 import { type RemovalRecord, safeRemove } from "./safe-remove.js";
+import { podmanHealthcheckTest } from "./wait/podman-health.js";
 
 export class NameConflictError extends BerthError {
   override readonly code = "BERTH_NAME_CONFLICT";
@@ -58,6 +60,12 @@ export async function createNamedContainer(
   options: CreateNamedOptions,
 ): Promise<CreatedContainer> {
   let replaced: RemovalRecord | undefined;
+  if (body.Healthcheck?.Test && (await engineIdentity(engine)).kind === "podman") {
+    body = {
+      ...body,
+      Healthcheck: { ...body.Healthcheck, Test: podmanHealthcheckTest(body.Healthcheck.Test) },
+    };
+  }
   for (let attempt = 0; ; attempt++) {
     try {
       const { id } = await engine.createContainer(body, options.signal);

@@ -2,6 +2,7 @@
 // health probe and the tail of its output, gathered in one place for every failure kind. The
 // memory layer's `diagnoseExit` says why it ended; this adds berth's own last probe and the state.
 import type { Engine } from "../engine/engine.js";
+import { engineIdentity } from "../engine/identity.js";
 import { diagnoseExit, type ExitDiagnosis, mayBeLateOom } from "../memory/diagnose.js";
 import { oomEventLogged } from "../memory/oom-events.js";
 
@@ -39,7 +40,11 @@ export async function diagnoseContainer(
   const oomEventSeen =
     mayBeLateOom(info) &&
     (await oomEventLogged(engine, info.Id, { since: new Date(info.State.StartedAt) }).catch(() => false));
-  const exit = diagnoseExit(service, info, `${logs.stdout}${logs.stderr}`, { oomEventSeen });
+  const identity = await engineIdentity(engine).catch(() => undefined);
+  const exit = diagnoseExit(service, info, `${logs.stdout}${logs.stderr}`, {
+    oomEventSeen,
+    ...(identity?.kind === "podman" ? { oomUnreportedBy: `${identity.name} ${identity.version}` } : {}),
+  });
   const health = (info.State as { Health?: { Status?: string } }).Health?.Status;
   const dockerProbe = exit.lastProbe
     ? `exit ${exit.lastProbe.exitCode}: ${exit.lastProbe.output || "(no output)"}`
@@ -66,6 +71,7 @@ export function formatDiagnosis(d: ContainerDiagnosis): string {
     ...(d.oomKilled ? ["OOM-killed: yes"] : []),
   ].join(", ");
   const lines = [`  container: ${d.container} (${d.id.slice(0, 12)}), ${state}`];
+  if (d.exit.probableOom) lines.push(`  why: ${d.exit.summary}`);
   if (d.lastProbe) lines.push(`  last probe: ${d.lastProbe.split("\n").join("\n              ")}`);
   if (d.logTail.length === 0) lines.push("  output: (none)");
   else {

@@ -35,8 +35,9 @@ export function isHostPortFree(host: string, port: number): Promise<boolean> {
 
 /** Names the container that publishes a host port, if one does. */
 export async function findPortHolder(engine: Engine, port: number): Promise<string | undefined> {
-  const containers = await engine.listContainers({ all: false, filters: { publish: [String(port)] } });
-  const holder = containers[0];
+  // Filtered here, not with the API's `publish` filter: Podman's compat API refuses that filter.
+  const containers = await engine.listContainers({ all: false });
+  const holder = containers.find((c) => (c.Ports ?? []).some((p) => p.PublicPort === port));
   if (!holder) return undefined;
   const name = (holder.Names[0] ?? holder.Id).replace(/^\//, "");
   const labels = holder.Labels ?? {};

@@ -1,6 +1,7 @@
 // Safe removal: the replacement for `docker rm -f`. Stop with the container's own stop signal,
 // give it its grace period, verify it stopped, remove without force (with its anonymous volumes)
 // and verify it is gone. No step ever sends `force=true`.
+import { constants } from "node:os";
 import type { Engine } from "../engine/engine.js";
 import { ConflictError, NotFoundError, TimeoutError } from "../engine/errors.js";
 
@@ -82,6 +83,16 @@ export function classifyStop(input: {
   return killedBySignal && !askedForKill && reachedGrace ? "killed-after-grace" : "exited";
 }
 
+/** `SIGTERM` for `SIGTERM`, `TERM` or `15`: Podman reports a container's stop signal as a number. */
+export function signalName(signal: string): string {
+  if (/^\d+$/.test(signal)) {
+    const found = Object.entries(constants.signals).find(([, number]) => number === Number(signal));
+    return found ? found[0] : signal;
+  }
+  const upper = signal.toUpperCase();
+  return upper.startsWith("SIG") ? upper : `SIG${upper}`;
+}
+
 export function gracePeriodFor(info: Inspect, options: SafeRemoveOptions): number {
   const own = (info.Config as { StopTimeout?: number }).StopTimeout;
   const grace = options.graceSeconds ?? (typeof own === "number" && own >= 0 ? own : DEFAULT_GRACE_SECONDS);
@@ -160,7 +171,7 @@ export async function safeRemove(
   }
   const id = info.Id;
   const name = info.Name.replace(/^\//, "");
-  const stopSignal = (info.Config as { StopSignal?: string }).StopSignal || "SIGTERM";
+  const stopSignal = signalName((info.Config as { StopSignal?: string }).StopSignal || "SIGTERM");
   const graceSeconds = gracePeriodFor(info, options);
 
   try {

@@ -12,6 +12,8 @@ export interface ExitDiagnosis {
   container: string;
   cause: ExitCause;
   oomKilled: boolean;
+  /** Exit 137 under a limit on an engine that reports no OOM kills: most likely one, unconfirmed. */
+  probableOom: boolean;
   /** Undefined while the container runs. */
   exitCode: number | undefined;
   /** The memory limit it had, bytes; undefined when it had none. */
@@ -86,7 +88,11 @@ export function diagnoseExit(
   service: string,
   inspect: ContainerInspect,
   logsTail: string | string[] = [],
-  options: { oomEventSeen?: boolean } = {},
+  options: {
+    oomEventSeen?: boolean;
+    /** The engine's name when it reports OOM kills neither in the state nor as events (Podman). */
+    oomUnreportedBy?: string;
+  } = {},
 ): ExitDiagnosis {
   const state = inspect.State;
   const memory = inspect.HostConfig?.Memory;
@@ -100,6 +106,7 @@ export function diagnoseExit(
   const oomKilled = !running && (state.OOMKilled || (options.oomEventSeen === true && exitCode === 137));
   let cause: ExitCause;
   let summary: string;
+  let probableOom = false;
   if (oomKilled) {
     cause = "oom-killed";
     summary = oomSummary(service, limitBytes);
@@ -115,6 +122,10 @@ export function diagnoseExit(
   } else if (exitCode !== undefined && exitCode > 128 && SIGNALS[exitCode - 128]) {
     cause = "signal";
     summary = `service \`${service}\` was ended by ${SIGNALS[exitCode - 128]} (exit code ${exitCode})`;
+    probableOom = Boolean(options.oomUnreportedBy) && mayBeLateOom(inspect);
+    if (probableOom) {
+      summary += ` under its ${formatSize(limitBytes ?? 0)} memory limit: most likely the kernel OOM killer, which ${options.oomUnreportedBy} does not report (no OOMKilled flag, no oom event)`;
+    }
   } else {
     cause = "exited";
     summary = `service \`${service}\` exited with code ${exitCode}`;
@@ -124,6 +135,7 @@ export function diagnoseExit(
     container: inspect.Name?.replace(/^\//, "") ?? inspect.Id,
     cause,
     oomKilled,
+    probableOom,
     exitCode,
     limitBytes,
     finishedAt: running ? undefined : state.FinishedAt,

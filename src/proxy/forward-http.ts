@@ -176,7 +176,7 @@ export async function forwardHttp(
         continue;
       }
       ctx.metrics.upstreamFailed();
-      const message = `berth proxy: cannot reach the Docker daemon at ${ctx.upstream.endpoint.url} (${outcome.code ?? outcome.message})`;
+      const message = `berth proxy: cannot reach the Docker daemon at ${ctx.upstream.endpoint.url} (${ctx.upstream.endpoint.source}: ${outcome.code ?? outcome.message})`;
       sendError(res, 502, message);
       return { status: 502, queuedMs, latencyMs: undefined, attempts: attempt, ...counted, note: message };
     }

@@ -85,7 +85,7 @@ export async function forwardUpgrade(
         sendRawError(
           client,
           502,
-          `berth proxy: cannot reach the Docker daemon at ${ctx.upstream.endpoint.url} (${error.code ?? error.message})`,
+          `berth proxy: cannot reach the Docker daemon at ${ctx.upstream.endpoint.url} (${ctx.upstream.endpoint.source}: ${error.code ?? error.message})`,
         );
         status = 502;
         ctx.metrics.status(status);

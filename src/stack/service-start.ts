@@ -181,7 +181,8 @@ async function waitReady(up: UpRun, run: ServiceRun): Promise<void> {
     },
     ...(up.hub ? { events: up.hub } : {}),
   };
-  const hasHealth = Boolean((info.State as { Health?: unknown }).Health);
+  // Podman shows an empty Health (status "") on containers without a healthcheck.
+  const hasHealth = Boolean((info.State as { Health?: { Status?: string } }).Health?.Status);
   const container = info.Config as { Healthcheck?: ContainerHealth["config"]; Shell?: string[] };
   const exec =
     hasHealth && !run.oneShot

@@ -56,7 +56,11 @@ export async function listServices(engine: Engine, selector: ProjectSelector = {
       const service = labels[LABELS.service] ?? containerName(c);
       const info = await engine.findContainer(c.Id).catch(() => undefined);
       const memory = info?.HostConfig.Memory;
-      const health = healthFromStatus(c.Status ?? "");
+      // Podman's list Status never says the health; its inspect does.
+      const health =
+        healthFromStatus(c.Status ?? "") ||
+        (info?.State as { Health?: { Status?: string } } | undefined)?.Health?.Status ||
+        undefined;
       return {
         project: labels[LABELS.project] ?? "",
         session: labels[LABELS.session] ?? "",

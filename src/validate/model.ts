@@ -104,11 +104,16 @@ export const machineSchema = z.object({
   memoryBytes: z.number(),
   node: z.string(),
   dockerHost: z.string(),
+  /** Where the endpoint came from: `DOCKER_HOST`, `context ci via DOCKER_CONTEXT`, ... */
+  endpointSource: z.string().default("unknown"),
+  /** `Docker Engine` or `Podman` (results from before this field were all Docker). */
+  engine: z.string().default("Docker Engine"),
   engineVersion: z.string(),
   apiVersion: z.string(),
   cgroupVersion: z.string(),
   cgroupDriver: z.string(),
   storageDriver: z.string(),
+  rootless: z.boolean().default(false),
   daemonCpus: z.number(),
   daemonMemoryBytes: z.number(),
   /** The guard's limiter mode the run used. */

@@ -20,7 +20,7 @@ export function renderSummary(results: ValidationResults): string {
   const lines = [
     `berth validate: ${verdictOf(results)}  ${summary.passed}/${ran} scenarios passed (${formatPercent(summary.successRate)}), ` +
       `${summary.skipped} skipped, ${results.leaks.count} leaks, ${formatMs(results.durationMs)}`,
-    `Docker ${results.machine.engineVersion} (API ${results.machine.apiVersion}), ${results.machine.storageDriver}, ` +
+    `${results.machine.engine} ${results.machine.engineVersion} (API ${results.machine.apiVersion}), ${results.machine.storageDriver}, ` +
       `cgroup v${results.machine.cgroupVersion}, ${results.machine.cpus} CPUs, limiter ${results.machine.limiter}`,
     "",
     ...columns([

@@ -109,7 +109,8 @@ describe("the Markdown report matches the results JSON", () => {
 
   it("names the machine and daemon", () => {
     const m = results.machine;
-    expect(row(md, "Docker engine")[1]).toBe(`${m.engineVersion} (API ${m.apiVersion})`);
+    expect(row(md, "Engine")[1]).toBe(`Docker Engine ${m.engineVersion} (API ${m.apiVersion})`);
+    expect(row(md, "Endpoint")[1]).toBe(`${m.dockerHost} (the default socket)`);
     expect(row(md, "cgroup")[1]).toBe("v1 (cgroupfs driver)");
     expect(row(md, "Storage driver")[1]).toBe("overlay2");
     expect(row(md, "CPUs")[1]).toBe("2 (daemon sees 2)");

@@ -4,6 +4,7 @@
 // (health-exec.ts): the first pass is ready, without waiting for Docker's first probe.
 import { pollUntil } from "../backoff.js";
 import { type HealthExecPlan, type HealthExecProbes, runHealthExecProbes } from "./health-exec.js";
+import { drivePodmanHealthchecks, healthcheckIntervalMs } from "./podman-health.js";
 import { NotReadyError, type WaitStrategy, type WaitTarget } from "./types.js";
 
 interface HealthLogEntry {
@@ -32,7 +33,8 @@ function dockerVerdict(
       const health = (info.State as { Health?: { Status?: string; Log?: HealthLogEntry[] } }).Health;
       const probe = describeProbe(health?.Log?.at(-1));
       onProbe(probe);
-      if (!health) {
+      // Podman shows an empty Health (status "") on containers without a healthcheck.
+      if (!health?.Status) {
         throw new NotReadyError("invalid", "the container has no healthcheck");
       }
       if (health.Status === "healthy") return true;
@@ -66,6 +68,14 @@ export function healthcheckWait(options: { exec?: HealthExecPlan } = {}): Health
     async wait(target: WaitTarget, signal: AbortSignal) {
       const stop = new AbortController();
       const both = AbortSignal.any([signal, stop.signal]);
+      // Podman without systemd never runs healthchecks itself: berth drives them (podman-health.ts).
+      const first = await target.engine.inspectContainer(target.containerId, signal);
+      const driver = drivePodmanHealthchecks(
+        target.engine,
+        target.containerId,
+        healthcheckIntervalMs((first.Config as { Healthcheck?: { Interval?: number } }).Healthcheck),
+        both,
+      ).catch(() => {});
       try {
         const verdict = dockerVerdict(target, both, (probe) => {
           dockerProbe = probe ?? dockerProbe;
@@ -78,6 +88,7 @@ export function healthcheckWait(options: { exec?: HealthExecPlan } = {}): Health
         await Promise.race([verdict, passed]);
       } finally {
         stop.abort(new Error("healthcheck wait finished"));
+        await driver;
       }
     },
   };

@@ -266,7 +266,8 @@ function scenarioSections(r: ValidationResults): string {
 function machineSection(r: ValidationResults): string {
   const m = r.machine;
   const facts: [string, string][] = [
-    ["Docker engine", `${m.engineVersion} (API ${m.apiVersion})`],
+    ["Engine", `${m.engine} ${m.engineVersion} (API ${m.apiVersion})${m.rootless ? ", rootless" : ""}`],
+    ["Endpoint", `${m.dockerHost} (${m.endpointSource})`],
     ["cgroup", `v${m.cgroupVersion} · ${m.cgroupDriver}`],
     ["Storage driver", m.storageDriver],
     ["CPUs", `${m.cpus} (daemon: ${m.daemonCpus})`],
@@ -274,7 +275,6 @@ function machineSection(r: ValidationResults): string {
     ["Kernel", m.kernel],
     ["Operating system", m.os],
     ["Node.js", m.node],
-    ["Docker host", m.dockerHost],
     ["Limiter", m.limiter],
     ["Host", m.hostname],
     ["Run", `${r.runId} · ${formatDate(r.startedAt)}`],
@@ -304,7 +304,7 @@ export function renderHtml(results: ValidationResults, comparison?: RunCompariso
 <body>
 <header class="hero"><div class="wrap"><div class="brand">berth · docker stability validation</div>
 <h1>Validation report <span class="verdict ${verdict.toLowerCase()}">${verdict}</span></h1>
-<p class="meta">${results.summary.passed} of ${ran} scenarios passed · ${results.leaks.count} leaks · Docker ${esc(m.engineVersion)} (${esc(m.storageDriver)}, cgroup v${esc(m.cgroupVersion)}, ${m.cpus} CPUs) · ${results.options.quick ? "quick" : "full"} run of ${esc(formatDate(results.startedAt))}, ${formatMs(results.durationMs)}</p></div></header>
+<p class="meta">${results.summary.passed} of ${ran} scenarios passed · ${results.leaks.count} leaks · ${esc(m.engine)} ${esc(m.engineVersion)} (${esc(m.storageDriver)}, cgroup v${esc(m.cgroupVersion)}, ${m.cpus} CPUs) · ${results.options.quick ? "quick" : "full"} run of ${esc(formatDate(results.startedAt))}, ${formatMs(results.durationMs)}</p></div></header>
 <main class="wrap">
 ${kpis(results)}
 ${failureSection}

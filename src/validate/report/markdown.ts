@@ -201,7 +201,8 @@ function machineSection(results: ValidationResults): string[] {
     table(
       ["Fact", "Value"],
       [
-        ["Docker engine", `${m.engineVersion} (API ${m.apiVersion})`],
+        ["Engine", `${m.engine} ${m.engineVersion} (API ${m.apiVersion})${m.rootless ? ", rootless" : ""}`],
+        ["Endpoint", `${m.dockerHost} (${m.endpointSource})`],
         ["cgroup", `v${m.cgroupVersion} (${m.cgroupDriver} driver)`],
         ["Storage driver", m.storageDriver],
         ["CPUs", `${m.cpus} (daemon sees ${m.daemonCpus})`],
@@ -209,7 +210,6 @@ function machineSection(results: ValidationResults): string[] {
         ["Kernel", m.kernel],
         ["Operating system", m.os],
         ["Node.js", m.node],
-        ["Docker host", m.dockerHost],
         ["Limiter", m.limiter],
         ["Host", m.hostname],
       ],
@@ -305,7 +305,7 @@ export function renderMarkdown(results: ValidationResults, comparison?: RunCompa
     "# berth validation report",
     "",
     `**${verdict}**: ${results.summary.passed} of ${ran} scenarios passed (${formatPercent(results.summary.successRate)}), ` +
-      `${results.leaks.count} leaks, on Docker ${results.machine.engineVersion} ` +
+      `${results.leaks.count} leaks, on ${results.machine.engine} ${results.machine.engineVersion} ` +
       `(${results.machine.storageDriver}, cgroup v${results.machine.cgroupVersion}, ${results.machine.cpus} CPUs). ` +
       `Run ${code(results.runId)}, ${results.options.quick ? "quick" : "full"}, ${formatMs(results.durationMs)}.`,
     "",

@@ -83,7 +83,7 @@ function scenario(callers: number, perCaller: { quick: number; full: number }, q
 const parallelReads: Scenario = {
   id: `${C}.parallel-reads`,
   category: C,
-  title: "64 concurrent reads (inspect, list, version) all answer correctly",
+  title: "64 concurrent reads (inspect, list, ping) all answer correctly",
   quick: true,
   async run(ctx) {
     const { id } = await ctx.container();
@@ -98,7 +98,8 @@ const parallelReads: Scenario = {
         Array.from({ length: 64 }, async (_, i) => {
           if (i % 3 === 0) return (await ctx.engine.inspectContainer(id)).Id === id;
           if (i % 3 === 1) return (await ctx.engine.listContainers({ filters: { id: [id] } })).length === 1;
-          return typeof (await ctx.engine.version()).ApiVersion === "string";
+          // A ping, not /version: Podman's /version asks its runtimes for theirs and takes seconds.
+          return (await ctx.engine.ping()) === "OK";
         }),
       );
     } finally {

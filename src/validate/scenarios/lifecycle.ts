@@ -6,6 +6,11 @@ import { safeRemove } from "../../lifecycle/safe-remove.js";
 import { GRACE_SECONDS, RUN_LABEL, TRAPPING_LOOP, waitForOutput } from "../context.js";
 import { type Category, check, checkEqual, type Scenario } from "../scenario.js";
 
+/** The short form of an image name: Podman records `docker.io/x/y` where Docker keeps `x/y`. */
+function familiarName(ref: string): string {
+  return ref.replace(/^docker\.io\//, "").replace(/^library\//, "");
+}
+
 const C = "lifecycle";
 
 const createStart: Scenario = {
@@ -28,7 +33,7 @@ const createStart: Scenario = {
       expected: "running",
       actual: info.State.Status,
     });
-    checkEqual(info.Config.Image, ctx.image, "image");
+    checkEqual(familiarName(info.Config.Image), familiarName(ctx.image), "image");
     return {
       container: name,
       state: info.State.Status,
@@ -116,7 +121,7 @@ const names: Scenario = {
     const byName = await ctx.engine.inspectContainer(name);
     checkEqual(byName.Id, id, "id resolved from the name");
     checkEqual(byName.Name, `/${name}`, "name");
-    const listed = await ctx.engine.listContainers({ all: true, filters: { name: [`^/${name}$`] } });
+    const listed = await ctx.engine.listContainers({ all: true, filters: { name: [`^/?${name}$`] } });
     checkEqual(
       listed.map((c) => c.Id),
       [id],

@@ -266,7 +266,7 @@ const createNotDuplicated: Scenario = {
       Labels: ctx.labels("lost-answer"),
     } as ContainerCreateSpec);
     ctx.defer(() => ctx.engine.removeContainer(id, { volumes: true }).catch(() => {}));
-    const same = await ctx.engine.listContainers({ all: true, filters: { name: [`^/${name}$`] } });
+    const same = await ctx.engine.listContainers({ all: true, filters: { name: [`^/?${name}$`] } });
     const metrics = guardOf(engine)!.metrics.snapshot();
     checkEqual(proxy.stats.resetsAfterResponse, 1, "answers lost by the relay");
     checkEqual(same.length, 1, `containers named ${name}`);
