@@ -109,18 +109,21 @@ describe("Docker over mutual TLS", () => {
   }, async () => {
     const cases = [
       { variant: "wrong-ca", says: /certificate/i },
-      { variant: "no-client-cert", says: /certificate required/ },
-      { variant: "expired-client-cert", says: /certificate expired/ },
+      { variant: "no-client-cert", says: /requires a client certificate/ },
+      { variant: "expired-client-cert", says: /expired/ },
     ] as const;
     for (const { variant, says } of cases) {
+      // With --json the error is a JSON document on stdout.
       const result = (await berth(["ps", "--json"], process.cwd(), tls.env(variant))) as {
         code: number;
+        stdout: string;
         stderr: string;
       };
-      expect(result.code, `${variant}: ${result.stderr}`).toBe(3);
-      expect(result.stderr).toContain(tls.dockerHost);
-      expect(result.stderr).toMatch(says);
-      expect(result.stderr).toContain("BERTH_DAEMON_UNAVAILABLE");
+      expect(result.code, `${variant}: ${result.stdout}${result.stderr}`).toBe(3);
+      const error = (JSON.parse(result.stdout) as { error: { code: string; message: string } }).error;
+      expect(error.message).toContain(tls.dockerHost);
+      expect(error.message).toMatch(says);
+      expect(error.code).toBe("BERTH_TLS");
     }
   });
 });

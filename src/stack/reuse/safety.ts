@@ -1,6 +1,6 @@
 // Is a reusable environment still fit to hand over? Pure, from the daemon's container list:
-// every service has its container, long-running ones are running and healthy where they have
-// a healthcheck, one-shot ones exited 0, and every port the project publishes is published.
+// every service has its container, long-running ones are running and not unhealthy where they
+// have a healthcheck, one-shot ones exited 0, and every port the project publishes is published.
 import type { ComposeProject } from "../model.js";
 import { oneShotServices } from "../readiness.js";
 import { healthFromStatus } from "../status.js";
@@ -37,7 +37,9 @@ export function safetyProblems(project: ComposeProject, containers: Map<string, 
       continue;
     }
     const health = healthFromStatus(container.Status);
-    if (health !== undefined && health !== "healthy") problems.push(`service ${service.name} is ${health}`);
+    // "starting": Docker has not run its first probe yet. berth's own exec probes found the
+    // service ready at its up (readiness before Docker's schedule), so only unhealthy disqualifies.
+    if (health === "unhealthy") problems.push(`service ${service.name} is ${health}`);
     for (const port of service.ports) {
       const published = container.Ports.some(
         (p) => p.PrivatePort === port.target && p.Type === port.protocol && p.PublicPort,
