@@ -125,6 +125,7 @@ describe("ssh endpoints", () => {
       host: "build-host",
       user: "deploy",
       port: 2222,
+      source: "DOCKER_HOST",
     });
     expect(parseSshHost("ssh://[::1]")).toMatchObject({ host: "::1" });
     expect(parseSshHost("ssh://box")).toMatchObject({ kind: "ssh", url: "ssh://box", host: "box" });
