@@ -72,7 +72,12 @@ describe("Compose command-line habits (built CLI, real daemon)", () => {
       expect(times).toHaveLength(6);
       // In time order across services (which service speaks first depends on the machine's pace).
       expect([...times].sort((x, y) => x - y)).toEqual(times);
-      const plain = lines.map((line) => line.split(" ").filter((_, i) => i !== 2).join(" "));
+      const plain = lines.map((line) =>
+        line
+          .split(" ")
+          .filter((_, i) => i !== 2)
+          .join(" "),
+      );
       expect(logs.stdout).toBe(`${plain.join("\n")}\n`);
       expect([...plain].sort()).toEqual(["a | a-1", "a | a-2", "a | a-3", "b | b-1", "b | b-2", "b | b-3"]);
       // Interleaved, not one service's output after the other's.
