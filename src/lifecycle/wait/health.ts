@@ -2,6 +2,7 @@
 // inspects with backoff as a safety net (the first probe also covers an already-healthy state).
 // Given an exec plan, it also runs the healthcheck's test itself on a short bounded back-off
 // (health-exec.ts): the first pass is ready, without waiting for Docker's first probe.
+import { engineIdentity } from "../../engine/identity.js";
 import { pollUntil } from "../backoff.js";
 import { type HealthExecPlan, type HealthExecProbes, runHealthExecProbes } from "./health-exec.js";
 import { drivePodmanHealthchecks, healthcheckIntervalMs } from "./podman-health.js";
@@ -81,7 +82,10 @@ export function healthcheckWait(options: { exec?: HealthExecPlan } = {}): Health
           dockerProbe = probe ?? dockerProbe;
         });
         verdict.catch(() => {});
-        if (!options.exec) return await verdict;
+        // On Podman the driver's probes set the engine's own status, which an exec probe would not
+        // (without systemd nothing else would ever mark the container healthy).
+        const podman = (await engineIdentity(target.engine)).kind === "podman";
+        if (!options.exec || podman) return await verdict;
         probes = runHealthExecProbes(target, options.exec, both);
         // A probe that passed is ready; one that never passes leaves the verdict to Docker.
         const passed = probes.passed.then((ok) => (ok ? undefined : verdict));

@@ -5,6 +5,9 @@ import type { Engine } from "../../engine/engine.js";
 import { engineIdentity } from "../../engine/identity.js";
 import { sleep } from "../backoff.js";
 
+/** The pause before the first probe berth runs; it doubles up to the container's interval. */
+const FIRST_PAUSE_MS = 50;
+
 /** Docker's healthcheck interval when the container names none. */
 const DEFAULT_INTERVAL_MS = 30_000;
 
@@ -15,7 +18,7 @@ export function healthcheckIntervalMs(healthcheck: { Interval?: number } | undef
 }
 
 /**
- * On Podman, runs the container's healthcheck every interval until `signal` aborts or the
+ * On Podman, runs the container's healthcheck (early at first, then every interval) until `signal` aborts or the
  * container cannot run it any more (gone, stopped). Answers at once on other engines.
  */
 export async function drivePodmanHealthchecks(
@@ -26,8 +29,10 @@ export async function drivePodmanHealthchecks(
 ): Promise<void> {
   if ((await engineIdentity(engine)).kind !== "podman") return;
   try {
-    for (;;) {
-      await sleep(intervalMs, signal);
+    // Like berth's exec readiness on Docker: the first probes come early (50, 100, 200 ms, ...),
+    // then at the container's interval. Each probe updates Podman's own health status.
+    for (let pauseMs = FIRST_PAUSE_MS; ; pauseMs = Math.min(pauseMs * 2, intervalMs)) {
+      await sleep(Math.min(pauseMs, intervalMs), signal);
       await engine.runHealthcheck(containerId, signal);
     }
   } catch {
