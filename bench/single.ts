@@ -20,6 +20,9 @@ import { up } from "../src/stack/up.js";
 import { benchEnv, median, printJson, printTable, round } from "./support.js";
 
 process.env.TESTCONTAINERS_RYUK_DISABLED = "true";
+// Its wait strategies reach the container through a host name that may resolve to ::1, where
+// nothing listens (ports are published on 127.0.0.1 only): name the loopback address.
+process.env.TESTCONTAINERS_HOST_OVERRIDE ??= "127.0.0.1";
 const { GenericContainer, Wait } = await import("testcontainers");
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
