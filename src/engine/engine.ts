@@ -3,7 +3,7 @@
 // retries there), is observed (operation, class, duration, outcome) and fails with a typed error.
 // Requests go straight over node:http on a keep-alive transport (transport.ts): no client library.
 import type { IncomingMessage } from "node:http";
-import { PassThrough, type Readable } from "node:stream";
+import { type Duplex, PassThrough, type Readable } from "node:stream";
 import { classifyEngineError, endpointContext } from "./classify.js";
 import { demuxDockerStream, FrameDecoder } from "./demux.js";
 import { type DockerEndpoint, type DockerEnv, resolveDockerEndpoint } from "./docker-host.js";
@@ -78,6 +78,17 @@ export interface ExecResult {
   exitCode: number;
   stdout: string;
   stderr: string;
+}
+
+export interface ExecStartOptions {
+  env?: string[];
+  user?: string;
+  workingDir?: string;
+  /** Attach the command's standard input. */
+  stdin?: boolean;
+  /** Allocate a pseudo-terminal (output then comes unframed, stdout and stderr as one). */
+  tty?: boolean;
+  signal?: AbortSignal;
 }
 
 export interface BuildOptions {
@@ -645,6 +656,74 @@ export class Engine {
     );
     const { stdout, stderr } = demuxDockerStream(output);
     return { exitCode: inspected.ExitCode ?? -1, stdout, stderr };
+  }
+
+  /**
+   * Starts a command in the container with its standard streams on one upgraded connection:
+   * what is written to `stream` is the command's stdin (when `stdin`; ending it closes stdin),
+   * and its output comes back raw with a `tty`, framed as `FrameDecoder` reads it without.
+   * `resizeExec` sizes the terminal; `inspectExec` reads the exit code once the output ended.
+   */
+  async startExec(
+    id: string,
+    cmd: string[],
+    options: ExecStartOptions = {},
+  ): Promise<{ execId: string; stream: Duplex }> {
+    const { signal } = options;
+    const created = await this.call(
+      "container.exec-create",
+      () =>
+        this.json<{ Id: string }>({
+          method: "POST",
+          path: `/containers/${path(id)}/exec`,
+          body: {
+            Cmd: cmd,
+            AttachStdin: options.stdin ?? false,
+            AttachStdout: true,
+            AttachStderr: true,
+            Tty: options.tty ?? false,
+            Env: options.env,
+            User: options.user,
+            WorkingDir: options.workingDir,
+          },
+          signal,
+        }),
+      { resource: id, signal },
+    );
+    const stream = await this.call(
+      "container.exec-start",
+      async () =>
+        (await hijack(this.link(), {
+          method: "POST",
+          path: `/exec/${path(created.Id)}/start`,
+          body: { Detach: false, Tty: options.tty ?? false },
+          signal,
+        })) as Duplex,
+      { resource: id, signal },
+    );
+    return { execId: created.Id, stream };
+  }
+
+  /** Sets the size of an exec's terminal (it must be running). */
+  resizeExec(execId: string, size: { rows: number; columns: number }): Promise<void> {
+    return this.call(
+      "container.exec-resize",
+      async () =>
+        void (await this.status({
+          method: "POST",
+          path: `/exec/${path(execId)}/resize`,
+          query: { h: size.rows, w: size.columns },
+        })),
+      { resource: execId },
+    );
+  }
+
+  inspectExec(execId: string): Promise<ExecInspect> {
+    return this.call(
+      "container.exec-inspect",
+      () => this.json<ExecInspect>({ method: "GET", path: `/exec/${path(execId)}/json` }),
+      { resource: execId },
+    );
   }
 
   /**
