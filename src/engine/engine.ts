@@ -10,7 +10,7 @@ import { type DockerEndpoint, type DockerEnv, resolveDockerEndpoint } from "./do
 import { BuildFailedError, EngineError, NotFoundError, PullStreamError } from "./errors.js";
 import { fetchBody, fetchJson, hijack, jsonLines, type RequestSpec, readBody, send } from "./http.js";
 import { OPERATIONS, type OperationClass, type OperationName } from "./operations.js";
-import { tarFiles } from "./tar.js";
+import { type TarExtra, tarFiles } from "./tar.js";
 import { createTransport, type Transport } from "./transport.js";
 import type {
   BuildProgressEvent,
@@ -93,10 +93,22 @@ export interface ExecStartOptions {
 
 export interface BuildOptions {
   tag: string;
+  /** More names for the image. */
+  extraTags?: string[];
   labels?: Record<string, string>;
   dockerfile?: string;
   buildargs?: Record<string, string>;
   target?: string;
+  /** The network of RUN steps: `default`, `host`, `none` (or a network's name). */
+  networkMode?: string;
+  shmSizeBytes?: number;
+  /** `HOST:ADDRESS` entries for RUN steps' /etc/hosts. */
+  extraHosts?: string[];
+  ulimits?: Record<string, { soft: number; hard: number }>;
+  noCache?: boolean;
+  /** Pull newer versions of the base images. */
+  pull?: boolean;
+  platform?: string;
   signal?: AbortSignal;
 }
 
@@ -128,11 +140,23 @@ export interface AttachOptions {
 /** The build query with only the parameters that are set (Podman answers 400 to an empty `buildargs=`). */
 export function buildQuery(options: BuildOptions): Record<string, unknown> {
   const query: Record<string, unknown> = {
-    t: options.tag,
+    t: options.extraTags?.length ? [options.tag, ...options.extraTags] : options.tag,
     labels: options.labels,
     dockerfile: options.dockerfile,
     buildargs: options.buildargs,
     target: options.target,
+    networkmode: options.networkMode,
+    shmsize: options.shmSizeBytes,
+    extrahosts: options.extraHosts,
+    // A JSON list (an array would become repeated parameters).
+    ulimits:
+      options.ulimits &&
+      JSON.stringify(
+        Object.entries(options.ulimits).map(([Name, { soft, hard }]) => ({ Name, Soft: soft, Hard: hard })),
+      ),
+    nocache: options.noCache || undefined,
+    pull: options.pull || undefined,
+    platform: options.platform,
     rm: true,
     forcerm: true,
   };
@@ -951,7 +975,7 @@ export class Engine {
    * failed step is a BuildFailedError with the build's output.
    */
   buildImage(
-    context: { dir: string; files: string[] },
+    context: { dir: string; files: string[]; extras?: TarExtra[] },
     options: BuildOptions,
   ): Promise<{ imageId: string; log: string }> {
     return this.call(
@@ -962,7 +986,7 @@ export class Engine {
           path: "/build",
           query: buildQuery(options),
           headers: { "Content-Type": "application/x-tar" },
-          stream: tarFiles(context.dir, context.files),
+          stream: tarFiles(context.dir, context.files, context.extras),
           signal: options.signal,
         });
         const lines: string[] = [];
