@@ -216,7 +216,13 @@ async function startBerthProxy(env: Record<string, string>) {
   return {
     socketPath,
     dockerHost: `unix://${socketPath}`,
-    stderr: () => stderr,
+    /** Waits until the proxy's stderr matches `pattern` (at most 30 s, then fails with it). */
+    logged: async (pattern: RegExp) => {
+      for (let waited = 0; !pattern.test(stderr); waited += 50) {
+        if (waited > 30_000) throw new Error(`berth proxy never logged ${pattern}: ${stderr}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    },
     metrics: async () =>
       JSON.parse((await http(socketPath, "GET", "/_berth/metrics")).body) as ProxyMetricsSnapshot,
     stop: async () => {
@@ -352,8 +358,9 @@ describe.each(remotes)("berth proxy in front of the $kind endpoint", (remote) =>
     expect(ps.stdout.trim()).toBe(name);
     const removed = await docker(["rm", "-f", name], { env });
     expect(removed.code, removed.stderr).toBe(0);
-    // The proxy stopped it with SIGTERM first: its trap ran and it exited on its own.
-    expect(proxy.stderr()).toMatch(/rewrite: force removal made graceful \(exited/);
+    // The proxy stopped it with SIGTERM first: its trap ran and it exited on its own. The proxy
+    // logs the rewrite after answering, so the line may reach its stderr after docker exits.
+    await proxy.logged(/rewrite: force removal made graceful \(exited/);
     expect(await local.findContainer(name)).toBeUndefined();
 
     await rmUpPsDown({ DOCKER_HOST: proxy.dockerHost }, `via-proxy-${remote.kind}`);
