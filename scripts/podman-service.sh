@@ -15,7 +15,8 @@ command -v podman >/dev/null 2>&1 || { say "podman is not installed (run scripts
 dir=$(mktemp -d /tmp/berth-podman.XXXXXX)
 printf '[containers]\ndefault_ulimits = []\n' >"$dir/containers.conf"
 socket="$dir/podman.sock"
-CONTAINERS_CONF="$dir/containers.conf" podman system service --time=0 "unix://$socket" >"$dir/service.log" 2>&1 &
+# In the temp directory: conmon writes an `oom` marker into its working directory on an OOM kill.
+CONTAINERS_CONF="$dir/containers.conf" env -C "$dir" podman system service --time=0 "unix://$socket" >"$dir/service.log" 2>&1 &
 service=$!
 
 stop() {

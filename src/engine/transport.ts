@@ -126,6 +126,10 @@ export class CommandSocket extends Duplex {
     // 'close' comes after the process exited and its output was read to the end.
     this.child.on("close", (code, signal) => {
       if (code === 0 || this.destroyed) {
+        // The remote side hung up (an idle keep-alive connection the daemon or a relay closed):
+        // once the reader has seen the end, the connection is gone both ways, as a net.Socket
+        // without half-open would be. An agent then drops it from its pool instead of reusing it.
+        this.once("end", () => this.destroy());
         this.push(null);
         return;
       }

@@ -36,6 +36,8 @@ export interface ProxyContext {
   /** Engine for the safe-removal rewrite; undefined when the rewrite is off. */
   rewrite: { engine: Engine; maxGraceSeconds?: number } | undefined;
   maxBodyBytes: number;
+  /** Whether the daemon is Podman (asked once); its creates then get Docker's stop timeout. */
+  isPodman: () => Promise<boolean>;
   maxAttempts: number;
   log: ((entry: ProxyLogEntry) => void) | undefined;
 }

@@ -12,6 +12,7 @@ import { sendError, sendRawError } from "./http-messages.js";
 import { toPrometheus } from "./metrics.js";
 import { checkBody, checkEndpoint, type Denial, policyReadsBody } from "./policy.js";
 import { discardBody, readBody } from "./request-body.js";
+import { withDefaultStopTimeout } from "./stop-timeout.js";
 
 export const METRICS_PATH = "/_berth/metrics";
 /** A refused request's body is read and dropped up to this size before the answer. */
@@ -126,6 +127,10 @@ export async function handleRequest(
       return;
     }
   }
+
+  // Podman would record a create without StopTimeout as 0 and kill it at once on stop.
+  if (body && classified.operation === "container.create" && (await ctx.isPodman()))
+    body = withDefaultStopTimeout(body) ?? body;
 
   const removal = ctx.rewrite ? forceRemovalOf(req.method ?? "", classified, req.url ?? "") : undefined;
   if (removal && ctx.rewrite) {

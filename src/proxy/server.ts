@@ -24,6 +24,7 @@ import {
 } from "./listen-address.js";
 import { ProxyMetrics, type ProxyMetricsSnapshot } from "./metrics.js";
 import type { ProxyPolicy } from "./policy.js";
+import { podmanDetector } from "./stop-timeout.js";
 import { createUpstream } from "./upstream.js";
 
 export interface ProxyOptions {
@@ -201,6 +202,7 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
     policy,
     rewrite: undefined,
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY,
+    isPodman: podmanDetector(upstream),
     maxAttempts: options.maxAttempts ?? 3,
     log: options.log,
   };
