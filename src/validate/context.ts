@@ -56,7 +56,8 @@ export interface RunState {
   quick: boolean;
   samples: Record<PerfOperation, number[]>;
   concurrency: ConcurrencyFigure[];
-  nextName: number;
+  /** Shared by every scope of the run (the fault runs' too), so no two names are the same. */
+  names: { next: number };
 }
 
 export interface ScenarioScope {
@@ -71,7 +72,7 @@ export function runLabels(state: RunState, service?: string): Record<string, str
   return { ...state.session.labels(service), [RUN_LABEL]: state.runId };
 }
 
-export function createScope(state: RunState, signal: AbortSignal): ScenarioScope {
+export function createScope(state: RunState, signal: AbortSignal, faulted = false): ScenarioScope {
   const evidence: Evidence = {};
   const timings: Record<string, number> = {};
   const cleanups: (() => unknown)[] = [];
@@ -84,8 +85,9 @@ export function createScope(state: RunState, signal: AbortSignal): ScenarioScope
     session: state.session,
     signal,
     quick: state.quick,
+    faulted,
     labels: (service) => runLabels(state, service),
-    name: (prefix) => `berth-validate-${state.runId}-${prefix}-${++state.nextName}`,
+    name: (prefix) => `berth-validate-${state.runId}-${prefix}-${++state.names.next}`,
     defer: (cleanup) => void cleanups.push(cleanup),
     observe: (key: string, value: EvidenceValue) => {
       evidence[key] = value;

@@ -32,7 +32,8 @@ describe("the Markdown report matches the results JSON", () => {
     const head = md.split("\n").slice(0, 4).join("\n");
     expect(head).toContain("**FAIL**");
     expect(head).toContain(formatPercent(results.summary.successRate));
-    expect(head).toContain(`${results.summary.passed} of 4 scenarios passed`);
+    expect(head).toContain(`${results.summary.passed} of ${results.summary.total} scenarios passed`);
+    expect(head).toContain(`${results.summary.skipped} skipped`);
     expect(head).toContain("0 leaks");
     expect(row(md, "Leaks")).toEqual(["Leaks", "0"]);
     expect(row(md, "Lifecycle throughput")[1]).toBe(formatRate(7.4));
@@ -120,17 +121,40 @@ describe("the Markdown report matches the results JSON", () => {
 
   it("escapes table pipes in evidence shown in tables, and has the engine API latency", () => {
     expect(md).toContain("a | pipe and <b>markup</b>");
-    expect(row(md, "`container.create`")).toEqual(["`container.create`", "40", "85 ms", "241 ms", "282 ms"]);
+    const create = results.performance.api["container.create"]!;
+    expect(row(md, "`container.create`")).toEqual([
+      "`container.create`",
+      String(create.count),
+      formatMs(create.p50),
+      formatMs(create.p95),
+      formatMs(create.max),
+    ]);
   });
 
-  it("reads PASS when nothing failed or leaked, and FAIL on a leak alone", () => {
+  it("reads PASS when nothing failed, was skipped or leaked, and FAIL on a leak or a skip alone", () => {
     const clean = sampleResults({
-      scenarios: sampleResults().scenarios.filter((s) => s.status !== "fail"),
-      summary: { ...sampleResults().summary, failed: 0, successRate: 1 },
+      scenarios: sampleResults().scenarios.filter((s) => s.status === "pass"),
+      summary: { ...sampleResults().summary, failed: 0, skipped: 0, successRate: 1 },
     });
     expect(verdictOf(clean)).toBe("PASS");
     expect(renderMarkdown(clean)).toContain("**PASS**");
     expect(verdictOf({ ...clean, leaks: { count: 1, resources: [{ kind: "container", name: "x" }] } })).toBe(
+      "FAIL",
+    );
+    const skipped = { ...clean, summary: { ...clean.summary, skipped: 1 } };
+    expect(verdictOf(skipped)).toBe("FAIL");
+    expect(verdictOf({ ...skipped, options: { ...skipped.options, allowSkips: true } })).toBe("PASS");
+  });
+
+  it("in a --prove run, reads FAIL unless every scenario that passed was proven", () => {
+    const base = sampleResults();
+    const clean = sampleResults({
+      scenarios: base.scenarios.filter((s) => s.status === "pass"),
+      summary: { ...base.summary, failed: 0, skipped: 0, successRate: 1 },
+      options: { ...base.options, prove: true },
+    });
+    expect(verdictOf({ ...clean, summary: { ...clean.summary, proven: clean.summary.passed } })).toBe("PASS");
+    expect(verdictOf({ ...clean, summary: { ...clean.summary, proven: clean.summary.passed - 1 } })).toBe(
       "FAIL",
     );
   });
