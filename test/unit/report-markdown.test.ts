@@ -8,6 +8,7 @@ import {
   humanKey,
 } from "../../src/validate/report/format.js";
 import { renderMarkdown, verdictOf } from "../../src/validate/report/markdown.js";
+import { SEED, seedComparison } from "../../src/validate/report/seed.js";
 import { sampleResults } from "./report-sample.js";
 
 /** The cells of the Markdown table row whose first cell is `first`. */
@@ -157,5 +158,39 @@ describe("the Markdown report matches the results JSON", () => {
     expect(verdictOf({ ...clean, summary: { ...clean.summary, proven: clean.summary.passed - 1 } })).toBe(
       "FAIL",
     );
+  });
+});
+
+describe("the seed comparison", () => {
+  it("puts every figure of the seed's report beside the run's own", () => {
+    const results = sampleResults();
+    const rows = seedComparison(results);
+    expect(rows.map((r) => r.figure)).toEqual([
+      "Create",
+      "Stop (graceful)",
+      "Removal",
+      "Concurrent success",
+      "Leaks",
+    ]);
+    const create = results.performance.operations.create!;
+    expect(rows[0]!.berth).toContain(formatMs(create.p50));
+    expect(rows[0]!.better).toBe(create.p50 <= SEED.createMs);
+    expect(rows[3]!.better).toBe(
+      Math.min(...results.performance.concurrency.map((c) => c.successRate)) >= 0.95,
+    );
+    const md = renderMarkdown(results);
+    expect(md).toContain("## Against the seed's figures");
+    expect(row(md, "Leaks")).toBeDefined();
+  });
+
+  it("says when a figure was not measured", () => {
+    const base = sampleResults();
+    const rows = seedComparison({
+      ...base,
+      performance: { ...base.performance, operations: {}, concurrency: [] },
+    });
+    expect(rows[0]!.berth).toBe("not measured");
+    expect(rows[0]!.better).toBeUndefined();
+    expect(rows[3]!.better).toBeUndefined();
   });
 });

@@ -29,6 +29,7 @@ import {
   STATUS_LABEL,
 } from "./format.js";
 import { provenLabel, verdictOf } from "./markdown.js";
+import { seedComparison } from "./seed.js";
 
 const CSS = `
 :root{--ink:#0f172a;--muted:#64748b;--line:#e2e8f0;--bg:#f4f6fa;--card:#fff;--pass:#16a34a;--fail:#dc2626;--skip:#94a3b8;--accent:#2563eb}
@@ -293,6 +294,22 @@ function scenarioSections(r: ValidationResults): string {
   return `<section id="scenarios" class="card"><h2>Scenarios</h2><p class="sub">Every scenario with its result, what it observed, and why it failed when it did.</p>${blocks}</section>`;
 }
 
+function seedSection(r: ValidationResults): string {
+  const rows = seedComparison(r)
+    .map(
+      (row) =>
+        `<tr><td>${esc(row.figure)}</td><td class="num">${esc(row.seed)}</td><td class="num">${esc(row.berth)}</td><td>${
+          row.better === undefined
+            ? ""
+            : row.better
+              ? '<span class="pill pass">as good or better</span>'
+              : '<span class="pill fail">worse</span>'
+        }</td></tr>`,
+    )
+    .join("");
+  return `<section id="seed" class="card"><h2>Against the seed's figures</h2><p class="sub">The seed's completion report beside what this run measured (p50 for latencies).</p><table><thead><tr><th>Figure</th><th class="num">Seed</th><th class="num">berth</th><th></th></tr></thead><tbody>${rows}</tbody></table></section>`;
+}
+
 function machineSection(r: ValidationResults): string {
   const m = r.machine;
   const facts: [string, string][] = [
@@ -346,6 +363,7 @@ ${latencySection(results)}
 ${limiterSection(results)}
 ${concurrencySection(results)}
 ${scenarioSections(results)}
+${seedSection(results)}
 ${machineSection(results)}
 </main>
 <footer>berth ${esc(results.berthVersion)} · results schema <code>${esc(results.schema)}</code> · finished ${esc(formatDate(results.finishedAt))}</footer>

@@ -21,6 +21,7 @@ import {
   STATUS_ICON,
   STATUS_LABEL,
 } from "./format.js";
+import { seedComparison } from "./seed.js";
 
 function table(headers: string[], rows: string[][], align: ("l" | "r")[] = []): string {
   const sep = headers.map((_, i) => (align[i] === "r" ? "---:" : "---"));
@@ -245,6 +246,25 @@ function categorySections(results: ValidationResults): string[] {
   return lines;
 }
 
+function seedSection(results: ValidationResults): string[] {
+  return [
+    "## Against the seed's figures",
+    "",
+    "The seed's completion report beside what this run measured (p50 for latencies).",
+    "",
+    table(
+      ["Figure", "Seed", "berth", ""],
+      seedComparison(results).map((r) => [
+        r.figure,
+        r.seed,
+        r.berth,
+        r.better === undefined ? "" : r.better ? "as good or better" : "worse",
+      ]),
+    ),
+    "",
+  ];
+}
+
 function machineSection(results: ValidationResults): string[] {
   const m = results.machine;
   return [
@@ -366,6 +386,7 @@ export function renderMarkdown(results: ValidationResults, comparison?: RunCompa
       `Run ${code(results.runId)}, ${results.options.quick ? "quick" : "full"}, ${formatMs(results.durationMs)}.`,
     "",
     ...summarySection(results),
+    ...seedSection(results),
     ...(comparison ? baselineSection(comparison) : []),
     ...categorySections(results),
     ...machineSection(results),
