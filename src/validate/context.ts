@@ -58,6 +58,10 @@ export interface RunState {
   concurrency: ConcurrencyFigure[];
   /** Shared by every scope of the run (the fault runs' too), so no two names are the same. */
   names: { next: number };
+  /** Told every name a scope hands out (a fault run sweeps what carries them afterwards). */
+  onName?: (name: string) => void;
+  /** Removes fixtures: the run's own engine, also when `engine` goes through a fault relay. */
+  cleanupEngine?: Engine;
 }
 
 export interface ScenarioScope {
@@ -87,7 +91,11 @@ export function createScope(state: RunState, signal: AbortSignal, faulted = fals
     quick: state.quick,
     faulted,
     labels: (service) => runLabels(state, service),
-    name: (prefix) => `berth-validate-${state.runId}-${prefix}-${++state.names.next}`,
+    name: (prefix) => {
+      const name = `berth-validate-${state.runId}-${prefix}-${++state.names.next}`;
+      state.onName?.(name);
+      return name;
+    },
     defer: (cleanup) => void cleanups.push(cleanup),
     observe: (key: string, value: EvidenceValue) => {
       evidence[key] = value;
@@ -125,7 +133,7 @@ export function createScope(state: RunState, signal: AbortSignal, faulted = fals
           : { ...ctx.labels("validate"), ...(extra.Labels ?? {}) },
         HostConfig: { ...(extra.HostConfig ?? {}) },
       } as ContainerCreateSpec);
-      ctx.defer(() => safeRemove(engine, id, { maxGraceSeconds: 2 }));
+      ctx.defer(() => safeRemove(state.cleanupEngine ?? engine, id, { maxGraceSeconds: 2 }));
       if (spec.start !== false) {
         await engine.startContainer(id);
         const ready = spec.ready ?? (spec.cmd ? undefined : "ready");

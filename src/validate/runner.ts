@@ -140,10 +140,34 @@ async function runScenario(state: RunState, scenario: Scenario, faulted = false)
   };
 }
 
-/** The run's state with another engine and fresh figures: a fault run adds nothing to the run's figures. */
-function faultState(state: RunState, engine: Engine): RunState {
+/**
+ * The run's state with another engine and fresh figures (a fault run adds nothing to the run's
+ * figures), telling `names` every name the fault run hands out.
+ */
+function faultState(state: RunState, engine: Engine, names: string[]): RunState {
   const samples = Object.fromEntries(PERF_OPERATIONS.map((op) => [op, []])) as unknown as RunState["samples"];
-  return { ...state, engine, samples, concurrency: [] };
+  return {
+    ...state,
+    engine,
+    samples,
+    concurrency: [],
+    cleanupEngine: state.engine,
+    onName: (name) => names.push(name),
+  };
+}
+
+/**
+ * What a fault run left: a broken check can stop a scenario before its own removals, and a relay
+ * that lies about a container misleads its cleanup. Everything of the run named after a name the
+ * fault run handed out is removed with the run's own engine, and reported in the proof.
+ */
+async function sweepFaultRun(state: RunState, names: string[]): Promise<string[]> {
+  if (names.length === 0) return [];
+  const left = (await findRunResources(state.engine, state.runId)).filter((r) =>
+    names.some((name) => r.name.startsWith(name)),
+  );
+  await sweepRunResources(state.engine, left);
+  return left.map((r) => `${r.kind} ${r.name}`);
 }
 
 /** Runs `scenario` again under its fault; proven when it fails there with the expected failure. */
@@ -154,19 +178,22 @@ async function proveScenario(
 ): Promise<ScenarioProof> {
   const { fault } = scenario;
   let result: ScenarioResult;
+  const names: string[] = [];
   if (fault.kind === "relay") {
     const relay = await startAnswerRelay(state.engine.endpoint, fault.rules);
     const engine = createEngine({ dockerHost: relay.dockerHost, limiter: runLimiterOptions(state.engine) });
     try {
-      result = await runScenario(faultState(state, engine), scenario, true);
+      result = await runScenario(faultState(state, engine, names), scenario, true);
     } finally {
       engine.close();
       await relay.close();
     }
     result.evidence.relayChanged = relay.changed;
   } else {
-    result = await runScenario(faultState(state, state.engine), scenario, true);
+    result = await runScenario(faultState(state, state.engine, names), scenario, true);
   }
+  const leftovers = await sweepFaultRun(state, names);
+  if (leftovers.length > 0) result.evidence.removedAfterFault = leftovers;
   const failedAsExpected = result.status === "fail" && fault.expect.test(result.failure?.message ?? "");
   return {
     fault: fault.describe,

@@ -218,16 +218,22 @@ const dependsOnHealthy: Scenario = {
   category: C,
   title: "A service that depends on another's health starts only after it is healthy",
   fault: {
-    kind: "setup",
-    describe:
-      "api depends on a db that is healthy after 6 s with `service_started` instead of `service_healthy`",
+    kind: "relay",
+    describe: "the daemon's health log dates db's passing probes an hour late",
     expect: /api started before db's first passing health probe/,
+    rules: [
+      inspectRewrite((info) => {
+        for (const entry of info.State.Health?.Log ?? []) {
+          entry.Start = new Date(Date.parse(entry.Start) + 3_600_000).toISOString();
+        }
+      }),
+    ],
   },
   async run(ctx) {
     const run = composeFile(
       ctx,
       "chain",
-      `services:\n  db:\n    image: __IMAGE__\n    command: ["sh", "-c", "sleep ${ctx.faulted ? 6 : 1}; touch /ready; trap 'exit 0' TERM; sleep 3600 & wait"]\n    healthcheck:\n      test: ["CMD", "test", "-f", "/ready"]\n      interval: 200ms\n      retries: 30\n  api:\n    image: __IMAGE__\n    command: ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]\n    depends_on:\n      db:\n        condition: ${ctx.faulted ? "service_started" : "service_healthy"}\n`,
+      `services:\n  db:\n    image: __IMAGE__\n    command: ["sh", "-c", "sleep 1; touch /ready; trap 'exit 0' TERM; sleep 3600 & wait"]\n    healthcheck:\n      test: ["CMD", "test", "-f", "/ready"]\n      interval: 200ms\n      retries: 30\n  api:\n    image: __IMAGE__\n    command: ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]\n    depends_on:\n      db:\n        condition: service_healthy\n`,
     );
     const env = await upCompose(ctx, run);
     const db = await ctx.engine.inspectContainer(env.service("db").containerId);
