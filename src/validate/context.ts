@@ -56,7 +56,12 @@ export interface RunState {
   quick: boolean;
   samples: Record<PerfOperation, number[]>;
   concurrency: ConcurrencyFigure[];
-  nextName: number;
+  /** Shared by every scope of the run (the fault runs' too), so no two names are the same. */
+  names: { next: number };
+  /** Told every name a scope hands out (a fault run sweeps what carries them afterwards). */
+  onName?: (name: string) => void;
+  /** Removes fixtures: the run's own engine, also when `engine` goes through a fault relay. */
+  cleanupEngine?: Engine;
 }
 
 export interface ScenarioScope {
@@ -71,7 +76,7 @@ export function runLabels(state: RunState, service?: string): Record<string, str
   return { ...state.session.labels(service), [RUN_LABEL]: state.runId };
 }
 
-export function createScope(state: RunState, signal: AbortSignal): ScenarioScope {
+export function createScope(state: RunState, signal: AbortSignal, faulted = false): ScenarioScope {
   const evidence: Evidence = {};
   const timings: Record<string, number> = {};
   const cleanups: (() => unknown)[] = [];
@@ -84,8 +89,13 @@ export function createScope(state: RunState, signal: AbortSignal): ScenarioScope
     session: state.session,
     signal,
     quick: state.quick,
+    faulted,
     labels: (service) => runLabels(state, service),
-    name: (prefix) => `berth-validate-${state.runId}-${prefix}-${++state.nextName}`,
+    name: (prefix) => {
+      const name = `berth-validate-${state.runId}-${prefix}-${++state.names.next}`;
+      state.onName?.(name);
+      return name;
+    },
     defer: (cleanup) => void cleanups.push(cleanup),
     observe: (key: string, value: EvidenceValue) => {
       evidence[key] = value;
@@ -123,7 +133,7 @@ export function createScope(state: RunState, signal: AbortSignal): ScenarioScope
           : { ...ctx.labels("validate"), ...(extra.Labels ?? {}) },
         HostConfig: { ...(extra.HostConfig ?? {}) },
       } as ContainerCreateSpec);
-      ctx.defer(() => safeRemove(engine, id, { maxGraceSeconds: 2 }));
+      ctx.defer(() => safeRemove(state.cleanupEngine ?? engine, id, { maxGraceSeconds: 2 }));
       if (spec.start !== false) {
         await engine.startContainer(id);
         const ready = spec.ready ?? (spec.cmd ? undefined : "ready");

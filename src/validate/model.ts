@@ -46,6 +46,21 @@ const failureSchema = z.object({
   hint: z.string().optional(),
 });
 
+/** How a scenario did under its fault (`berth validate --prove`). */
+export const proofSchema = z.object({
+  /** What the fault breaks, in words. */
+  fault: z.string(),
+  kind: z.enum(["relay", "setup"]),
+  /** The failure the scenario must give under the fault (a pattern). */
+  expected: z.string(),
+  status: z.enum(["pass", "fail", "skip"]),
+  failure: failureSchema.optional(),
+  evidence: z.record(z.string(), evidenceValue),
+  durationMs: z.number(),
+  /** Passed healthy, and failed under the fault with the expected failure. */
+  proven: z.boolean(),
+});
+
 export const scenarioResultSchema = z.object({
   id: z.string(),
   category: z.string(),
@@ -58,6 +73,8 @@ export const scenarioResultSchema = z.object({
   timings: z.record(z.string(), z.number()),
   failure: failureSchema.optional(),
   skipReason: z.string().optional(),
+  /** Only in a `--prove` run. */
+  proof: proofSchema.optional(),
 });
 
 export const latencySummarySchema = z.object({
@@ -72,6 +89,18 @@ export const latencySummarySchema = z.object({
 const operationFiguresSchema = latencySummarySchema.extend({
   /** Every sample (ms), so reports can draw the distribution and compare runs. */
   samples: z.array(z.number()),
+});
+
+/** Round trips of one engine operation as berth measured them; older results have no samples. */
+const apiFiguresSchema = latencySummarySchema.extend({ samples: z.array(z.number()).default([]) });
+
+/** The guard's lifecycle limit at a moment of the run (ms since the run began). */
+const limiterPointSchema = z.object({
+  atMs: z.number(),
+  /** null when the limiter is off (no limit). */
+  limit: z.number().nullable(),
+  inFlight: z.number(),
+  queued: z.number(),
 });
 
 const concurrencyFigureSchema = z.object({
@@ -127,15 +156,25 @@ export const resultsSchema = z.object({
   startedAt: z.string(),
   finishedAt: z.string(),
   durationMs: z.number(),
-  options: z.object({ quick: z.boolean(), categories: z.array(z.string()) }),
+  options: z.object({
+    quick: z.boolean(),
+    categories: z.array(z.string()),
+    /** Every scenario was also run under its fault. */
+    prove: z.boolean().default(false),
+    /** Skipped scenarios do not fail the run. */
+    allowSkips: z.boolean().default(false),
+  }),
   machine: machineSchema,
   summary: z.object({
     total: z.number(),
     passed: z.number(),
     failed: z.number(),
     skipped: z.number(),
+    /** passed / total: a skipped scenario counts against it, as a failed one does. */
     successRate: z.number(),
     leaks: z.number(),
+    /** Scenarios shown to fail under their fault (`--prove` runs only). */
+    proven: z.number().optional(),
     categories: z.array(categorySummarySchema),
   }),
   scenarios: z.array(scenarioResultSchema),
@@ -144,8 +183,13 @@ export const resultsSchema = z.object({
     concurrency: z.array(concurrencyFigureSchema),
     /** The best lifecycle throughput seen (lifecycles per second), 0 when none ran. */
     throughput: z.number(),
-    /** Daemon-side latency of every engine call the run made, per operation. */
-    api: z.record(z.string(), latencySummarySchema),
+    /**
+     * Round trip of every engine call the run made, per operation, measured by berth from the
+     * call's dispatch (after the limiter's queue) to the daemon's answer: the client's view.
+     */
+    api: z.record(z.string(), apiFiguresSchema),
+    /** The guard's lifecycle limit over the run: a point whenever the limit or the load changed. */
+    limiter: z.array(limiterPointSchema).default([]),
   }),
   leaks: z.object({
     count: z.number(),
@@ -153,6 +197,8 @@ export const resultsSchema = z.object({
   }),
 });
 
+export type LimiterPoint = z.infer<typeof limiterPointSchema>;
+export type ScenarioProof = z.infer<typeof proofSchema>;
 export type ScenarioFailure = z.infer<typeof failureSchema>;
 export type ScenarioResult = z.infer<typeof scenarioResultSchema>;
 export type LatencySummary = z.infer<typeof latencySummarySchema>;

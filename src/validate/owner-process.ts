@@ -1,15 +1,16 @@
 // A session owner run as its own process by the cleanup scenarios: it opens a reaper-guarded
 // session, creates a network, two running containers and a volume, reports them as one JSON line,
 // then either waits to be killed (`wait`) or removes everything, ends the session and exits
-// (`exit`). Usage: owner-process IMAGE DOCKER_HOST wait|exit
+// (`exit`). `linger` is the misbehaving owner of `--prove`: it removes everything and reports
+// done, but never ends its session and keeps running. Usage: owner-process IMAGE DOCKER_HOST MODE
 import { createEngine } from "../guard/guard.js";
 import { watchdogPid } from "../janitor/reaper.js";
 import { createSession } from "../janitor/session.js";
 import { safeRemove } from "../lifecycle/safe-remove.js";
 
 const [image, dockerHost, mode] = process.argv.slice(2);
-if (!image || !dockerHost || (mode !== "wait" && mode !== "exit")) {
-  process.stderr.write("usage: owner-process IMAGE DOCKER_HOST wait|exit\n");
+if (!image || !dockerHost || (mode !== "wait" && mode !== "exit" && mode !== "linger")) {
+  process.stderr.write("usage: owner-process IMAGE DOCKER_HOST wait|exit|linger\n");
   process.exit(2);
 }
 
@@ -41,12 +42,13 @@ for (const service of ["db", "api"]) {
 }
 report("ready", { session: session.id, watchdog: watchdogPid() ?? null, resources: containers.length + 2 });
 
-if (mode === "exit") {
+if (mode === "exit" || mode === "linger") {
   await Promise.all(containers.map((id) => safeRemove(engine, id, { maxGraceSeconds: 2 })));
   await engine.removeNetwork(networkId);
   await engine.removeVolume(volume);
-  await session.end();
+  if (mode === "exit") await session.end();
   report("done", { watchdog: watchdogPid() ?? null });
+  if (mode === "linger") setInterval(() => {}, 60_000);
 } else {
   setInterval(() => {}, 60_000);
 }

@@ -6,22 +6,28 @@ import { setMaxListeners } from "node:events";
 import type { Engine } from "../engine/engine.js";
 import { BerthError } from "../engine/errors.js";
 import { ensureBusyboxFixture } from "../fixtures/busybox.js";
+import { createEngine, guardOf } from "../guard/guard.js";
+import { type Snapshot, snapshot } from "../janitor/leaks.js";
 import { createSession } from "../janitor/session.js";
+import { startAnswerRelay } from "./answer-relay.js";
 import { createScope, RUN_LABEL, type RunState } from "./context.js";
 import { limiterDescription } from "./engine.js";
 import { machineFacts } from "./machine.js";
 import {
   type CategorySummary,
   type Evidence,
+  type LimiterPoint,
   PERF_OPERATIONS,
   type PerfOperation,
   RESULTS_SCHEMA,
+  type ScenarioProof,
   type ScenarioResult,
   type ValidationResults,
 } from "./model.js";
 import { type Category, type Scenario, ScenarioAssertionError, ScenarioSkipped } from "./scenario.js";
+import { runLimiterOptions } from "./scenarios/rate-limiting.js";
 import { summarize } from "./stats.js";
-import { findRunResources, type LeakedResource, sweepRunResources } from "./sweep.js";
+import { findRunResources, findUnlabelledSince, type LeakedResource, sweepRunResources } from "./sweep.js";
 
 export type ProgressEvent =
   | { kind: "phase"; message: string }
@@ -39,6 +45,10 @@ export interface RunOptions {
   /** Categories to run, already selected (see `selectCategories`). */
   categories: Category[];
   quick?: boolean;
+  /** Also run every scenario under its fault and record whether it failed as expected. */
+  prove?: boolean;
+  /** Skipped scenarios do not fail the run (they still count against the success rate). */
+  allowSkips?: boolean;
   /** Scenarios run at once within a category (default 2). */
   parallelism?: number;
   berthVersion?: string;
@@ -50,6 +60,11 @@ const LEAK_SCENARIO = {
   id: "cleanup.final-leak-count",
   category: "cleanup",
   title: "Nothing the run created is left (leak count 0)",
+  fault: {
+    kind: "setup" as const,
+    describe: "an unlabelled container is planted on the daemon before the leak check",
+    expect: /resource\(s\) of the run were left behind: container berth-validate-\w+-planted/,
+  },
 };
 
 function failureOf(error: unknown): ScenarioResult["failure"] {
@@ -68,14 +83,14 @@ function failureOf(error: unknown): ScenarioResult["failure"] {
   return { message: (error as Error)?.message ?? String(error), code: "BERTH_INTERNAL" };
 }
 
-async function runScenario(state: RunState, scenario: Scenario): Promise<ScenarioResult> {
+async function runScenario(state: RunState, scenario: Scenario, faulted = false): Promise<ScenarioResult> {
   const startedAt = new Date();
   const began = performance.now();
   const timeoutMs = scenario.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const abort = new AbortController();
   // Every engine call and wait of the scenario listens on this signal; many may be pending at once.
   setMaxListeners(200, abort.signal);
-  const scope = createScope(state, abort.signal);
+  const scope = createScope(state, abort.signal, faulted);
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
@@ -125,6 +140,73 @@ async function runScenario(state: RunState, scenario: Scenario): Promise<Scenari
   };
 }
 
+/**
+ * The run's state with another engine and fresh figures (a fault run adds nothing to the run's
+ * figures), telling `names` every name the fault run hands out.
+ */
+function faultState(state: RunState, engine: Engine, names: string[]): RunState {
+  const samples = Object.fromEntries(PERF_OPERATIONS.map((op) => [op, []])) as unknown as RunState["samples"];
+  return {
+    ...state,
+    engine,
+    samples,
+    concurrency: [],
+    cleanupEngine: state.engine,
+    onName: (name) => names.push(name),
+  };
+}
+
+/**
+ * What a fault run left: a broken check can stop a scenario before its own removals, and a relay
+ * that lies about a container misleads its cleanup. Everything of the run named after a name the
+ * fault run handed out is removed with the run's own engine, and reported in the proof.
+ */
+async function sweepFaultRun(state: RunState, names: string[]): Promise<string[]> {
+  if (names.length === 0) return [];
+  const left = (await findRunResources(state.engine, state.runId)).filter((r) =>
+    names.some((name) => r.name.startsWith(name)),
+  );
+  await sweepRunResources(state.engine, left);
+  return left.map((r) => `${r.kind} ${r.name}`);
+}
+
+/** Runs `scenario` again under its fault; proven when it fails there with the expected failure. */
+async function proveScenario(
+  state: RunState,
+  scenario: Scenario,
+  healthy: ScenarioResult,
+): Promise<ScenarioProof> {
+  const { fault } = scenario;
+  let result: ScenarioResult;
+  const names: string[] = [];
+  if (fault.kind === "relay") {
+    const relay = await startAnswerRelay(state.engine.endpoint, fault.rules);
+    const engine = createEngine({ dockerHost: relay.dockerHost, limiter: runLimiterOptions(state.engine) });
+    try {
+      result = await runScenario(faultState(state, engine, names), scenario, true);
+    } finally {
+      engine.close();
+      await relay.close();
+    }
+    result.evidence.relayChanged = relay.changed;
+  } else {
+    result = await runScenario(faultState(state, state.engine, names), scenario, true);
+  }
+  const leftovers = await sweepFaultRun(state, names);
+  if (leftovers.length > 0) result.evidence.removedAfterFault = leftovers;
+  const failedAsExpected = result.status === "fail" && fault.expect.test(result.failure?.message ?? "");
+  return {
+    fault: fault.describe,
+    kind: fault.kind,
+    expected: fault.expect.source,
+    status: result.status,
+    ...(result.failure ? { failure: result.failure } : {}),
+    evidence: result.evidence,
+    durationMs: result.durationMs,
+    proven: healthy.status === "pass" && failedAsExpected,
+  };
+}
+
 /** Runs `tasks` with at most `limit` at once, preserving nothing but completion. */
 async function pool<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -145,7 +227,7 @@ function summarizeCategory(category: Category, results: ScenarioResult[], wallMs
     passed,
     failed,
     skipped: own.length - passed - failed,
-    passRate: passed + failed === 0 ? 1 : passed / (passed + failed),
+    passRate: own.length === 0 ? 1 : passed / own.length,
     durationMs: Math.round(wallMs ?? own.reduce((sum, r) => sum + r.durationMs, 0)),
   };
 }
@@ -167,9 +249,137 @@ function labelEverything(runId: string): () => void {
   };
 }
 
+/**
+ * Samples the guard's lifecycle limit every 100 ms and keeps a point whenever the limit, the
+ * calls in flight or the queue changed: the series the report draws and describes the run by.
+ */
+function recordLimiter(engine: Engine, began: number): { points: LimiterPoint[]; stop(): void } {
+  const points: LimiterPoint[] = [];
+  const limiter = guardOf(engine)?.limiter;
+  if (!limiter) return { points, stop: () => {} };
+  const take = () => {
+    const snap = limiter.snapshot();
+    const point: LimiterPoint = {
+      atMs: Math.round(performance.now() - began),
+      limit: Number.isFinite(snap.limit) ? snap.limit : null,
+      inFlight: snap.inFlight,
+      queued: snap.queued,
+    };
+    const last = points.at(-1);
+    if (
+      !last ||
+      last.limit !== point.limit ||
+      last.inFlight !== point.inFlight ||
+      last.queued !== point.queued
+    )
+      points.push(point);
+  };
+  take();
+  const timer = setInterval(take, 100);
+  timer.unref();
+  return {
+    points,
+    stop: () => {
+      clearInterval(timer);
+      take();
+    },
+  };
+}
+
+/** The name of the container `--prove` plants to show the leak check finds what nobody labelled. */
+function plantedName(runId: string): string {
+  return `berth-validate-${runId}-planted`;
+}
+
+/**
+ * The final leak check: resources carrying the run's label, and resources created since the run
+ * began that carry no berth label at all (made by a tool that dropped the labels). The first
+ * are removed; the unlabelled ones are only reported, since nothing proves they are the run's.
+ */
+async function findLeaks(engine: Engine, runId: string, before: Snapshot) {
+  const labelled = await findRunResources(engine, runId);
+  const unlabelled = (await findUnlabelledSince(engine, before.resources)).filter(
+    (r) => !labelled.some((l) => l.kind === r.kind && l.name === r.name),
+  );
+  return { labelled, unlabelled };
+}
+
+async function checkLeaks(engine: Engine, runId: string, before: Snapshot): Promise<ScenarioResult> {
+  const started = new Date();
+  const began = performance.now();
+  const { labelled, unlabelled } = await findLeaks(engine, runId, before);
+  const sweepErrors = await sweepRunResources(engine, labelled);
+  const all: LeakedResource[] = [...labelled, ...unlabelled];
+  const evidence = leakEvidence(all);
+  evidence.leakedResources = all.map((r) => ({ kind: r.kind, name: r.name }));
+  if (unlabelled.length > 0) evidence.unlabelled = unlabelled.map((r) => `${r.kind} ${r.name}`);
+  if (sweepErrors.length > 0) evidence.sweepErrors = sweepErrors;
+  return {
+    id: LEAK_SCENARIO.id,
+    category: LEAK_SCENARIO.category,
+    title: LEAK_SCENARIO.title,
+    status: all.length === 0 ? "pass" : "fail",
+    startedAt: started.toISOString(),
+    durationMs: Math.round(performance.now() - began),
+    evidence,
+    timings: {},
+    ...(all.length > 0
+      ? {
+          failure: {
+            message: `${all.length} resource(s) of the run were left behind: ${evidence.resources}`,
+            code: "BERTH_LEAK_DETECTED",
+            expected: 0,
+            actual: all.length,
+            hint:
+              unlabelled.length > 0
+                ? "The labelled ones have been removed; the unlabelled ones were created during the run but carry no berth label, so they are left for you to check."
+                : "They have been removed now; the scenario that created them did not clean up.",
+          },
+        }
+      : {}),
+  };
+}
+
+async function leakCheck(
+  engine: Engine,
+  runId: string,
+  before: Snapshot,
+  prove: { image: string } | undefined,
+): Promise<ScenarioResult> {
+  const result = await checkLeaks(engine, runId, before);
+  if (!prove) return result;
+  // The fault: a container nobody labelled, made straight through the daemon during the run.
+  const began = performance.now();
+  const planted = await engine.createContainer({
+    name: plantedName(runId),
+    Image: prove.image,
+    Cmd: ["true"],
+  });
+  let faulted: ScenarioResult;
+  try {
+    faulted = await checkLeaks(engine, runId, before);
+  } finally {
+    await engine.removeContainer(planted.id, { volumes: true }).catch(() => {});
+  }
+  const failedAsExpected =
+    faulted.status === "fail" && LEAK_SCENARIO.fault.expect.test(faulted.failure?.message ?? "");
+  result.proof = {
+    fault: LEAK_SCENARIO.fault.describe,
+    kind: "setup",
+    expected: LEAK_SCENARIO.fault.expect.source,
+    status: faulted.status,
+    ...(faulted.failure ? { failure: faulted.failure } : {}),
+    evidence: faulted.evidence,
+    durationMs: Math.round(performance.now() - began),
+    proven: result.status === "pass" && failedAsExpected,
+  };
+  return result;
+}
+
 export async function runValidation(options: RunOptions): Promise<ValidationResults> {
   const { engine, categories } = options;
   const quick = options.quick ?? false;
+  const prove = options.prove ?? false;
   const progress = options.onProgress ?? (() => {});
   const startedAt = new Date();
   const began = performance.now();
@@ -180,6 +390,8 @@ export async function runValidation(options: RunOptions): Promise<ValidationResu
   progress({ kind: "phase", message: "building the fixture image (skipped when unchanged)" });
   const fixture = await ensureBusyboxFixture(engine);
 
+  // What the daemon holds before the run: anything new and unlabelled at the end is the run's leak.
+  const before = await snapshot(engine);
   const runId = randomUUID().replace(/-/g, "").slice(0, 8);
   const session = createSession(engine, { project: `berth-validate-${runId}` });
   const state: RunState = {
@@ -193,7 +405,7 @@ export async function runValidation(options: RunOptions): Promise<ValidationResu
       number[]
     >,
     concurrency: [],
-    nextName: 0,
+    names: { next: 0 },
   };
   const apiLatency = new Map<string, number[]>();
   const stopObserving = engine.observe((record) => {
@@ -202,6 +414,7 @@ export async function runValidation(options: RunOptions): Promise<ValidationResu
     list.push(record.durationMs);
     apiLatency.set(record.operation, list);
   });
+  const limiterSeries = recordLimiter(engine, began);
   const restoreLabels = labelEverything(runId);
   // The reaper guards the run from its first resource: a killed `berth validate` leaves nothing.
   await (async () => {
@@ -226,10 +439,12 @@ export async function runValidation(options: RunOptions): Promise<ValidationResu
   };
   const execute = async (scenario: Scenario) => {
     progress({ kind: "scenario-start", scenario, done, total });
-    record(await runScenario(state, scenario));
+    const result = await runScenario(state, scenario);
+    if (prove && result.status !== "skip") result.proof = await proveScenario(state, scenario, result);
+    record(result);
   };
 
-  let leaked: LeakedResource[] = [];
+  let leaked = 0;
   const categoryWall = new Map<string, number>();
   try {
     for (const category of selected) {
@@ -261,32 +476,11 @@ export async function runValidation(options: RunOptions): Promise<ValidationResu
   } finally {
     restoreLabels();
     stopObserving();
+    limiterSeries.stop();
     progress({ kind: "phase", message: "checking for leaks" });
-    const leakStart = performance.now();
-    leaked = await findRunResources(engine, runId);
-    const sweepErrors = await sweepRunResources(engine, leaked);
+    record(await leakCheck(engine, runId, before, prove ? { image: fixture.ref } : undefined));
     await session.end();
-    const evidence = leakEvidence(leaked);
-    if (sweepErrors.length > 0) evidence.sweepErrors = sweepErrors;
-    record({
-      ...LEAK_SCENARIO,
-      status: leaked.length === 0 ? "pass" : "fail",
-      startedAt: new Date().toISOString(),
-      durationMs: Math.round(performance.now() - leakStart),
-      evidence,
-      timings: {},
-      ...(leaked.length > 0
-        ? {
-            failure: {
-              message: `${leaked.length} resource(s) of the run were left behind: ${evidence.resources}`,
-              code: "BERTH_LEAK_DETECTED",
-              expected: 0,
-              actual: leaked.length,
-              hint: "They have been removed now; the scenario that created them did not clean up.",
-            },
-          }
-        : {}),
-    });
+    leaked = (results.get(LEAK_SCENARIO.id)?.evidence.resources as string[] | undefined)?.length ?? 0;
   }
 
   const order = [...selected.flatMap((c) => c.scenarios.map((s) => s.id)), LEAK_SCENARIO.id];
@@ -299,13 +493,15 @@ export async function runValidation(options: RunOptions): Promise<ValidationResu
   }
   const passed = scenarios.filter((r) => r.status === "pass").length;
   const failed = scenarios.filter((r) => r.status === "fail").length;
+  const leakResult = results.get(LEAK_SCENARIO.id);
+  const leakedResources = (leakResult?.evidence.leakedResources ?? []) as { kind: string; name: string }[];
   const operations = Object.fromEntries(
     PERF_OPERATIONS.filter((op) => state.samples[op].length > 0).map((op) => [
       op,
       { ...summarize(state.samples[op]), samples: state.samples[op] },
     ]),
   );
-  machine.limiter = limiterDescription(engine);
+  machine.limiter = limiterDescription(engine, limiterSeries.points);
   return {
     schema: RESULTS_SCHEMA,
     berthVersion: options.berthVersion ?? "unknown",
@@ -313,15 +509,16 @@ export async function runValidation(options: RunOptions): Promise<ValidationResu
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
     durationMs: Math.round(performance.now() - began),
-    options: { quick, categories: selected.map((c) => c.id) },
+    options: { quick, categories: selected.map((c) => c.id), prove, allowSkips: options.allowSkips ?? false },
     machine,
     summary: {
       total: scenarios.length,
       passed,
       failed,
       skipped: scenarios.length - passed - failed,
-      successRate: passed + failed === 0 ? 1 : passed / (passed + failed),
-      leaks: leaked.length,
+      successRate: scenarios.length === 0 ? 1 : passed / scenarios.length,
+      leaks: leaked,
+      ...(prove ? { proven: scenarios.filter((r) => r.proof?.proven).length } : {}),
       categories: summaryCategories,
     },
     scenarios,
@@ -330,9 +527,12 @@ export async function runValidation(options: RunOptions): Promise<ValidationResu
       concurrency: state.concurrency,
       throughput: Math.max(0, ...state.concurrency.map((c) => c.throughput)),
       api: Object.fromEntries(
-        [...apiLatency].sort(([a], [b]) => a.localeCompare(b)).map(([op, v]) => [op, summarize(v)]),
+        [...apiLatency]
+          .sort(([a], [b]) => a.localeCompare(b))
+          .map(([op, v]) => [op, { ...summarize(v), samples: v.map((ms) => Math.round(ms * 100) / 100) }]),
       ),
+      limiter: limiterSeries.points,
     },
-    leaks: { count: leaked.length, resources: leaked },
+    leaks: { count: leaked, resources: leakedResources },
   };
 }

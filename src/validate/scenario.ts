@@ -6,6 +6,7 @@ import type { Engine } from "../engine/engine.js";
 import { BerthError } from "../engine/errors.js";
 import type { ContainerCreateSpec } from "../engine/types.js";
 import type { Session } from "../janitor/session.js";
+import type { RelayRule } from "./answer-relay.js";
 import type { ConcurrencyFigure, Evidence, EvidenceValue, PerfOperation } from "./model.js";
 
 export interface ScenarioContext {
@@ -18,6 +19,12 @@ export interface ScenarioContext {
   /** Aborted when the scenario runs out of time. */
   readonly signal: AbortSignal;
   readonly quick: boolean;
+  /**
+   * True in the run under the scenario's fault (`berth validate --prove`). Under a `setup` fault
+   * the scenario then sets itself up wrongly on purpose, as the fault describes; under a `relay`
+   * fault it runs unchanged, except for a fixture the fault's description names.
+   */
+  readonly faulted: boolean;
   /** Labels that tie a resource to this run (session labels plus the run id). */
   labels(service?: string): Record<string, string>;
   /** A name unique to this run: `berth-validate-<run>-<prefix>-<n>`. */
@@ -54,6 +61,18 @@ export interface FixtureSpec {
   create?: Partial<ContainerCreateSpec>;
 }
 
+/**
+ * What breaks exactly what a scenario checks, for `berth validate --prove`: the scenario must
+ * pass as it is and fail under its fault, with a failure message matching `expect`.
+ * - `relay`: the scenario's engine talks to the daemon through a relay that changes the answers
+ *   named by `rules` (the scenario itself is unchanged);
+ * - `setup`: the scenario runs with `ctx.faulted` and sets itself up wrongly as `describe` says
+ *   (berth configured wrongly on purpose, or a fixture that misbehaves).
+ */
+export type Fault =
+  | { kind: "relay"; describe: string; expect: RegExp; rules: RelayRule[] }
+  | { kind: "setup"; describe: string; expect: RegExp };
+
 export interface Scenario {
   /** Stable id, `<category>.<name>`, used by --baseline to match runs. */
   id: string;
@@ -65,6 +84,8 @@ export interface Scenario {
   exclusive?: boolean;
   /** Time budget (ms, default 60 s); the scenario fails when it runs out. */
   timeoutMs?: number;
+  /** The fault that breaks what the scenario checks (see `Fault`). */
+  fault: Fault;
   run(ctx: ScenarioContext): Promise<Evidence | undefined>;
 }
 

@@ -18,8 +18,10 @@ export function renderSummary(results: ValidationResults): string {
   const { summary, performance } = results;
   const ran = summary.passed + summary.failed;
   const lines = [
-    `berth validate: ${verdictOf(results)}  ${summary.passed}/${ran} scenarios passed (${formatPercent(summary.successRate)}), ` +
-      `${summary.skipped} skipped, ${results.leaks.count} leaks, ${formatMs(results.durationMs)}`,
+    `berth validate: ${verdictOf(results)}  ${summary.passed}/${summary.total} scenarios passed (${formatPercent(summary.successRate)}), ` +
+      `${summary.skipped} skipped${results.options.allowSkips ? " (allowed)" : ""}, ` +
+      (results.options.prove ? `${summary.proven ?? 0}/${ran} proven, ` : "") +
+      `${results.leaks.count} leaks, ${formatMs(results.durationMs)}`,
     `${results.machine.engine} ${results.machine.engineVersion} (API ${results.machine.apiVersion}), ${results.machine.storageDriver}, ` +
       `cgroup v${results.machine.cgroupVersion}, ${results.machine.cpus} CPUs, limiter ${results.machine.limiter}`,
     "",
@@ -65,6 +67,24 @@ export function renderSummary(results: ValidationResults): string {
   if (failures.length > 0) {
     lines.push("", "failed:");
     for (const f of failures) lines.push(`  ${f.id}: ${f.failure?.message ?? "failed"}`);
+  }
+  const skips = results.scenarios.filter((s) => s.status === "skip");
+  if (skips.length > 0) {
+    lines.push(
+      "",
+      `skipped${results.options.allowSkips ? " (allowed by --allow-skips)" : " (the run fails unless --allow-skips)"}:`,
+    );
+    for (const s of skips) lines.push(`  ${s.id}: ${s.skipReason ?? "skipped"}`);
+  }
+  if (results.options.prove) {
+    const unproven = results.scenarios.filter((s) => s.status === "pass" && !s.proof?.proven);
+    if (unproven.length > 0) {
+      lines.push("", "not proven (passed, but did not fail as expected under their fault):");
+      for (const s of unproven)
+        lines.push(
+          `  ${s.id}: under "${s.proof?.fault ?? "no fault"}" it ${s.proof?.status === "fail" ? `said: ${(s.proof.failure?.message ?? "").split("\n")[0]}` : s.proof?.status === "pass" ? "passed" : "was skipped"}`,
+        );
+    }
   }
   return `${lines.join("\n")}\n`;
 }

@@ -2,6 +2,10 @@
 // (the run fails on any) and then removed safely, so a failed validation leaves the daemon clean.
 import type { Engine } from "../engine/engine.js";
 import { NotFoundError } from "../engine/errors.js";
+import type { ResourceRef } from "../janitor/errors.js";
+import { listResources } from "../janitor/inventory.js";
+import { LABELS } from "../janitor/labels.js";
+import { diffResources } from "../janitor/leaks.js";
 import { safeRemove } from "../lifecycle/safe-remove.js";
 import { RUN_LABEL } from "./context.js";
 
@@ -22,6 +26,22 @@ export async function findRunResources(engine: Engine, runId: string): Promise<L
     ...networks.map((n) => ({ kind: "network" as const, name: n.Name })),
     ...volumes.map((v) => ({ kind: "volume" as const, name: v.Name })),
   ];
+}
+
+/**
+ * Resources created since `before` that no berth session owns (no `berth.session` label, and not a
+ * pooled network, `berth.pool`): a tool of the run that dropped berth's labels is the likely maker.
+ * Labels a container inherits from its image (`berth.fixture`) say nothing about its owner.
+ */
+export async function findUnlabelledSince(
+  engine: Engine,
+  before: ResourceRef[],
+  ownerKeys: readonly string[] = [LABELS.session, "berth.pool"],
+): Promise<LeakedResource[]> {
+  const fresh = diffResources(before, await listResources(engine));
+  return fresh
+    .filter((r) => !ownerKeys.some((key) => key in r.labels))
+    .map((r) => ({ kind: r.kind, name: r.name }));
 }
 
 /** Removes what `findRunResources` found: containers first, so networks and volumes are free. */

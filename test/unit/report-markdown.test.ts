@@ -8,6 +8,7 @@ import {
   humanKey,
 } from "../../src/validate/report/format.js";
 import { renderMarkdown, verdictOf } from "../../src/validate/report/markdown.js";
+import { SEED, seedComparison } from "../../src/validate/report/seed.js";
 import { sampleResults } from "./report-sample.js";
 
 /** The cells of the Markdown table row whose first cell is `first`. */
@@ -32,7 +33,8 @@ describe("the Markdown report matches the results JSON", () => {
     const head = md.split("\n").slice(0, 4).join("\n");
     expect(head).toContain("**FAIL**");
     expect(head).toContain(formatPercent(results.summary.successRate));
-    expect(head).toContain(`${results.summary.passed} of 4 scenarios passed`);
+    expect(head).toContain(`${results.summary.passed} of ${results.summary.total} scenarios passed`);
+    expect(head).toContain(`${results.summary.skipped} skipped`);
     expect(head).toContain("0 leaks");
     expect(row(md, "Leaks")).toEqual(["Leaks", "0"]);
     expect(row(md, "Lifecycle throughput")[1]).toBe(formatRate(7.4));
@@ -120,18 +122,75 @@ describe("the Markdown report matches the results JSON", () => {
 
   it("escapes table pipes in evidence shown in tables, and has the engine API latency", () => {
     expect(md).toContain("a | pipe and <b>markup</b>");
-    expect(row(md, "`container.create`")).toEqual(["`container.create`", "40", "85 ms", "241 ms", "282 ms"]);
+    const create = results.performance.api["container.create"]!;
+    expect(row(md, "`container.create`")).toEqual([
+      "`container.create`",
+      String(create.count),
+      formatMs(create.p50),
+      formatMs(create.p95),
+      formatMs(create.max),
+    ]);
   });
 
-  it("reads PASS when nothing failed or leaked, and FAIL on a leak alone", () => {
+  it("reads PASS when nothing failed, was skipped or leaked, and FAIL on a leak or a skip alone", () => {
     const clean = sampleResults({
-      scenarios: sampleResults().scenarios.filter((s) => s.status !== "fail"),
-      summary: { ...sampleResults().summary, failed: 0, successRate: 1 },
+      scenarios: sampleResults().scenarios.filter((s) => s.status === "pass"),
+      summary: { ...sampleResults().summary, failed: 0, skipped: 0, successRate: 1 },
     });
     expect(verdictOf(clean)).toBe("PASS");
     expect(renderMarkdown(clean)).toContain("**PASS**");
     expect(verdictOf({ ...clean, leaks: { count: 1, resources: [{ kind: "container", name: "x" }] } })).toBe(
       "FAIL",
     );
+    const skipped = { ...clean, summary: { ...clean.summary, skipped: 1 } };
+    expect(verdictOf(skipped)).toBe("FAIL");
+    expect(verdictOf({ ...skipped, options: { ...skipped.options, allowSkips: true } })).toBe("PASS");
+  });
+
+  it("in a --prove run, reads FAIL unless every scenario that passed was proven", () => {
+    const base = sampleResults();
+    const clean = sampleResults({
+      scenarios: base.scenarios.filter((s) => s.status === "pass"),
+      summary: { ...base.summary, failed: 0, skipped: 0, successRate: 1 },
+      options: { ...base.options, prove: true },
+    });
+    expect(verdictOf({ ...clean, summary: { ...clean.summary, proven: clean.summary.passed } })).toBe("PASS");
+    expect(verdictOf({ ...clean, summary: { ...clean.summary, proven: clean.summary.passed - 1 } })).toBe(
+      "FAIL",
+    );
+  });
+});
+
+describe("the seed comparison", () => {
+  it("puts every figure of the seed's report beside the run's own", () => {
+    const results = sampleResults();
+    const rows = seedComparison(results);
+    expect(rows.map((r) => r.figure)).toEqual([
+      "Create",
+      "Stop (graceful)",
+      "Removal",
+      "Concurrent success",
+      "Leaks",
+    ]);
+    const create = results.performance.operations.create!;
+    expect(rows[0]!.berth).toContain(formatMs(create.p50));
+    expect(rows[0]!.better).toBe(create.p50 <= SEED.createMs);
+    expect(rows[3]!.better).toBe(
+      Math.min(...results.performance.concurrency.map((c) => c.successRate)) >= 0.95,
+    );
+    const md = renderMarkdown(results);
+    expect(md).toContain("## Against the seed's figures");
+    expect(row(md, "Leaks")).toBeDefined();
+  });
+
+  it("says when a figure was not measured", () => {
+    const base = sampleResults();
+    const rows = seedComparison({
+      ...base,
+      performance: { ...base.performance, operations: {}, concurrency: [] },
+    });
+    expect(rows[0]!.berth).toBe("not measured");
+    expect(rows[0]!.better).toBeUndefined();
+    expect(rows[3]!.better).toBeUndefined();
   });
 });

@@ -72,7 +72,12 @@ export function sampleResults(overrides: Partial<ValidationResults> = {}): Valid
     startedAt: "2025-01-01T10:00:00.000Z",
     finishedAt: "2025-01-01T10:01:05.000Z",
     durationMs: 65_000,
-    options: { quick: false, categories: ["lifecycle", "rate-limiting", "reference-stack", "cleanup"] },
+    options: {
+      quick: false,
+      categories: ["lifecycle", "rate-limiting", "reference-stack", "cleanup"],
+      prove: false,
+      allowSkips: false,
+    },
     machine: {
       hostname: "ci-1",
       os: "Debian GNU/Linux 12 (bookworm)",
@@ -157,9 +162,15 @@ export function sampleResults(overrides: Partial<ValidationResults> = {}): Valid
       ],
       throughput: 7.4,
       api: {
-        "container.create": { count: 40, mean: 90.2, p50: 85.1, p95: 241.3, min: 20.4, max: 282.2 },
-        "container.inspect": { count: 120, mean: 9.1, p50: 8.0, p95: 70.2, min: 1.1, max: 270.4 },
+        "container.create": ops([20.4, 85.1, 90.2, 241.3, 282.2]),
+        "container.inspect": ops([1.1, 8.0, 9.1, 70.2, 270.4]),
       },
+      limiter: [
+        { atMs: 0, limit: 4, inFlight: 0, queued: 0 },
+        { atMs: 1200, limit: 6, inFlight: 3, queued: 0 },
+        { atMs: 5200, limit: 3, inFlight: 3, queued: 2 },
+        { atMs: 9800, limit: 5, inFlight: 0, queued: 0 },
+      ],
     },
     leaks: { count: 0, resources: [] },
     ...overrides,

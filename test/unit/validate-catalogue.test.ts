@@ -43,6 +43,35 @@ describe("the scenario catalogue", () => {
   });
 });
 
+describe("every scenario's fault (berth validate --prove)", () => {
+  it("is declared next to its check, with a description and an expected failure", () => {
+    for (const s of all) {
+      expect(s.fault, s.id).toBeDefined();
+      expect(["relay", "setup"], s.id).toContain(s.fault.kind);
+      expect(s.fault.describe.length, s.id).toBeGreaterThan(15);
+      expect(s.fault.expect, s.id).toBeInstanceOf(RegExp);
+      // A pattern that matches anything would prove nothing.
+      expect(s.fault.expect.test(""), s.id).toBe(false);
+      expect(s.fault.expect.test("some unrelated failure"), s.id).toBe(false);
+    }
+  });
+
+  it("changes what the scenario runs against: relay rules, or a setup the scenario reads", () => {
+    for (const s of all) {
+      if (s.fault.kind === "relay") {
+        expect(s.fault.rules.length, s.id).toBeGreaterThan(0);
+        for (const rule of s.fault.rules) {
+          const changes = [rule.answer, rule.request, rule.json, rule.keepLine].filter(Boolean);
+          expect(changes.length, `${s.id}: a rule that changes nothing`).toBeGreaterThan(0);
+        }
+      } else {
+        // A setup fault only exists if the scenario sets itself up differently under it.
+        expect(s.run.toString(), s.id).toMatch(/ctx\.faulted/);
+      }
+    }
+  });
+});
+
 describe("selectCategories", () => {
   it("runs every category but the optional ones by default", () => {
     const ids = selectCategories().map((c) => c.id);

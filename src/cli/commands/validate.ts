@@ -6,6 +6,7 @@ import { CATEGORIES, selectCategories } from "../../validate/catalogue.js";
 import { guardedForValidation } from "../../validate/engine.js";
 import { liveProgress, plainProgress, wantsLiveProgress } from "../../validate/progress.js";
 import { writeFileEnsuringDir, writeReportDir } from "../../validate/report/files.js";
+import { verdictOf } from "../../validate/report/markdown.js";
 import { runValidation } from "../../validate/runner.js";
 import { renderSummary } from "../../validate/summary.js";
 import { createCliEngine, type GlobalOptions } from "../context.js";
@@ -17,13 +18,18 @@ interface ValidateOptions {
   report?: string;
   quick?: boolean;
   list?: boolean;
+  prove?: boolean;
+  allowSkips?: boolean;
 }
 
 function listScenarios(names: string[]): string {
   const lines: string[] = [];
   for (const category of names.length ? selectCategories(names) : CATEGORIES) {
     lines.push(`${category.id}${category.optional ? " (optional)" : ""}: ${category.title}`);
-    for (const s of category.scenarios) lines.push(`  ${s.quick ? "q" : " "} ${s.id}  ${s.title}`);
+    for (const s of category.scenarios) {
+      lines.push(`  ${s.quick ? "q" : " "} ${s.id}  ${s.title}`);
+      lines.push(`      fault (${s.fault.kind}): ${s.fault.describe}`);
+    }
   }
   lines.push("", "q: part of --quick");
   return `${lines.join("\n")}\n`;
@@ -41,7 +47,12 @@ export function registerValidate(program: Command, globals: () => GlobalOptions)
     .option("--quick", "run the quick subset (under a minute)")
     .option("--json <file>", "write the results as JSON to FILE")
     .option("--report <dir>", "write results.json, report.md and report.html into DIR")
-    .option("--list", "list the scenarios and exit")
+    .option(
+      "--prove",
+      "also run every scenario under a fault that breaks what it checks; pass only if each fails there as expected",
+    )
+    .option("--allow-skips", "skipped scenarios do not fail the run")
+    .option("--list", "list the scenarios and their faults, and exit")
     .action(async (options: ValidateOptions) => {
       if (options.list) {
         process.stdout.write(listScenarios(options.category));
@@ -57,6 +68,8 @@ export function registerValidate(program: Command, globals: () => GlobalOptions)
           engine,
           categories,
           quick: options.quick ?? false,
+          prove: options.prove ?? false,
+          allowSkips: options.allowSkips ?? false,
           berthVersion: berthVersion(),
           onProgress: progress,
         });
@@ -72,6 +85,6 @@ export function registerValidate(program: Command, globals: () => GlobalOptions)
         const written = writeReportDir(options.report, results);
         process.stdout.write(`reports: ${written.markdown}, ${written.html} (results: ${written.json})\n`);
       }
-      process.exitCode = results.summary.failed === 0 && results.leaks.count === 0 ? EXIT.ok : EXIT.failure;
+      process.exitCode = verdictOf(results) === "PASS" ? EXIT.ok : EXIT.failure;
     });
 }

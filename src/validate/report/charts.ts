@@ -1,6 +1,6 @@
 // Inline SVG charts for the HTML report: drawn from the results alone, with no script and no
 // network, so the file renders the same in a browser, a CI artifact viewer or a screenshot.
-import type { CategorySummary, ConcurrencyFigure, LatencySummary } from "../model.js";
+import type { CategorySummary, ConcurrencyFigure, LatencySummary, LimiterPoint } from "../model.js";
 import { percentile } from "../stats.js";
 import type { LatencyChange } from "./compare.js";
 import { formatChange, formatMs, formatPercent, formatRate } from "./format.js";
@@ -214,5 +214,51 @@ export function comparisonChart(changes: LatencyChange[], titles: Record<string,
     bottom + 22,
     axis(ticks, scale, top, bottom) + body.join(""),
     "p50 latency: baseline against this run",
+  );
+}
+
+/** The guard's lifecycle limit over the run as a step line, with the calls in flight beneath it. */
+export function limiterChart(points: readonly LimiterPoint[]): string {
+  const width = 960;
+  const left = 40;
+  const right = 16;
+  const top = 10;
+  const bottom = 150;
+  const end = Math.max(points.at(-1)?.atMs ?? 1, 1);
+  const high = Math.max(1, ...points.map((p) => Math.max(p.limit ?? 0, p.inFlight + p.queued)));
+  const x = (ms: number) => left + (ms / end) * (width - left - right);
+  const y = (v: number) => bottom - (v / high) * (bottom - top);
+  const step = (value: (p: LimiterPoint) => number) => {
+    const path = points.map((p, i) => {
+      const v = y(value(p)).toFixed(1);
+      return i === 0 ? `M ${x(p.atMs).toFixed(1)} ${v}` : `H ${x(p.atMs).toFixed(1)} V ${v}`;
+    });
+    return `${path.join(" ")} H ${x(end).toFixed(1)}`;
+  };
+  const ticks = Array.from({ length: Math.min(high, 10) + 1 }, (_, i) =>
+    Math.round((i * high) / Math.min(high, 10)),
+  );
+  const grid = [...new Set(ticks)]
+    .map(
+      (t) =>
+        `<line x1="${left}" x2="${width - right}" y1="${y(t).toFixed(1)}" y2="${y(t).toFixed(1)}" stroke="${COLORS.grid}"/>${text(left - 6, y(t) + 4, String(t), `text-anchor="end" class="tick"`)}`,
+    )
+    .join("");
+  const inFlight = `<path d="${step((p) => p.inFlight)} V ${bottom} H ${left} Z" fill="${COLORS.accentSoft}"><title>calls in flight</title></path>`;
+  const withLimit = points.filter((p) => p.limit !== null);
+  const limit = withLimit.length
+    ? `<path d="${step((p) => p.limit ?? 0)}" fill="none" stroke="${COLORS.ink}" stroke-width="2"><title>lifecycle limit</title></path>`
+    : "";
+  const axisLabel = text(
+    width - right,
+    bottom + 16,
+    `${(end / 1000).toFixed(0)} s`,
+    `text-anchor="end" class="tick"`,
+  );
+  return svg(
+    width,
+    bottom + 24,
+    grid + inFlight + limit + axisLabel,
+    "The guard's lifecycle limit over the run",
   );
 }

@@ -15,6 +15,7 @@ import {
   concurrencyChart,
   escapeXml as esc,
   latencyChart,
+  limiterChart,
 } from "./charts.js";
 import type { RunComparison, ScenarioChange } from "./compare.js";
 import {
@@ -27,7 +28,8 @@ import {
   humanKey,
   STATUS_LABEL,
 } from "./format.js";
-import { verdictOf } from "./markdown.js";
+import { provenLabel, verdictOf } from "./markdown.js";
+import { seedComparison } from "./seed.js";
 
 const CSS = `
 :root{--ink:#0f172a;--muted:#64748b;--line:#e2e8f0;--bg:#f4f6fa;--card:#fff;--pass:#16a34a;--fail:#dc2626;--skip:#94a3b8;--accent:#2563eb}
@@ -71,6 +73,7 @@ dl.ev dt{color:var(--muted)}dl.ev dd{margin:0;word-break:break-word}
 .why{background:#fef2f2;border-left:4px solid var(--fail);padding:8px 12px;border-radius:6px;margin:6px 0;font-size:13.5px}
 .why b{color:#991b1b}.why .hint{color:var(--muted)}
 .skipwhy{color:var(--muted);font-size:13px;margin-top:4px}
+.proof{background:#f1f5f9;border-left:4px solid #64748b;padding:6px 12px;border-radius:6px;margin:6px 0;font-size:13px}
 .facts{display:grid;grid-template-columns:repeat(3,1fr);gap:12px}
 .fact{border:1px solid var(--line);border-radius:10px;padding:10px 14px}
 .fact .k{font-size:12px;color:var(--muted);text-transform:uppercase;letter-spacing:.05em}.fact .v{font-weight:600;margin-top:2px;word-break:break-word}
@@ -94,9 +97,19 @@ function kpis(r: ValidationResults): string {
     kpi(
       "Success rate",
       formatPercent(r.summary.successRate),
-      `${r.summary.passed} of ${ran} scenarios`,
-      r.summary.failed ? "bad" : "good",
+      `${r.summary.passed} of ${r.summary.total} scenarios`,
+      r.summary.failed || (r.summary.skipped && !r.options.allowSkips) ? "bad" : "good",
     ),
+    ...(r.options.prove
+      ? [
+          kpi(
+            "Proven",
+            `${r.summary.proven ?? 0}/${ran}`,
+            "failed under their fault",
+            (r.summary.proven ?? 0) < r.summary.passed ? "bad" : "good",
+          ),
+        ]
+      : []),
     kpi("Failed", String(r.summary.failed), `${r.summary.skipped} skipped`, r.summary.failed ? "bad" : ""),
     kpi("Leaks", String(r.leaks.count), "left behind", r.leaks.count ? "bad" : "good"),
     kpi(
@@ -120,7 +133,7 @@ function latencySection(r: ValidationResults): string {
   });
   const api = Object.entries(r.performance.api)
     .filter(([, s]) => s.count > 0)
-    .map(([op, summary]) => ({ label: op, summary }));
+    .map(([op, { samples, ...summary }]) => ({ label: op, summary, samples }));
   if (rows.length === 0 && api.length === 0) return "";
   const legend = `<div class="legend"><span><i style="background:#bfdbfe;border:1px solid #2563eb"></i>p25–p75</span><span><i style="background:#0f172a"></i>median</span><span><i style="background:#dc2626"></i>p95</span><span><i style="background:#2563eb;opacity:.4;border-radius:50%"></i>one sample</span><span>line: min–max · log scale</span></div>`;
   const table = rows.length
@@ -135,9 +148,17 @@ function latencySection(r: ValidationResults): string {
     rows.length ? latencyChart(rows) : ""
   }${table}${
     api.length
-      ? `<h2 style="margin-top:22px">Engine API, daemon side</h2><p class="sub">Time from dispatch to response for every engine call, without time queued in berth.</p>${latencyChart(api, "Engine API latency per operation", 36)}`
+      ? `<h2 style="margin-top:22px">Engine API round trips, measured by berth</h2><p class="sub">From each engine call's dispatch (after the limiter's queue) to the daemon's answer, as the client sees it: it includes the socket and the daemon's own queueing.</p>${latencyChart(api, "Engine API round trip per operation", 36)}`
       : ""
   }</section>`;
+}
+
+function limiterSection(r: ValidationResults): string {
+  const points = r.performance.limiter;
+  if (points.length < 2) return "";
+  return `<section id="limiter" class="card"><h2>The guard's limit over the run</h2><p class="sub">${esc(
+    r.machine.limiter,
+  )}: the lifecycle limit (step line) and the calls in flight (area), sampled every 100 ms.</p>${limiterChart(points)}</section>`;
 }
 
 function concurrencySection(r: ValidationResults): string {
@@ -244,6 +265,14 @@ function failureBox(s: ScenarioResult): string {
   }${f.hint ? `<br><span class="hint">Hint: ${esc(f.hint)}</span>` : ""}</div>`;
 }
 
+function proofBox(s: ValidationResults["scenarios"][number]): string {
+  const p = s.proof;
+  if (!p) return "";
+  return `<div class="proof"><b>Under its fault</b> (${esc(p.kind)}: ${esc(p.fault)}): ${esc(p.status)}${
+    p.failure ? ` · <span class="mono">${esc(p.failure.message.split("\n")[0] ?? "")}</span>` : ""
+  }<br><span class="hint">expected: <code>${esc(p.expected)}</code></span></div>`;
+}
+
 function scenarioSections(r: ValidationResults): string {
   const blocks = r.summary.categories
     .map((c) => {
@@ -254,13 +283,31 @@ function scenarioSections(r: ValidationResults): string {
           (s) =>
             `<tr id="scenario-${esc(s.id)}"><td style="width:70px"><span class="pill ${s.status}">${STATUS_LABEL[s.status]}</span></td><td>${esc(s.title)}<div class="sid mono">${esc(s.id)}</div>${failureBox(s)}${
               s.skipReason ? `<div class="skipwhy">Skipped: ${esc(s.skipReason)}</div>` : ""
-            }${evidenceList(s)}</td><td class="num" style="width:90px">${formatMs(s.durationMs)}</td></tr>`,
+            }${evidenceList(s)}${proofBox(s)}</td>${
+              r.options.prove ? `<td style="width:90px">${esc(provenLabel(s))}</td>` : ""
+            }<td class="num" style="width:90px">${formatMs(s.durationMs)}</td></tr>`,
         )
         .join("");
       return `<div class="cat" id="category-${esc(c.category)}"><h3>${esc(c.title)} <span class="count">${c.passed} passed · ${c.failed} failed · ${c.skipped} skipped · ${formatMs(c.durationMs)}</span></h3><table><tbody>${rows}</tbody></table></div>`;
     })
     .join("");
   return `<section id="scenarios" class="card"><h2>Scenarios</h2><p class="sub">Every scenario with its result, what it observed, and why it failed when it did.</p>${blocks}</section>`;
+}
+
+function seedSection(r: ValidationResults): string {
+  const rows = seedComparison(r)
+    .map(
+      (row) =>
+        `<tr><td>${esc(row.figure)}</td><td class="num">${esc(row.seed)}</td><td class="num">${esc(row.berth)}</td><td>${
+          row.better === undefined
+            ? ""
+            : row.better
+              ? '<span class="pill pass">as good or better</span>'
+              : '<span class="pill fail">worse</span>'
+        }</td></tr>`,
+    )
+    .join("");
+  return `<section id="seed" class="card"><h2>Against the seed's figures</h2><p class="sub">The seed's completion report beside what this run measured (p50 for latencies).</p><table><thead><tr><th>Figure</th><th class="num">Seed</th><th class="num">berth</th><th></th></tr></thead><tbody>${rows}</tbody></table></section>`;
 }
 
 function machineSection(r: ValidationResults): string {
@@ -313,8 +360,10 @@ ${failureSection}
   )}</section>
 ${comparison ? baselineSection(comparison) : ""}
 ${latencySection(results)}
+${limiterSection(results)}
 ${concurrencySection(results)}
 ${scenarioSections(results)}
+${seedSection(results)}
 ${machineSection(results)}
 </main>
 <footer>berth ${esc(results.berthVersion)} · results schema <code>${esc(results.schema)}</code> · finished ${esc(formatDate(results.finishedAt))}</footer>

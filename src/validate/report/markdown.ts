@@ -21,6 +21,7 @@ import {
   STATUS_ICON,
   STATUS_LABEL,
 } from "./format.js";
+import { seedComparison } from "./seed.js";
 
 function table(headers: string[], rows: string[][], align: ("l" | "r")[] = []): string {
   const sep = headers.map((_, i) => (align[i] === "r" ? "---:" : "---"));
@@ -35,8 +36,16 @@ function code(text: string): string {
   return `${fence}${pad}${text}${pad}${fence}`;
 }
 
+/**
+ * PASS: nothing failed or leaked, nothing was skipped (unless the run allowed skips), and in a
+ * `--prove` run every scenario that ran was shown to fail under its fault.
+ */
 export function verdictOf(results: ValidationResults): "PASS" | "FAIL" {
-  return results.summary.failed === 0 && results.leaks.count === 0 ? "PASS" : "FAIL";
+  const { summary, options } = results;
+  if (summary.failed > 0 || results.leaks.count > 0) return "FAIL";
+  if (summary.skipped > 0 && !options.allowSkips) return "FAIL";
+  if (options.prove && (summary.proven ?? 0) < summary.passed) return "FAIL";
+  return "PASS";
 }
 
 function summarySection(results: ValidationResults): string[] {
@@ -50,8 +59,11 @@ function summarySection(results: ValidationResults): string[] {
       [
         [
           "Overall success rate",
-          `${formatPercent(summary.successRate)} (${summary.passed} of ${ran} scenarios passed)`,
+          `${formatPercent(summary.successRate)} (${summary.passed} of ${summary.total} scenarios passed; skips count against it)`,
         ],
+        ...(results.options.prove
+          ? [["Proven", `${summary.proven ?? 0} of ${ran} scenarios failed under their fault as expected`]]
+          : []),
         ["Failed", String(summary.failed)],
         ["Skipped", String(summary.skipped)],
         ["Leaks", String(results.leaks.count)],
@@ -135,6 +147,33 @@ function summarySection(results: ValidationResults): string[] {
   return lines;
 }
 
+/** `yes`, `no` (with what happened under the fault), or `–` when the scenario did not run. */
+export function provenLabel(s: ScenarioResult): string {
+  if (!s.proof) return "–";
+  if (s.proof.proven) return "yes";
+  if (s.status !== "pass") return "no (failed healthy)";
+  return s.proof.status === "fail" ? "no (unexpected failure)" : `no (${s.proof.status} under fault)`;
+}
+
+function proofLines(s: ScenarioResult): string[] {
+  const p = s.proof;
+  if (!p) return [];
+  const lines = [
+    `Under its fault (${p.kind}: ${p.fault}): **${p.status}**${p.proven ? ", as expected" : ""} · ${formatMs(p.durationMs)}`,
+    "",
+  ];
+  if (p.failure) lines.push(`> it said: ${p.failure.message.split("\n")[0]}`);
+  lines.push(`> expected: ${code(p.expected)}`, "");
+  const evidence = Object.entries(p.evidence);
+  if (evidence.length > 0) {
+    lines.push(
+      `Evidence under the fault: ${evidence.map(([key, value]) => `${humanKey(key)} ${code(formatEvidence(value))}`).join("; ")}`,
+      "",
+    );
+  }
+  return lines;
+}
+
 function scenarioBlock(s: ScenarioResult): string[] {
   const lines = [
     `#### ${STATUS_ICON[s.status]} ${s.title}`,
@@ -163,6 +202,7 @@ function scenarioBlock(s: ScenarioResult): string[] {
   if (timings.length > 0) {
     lines.push(`Timings: ${timings.map(([phase, ms]) => `${phase} ${formatMs(ms)}`).join(", ")}`, "");
   }
+  lines.push(...proofLines(s));
   return lines;
 }
 
@@ -176,21 +216,53 @@ function categorySections(results: ValidationResults): string[] {
       "",
       `${category.passed} passed, ${category.failed} failed, ${category.skipped} skipped · ${formatMs(category.durationMs)}`,
       "",
-      table(
-        ["", "Scenario", "Result", "Time"],
-        scenarios.map((s) => [
-          STATUS_ICON[s.status],
-          `${s.title} (${code(s.id)})`,
-          STATUS_LABEL[s.status],
-          formatMs(s.durationMs),
-        ]),
-        ["l", "l", "l", "r"],
-      ),
+      results.options.prove
+        ? table(
+            ["", "Scenario", "Result", "Proven", "Fault", "Time"],
+            scenarios.map((s) => [
+              STATUS_ICON[s.status],
+              `${s.title} (${code(s.id)})`,
+              STATUS_LABEL[s.status],
+              provenLabel(s),
+              s.proof?.fault ?? "",
+              formatMs(s.durationMs),
+            ]),
+            ["l", "l", "l", "l", "l", "r"],
+          )
+        : table(
+            ["", "Scenario", "Result", "Time"],
+            scenarios.map((s) => [
+              STATUS_ICON[s.status],
+              `${s.title} (${code(s.id)})`,
+              STATUS_LABEL[s.status],
+              formatMs(s.durationMs),
+            ]),
+            ["l", "l", "l", "r"],
+          ),
       "",
     );
     for (const s of scenarios) lines.push(...scenarioBlock(s));
   }
   return lines;
+}
+
+function seedSection(results: ValidationResults): string[] {
+  return [
+    "## Against the seed's figures",
+    "",
+    "The seed's completion report beside what this run measured (p50 for latencies).",
+    "",
+    table(
+      ["Figure", "Seed", "berth", ""],
+      seedComparison(results).map((r) => [
+        r.figure,
+        r.seed,
+        r.berth,
+        r.better === undefined ? "" : r.better ? "as good or better" : "worse",
+      ]),
+    ),
+    "",
+  ];
 }
 
 function machineSection(results: ValidationResults): string[] {
@@ -222,7 +294,9 @@ function apiSection(results: ValidationResults): string[] {
   const entries = Object.entries(results.performance.api);
   if (entries.length === 0) return [];
   return [
-    "## Engine API latency (daemon side)",
+    "## Engine API round trips (measured by berth)",
+    "",
+    "From each engine call's dispatch (after the limiter's queue) to the daemon's answer, as the client sees it; every sample is in results.json.",
     "",
     table(
       ["Operation", "Calls", "p50", "p95", "Max"],
@@ -304,12 +378,15 @@ export function renderMarkdown(results: ValidationResults, comparison?: RunCompa
   const lines = [
     "# berth validation report",
     "",
-    `**${verdict}**: ${results.summary.passed} of ${ran} scenarios passed (${formatPercent(results.summary.successRate)}), ` +
+    `**${verdict}**: ${results.summary.passed} of ${results.summary.total} scenarios passed (${formatPercent(results.summary.successRate)}), ` +
+      `${results.summary.skipped} skipped${results.options.allowSkips ? " (allowed)" : ""}, ` +
+      (results.options.prove ? `${results.summary.proven ?? 0} of ${ran} proven, ` : "") +
       `${results.leaks.count} leaks, on ${results.machine.engine} ${results.machine.engineVersion} ` +
       `(${results.machine.storageDriver}, cgroup v${results.machine.cgroupVersion}, ${results.machine.cpus} CPUs). ` +
       `Run ${code(results.runId)}, ${results.options.quick ? "quick" : "full"}, ${formatMs(results.durationMs)}.`,
     "",
     ...summarySection(results),
+    ...seedSection(results),
     ...(comparison ? baselineSection(comparison) : []),
     ...categorySections(results),
     ...machineSection(results),

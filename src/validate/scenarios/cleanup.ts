@@ -11,6 +11,7 @@ import { LABELS, processStartTime, sessionLabels } from "../../janitor/labels.js
 import { leaksSince, snapshot } from "../../janitor/leaks.js";
 import { RUN_LABEL } from "../context.js";
 import { type Category, check, checkEqual, type Scenario, type ScenarioContext } from "../scenario.js";
+import { sweepRunResources } from "../sweep.js";
 import { deadPid } from "./conflicts.js";
 
 const C = "cleanup";
@@ -40,13 +41,22 @@ function ownerCommand(): string[] {
 
 function startOwner(
   ctx: ScenarioContext,
-  mode: "wait" | "exit",
+  mode: "wait" | "exit" | "linger",
+  env: NodeJS.ProcessEnv = {},
 ): { child: ChildProcess; next: () => Promise<OwnerReport> } {
   const child = spawn(process.execPath, [...ownerCommand(), ctx.image, ctx.engine.endpoint.url, mode], {
     stdio: ["ignore", "pipe", "pipe"],
-    env: process.env,
+    env: { ...process.env, ...env },
   });
   let session: string | undefined;
+  if (env.BERTH_REAPER === "off") {
+    // No reaper will come for what the owner leaves: remove it here, before the wait below.
+    ctx.defer(async () => {
+      if (!session) return;
+      const left = await listResources(ctx.engine, { labels: [`${LABELS.session}=${session}`] });
+      await sweepRunResources(ctx.engine, left);
+    });
+  }
   ctx.defer(async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
     // If the scenario gave up early, let the owner's reaper finish before the run's leak check.
@@ -95,8 +105,13 @@ const reaperAfterKill: Scenario = {
   title: "Everything of a run killed with SIGKILL is removed by its reaper",
   quick: true,
   timeoutMs: 150_000,
+  fault: {
+    kind: "setup",
+    describe: "the owner runs with its reaper off (BERTH_REAPER=off)",
+    expect: /resources left 30 s after the owner died: expected 0, got [1-9]/,
+  },
   async run(ctx) {
-    const owner = startOwner(ctx, "wait");
+    const owner = startOwner(ctx, "wait", ctx.faulted ? { BERTH_REAPER: "off" } : {});
     const ready = await owner.next();
     check(ready.event === "ready" && ready.session, "the owner process did not report its session");
     const session = ready.session;
@@ -125,8 +140,13 @@ const reaperNormalExit: Scenario = {
   category: C,
   title: "A run that ends normally leaves no watchdog process and no resources",
   timeoutMs: 150_000,
+  fault: {
+    kind: "setup",
+    describe: "the owner removes its resources but never ends its session and keeps running",
+    expect: /watchdog \d+ still runs 5 s after its owner ended its session/,
+  },
   async run(ctx) {
-    const owner = startOwner(ctx, "exit");
+    const owner = startOwner(ctx, ctx.faulted ? "linger" : "exit");
     const ready = await owner.next();
     const done = await owner.next();
     checkEqual(done.event, "done", "owner's last report");
@@ -199,9 +219,14 @@ const gcDead: Scenario = {
   category: C,
   title: "gc removes a dead run's containers, networks and volumes and leaves a live session alone",
   quick: true,
+  fault: {
+    kind: "setup",
+    describe: "the dead run's resources carry a live owner, so gc must keep them",
+    expect: /removed by gc: expected/,
+  },
   async run(ctx) {
     const group = `gc${ctx.runId}`;
-    await sessionOf(ctx, group, false);
+    await sessionOf(ctx, group, ctx.faulted);
     const live = await ctx.container({
       labels: { ...ownerLabels(ctx, `${group}live`, true), [SCENARIO_LABEL]: group },
     });
@@ -223,10 +248,15 @@ const gcDryRun: Scenario = {
   id: `${C}.gc-dry-run`,
   category: C,
   title: "gc --dry-run lists a dead run's resources and removes nothing",
+  fault: {
+    kind: "setup",
+    describe: "gc runs without --dry-run",
+    expect: /dead session's resources after the dry run: expected 3, got 0/,
+  },
   async run(ctx) {
     const group = `dry${ctx.runId}`;
     await sessionOf(ctx, group, false);
-    const report = await gcFor(ctx, group, { dryRun: true });
+    const report = await gcFor(ctx, group, { dryRun: !ctx.faulted });
     checkEqual(report.counts, { containers: 1, networks: 1, volumes: 1 }, "listed by the dry run");
     checkEqual(await sessionResources(ctx, group), 3, "dead session's resources after the dry run");
     return { listed: report.counts, stillThere: 3 };
@@ -237,9 +267,14 @@ const gcDetached: Scenario = {
   id: `${C}.gc-keeps-detached`,
   category: C,
   title: "gc keeps a detached environment (berth up) until asked with --all",
+  fault: {
+    kind: "setup",
+    describe: "the environment lacks its detached label",
+    expect: /gc's verdict on the detached session: expected `detached`/,
+  },
   async run(ctx) {
     const group = `det${ctx.runId}`;
-    await sessionOf(ctx, group, false, { [LABELS.detached]: "true" });
+    await sessionOf(ctx, group, false, ctx.faulted ? {} : { [LABELS.detached]: "true" });
     const first = await gcFor(ctx, group);
     const verdict = first.sessions.find((s) => s.session === group)?.verdict;
     checkEqual(verdict?.reason ?? null, "detached", "gc's verdict on the detached session");
@@ -255,6 +290,12 @@ const leakDiff: Scenario = {
   category: C,
   title: "The leak diff finds a container, network and volume left behind, and nothing once removed",
   quick: true,
+  fault: {
+    kind: "relay",
+    describe: "the daemon's network list answers empty",
+    expect: /kinds of leaks found: expected/,
+    rules: [{ method: "GET", path: /^\/networks(\?|$)/, json: () => [] }],
+  },
   async run(ctx) {
     const label = { key: SCENARIO_LABEL, value: `leak${ctx.runId}` };
     const labels = { ...ctx.labels(), [label.key]: label.value };

@@ -50,8 +50,23 @@ function scenario(callers: number, perCaller: { quick: number; full: number }, q
     quick,
     exclusive: true,
     timeoutMs: 180_000,
+    fault: {
+      kind: "relay",
+      describe: "the daemon refuses one create with a definite 409",
+      expect: /1 of \d+ lifecycles failed/,
+      rules: [
+        {
+          method: "POST",
+          path: /^\/containers\/create/,
+          after: 1,
+          times: 1,
+          answer: { status: 409, body: { message: "berth fault relay: conflict injected for one create" } },
+        },
+      ],
+    },
     async run(ctx) {
-      const n = ctx.quick ? perCaller.quick : perCaller.full;
+      // Under its fault one refused create is enough to show the check fails: the short run.
+      const n = ctx.quick || ctx.faulted ? perCaller.quick : perCaller.full;
       const { figure, failures, before, after } = await storm(ctx, callers, n);
       ctx.observe("lifecycles", figure.lifecycles);
       ctx.observe("succeeded", figure.succeeded);
@@ -85,6 +100,12 @@ const parallelReads: Scenario = {
   category: C,
   title: "64 concurrent reads (inspect, list, ping) all answer correctly",
   quick: true,
+  fault: {
+    kind: "relay",
+    describe: "the daemon's container list answers empty",
+    expect: /correct answers: expected 64, got \d+/,
+    rules: [{ method: "GET", path: /^\/containers\/json/, json: () => [] }],
+  },
   async run(ctx) {
     const { id } = await ctx.container();
     const guard = guardOf(ctx.engine);

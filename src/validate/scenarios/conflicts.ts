@@ -10,6 +10,7 @@ import { NameConflictError } from "../../lifecycle/create-container.js";
 import { PortTakenError } from "../../lifecycle/host-ports.js";
 import { containerNameFor } from "../../stack/naming.js";
 import { RUN_LABEL } from "../context.js";
+import { inspectRewrite } from "../faults.js";
 import { type Category, check, checkEqual, type Scenario, type ScenarioContext } from "../scenario.js";
 import { checkNothingLeft, composeFile, firstLine, upCompose, upFails } from "./stack-support.js";
 
@@ -50,10 +51,16 @@ const leftoverCleared: Scenario = {
   category: C,
   title: "A leftover container of a dead run holding the name is removed safely, and up succeeds",
   quick: true,
+  fault: {
+    kind: "setup",
+    describe: "the leftover belongs to a live run, so it must not be cleared",
+    expect: /is (already )?(in use|held)|name conflict|live/i,
+  },
   async run(ctx) {
     const run = composeFile(ctx, "leftover", APP);
     const name = containerNameFor(run.project, "app");
-    const leftover = await ctx.container({ name, labels: deadSessionLabels(ctx, run.project, "app") });
+    const owner = ctx.faulted ? ctx.labels("app") : deadSessionLabels(ctx, run.project, "app");
+    const leftover = await ctx.container({ name, labels: owner });
     const env = await upCompose(ctx, run);
     const now = env.service("app");
     check(now.containerId !== leftover.id, "up adopted the dead run's container instead of replacing it");
@@ -69,11 +76,20 @@ function holderScenario(kind: "foreign" | "live", title: string): Scenario {
     category: C,
     title,
     quick: kind === "foreign",
+    fault: {
+      kind: "setup",
+      describe: "the holder belongs to a dead run, so berth may clear it and up succeeds",
+      expect: /expected an error, but the call succeeded/,
+    },
     async run(ctx) {
       const run = composeFile(ctx, kind, APP);
       const name = containerNameFor(run.project, "app");
       // A foreign container carries only the run label (so the sweep still finds it); a live one is ours.
-      const labels = kind === "foreign" ? { [RUN_LABEL]: ctx.runId } : ctx.labels("app");
+      const labels = ctx.faulted
+        ? deadSessionLabels(ctx, run.project, "app")
+        : kind === "foreign"
+          ? { [RUN_LABEL]: ctx.runId }
+          : ctx.labels("app");
       const holder = await ctx.container({ name, labels });
       const error = await upFails(ctx, run, `up while ${name} is held by a ${kind} container`);
       check(
@@ -106,13 +122,20 @@ const portTaken: Scenario = {
   category: C,
   title: "A fixed host port that is taken fails up naming the port and the container that holds it",
   quick: true,
+  fault: {
+    kind: "setup",
+    describe: "the holder publishes another port, so the port is free",
+    expect: /up with host port \d+ taken: expected an error, but the call succeeded/,
+  },
   async run(ctx) {
     const port = await freePort();
     const holder = await ctx.container({
       cmd: ["httpd", "-f", "-p", "8080"],
       create: {
         ExposedPorts: { "8080/tcp": {} },
-        HostConfig: { PortBindings: { "8080/tcp": [{ HostIp: "127.0.0.1", HostPort: String(port) }] } },
+        HostConfig: {
+          PortBindings: { "8080/tcp": [{ HostIp: "127.0.0.1", HostPort: String(ctx.faulted ? 0 : port) }] },
+        },
       } as Partial<ContainerCreateSpec>,
     });
     const run = composeFile(
@@ -139,6 +162,18 @@ const parallelProjects: Scenario = {
   id: `${C}.parallel-projects`,
   category: C,
   title: "The same file up twice at once gives two isolated projects (own networks, own ports)",
+  fault: {
+    kind: "relay",
+    describe: "the daemon reports both projects' containers on one shared network",
+    expect: /the two projects share a network/,
+    rules: [
+      inspectRewrite((info) => {
+        const nets = info.NetworkSettings?.Networks ?? {};
+        const first = Object.values(nets)[0];
+        if (first) info.NetworkSettings.Networks = { "berth-fault-shared": first };
+      }),
+    ],
+  },
   async run(ctx) {
     const yaml = `services:\n  web:\n    image: __IMAGE__\n    command: ["sh", "-c", "mkdir -p /www; echo ok > /www/index.html; exec httpd -f -p 8080 -h /www"]\n    ports: ["8080"]\n    x-berth:\n      wait:\n        - port: 8080\n`;
     const [a, b] = [composeFile(ctx, "twin-a", yaml), composeFile(ctx, "twin-b", yaml)];

@@ -4,6 +4,7 @@
 import { LABELS, parseOwner } from "../../janitor/labels.js";
 import { safeRemove } from "../../lifecycle/safe-remove.js";
 import { GRACE_SECONDS, RUN_LABEL, TRAPPING_LOOP, waitForOutput } from "../context.js";
+import { inspectRewrite, STOP_BECOMES_KILL } from "../faults.js";
 import { type Category, check, checkEqual, type Scenario } from "../scenario.js";
 
 /** The short form of an image name: Podman records `docker.io/x/y` where Docker keeps `x/y`. */
@@ -18,6 +19,17 @@ const createStart: Scenario = {
   category: C,
   title: "A fixture container is created and started, and runs",
   quick: true,
+  fault: {
+    kind: "relay",
+    describe: "the daemon reports the started container as exited",
+    expect: /is not running after start/,
+    rules: [
+      inspectRewrite((info) => {
+        info.State.Running = false;
+        info.State.Status = "exited";
+      }),
+    ],
+  },
   async run(ctx) {
     const name = ctx.name("create");
     const t0 = performance.now();
@@ -48,6 +60,12 @@ const gracefulStop: Scenario = {
   category: C,
   title: "A container that handles SIGTERM stops with exit 0, inside its grace period",
   quick: true,
+  fault: {
+    kind: "relay",
+    describe: "the graceful stop reaches the daemon as a SIGKILL",
+    expect: /exit code after SIGTERM: expected 0, got 137/,
+    rules: [STOP_BECOMES_KILL],
+  },
   async run(ctx) {
     const { id, name } = await ctx.container();
     const t0 = performance.now();
@@ -67,6 +85,12 @@ const restart: Scenario = {
   id: `${C}.restart`,
   category: C,
   title: "A stopped container starts again with its filesystem kept",
+  fault: {
+    kind: "relay",
+    describe: "the second start is answered 204 but never reaches the daemon",
+    expect: /not running after the second start/,
+    rules: [{ method: "POST", path: /^\/containers\/[^/]+\/start/, after: 1, answer: { status: 204 } }],
+  },
   async run(ctx) {
     const { id } = await ctx.container();
     const first = await ctx.engine.inspectContainer(id);
@@ -100,6 +124,22 @@ const remove: Scenario = {
   category: C,
   title: "A removed container is gone from inspect and from the list",
   quick: true,
+  fault: {
+    kind: "relay",
+    describe: "the daemon's container list still shows the removed container",
+    expect: /containers listed under the removed name: expected 0, got 1/,
+    rules: [
+      {
+        method: "GET",
+        path: /^\/containers\/json\?.*filters=/,
+        json: (list, req) => {
+          const filters = JSON.parse(new URLSearchParams(req.path.split("?")[1]).get("filters") ?? "{}");
+          const name = String(filters.name?.[0] ?? "ghost").replace(/^\^\/\?|\$$/g, "");
+          return [...list, { Id: "0".repeat(64), Names: [`/${name}`], State: "running", Labels: {} }];
+        },
+      },
+    ],
+  },
   async run(ctx) {
     const { id, name } = await ctx.container();
     const record = await safeRemove(ctx.engine, id);
@@ -115,6 +155,16 @@ const names: Scenario = {
   id: `${C}.names`,
   category: C,
   title: "A container gets the name it asked for, and the name resolves to its id",
+  fault: {
+    kind: "relay",
+    describe: "the daemon answers the name lookup with another container's name",
+    expect: /^name: expected/,
+    rules: [
+      inspectRewrite((info) => {
+        info.Name = "/someone-else";
+      }),
+    ],
+  },
   async run(ctx) {
     const name = ctx.name("named");
     const { id } = await ctx.container({ name, start: false });
@@ -136,6 +186,16 @@ const labels: Scenario = {
   category: C,
   title: "Ownership labels (session, owner, created) are applied and select the container",
   quick: true,
+  fault: {
+    kind: "relay",
+    describe: "the daemon drops the session label from the container",
+    expect: /^berth\.session: expected/,
+    rules: [
+      inspectRewrite((info) => {
+        delete info.Config.Labels["berth.session"];
+      }),
+    ],
+  },
   async run(ctx) {
     const { id } = await ctx.container({ start: false });
     const info = await ctx.engine.inspectContainer(id);
@@ -166,6 +226,16 @@ const exitCodes: Scenario = {
   category: C,
   title: "Exit codes are reported exactly (0, 3, 42, and 137 for a kill)",
   quick: true,
+  fault: {
+    kind: "relay",
+    describe: "the daemon reports exit code 0 for every container",
+    expect: /inspected exit code for exit (3|42): expected (3|42), got 0|exit code after SIGKILL/,
+    rules: [
+      inspectRewrite((info) => {
+        info.State.ExitCode = 0;
+      }),
+    ],
+  },
   async run(ctx) {
     const observed: Record<string, number> = {};
     await Promise.all(
@@ -192,8 +262,16 @@ const logs: Scenario = {
   id: `${C}.logs`,
   category: C,
   title: "A container's stdout and stderr are captured separately",
+  fault: {
+    kind: "setup",
+    describe: "the container runs with a TTY, which merges stderr into stdout",
+    expect: /^std(out|err): expected/,
+  },
   async run(ctx) {
-    const { id } = await ctx.container({ cmd: ["sh", "-c", "echo to-stdout; echo to-stderr >&2"] });
+    const { id } = await ctx.container({
+      cmd: ["sh", "-c", "echo to-stdout; echo to-stderr >&2"],
+      ...(ctx.faulted ? { create: { Tty: true } } : {}),
+    });
     await ctx.engine.waitContainer(id, "not-running");
     const output = await ctx.engine.containerLogs(id);
     checkEqual(output.stdout.trim(), "to-stdout", "stdout");
@@ -207,6 +285,12 @@ const exec: Scenario = {
   category: C,
   title: "A command runs inside a running container with its output and exit code",
   quick: true,
+  fault: {
+    kind: "relay",
+    describe: "the daemon reports exit code 0 for every exec",
+    expect: /exec exit code: expected 5, got 0/,
+    rules: [{ method: "GET", path: /^\/exec\/[^/]+\/json/, json: (info) => ({ ...info, ExitCode: 0 }) }],
+  },
   async run(ctx) {
     const { id } = await ctx.container({ create: { Env: ["BERTH_PROBE=present"], WorkingDir: "/tmp" } });
     const result = await ctx.engine.exec(id, ["sh", "-c", 'echo "$BERTH_PROBE in $(pwd)"; exit 5']);
@@ -223,9 +307,16 @@ const timedCycles: Scenario = {
   quick: true,
   exclusive: true,
   timeoutMs: 180_000,
+  fault: {
+    kind: "relay",
+    describe: "every graceful stop reaches the daemon as a SIGKILL",
+    expect: /not every cycle ended with a graceful exit/,
+    rules: [STOP_BECOMES_KILL],
+  },
   async run(ctx) {
     // Up to `most` cycles within a time budget (at least 3), so a slow machine still finishes.
-    const most = ctx.quick ? 5 : 12;
+    // Under its fault, the first cycles already show the check failing.
+    const most = ctx.quick || ctx.faulted ? 5 : 12;
     const budgetMs = ctx.quick ? 15_000 : 40_000;
     const began = performance.now();
     const outcomes: string[] = [];
@@ -250,7 +341,8 @@ const timedCycles: Scenario = {
       ctx.sample("safeRemove", record.totalMs);
       const stop = record.steps.find((s) => s.step === "stop");
       if (stop) ctx.sample("gracefulStop", stop.durationMs);
-      outcomes.push(record.outcome);
+      // The trap exits 0: an exit 137 is a kill, whatever the outcome's name says.
+      outcomes.push(record.exitCode === 0 ? record.outcome : `${record.outcome} (exit ${record.exitCode})`);
     }
     check(
       outcomes.every((o) => o === "exited"),

@@ -53,6 +53,18 @@ const create: Scenario = {
   category: C,
   title: "A labelled bridge network is created with its own subnet",
   quick: true,
+  fault: {
+    kind: "relay",
+    describe: "the daemon reports the network without a subnet",
+    expect: /the network has no subnet/,
+    rules: [
+      {
+        method: "GET",
+        path: /^\/networks\/[^/?]+(\?|$)/,
+        json: (info) => ({ ...info, IPAM: { ...info.IPAM, Config: [] } }),
+      },
+    ],
+  },
   async run(ctx) {
     const { id, name } = await network(ctx);
     const info = await ctx.engine.inspectNetwork(id);
@@ -68,6 +80,12 @@ const connect: Scenario = {
   id: `${C}.connect`,
   category: C,
   title: "A running container joins a network with an alias and gets an address in its subnet",
+  fault: {
+    kind: "relay",
+    describe: "the connect is answered 200 but never reaches the daemon",
+    expect: /the container has no address on/,
+    rules: [{ method: "POST", path: /^\/networks\/[^/]+\/connect/, answer: { status: 200 } }],
+  },
   async run(ctx) {
     const net = await network(ctx);
     const { id } = await ctx.container();
@@ -90,9 +108,15 @@ const dnsAliases: Scenario = {
   category: C,
   title: "Containers reach each other by service alias over the network",
   quick: true,
+  fault: {
+    kind: "setup",
+    describe: "the server joins the network without its alias `db`",
+    expect: /answer from http:\/\/db:8080\/ inside the network: expected `from-db`/,
+  },
   async run(ctx) {
     const net = await network(ctx);
-    const server = await ctx.container({ cmd: SERVE, ready: "serving", create: onNetwork(net.name, ["db"]) });
+    const alias = ctx.faulted ? [] : ["db"];
+    const server = await ctx.container({ cmd: SERVE, ready: "serving", create: onNetwork(net.name, alias) });
     const client = await ctx.container({ create: onNetwork(net.name) });
     let answer = "";
     let complaint = "";
@@ -128,12 +152,17 @@ const isolation: Scenario = {
   id: `${C}.isolation`,
   category: C,
   title: "An alias on one network does not resolve from another network",
+  fault: {
+    kind: "setup",
+    describe: "no isolation: the outsider joins the server's network",
+    expect: /`db` resolves from a container on another network/,
+  },
   async run(ctx) {
     const [a, b] = [await network(ctx, "net-a"), await network(ctx, "net-b")];
     const server = await ctx.container({ cmd: SERVE, ready: "serving", create: onNetwork(a.name, ["db"]) });
     const serverIp =
       (await ctx.engine.inspectContainer(server.id)).NetworkSettings.Networks[a.name]?.IPAddress ?? "";
-    const outsider = await ctx.container({ create: onNetwork(b.name) });
+    const outsider = await ctx.container({ create: onNetwork(ctx.faulted ? a.name : b.name) });
     const lookup = await ctx.engine.exec(outsider.id, ["nslookup", "db"]);
     ctx.observe("nslookupFromOtherNetwork", lookup.stdout.trim().split("\n").slice(-2).join(" / "));
     check(
@@ -167,6 +196,12 @@ const remove: Scenario = {
   id: `${C}.remove`,
   category: C,
   title: "A network in use is not removed; once free it is, and it is gone",
+  fault: {
+    kind: "relay",
+    describe: "the removal of the network in use is answered 204 but never reaches the daemon",
+    expect: /removing a network with a container on it: expected an error, but the call succeeded/,
+    rules: [{ method: "DELETE", path: /^\/networks\//, times: 1, answer: { status: 204 } }],
+  },
   async run(ctx) {
     const net = await network(ctx);
     const { id } = await ctx.container({ create: onNetwork(net.name) });
@@ -201,6 +236,11 @@ const poolRecovery: Scenario = {
   category: C,
   title: "Exhausted address pools are reclaimed from dead runs; otherwise a clear error",
   timeoutMs: 90_000,
+  fault: {
+    kind: "setup",
+    describe: "the networks that fill the pool belong to a live run, so nothing may be reclaimed",
+    expect: /address pool|AddressPoolsExhausted|the create did not need a recovery/i,
+  },
   async run(ctx) {
     // A private daemon whose pool holds exactly 4 networks (/26 cut into /28s).
     const unavailable = privateDaemonUnavailable();
@@ -218,8 +258,9 @@ const poolRecovery: Scenario = {
       }),
       [RUN_LABEL]: ctx.runId,
     };
+    const owners = ctx.faulted ? { ...dead, ...ctx.labels() } : dead;
     for (let i = 0; i < 4; i++)
-      await engine.createNetwork({ Name: `dead-${i}`, Labels: dead, CheckDuplicate: true });
+      await engine.createNetwork({ Name: `dead-${i}`, Labels: owners, CheckDuplicate: true });
     const recovered = await createNetworkWithRecovery(engine, {
       Name: "live-0",
       Labels: ctx.labels(),

@@ -9,6 +9,7 @@ import type { ContainerCreateSpec } from "../../engine/types.js";
 import { safeRemove } from "../../lifecycle/safe-remove.js";
 import type { ProxyOptions, RunningProxy } from "../../proxy/server.js";
 import { startProxy } from "../../proxy/server.js";
+import { type CountedRequests, startAnswerRelay } from "../answer-relay.js";
 import { GRACE_SECONDS, TRAPPING_LOOP, waitForOutput } from "../context.js";
 import {
   type Category,
@@ -20,6 +21,12 @@ import {
 } from "../scenario.js";
 
 const C = "proxy";
+
+/** Lifecycle requests (not the long waits and attaches): what the proxy's limiter bounds. */
+const LIFECYCLE_REQUESTS: CountedRequests = {
+  method: /^(POST|DELETE)$/,
+  path: /^\/containers\/(create|[^/]+\/(start|stop|kill|restart)|[^/?]+(\?|$))/,
+};
 
 interface Ran {
   code: number;
@@ -76,6 +83,18 @@ const cliThroughProxy: Scenario = {
   category: C,
   title: "The docker CLI works through the proxy (version, ps, run with output)",
   quick: true,
+  fault: {
+    kind: "relay",
+    describe: "the daemon refuses every container create with a 400",
+    expect: /docker run exit code .*expected 0, got [1-9]/s,
+    rules: [
+      {
+        method: "POST",
+        path: /^\/containers\/create/,
+        answer: { status: 400, body: { message: "berth fault relay: create refused" } },
+      },
+    ],
+  },
   async run(ctx) {
     const proxy = await withProxy(ctx);
     await requireCli(ctx, proxy);
@@ -108,8 +127,13 @@ const forceRewrite: Scenario = {
   category: C,
   title: "`docker rm -f` through the proxy stops gracefully: the SIGTERM trap runs",
   quick: true,
+  fault: {
+    kind: "setup",
+    describe: "the proxy is started with its force-removal rewrite off",
+    expect: /marker from the SIGTERM trap: expected `trapped`, got null/,
+  },
   async run(ctx) {
-    const proxy = await withProxy(ctx);
+    const proxy = await withProxy(ctx, ctx.faulted ? { rewriteForceRemoval: false } : {});
     await requireCli(ctx, proxy);
     const dir = ctx.tempDir();
     const { name } = await ctx.container({
@@ -141,15 +165,24 @@ const policyDenial: Scenario = {
   id: `${C}.policy-denial`,
   category: C,
   title: "A policy denial (privileged container) reaches the CLI as a clear error, and nothing is created",
+  fault: {
+    kind: "setup",
+    describe: "the proxy is started without its policy",
+    // Where privileged containers cannot start at all, the CLI still fails, but not by the policy.
+    expect:
+      /docker run --privileged succeeded through a proxy that denies it|the CLI's error does not say the policy denied it/,
+  },
   async run(ctx) {
     const proxy = await withProxy(ctx, {
-      policy: {
-        source: "berth validate's policy",
-        denyPrivileged: true,
-        denyHostNamespaces: [],
-        denyEndpoints: [],
-        allowedBindPaths: undefined,
-      },
+      policy: ctx.faulted
+        ? undefined
+        : {
+            source: "berth validate's policy",
+            denyPrivileged: true,
+            denyHostNamespaces: [],
+            denyEndpoints: [],
+            allowedBindPaths: undefined,
+          },
     });
     await requireCli(ctx, proxy);
     const name = ctx.name("privileged");
@@ -176,8 +209,21 @@ const sharedLimit: Scenario = {
   title: "Parallel lifecycles from several clients through the proxy all succeed within its limit",
   exclusive: true,
   timeoutMs: 120_000,
+  fault: {
+    kind: "setup",
+    describe: "the proxy is started with its limiter off",
+    expect: /lifecycle requests were open at the daemon at once, above the proxy's limit 2/,
+  },
   async run(ctx) {
-    const proxy = await withProxy(ctx);
+    // In-flight work is counted where the daemon is: a relay between the proxy and the daemon
+    // sees every lifecycle request the proxy lets through, whatever the proxy thinks it did.
+    const relay = await startAnswerRelay(ctx.engine.endpoint, [], LIFECYCLE_REQUESTS);
+    ctx.defer(() => relay.close());
+    const limit = 2;
+    const proxy = await withProxy(ctx, {
+      upstream: relay.dockerHost,
+      limiter: ctx.faulted ? { mode: "off" } : { mode: "fixed", maxConcurrent: limit, minIntervalMs: 0 },
+    });
     const clients = Array.from({ length: 4 }, () => new Engine({ dockerHost: proxy.dockerHost }));
     const outcomes = await Promise.all(
       clients.flatMap((client) =>
@@ -201,26 +247,26 @@ const sharedLimit: Scenario = {
         }),
       ),
     );
-    const metrics = proxy.metrics();
+    for (const client of clients) client.close();
     const failures = outcomes.filter((o) => o !== "ok");
     checkEqual(failures.length, 0, `failed lifecycles (${failures[0] ?? ""})`);
-    const peak = metrics.maxInFlight.lifecycle;
-    if (metrics.maxLimit !== null) {
-      check(
-        peak <= metrics.maxLimit,
-        `${peak} lifecycle requests were at the daemon at once, above the proxy's limit ${metrics.maxLimit}`,
-        {
-          expected: `<= ${metrics.maxLimit}`,
-          actual: peak,
-        },
-      );
-    }
-    return {
-      clients: clients.length,
-      lifecycles: outcomes.length,
-      maxLifecycleInFlight: peak,
-      highestLimit: metrics.maxLimit ?? "none",
-    };
+    const atDaemon = relay.counted.most;
+    ctx.observe("lifecycleRequestsAtDaemon", relay.counted.total);
+    ctx.observe("mostOpenAtDaemon", atDaemon);
+    ctx.observe("proxySaidMostInFlight", proxy.metrics().maxInFlight.lifecycle);
+    check(
+      relay.counted.total >= outcomes.length * 3,
+      "the relay saw too few lifecycle requests to mean anything",
+      {
+        actual: relay.counted.total,
+      },
+    );
+    check(
+      atDaemon <= limit,
+      `${atDaemon} lifecycle requests were open at the daemon at once, above the proxy's limit ${limit}`,
+      { expected: `<= ${limit}`, actual: atDaemon },
+    );
+    return { clients: clients.length, lifecycles: outcomes.length, mostOpenAtDaemon: atDaemon, limit };
   },
 };
 

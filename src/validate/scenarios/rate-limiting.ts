@@ -2,7 +2,7 @@
 // retries transient faults (real connection resets from a relay in front of the socket) and
 // never duplicates a create whose answer was lost.
 
-import type { Engine } from "../../engine/engine.js";
+import { Engine } from "../../engine/engine.js";
 import { NotFoundError } from "../../engine/errors.js";
 import type { ContainerCreateSpec } from "../../engine/types.js";
 import type { LimiterOptions } from "../../guard/config.js";
@@ -83,9 +83,14 @@ const burstWithinLimit: Scenario = {
   title: "A burst of lifecycle calls through the guard stays within its limit",
   quick: true,
   exclusive: true,
+  fault: {
+    kind: "setup",
+    describe: "berth configured with the limiter off",
+    expect: /the limiter is `off`: nothing bounds a burst/,
+  },
   async run(ctx) {
     const burst = 16;
-    const options = runLimiterOptions(ctx.engine);
+    const options: LimiterOptions = ctx.faulted ? { mode: "off" } : runLimiterOptions(ctx.engine);
     const engine = createEngine({ dockerHost: ctx.engine.endpoint.url, limiter: options });
     const limiter = guardOf(engine)!.limiter;
     let highestInFlight = 0;
@@ -138,10 +143,15 @@ const fixedMaxConcurrent: Scenario = {
   category: C,
   title: "Fixed mode never has more than maxConcurrent lifecycle calls in flight",
   exclusive: true,
+  fault: {
+    kind: "setup",
+    describe: "berth configured with the limiter off while fixed mode with 3 is expected",
+    expect: /lifecycle calls were in flight at once with maxConcurrent 3/,
+  },
   async run(ctx) {
     const engine = createEngine({
       dockerHost: ctx.engine.endpoint.url,
-      limiter: { mode: "fixed", maxConcurrent: 3, minIntervalMs: 0 },
+      limiter: ctx.faulted ? { mode: "off" } : { mode: "fixed", maxConcurrent: 3, minIntervalMs: 0 },
     });
     const { dispatches } = await recordDispatches(engine, () => createRemoveBurst(ctx, engine, 12));
     const atOnce = maxOverlap(dispatches);
@@ -166,11 +176,16 @@ const fixedInterval: Scenario = {
   title: "Fixed mode's minimum interval between lifecycle starts is honoured",
   quick: true,
   exclusive: true,
+  fault: {
+    kind: "setup",
+    describe: "berth configured without the minimum interval",
+    expect: /faster than one per 250 ms|started only [\d.]+ ms apart/,
+  },
   async run(ctx) {
     const intervalMs = 250;
     const engine = createEngine({
       dockerHost: ctx.engine.endpoint.url,
-      limiter: { mode: "fixed", maxConcurrent: 3, minIntervalMs: intervalMs },
+      limiter: { mode: "fixed", maxConcurrent: 3, minIntervalMs: ctx.faulted ? 0 : intervalMs },
     });
     const names = Array.from({ length: 6 }, () => ctx.name("paced"));
     for (const name of names) ctx.defer(() => engine.removeVolume(name).catch(() => {}));
@@ -204,13 +219,22 @@ const transientRetry: Scenario = {
   category: C,
   title: "Connection resets are retried until the call succeeds",
   quick: true,
+  fault: {
+    kind: "setup",
+    describe: "berth configured with retries off (`retry: false`)",
+    expect: /socket hang up|ECONNRESET|reset/i,
+  },
   async run(ctx) {
     // Every third connection is reset before the daemon sees it.
     const proxy = await startFaultProxy(ctx.engine.endpoint, ({ connection }) =>
       connection % 3 === 1 ? "reset" : "pass",
     );
     ctx.defer(() => proxy.close());
-    const engine = createEngine({ dockerHost: proxy.dockerHost, limiter: runLimiterOptions(ctx.engine) });
+    const engine = createEngine({
+      dockerHost: proxy.dockerHost,
+      limiter: runLimiterOptions(ctx.engine),
+      ...(ctx.faulted ? { retry: false as const } : {}),
+    });
     const { id } = await ctx.container();
     const results = [];
     for (let i = 0; i < 4; i++) {
@@ -247,6 +271,11 @@ const createNotDuplicated: Scenario = {
   category: C,
   title: "A create whose answer was lost is found by name, not created twice",
   quick: true,
+  fault: {
+    kind: "setup",
+    describe: "berth without its guard: the lost create is not looked up",
+    expect: /socket hang up|ECONNRESET|reset/i,
+  },
   async run(ctx) {
     let lost = 0;
     const proxy = await startFaultProxy(ctx.engine.endpoint, ({ requestLine }) => {
@@ -257,8 +286,12 @@ const createNotDuplicated: Scenario = {
       return "pass";
     });
     ctx.defer(() => proxy.close());
-    const engine = createEngine({ dockerHost: proxy.dockerHost, limiter: runLimiterOptions(ctx.engine) });
+    const engine = ctx.faulted
+      ? new Engine({ dockerHost: proxy.dockerHost })
+      : createEngine({ dockerHost: proxy.dockerHost, limiter: runLimiterOptions(ctx.engine) });
     const name = ctx.name("lost-answer");
+    // Without the guard the create's answer is lost; the container it made must not outlive the scenario.
+    if (ctx.faulted) ctx.defer(() => ctx.engine.removeContainer(name, { volumes: true }).catch(() => {}));
     const { id } = await engine.createContainer({
       name,
       Image: ctx.image,
@@ -280,6 +313,19 @@ const noRetryOnAnswers: Scenario = {
   id: `${C}.answers-not-retried`,
   category: C,
   title: "Definite answers (404 not found, 409 name in use) are not retried",
+  fault: {
+    kind: "relay",
+    describe: "the daemon answers the first lookup of the missing container with a transient 503",
+    expect: /^retries: expected 0, got 1/,
+    rules: [
+      {
+        method: "GET",
+        path: /^\/containers\/[^/]*missing[^/]*\/json/,
+        times: 1,
+        answer: { status: 503, body: { message: "berth fault relay: service unavailable" } },
+      },
+    ],
+  },
   async run(ctx) {
     const engine = createEngine({
       dockerHost: ctx.engine.endpoint.url,

@@ -7,6 +7,7 @@ import type { Engine } from "../../engine/engine.js";
 import { REFERENCE_IMAGE_REFS, staleReferenceImages } from "../../fixtures/reference-stack.js";
 import { projectInventory } from "../../stack/inventory.js";
 import { up } from "../../stack/up.js";
+import { inspectRewrite } from "../faults.js";
 import { type Category, check, checkEqual, type Scenario } from "../scenario.js";
 
 const C = "reference-stack";
@@ -48,6 +49,16 @@ const upHealthyDown: Scenario = {
     "The five-service stack comes up healthy with its limits, answers from the host, and goes down clean",
   timeoutMs: 240_000,
   exclusive: true,
+  fault: {
+    kind: "relay",
+    describe: "the daemon reports every memory limit as 64 MiB",
+    expect: /memory limit: expected \d+, got 67108864/,
+    rules: [
+      inspectRewrite((info) => {
+        info.HostConfig.Memory = 64 * MiB;
+      }),
+    ],
+  },
   async run(ctx) {
     const dir = referenceStackDir();
     const project = ctx.name("refstack");

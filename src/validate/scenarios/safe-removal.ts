@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { safeRemove } from "../../lifecycle/safe-remove.js";
 import { GRACE_SECONDS } from "../context.js";
+import { inspectRewrite, STOP_BECOMES_KILL } from "../faults.js";
 import { type Category, check, checkEqual, type Scenario } from "../scenario.js";
 
 const C = "safe-removal";
@@ -15,6 +16,12 @@ const sigtermTrap: Scenario = {
   category: C,
   title: "SIGTERM arrives first and the container's trap runs (marker written)",
   quick: true,
+  fault: {
+    kind: "relay",
+    describe: "the stop reaches the daemon as a SIGKILL, so no trap runs",
+    expect: /marker written by the SIGTERM trap: expected `trapped`, got null/,
+    rules: [STOP_BECOMES_KILL],
+  },
   async run(ctx) {
     const dir = ctx.tempDir();
     const { id } = await ctx.container({
@@ -45,25 +52,49 @@ const escalation: Scenario = {
   category: C,
   title: "A container that ignores SIGTERM is killed only after its grace period",
   quick: true,
+  fault: {
+    kind: "relay",
+    describe: "the stop reaches the daemon without its grace period (t=0)",
+    expect:
+      /removal outcome: expected `killed-after-grace`, got `exited`|the kill came before the 4 s grace period ended/,
+    rules: [
+      {
+        method: "POST",
+        path: /^\/containers\/[^/]+\/stop/,
+        request: (path) => path.replace(/([?&]t=)\d+/, "$10"),
+      },
+    ],
+  },
   async run(ctx) {
+    // 4 s, not 2: Docker 20.10 itself takes about 2 s to deliver the kill of a stop with t=0, so
+    // a 2 s grace period could not tell a lost grace period from a kept one.
+    const GRACE = 4;
     const { id } = await ctx.container({ cmd: IGNORES_TERM, ready: "ready" });
-    const record = await safeRemove(ctx.engine, id, { graceSeconds: 2 });
+    const record = await safeRemove(ctx.engine, id, { graceSeconds: GRACE });
     const stop = record.steps.find((s) => s.step === "stop");
     checkEqual(record.outcome, "killed-after-grace", "removal outcome");
     checkEqual(record.exitCode, 137, "exit code");
-    check(stop && stop.durationMs >= 1_900, "the kill came before the 2 s grace period ended", {
-      expected: ">= 1900 ms",
-      actual: Math.round(stop?.durationMs ?? 0),
-    });
+    check(
+      stop && stop.durationMs >= GRACE * 1000 - 100,
+      `the kill came before the ${GRACE} s grace period ended`,
+      {
+        expected: `>= ${GRACE * 1000 - 100} ms`,
+        actual: Math.round(stop?.durationMs ?? 0),
+      },
+    );
     // Only a stop that never ends is wrong here: a busy daemon may take a while to deliver the kill.
-    check(stop && stop.durationMs < 60_000, "the stop did not end within a minute of its 2 s grace period", {
-      expected: "< 60000 ms",
-      actual: Math.round(stop?.durationMs ?? 0),
-    });
+    check(
+      stop && stop.durationMs < 60_000,
+      `the stop did not end within a minute of its ${GRACE} s grace period`,
+      {
+        expected: "< 60000 ms",
+        actual: Math.round(stop?.durationMs ?? 0),
+      },
+    );
     return {
       outcome: record.outcome,
       exitCode: record.exitCode,
-      graceSeconds: 2,
+      graceSeconds: GRACE,
       stopMs: Math.round(stop!.durationMs),
     };
   },
@@ -73,6 +104,16 @@ const stopTimeout: Scenario = {
   id: `${C}.own-stop-timeout`,
   category: C,
   title: "The container's own StopTimeout is its grace period",
+  fault: {
+    kind: "relay",
+    describe: "the daemon reports a StopTimeout of 3 s instead of the container's 1 s",
+    expect: /grace period used: expected 1, got 3/,
+    rules: [
+      inspectRewrite((info) => {
+        info.Config.StopTimeout = 3;
+      }),
+    ],
+  },
   async run(ctx) {
     const { id } = await ctx.container({ cmd: IGNORES_TERM, ready: "ready", create: { StopTimeout: 1 } });
     const record = await safeRemove(ctx.engine, id);
@@ -90,6 +131,12 @@ const stopSignal: Scenario = {
   id: `${C}.own-stop-signal`,
   category: C,
   title: "A container's own stop signal (SIGINT) is the one sent",
+  fault: {
+    kind: "relay",
+    describe: "the stop reaches the daemon as a SIGKILL instead of the container's SIGINT",
+    expect: /marker from the INT trap: expected `int`, got null/,
+    rules: [STOP_BECOMES_KILL],
+  },
   async run(ctx) {
     const dir = ctx.tempDir();
     const { id } = await ctx.container({
@@ -119,6 +166,29 @@ const alreadyRemoved: Scenario = {
   category: C,
   title: "Removing a container that is already gone succeeds (idempotent)",
   quick: true,
+  fault: {
+    kind: "relay",
+    describe: "the daemon answers the first lookup of a container that never existed as if it existed",
+    expect: /outcome for a container that never existed: expected `already-removed`/,
+    rules: [
+      {
+        method: "GET",
+        path: /^\/containers\/[^/]*never-created[^/]*\/json/,
+        times: 1,
+        answer: {
+          status: 200,
+          body: {
+            Id: "f".repeat(64),
+            Name: "/never-created",
+            State: { Status: "exited", Running: false, Paused: false, Restarting: false, ExitCode: 0 },
+            Config: { Labels: {} },
+            HostConfig: {},
+            Mounts: [],
+          },
+        },
+      },
+    ],
+  },
   async run(ctx) {
     const never = await safeRemove(ctx.engine, ctx.name("never-created"));
     checkEqual(never.outcome, "already-removed", "outcome for a container that never existed");
@@ -136,6 +206,19 @@ const inProgress: Scenario = {
   category: C,
   title: "Concurrent removals of one container all succeed",
   quick: true,
+  fault: {
+    kind: "relay",
+    describe: "the daemon fails the removals that come while one is in progress (500)",
+    expect: /driver failed removing/,
+    rules: [
+      {
+        method: "DELETE",
+        path: /^\/containers\/[^/?]+(\?|$)/,
+        after: 1,
+        answer: { status: 500, body: { message: "berth fault relay: driver failed removing the container" } },
+      },
+    ],
+  },
   async run(ctx) {
     const { id } = await ctx.container();
     const records = await Promise.all([1, 2, 3].map(() => safeRemove(ctx.engine, id)));
@@ -154,6 +237,16 @@ const restartAlways: Scenario = {
   id: `${C}.restart-always`,
   category: C,
   title: "A restart: always container is removed for good (restart policy disabled first)",
+  fault: {
+    kind: "relay",
+    describe: "the daemon hides the container's restart policy, so it is never disabled",
+    expect: /the restart policy was not disabled before the stop/,
+    rules: [
+      inspectRewrite((info) => {
+        info.HostConfig.RestartPolicy = { Name: "no", MaximumRetryCount: 0 };
+      }),
+    ],
+  },
   async run(ctx) {
     const { id, name } = await ctx.container({
       create: { HostConfig: { RestartPolicy: { Name: "always" } } },
@@ -176,6 +269,16 @@ const crashLoop: Scenario = {
   id: `${C}.restart-on-failure`,
   category: C,
   title: "A crash-looping on-failure container is removed between restarts",
+  fault: {
+    kind: "relay",
+    describe: "the daemon reports a restart count of 0",
+    expect: /never restarted, so the scenario tested nothing/,
+    rules: [
+      inspectRewrite((info) => {
+        info.RestartCount = 0;
+      }),
+    ],
+  },
   async run(ctx) {
     const { id } = await ctx.container({
       cmd: ["sh", "-c", "sleep 0.2; exit 1"],
@@ -201,6 +304,18 @@ const anonymousVolumes: Scenario = {
   category: C,
   title: "Anonymous volumes are removed with the container; named volumes are kept",
   quick: true,
+  fault: {
+    kind: "relay",
+    describe: "the removal reaches the daemon without v=true",
+    expect: /anonymous volume \S+ survived the removal/,
+    rules: [
+      {
+        method: "DELETE",
+        path: /^\/containers\/[^/?]+\?/,
+        request: (path) => path.replace(/([?&]v=)(true|1)/, "$1false"),
+      },
+    ],
+  },
   async run(ctx) {
     const named = ctx.name("vol");
     await ctx.engine.createVolume({ Name: named, Labels: ctx.labels() });
@@ -211,6 +326,8 @@ const anonymousVolumes: Scenario = {
     const info = await ctx.engine.inspectContainer(id);
     const anonymous = info.Mounts.find((m) => m.Destination === "/data")?.Name;
     check(anonymous, "the container has no anonymous volume at /data");
+    // Only a broken removal leaves it; then it must not outlive the scenario.
+    ctx.defer(() => ctx.engine.removeVolume(anonymous).catch(() => {}));
     await safeRemove(ctx.engine, id);
     const left = (await ctx.engine.listVolumes()).map((v) => v.Name);
     check(!left.includes(anonymous), `anonymous volume ${anonymous} survived the removal`);
@@ -223,6 +340,16 @@ const exited: Scenario = {
   id: `${C}.exited-container`,
   category: C,
   title: "An exited container is removed without a stop, keeping its exit code in the record",
+  fault: {
+    kind: "relay",
+    describe: "the daemon reports the exited container as running once",
+    expect: /a stop was sent to an exited container/,
+    rules: [
+      inspectRewrite((info) => void Object.assign(info.State, { Running: true, Status: "running" }), {
+        times: 1,
+      }),
+    ],
+  },
   async run(ctx) {
     const { id } = await ctx.container({ cmd: ["sh", "-c", "exit 3"] });
     await ctx.engine.waitContainer(id, "not-running");
