@@ -95,6 +95,12 @@ export interface UpOptions {
    * when CI is set unless BERTH_REUSE=force. See docs/environments.md.
    */
   reuse?: boolean;
+  /**
+   * With reuse: the reaper watchdog releases the lease should this process die holding it
+   * (default true). A caller that releases within moments may turn it off and save starting the
+   * watchdog: a dead owner's lease counts as idle anyway (`berth up --reuse` without `--watch`).
+   */
+  leaseWatchdog?: boolean;
 }
 
 function positive(value: number | undefined, name: string): number | undefined {
@@ -237,6 +243,7 @@ export async function up(options: UpOptions = {}): Promise<StartedEnvironment> {
       sessionId,
       source: reuseSource(options, project, { defaultMemoryBytes, limitProfile }),
       start,
+      leaseWatchdog: options.leaseWatchdog !== false,
     });
   } else {
     const session = createSession(engine, {
