@@ -7,7 +7,7 @@
 # and `docker-registry` with `htpasswd` from `apache2-utils` (the pull tests' real registry,
 # started and stopped by the tests themselves), and Podman with the CNI dnsname plugin (CI's
 # Podman run of `berth validate --quick`, the engine tests; dnsname gives Podman's networks
-# DNS). Idempotent: nothing to do when all are there.
+# DNS), and util-linux's `script` (a real pseudo-terminal for `berth exec`'s tests). Idempotent: nothing to do when all are there.
 # Installs them as root with apt (under the same lock as ensure-chromium.sh); otherwise says what is missing.
 set -euo pipefail
 
@@ -25,6 +25,7 @@ command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)
 command -v htpasswd >/dev/null 2>&1 || missing+=(apache2-utils)
 command -v podman >/dev/null 2>&1 || missing+=(podman)
 [ -x /usr/lib/cni/dnsname ] || missing+=(golang-github-containernetworking-plugin-dnsname)
+command -v script >/dev/null 2>&1 || missing+=(bsdutils)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then

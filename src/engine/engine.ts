@@ -3,14 +3,14 @@
 // retries there), is observed (operation, class, duration, outcome) and fails with a typed error.
 // Requests go straight over node:http on a keep-alive transport (transport.ts): no client library.
 import type { IncomingMessage } from "node:http";
-import { PassThrough, type Readable } from "node:stream";
+import { type Duplex, PassThrough, type Readable } from "node:stream";
 import { classifyEngineError, endpointContext } from "./classify.js";
 import { demuxDockerStream, FrameDecoder } from "./demux.js";
 import { type DockerEndpoint, type DockerEnv, resolveDockerEndpoint } from "./docker-host.js";
 import { BuildFailedError, EngineError, NotFoundError, PullStreamError } from "./errors.js";
 import { fetchBody, fetchJson, hijack, jsonLines, type RequestSpec, readBody, send } from "./http.js";
 import { OPERATIONS, type OperationClass, type OperationName } from "./operations.js";
-import { tarFiles } from "./tar.js";
+import { type TarExtra, tarFiles } from "./tar.js";
 import { createTransport, type Transport } from "./transport.js";
 import type {
   BuildProgressEvent,
@@ -80,12 +80,35 @@ export interface ExecResult {
   stderr: string;
 }
 
+export interface ExecStartOptions {
+  env?: string[];
+  user?: string;
+  workingDir?: string;
+  /** Attach the command's standard input. */
+  stdin?: boolean;
+  /** Allocate a pseudo-terminal (output then comes unframed, stdout and stderr as one). */
+  tty?: boolean;
+  signal?: AbortSignal;
+}
+
 export interface BuildOptions {
   tag: string;
+  /** More names for the image. */
+  extraTags?: string[];
   labels?: Record<string, string>;
   dockerfile?: string;
   buildargs?: Record<string, string>;
   target?: string;
+  /** The network of RUN steps: `default`, `host`, `none` (or a network's name). */
+  networkMode?: string;
+  shmSizeBytes?: number;
+  /** `HOST:ADDRESS` entries for RUN steps' /etc/hosts. */
+  extraHosts?: string[];
+  ulimits?: Record<string, { soft: number; hard: number }>;
+  noCache?: boolean;
+  /** Pull newer versions of the base images. */
+  pull?: boolean;
+  platform?: string;
   signal?: AbortSignal;
 }
 
@@ -117,11 +140,23 @@ export interface AttachOptions {
 /** The build query with only the parameters that are set (Podman answers 400 to an empty `buildargs=`). */
 export function buildQuery(options: BuildOptions): Record<string, unknown> {
   const query: Record<string, unknown> = {
-    t: options.tag,
+    t: options.extraTags?.length ? [options.tag, ...options.extraTags] : options.tag,
     labels: options.labels,
     dockerfile: options.dockerfile,
     buildargs: options.buildargs,
     target: options.target,
+    networkmode: options.networkMode,
+    shmsize: options.shmSizeBytes,
+    extrahosts: options.extraHosts,
+    // A JSON list (an array would become repeated parameters).
+    ulimits:
+      options.ulimits &&
+      JSON.stringify(
+        Object.entries(options.ulimits).map(([Name, { soft, hard }]) => ({ Name, Soft: soft, Hard: hard })),
+      ),
+    nocache: options.noCache || undefined,
+    pull: options.pull || undefined,
+    platform: options.platform,
     rm: true,
     forcerm: true,
   };
@@ -655,6 +690,74 @@ export class Engine {
   }
 
   /**
+   * Starts a command in the container with its standard streams on one upgraded connection:
+   * what is written to `stream` is the command's stdin (when `stdin`; ending it closes stdin),
+   * and its output comes back raw with a `tty`, framed as `FrameDecoder` reads it without.
+   * `resizeExec` sizes the terminal; `inspectExec` reads the exit code once the output ended.
+   */
+  async startExec(
+    id: string,
+    cmd: string[],
+    options: ExecStartOptions = {},
+  ): Promise<{ execId: string; stream: Duplex }> {
+    const { signal } = options;
+    const created = await this.call(
+      "container.exec-create",
+      () =>
+        this.json<{ Id: string }>({
+          method: "POST",
+          path: `/containers/${path(id)}/exec`,
+          body: {
+            Cmd: cmd,
+            AttachStdin: options.stdin ?? false,
+            AttachStdout: true,
+            AttachStderr: true,
+            Tty: options.tty ?? false,
+            Env: options.env,
+            User: options.user,
+            WorkingDir: options.workingDir,
+          },
+          signal,
+        }),
+      { resource: id, signal },
+    );
+    const stream = await this.call(
+      "container.exec-start",
+      async () =>
+        (await hijack(this.link(), {
+          method: "POST",
+          path: `/exec/${path(created.Id)}/start`,
+          body: { Detach: false, Tty: options.tty ?? false },
+          signal,
+        })) as Duplex,
+      { resource: id, signal },
+    );
+    return { execId: created.Id, stream };
+  }
+
+  /** Sets the size of an exec's terminal (it must be running). */
+  resizeExec(execId: string, size: { rows: number; columns: number }): Promise<void> {
+    return this.call(
+      "container.exec-resize",
+      async () =>
+        void (await this.status({
+          method: "POST",
+          path: `/exec/${path(execId)}/resize`,
+          query: { h: size.rows, w: size.columns },
+        })),
+      { resource: execId },
+    );
+  }
+
+  inspectExec(execId: string): Promise<ExecInspect> {
+    return this.call(
+      "container.exec-inspect",
+      () => this.json<ExecInspect>({ method: "GET", path: `/exec/${path(execId)}/json` }),
+      { resource: execId },
+    );
+  }
+
+  /**
    * Attaches to the container: the raw, upgraded connection (stdin written to it; output framed
    * as `FrameDecoder` reads it unless the container has a TTY).
    */
@@ -879,7 +982,7 @@ export class Engine {
    * failed step is a BuildFailedError with the build's output.
    */
   buildImage(
-    context: { dir: string; files: string[] },
+    context: { dir: string; files: string[]; extras?: TarExtra[] },
     options: BuildOptions,
   ): Promise<{ imageId: string; log: string }> {
     return this.call(
@@ -890,7 +993,7 @@ export class Engine {
           path: "/build",
           query: buildQuery(options),
           headers: { "Content-Type": "application/x-tar" },
-          stream: tarFiles(context.dir, context.files),
+          stream: tarFiles(context.dir, context.files, context.extras),
           signal: options.signal,
         });
         const lines: string[] = [];

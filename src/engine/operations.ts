@@ -32,6 +32,7 @@ export const OPERATIONS = {
   "container.exec-create": { class: "lifecycle", idempotent: false },
   "container.exec-start": { class: "stream", idempotent: false },
   "container.exec-inspect": { class: "read", idempotent: true },
+  "container.exec-resize": { class: "read", idempotent: true },
   "container.attach": { class: "stream", idempotent: false },
   "container.healthcheck": { class: "lifecycle", idempotent: true },
   "container.put-archive": { class: "lifecycle", idempotent: true },

@@ -95,7 +95,13 @@ function fitsUstar(name: string): boolean {
   return false;
 }
 
-async function* entries(dir: string, files: string[]): AsyncGenerator<Buffer> {
+/** A file that exists only in the stream (an inline Dockerfile). */
+export interface TarExtra {
+  name: string;
+  content: Buffer;
+}
+
+async function* entries(dir: string, files: string[], extras: TarExtra[]): AsyncGenerator<Buffer> {
   for (const file of files) {
     const name = file.split("\\").join("/");
     const full = join(dir, file);
@@ -132,10 +138,15 @@ async function* entries(dir: string, files: string[]): AsyncGenerator<Buffer> {
     if (sent < size) yield Buffer.alloc(size - sent);
     yield padding(size);
   }
+  for (const extra of extras) {
+    yield header({ name: extra.name, mode: 0o644, size: extra.content.length, mtime: 0, type: "0" });
+    yield extra.content;
+    yield padding(extra.content.length);
+  }
   yield Buffer.alloc(BLOCK * 2);
 }
 
-/** A tar stream of `files` (paths relative to `dir`), in the order given. */
-export function tarFiles(dir: string, files: string[]): Readable {
-  return Readable.from(entries(dir, files), { objectMode: false });
+/** A tar stream of `files` (paths relative to `dir`), in the order given, then `extras`. */
+export function tarFiles(dir: string, files: string[], extras: TarExtra[] = []): Readable {
+  return Readable.from(entries(dir, files, extras), { objectMode: false });
 }

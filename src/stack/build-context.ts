@@ -75,6 +75,8 @@ function walk(dir: string, root: string, rules: IgnoreRule[], files: string[]): 
 export interface BuildContext {
   dir: string;
   files: string[];
+  /** Files sent that are not in the directory (an inline Dockerfile). */
+  extras: { name: string; content: Buffer }[];
   /**
    * sha256 over the Dockerfile path, args, target and every file's path and content. The images
    * the Dockerfile builds on are not in it: see `baseImages` (their ids are only known to the daemon).
@@ -174,13 +176,22 @@ export function dockerfileBaseImages(text: string, buildArgs: Record<string, str
   return [...bases].sort();
 }
 
+/** The build's settings besides context, Dockerfile, args and target, in a fixed order. */
+function buildSettings(build: BuildSpec): [string, unknown][] {
+  const { context: _c, dockerfile: _d, args: _a, target: _t, dockerfileInline: _i, ...rest } = build;
+  return Object.entries(rest)
+    .filter(([, value]) => value !== undefined)
+    .sort(([a], [b]) => a.localeCompare(b));
+}
+
 export function readBuildContext(build: BuildSpec, where: string): BuildContext {
   if (!existsSync(build.context)) {
     throw new ConfigError(`${where}.build.context: directory ${build.context} does not exist`, {
       resource: build.context,
     });
   }
-  if (!existsSync(join(build.context, build.dockerfile))) {
+  const inline = build.dockerfileInline;
+  if (inline === undefined && !existsSync(join(build.context, build.dockerfile))) {
     throw new ConfigError(
       `${where}.build.dockerfile: ${build.dockerfile} does not exist in ${build.context}`,
       { resource: join(build.context, build.dockerfile) },
@@ -193,18 +204,23 @@ export function readBuildContext(build: BuildSpec, where: string): BuildContext 
   // The daemon needs the Dockerfile even when .dockerignore names it, and the .dockerignore too:
   // from it the daemon learns to leave both out of COPY and ADD (as the docker CLI sends them).
   const dockerfile = build.dockerfile.split(sep).join("/");
-  if (!files.includes(dockerfile)) files.push(dockerfile);
+  if (inline === undefined && !files.includes(dockerfile)) files.push(dockerfile);
   if (rules.length > 0 && !files.includes(".dockerignore")) files.push(".dockerignore");
   files.sort();
   const hash = createHash("sha256");
   hash.update(JSON.stringify({ dockerfile, args: Object.entries(build.args).sort(), target: build.target }));
+  // The other settings shape the image too; a build without them hashes as before.
+  const settings = buildSettings(build);
+  if (settings.length > 0) hash.update(JSON.stringify(settings));
+  if (inline !== undefined) hash.update(`\0${dockerfile}\0${inline}`);
   for (const file of files) {
     hash.update(`\0${file}\0`);
     hash.update(readFileSync(join(build.context, file)));
   }
   const baseImages = dockerfileBaseImages(
-    readFileSync(join(build.context, build.dockerfile), "utf8"),
+    inline ?? readFileSync(join(build.context, build.dockerfile), "utf8"),
     build.args,
   );
-  return { dir: build.context, files, hash: hash.digest("hex"), baseImages };
+  const extras = inline === undefined ? [] : [{ name: dockerfile, content: Buffer.from(inline) }];
+  return { dir: build.context, files, extras, hash: hash.digest("hex"), baseImages };
 }

@@ -3,14 +3,14 @@
 // default `missing`), each pulled once however many services use it. Every image a `never`
 // policy finds missing is named before anything is pulled or created.
 import { createHash } from "node:crypto";
-import type { Engine } from "../engine/engine.js";
+import type { BuildOptions, Engine } from "../engine/engine.js";
 import { BuildFailedError, ConfigError } from "../engine/errors.js";
 import { ImageMissingError } from "../images/errors.js";
 import { DEFAULT_PULL_POLICY, type PullPolicy } from "../images/policy.js";
 import { ensureImage } from "../images/pull.js";
 import type { ImageProgress } from "../images/pull-progress.js";
 import { type BuildContext, readBuildContext } from "./build-context.js";
-import type { ServiceSpec } from "./model.js";
+import type { BuildSpec, ServiceSpec } from "./model.js";
 import { sanitizeProjectBase } from "./naming.js";
 import { STACK_LABELS } from "./stack-labels.js";
 
@@ -48,6 +48,21 @@ export async function buildHash(engine: Engine, context: BuildContext): Promise<
   return createHash("sha256").update(context.hash).update(JSON.stringify(bases)).digest("hex");
 }
 
+/** The Compose build settings as the engine's build options. */
+export function buildSettings(build: BuildSpec): Omit<BuildOptions, "tag"> {
+  const options: Omit<BuildOptions, "tag"> = {};
+  if (build.target) options.target = build.target;
+  if (build.tags?.length) options.extraTags = build.tags;
+  if (build.network) options.networkMode = build.network;
+  if (build.shmSizeBytes !== undefined) options.shmSizeBytes = build.shmSizeBytes;
+  if (build.extraHosts?.length) options.extraHosts = build.extraHosts;
+  if (build.ulimits) options.ulimits = build.ulimits;
+  if (build.noCache) options.noCache = true;
+  if (build.pull) options.pull = true;
+  if (build.platform) options.platform = build.platform;
+  return options;
+}
+
 export function builtTag(service: ServiceSpec, base: string, hash: string): string {
   return (
     service.image ??
@@ -78,7 +93,8 @@ export async function ensureImages(
         let pending = buildsByTag.get(tag);
         if (!pending) {
           pending = (async () => {
-            const existing = await engine.findImage(tag);
+            // `no_cache` asks for a fresh build every time: no earlier one is reused.
+            const existing = build.noCache ? undefined : await engine.findImage(tag);
             if (existing?.Config?.Labels?.[STACK_LABELS.buildHash] === hash) {
               options.onBuild?.(service.name, "reused");
               return;
@@ -86,13 +102,13 @@ export async function ensureImages(
             options.onBuild?.(service.name, "building");
             try {
               await engine.buildImage(
-                { dir: context.dir, files: context.files },
+                { dir: context.dir, files: context.files, extras: context.extras },
                 {
+                  ...buildSettings(build),
                   tag,
                   dockerfile: build.dockerfile,
                   buildargs: build.args,
-                  ...(build.target ? { target: build.target } : {}),
-                  labels: { ...options.buildLabels, [STACK_LABELS.buildHash]: hash },
+                  labels: { ...build.labels, ...options.buildLabels, [STACK_LABELS.buildHash]: hash },
                   ...(options.signal ? { signal: options.signal } : {}),
                 },
               );

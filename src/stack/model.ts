@@ -54,7 +54,31 @@ export type VolumeMount = (
   location?: SourceLocation;
 };
 
-export interface BuildSpec {
+/** The name an inline Dockerfile (`dockerfile_inline`) has in the build context berth sends. */
+export const INLINE_DOCKERFILE = ".berth-dockerfile-inline";
+
+/** The `build` keys berth passes to the Engine's build API besides context, Dockerfile, args and target. */
+export interface BuildSettings {
+  /** `dockerfile_inline`: the Dockerfile's text (sent in the context as `dockerfile`). */
+  dockerfileInline?: string;
+  labels?: Record<string, string>;
+  /** The network of the build's RUN steps: `default`, `host` or `none`. */
+  network?: "default" | "host" | "none";
+  shmSizeBytes?: number;
+  /** `HOST:ADDRESS` entries. */
+  extraHosts?: string[];
+  ulimits?: Record<string, { soft: number; hard: number }>;
+  /** Build without the daemon's layer cache, and never reuse an earlier build of berth's. */
+  noCache?: boolean;
+  /** Pull newer versions of the base images. */
+  pull?: boolean;
+  /** `platforms` (one) or else the service's `platform`. */
+  platform?: string;
+  /** More names for the built image. */
+  tags?: string[];
+}
+
+export interface BuildSpec extends BuildSettings {
   /** Absolute path of the build context. */
   context: string;
   /** Dockerfile path relative to the context. */

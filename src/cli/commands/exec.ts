@@ -1,9 +1,11 @@
-// `berth exec [-T] SERVICE COMMAND...`: runs a command in a service's container and exits with
-// its exit code. berth never allocates a terminal (`-T` is accepted for Compose habits) and
-// passes no standard input; output is printed when the command ends. Options of the command
-// itself may follow it; put `--` before a command whose options berth exec would take (-u, -e).
+// `berth exec [-T] SERVICE COMMAND...`: runs a command in a service's container attached to this
+// terminal, as `docker compose exec` does, and exits with its exit code. Standard input is always
+// forwarded; a pseudo-terminal is allocated when standard input is one, unless `-T`. Options of
+// the command itself may follow it; put `--` before a command whose options berth exec would
+// take (-u, -e).
 import type { Command } from "commander";
 import { findServiceContainer } from "../../stack/status.js";
+import { runAttachedExec } from "../attached-exec.js";
 import { createCliEngine, type GlobalOptions } from "../context.js";
 import { selectProject } from "../project-selection.js";
 
@@ -14,6 +16,8 @@ interface ExecCliOptions {
   user?: string;
   workdir?: string;
   env: string[];
+  /** false with -T. */
+  tty: boolean;
 }
 
 function collect(value: string, previous: string[]): string[] {
@@ -23,10 +27,13 @@ function collect(value: string, previous: string[]): string[] {
 export function registerExec(program: Command, globals: () => GlobalOptions): void {
   program
     .command("exec")
-    .description("Run a command in a service's container (no terminal, no stdin) and exit with its code")
+    .description("Run a command in a service's container, attached to this terminal, and exit with its code")
     .argument("<service>", "the service (a replica: NAME-K)")
     .argument("<command...>", "the command and its arguments")
-    .option("-T, --no-tty", "accepted for Compose habits: berth exec never allocates a terminal")
+    .option(
+      "-T, --no-tty",
+      "no pseudo-terminal (default: one when stdin is a terminal); stdin is still forwarded",
+    )
     .option(
       "-p, --project-name <name>",
       "the project (default: $COMPOSE_PROJECT_NAME, or the compose file's)",
@@ -41,13 +48,11 @@ export function registerExec(program: Command, globals: () => GlobalOptions): vo
       const engine = createCliEngine(globals());
       const selector = await selectProject(engine, options);
       const found = await findServiceContainer(engine, service, selector ?? {});
-      const result = await engine.exec(found.containerId, command, {
+      process.exitCode = await runAttachedExec(engine, found.containerId, command, {
+        tty: options.tty && process.stdin.isTTY === true,
         ...(options.env.length > 0 ? { env: options.env } : {}),
         ...(options.user ? { user: options.user } : {}),
         ...(options.workdir ? { workingDir: options.workdir } : {}),
       });
-      process.stdout.write(result.stdout);
-      process.stderr.write(result.stderr);
-      process.exitCode = result.exitCode;
     });
 }

@@ -2,7 +2,7 @@
 // `environment`, memory and CPU settings reconciled (conflicts refused), defaults filled in.
 import { readFile } from "node:fs/promises";
 import { formatSize } from "../../memory/size.js";
-import type { Dependency, ServiceMemory, ServiceSpec } from "../model.js";
+import { type Dependency, INLINE_DOCKERFILE, type ServiceMemory, type ServiceSpec } from "../model.js";
 import { DotenvProblem, parseDotenv } from "./dotenv.js";
 import { ComposeError } from "./errors.js";
 import { finishGrants, finishOptions, type ProvidedFiles } from "./finish-options.js";
@@ -186,12 +186,17 @@ export async function finishService(
   };
   if (f.image !== undefined) spec.image = f.image;
   if (f.build) {
+    const { context, dockerfile, dockerfileInline, ...settings } = f.build;
     spec.build = {
-      context: f.build.context ?? projectDir,
-      dockerfile: f.build.dockerfile ?? "Dockerfile",
-      args: f.build.args,
+      ...settings,
+      context: context ?? projectDir,
+      // An inline Dockerfile is sent in the context under a name no file of the context has.
+      dockerfile: dockerfileInline !== undefined ? INLINE_DOCKERFILE : (dockerfile ?? "Dockerfile"),
     };
-    if (f.build.target !== undefined) spec.build.target = f.build.target;
+    if (dockerfileInline !== undefined) spec.build.dockerfileInline = dockerfileInline;
+    // As in Compose, the service's platform is the build's unless `build.platforms` names one.
+    const platform = settings.platform ?? f.platform;
+    if (platform !== undefined) spec.build.platform = platform;
   }
   if (f.command) spec.command = f.command;
   if (f.entrypoint) spec.entrypoint = f.entrypoint;

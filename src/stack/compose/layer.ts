@@ -3,6 +3,7 @@
 
 import type {
   BerthServiceExtension,
+  BuildSettings,
   DeviceMapping,
   HealthcheckSpec,
   PortMapping,
@@ -16,7 +17,7 @@ export interface Located<T> {
   location: SourceLocation;
 }
 
-export interface BuildLayer {
+export interface BuildLayer extends BuildSettings {
   context?: string;
   dockerfile?: string;
   args: Record<string, string>;

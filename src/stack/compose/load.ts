@@ -41,7 +41,9 @@ export interface LoadedCompose {
   warnings: string[];
 }
 
-async function readDotenv(path: string, explicit: boolean, env: Record<string, string | undefined>) {
+type Lookup = (name: string) => string | undefined;
+
+async function readDotenv(path: string, explicit: boolean, lookup: Lookup) {
   let text: string;
   try {
     text = await readFile(path, "utf8");
@@ -53,7 +55,7 @@ async function readDotenv(path: string, explicit: boolean, env: Record<string, s
     });
   }
   try {
-    return parseDotenv(text, { lookup: (name) => env[name] });
+    return parseDotenv(text, { lookup });
   } catch (error) {
     if (error instanceof DotenvProblem)
       throw new ComposeError(error.message, { file: path, line: error.line, cause: error });
@@ -88,11 +90,19 @@ function composeFiles(
 
 /** What every file of one load shares: where findings go, and the variables it met unset. */
 interface LoadState {
-  env: Record<string, string | undefined>;
   warnings: string[];
   unset: Set<string>;
   unsupported: SourceLocation[];
   ignored: SourceLocation[];
+}
+
+/**
+ * What a service's bare `environment: [NAME]`, env files and default build context are resolved
+ * against: the project it was written in (an included file's own directory and `.env`).
+ */
+interface ServiceScope {
+  lookup: Lookup;
+  projectDir: string;
 }
 
 /** The layers of a set of files merged in order, with what they included. */
@@ -105,6 +115,8 @@ interface MergedFiles {
   services: Map<string, ServiceLayer>;
   /** Where each service came from, when from an included file. */
   includedFrom: Map<string, string>;
+  /** The scope of every service. */
+  scopes: Map<string, ServiceScope>;
   networks: ReturnType<typeof mergeResources>;
   volumes: ReturnType<typeof mergeResources>;
   secrets: Record<string, ProvidedSource>;
@@ -114,10 +126,10 @@ interface MergedFiles {
 async function readDotenvFiles(
   paths: string[],
   explicit: boolean,
-  env: Record<string, string | undefined>,
+  lookup: Lookup,
 ): Promise<Record<string, string>> {
   const values: Record<string, string> = {};
-  for (const path of paths) Object.assign(values, await readDotenv(path, explicit, env));
+  for (const path of paths) Object.assign(values, await readDotenv(path, explicit, lookup));
   return values;
 }
 
@@ -130,6 +142,7 @@ function addIncluded(into: MergedFiles, included: MergedFiles, entry: IncludeEnt
     }
     into.services.set(name, layer);
     into.includedFrom.set(name, entry.paths[0]!);
+    into.scopes.set(name, included.scopes.get(name)!);
   }
   into.networks = mergeResources(included.networks, into.networks);
   into.volumes = mergeResources(included.volumes, into.volumes);
@@ -140,7 +153,7 @@ function addIncluded(into: MergedFiles, included: MergedFiles, entry: IncludeEnt
 async function loadFiles(
   files: string[],
   projectDir: string,
-  lookup: (name: string) => string | undefined,
+  lookup: Lookup,
   state: LoadState,
   chain: string[],
 ): Promise<MergedFiles> {
@@ -160,6 +173,7 @@ async function loadFiles(
     hasServices: false,
     services: new Map(),
     includedFrom: new Map(),
+    scopes: new Map(),
     networks: {},
     volumes: {},
     secrets: {},
@@ -170,7 +184,8 @@ async function loadFiles(
     state.warnings.push(...source.warnings);
     const context = contextOf(source);
     const file: FileLayers = loadFile(context, interpolation);
-    for (const entry of file.include) addIncluded(merged, await loadInclude(entry, state, chain), entry);
+    for (const entry of file.include)
+      addIncluded(merged, await loadInclude(entry, state, chain, lookup), entry);
     const services = await resolveExtends(file.services, context, interpolation);
     merged.name = file.name ?? merged.name;
     // A later file's setting wins; a TTL it leaves out is kept from the earlier one.
@@ -190,6 +205,7 @@ async function loadFiles(
       const before = merged.services.get(layer.name);
       // A first definition is merged onto an empty layer too, which applies its `!reset` tags to nothing.
       merged.services.set(layer.name, mergeLayers(before ?? { ...layer, fields: {}, locations: {} }, layer));
+      merged.scopes.set(layer.name, { lookup, projectDir });
     }
     merged.networks = mergeResources(merged.networks, file.networks);
     merged.volumes = mergeResources(merged.volumes, file.volumes);
@@ -199,8 +215,17 @@ async function loadFiles(
   return merged;
 }
 
-/** One `include` entry: its files loaded as a project of their own (directory, `.env`). */
-async function loadInclude(entry: IncludeEntry, state: LoadState, chain: string[]): Promise<MergedFiles> {
+/**
+ * One `include` entry: its files loaded as a project of their own (directory, `.env`). As in
+ * Compose, a variable the including project knows (its environment, then its `.env`) wins over
+ * the included project's `.env` or `env_file`, which only adds the names it lacks.
+ */
+async function loadInclude(
+  entry: IncludeEntry,
+  state: LoadState,
+  chain: string[],
+  parent: Lookup,
+): Promise<MergedFiles> {
   const loop = entry.paths.find((path) => chain.includes(path));
   if (loop) {
     throw ComposeError.at(
@@ -216,9 +241,9 @@ async function loadInclude(entry: IncludeEntry, state: LoadState, chain: string[
   const dotenv = await readDotenvFiles(
     explicit ? entry.envFiles : [join(projectDir, ".env")],
     explicit,
-    state.env,
+    parent,
   );
-  const lookup = (name: string) => state.env[name] ?? dotenv[name];
+  const lookup = (name: string) => parent(name) ?? dotenv[name];
   return loadFiles(entry.paths, projectDir, lookup, state, [...chain, ...entry.paths]);
 }
 
@@ -236,11 +261,11 @@ export async function loadCompose(options: LoadComposeOptions): Promise<LoadedCo
   const dotenv = await readDotenvFiles(
     envFiles.length > 0 ? envFiles : [join(projectDir, ".env")],
     envFiles.length > 0,
-    env,
+    (name) => env[name],
   );
   const lookup = (name: string) => env[name] ?? dotenv[name];
 
-  const state: LoadState = { env, warnings: [], unset: new Set(), unsupported: [], ignored: [] };
+  const state: LoadState = { warnings: [], unset: new Set(), unsupported: [], ignored: [] };
   const merged = await loadFiles(files, projectDir, lookup, state, files);
   const { warnings } = state;
   if (merged.services.size === 0) {
@@ -275,7 +300,8 @@ export async function loadCompose(options: LoadComposeOptions): Promise<LoadedCo
       disabled.set(layer.name, own);
       continue;
     }
-    project.services[layer.name] = await finishService(layer, lookup, projectDir, provided);
+    const scope = merged.scopes.get(layer.name) ?? { lookup, projectDir };
+    project.services[layer.name] = await finishService(layer, scope.lookup, scope.projectDir, provided);
   }
   if (Object.keys(project.services).length === 0) {
     throw ComposeError.at(

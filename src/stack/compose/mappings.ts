@@ -24,3 +24,26 @@ export function parseMapOrList(
   for (const [key, value] of Object.entries(raw)) out[key] = value === null ? null : String(value);
   return out;
 }
+
+/** Labels: the mapping with `null` as "", refusing berth's own `berth.` prefix. */
+export function parseLabels(
+  context: FileContext,
+  path: PathSegment[],
+  raw: Record<string, Scalar> | string[],
+) {
+  const labels: Record<string, string> = {};
+  for (const [key, value] of Object.entries(parseMapOrList(context, path, raw))) {
+    if (key.startsWith("berth.")) {
+      failAt(
+        context,
+        [...path, key],
+        "labels starting with `berth.` are reserved for berth's ownership labels",
+        {
+          value: key,
+        },
+      );
+    }
+    labels[key] = value ?? "";
+  }
+  return labels;
+}

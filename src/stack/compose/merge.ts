@@ -45,7 +45,11 @@ const byTarget = mergeBy((mount: VolumeMount) => mount.target);
 
 const RULES: Rules = {
   image: replace,
-  build: (base, next) => ({ ...assign(base, next), args: { ...base.args, ...next.args } }),
+  build: (base, next) => {
+    const out = { ...assign(base, next), args: { ...base.args, ...next.args } };
+    if (base.labels || next.labels) out.labels = { ...base.labels, ...next.labels };
+    return out;
+  },
   command: replace,
   entrypoint: replace,
   environment: (base, next) => ({ ...base, ...next }),

@@ -33,7 +33,7 @@ function capabilities(context: FileContext, path: PathSegment[], raw: string[]):
   });
 }
 
-function ulimits(
+export function ulimits(
   context: FileContext,
   path: PathSegment[],
   raw: NonNullable<RawService["ulimits"]>,
@@ -51,7 +51,7 @@ function ulimits(
   return out;
 }
 
-function extraHosts(
+export function extraHosts(
   context: FileContext,
   path: PathSegment[],
   raw: NonNullable<RawService["extra_hosts"]>,
@@ -65,6 +65,13 @@ function extraHosts(
       })
     : Object.entries(raw).flatMap(([host, address]) => asList(address).map((a) => [host, a] as const));
   return entries.map(([host, address]) => `${host}:${address.replace(/^\[(.*)\]$/, "$1")}`);
+}
+
+export function platform(context: FileContext, path: PathSegment[], raw: string): string {
+  if (!/^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/.test(raw)) {
+    failAt(context, path, "a platform is OS/ARCH[/VARIANT], such as linux/amd64", { value: raw });
+  }
+  return raw;
 }
 
 function devices(
@@ -164,14 +171,7 @@ export function normaliseOptions(
   if (raw.devices !== undefined) fields.devices = devices(context, at("devices"), raw.devices);
   if (raw.stdin_open !== undefined) fields.stdin_open = raw.stdin_open;
   if (raw.tty !== undefined) fields.tty = raw.tty;
-  if (raw.platform !== undefined) {
-    if (!/^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/.test(raw.platform)) {
-      failAt(context, at("platform"), "a platform is OS/ARCH[/VARIANT], such as linux/amd64", {
-        value: raw.platform,
-      });
-    }
-    fields.platform = raw.platform;
-  }
+  if (raw.platform !== undefined) fields.platform = platform(context, at("platform"), raw.platform);
   if (raw.pull_policy !== undefined) {
     const policy = PULL_POLICIES[raw.pull_policy];
     if (!policy) {

@@ -1,6 +1,6 @@
 // One file's service entry (validated raw YAML) into a ServiceLayer: every value parsed into the
 // model's units (bytes, milliseconds, absolute paths, argument lists) with its location.
-import { dirname, isAbsolute, relative, resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import { parseSize } from "../../memory/size.js";
 import { parseDuration } from "../../shared/duration.js";
 import type { SourceLocation } from "../model.js";
@@ -8,7 +8,8 @@ import { parseBerthExtension } from "./berth-extension.js";
 import { type FileContext, failAt, locationOf, parseAt } from "./context.js";
 import { parseHealthcheck } from "./healthcheck.js";
 import type { DependencyLayer, FieldName, Located, ServiceFields, ServiceLayer } from "./layer.js";
-import { parseMapOrList, type Scalar } from "./mappings.js";
+import { parseLabels, parseMapOrList } from "./mappings.js";
+import { parseBuild } from "./normalise-build.js";
 import { normaliseOptions } from "./normalise-options.js";
 import type { PathSegment } from "./path.js";
 import { parseExpose, parsePorts } from "./ports.js";
@@ -79,44 +80,6 @@ function parseDependsOn(
     out[name] = dependency;
   }
   return out;
-}
-
-function parseBuild(context: FileContext, path: PathSegment[], raw: NonNullable<RawService["build"]>) {
-  const spec = typeof raw === "string" ? { context: raw } : raw;
-  const build: ServiceFields["build"] = { args: {} };
-  if (spec.context !== undefined) build.context = resolve(context.projectDir, spec.context);
-  if (spec.dockerfile !== undefined) {
-    // The model keeps the Dockerfile relative to the context; an absolute one is made relative.
-    const base = build.context ?? context.projectDir;
-    build.dockerfile = isAbsolute(spec.dockerfile) ? relative(base, spec.dockerfile) : spec.dockerfile;
-  }
-  if (spec.target !== undefined) build.target = spec.target;
-  if (spec.args !== undefined) {
-    for (const [key, value] of Object.entries(parseMapOrList(context, [...path, "args"], spec.args))) {
-      // An argument without a value takes it from the environment, and is left out when unset.
-      const resolved = value ?? context.lookup(key);
-      if (resolved !== undefined) build.args[key] = resolved;
-    }
-  }
-  return build;
-}
-
-function parseLabels(context: FileContext, path: PathSegment[], raw: Record<string, Scalar> | string[]) {
-  const labels: Record<string, string> = {};
-  for (const [key, value] of Object.entries(parseMapOrList(context, path, raw))) {
-    if (key.startsWith("berth.")) {
-      failAt(
-        context,
-        [...path, key],
-        "labels starting with `berth.` are reserved for berth's ownership labels",
-        {
-          value: key,
-        },
-      );
-    }
-    labels[key] = value ?? "";
-  }
-  return labels;
 }
 
 function parseNetworks(context: FileContext, path: PathSegment[], raw: NonNullable<RawService["networks"]>) {

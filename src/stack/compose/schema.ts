@@ -44,6 +44,16 @@ const CommandLike = z.union(
   expected("a command string or a list of arguments"),
 );
 
+const UlimitsLike = z.record(
+  z.string(),
+  z.union([IntLike(), z.object({ soft: IntLike(), hard: IntLike() })], expected("a number or {soft, hard}")),
+  expected("a mapping of limit: number or {soft, hard}"),
+);
+const ExtraHostsLike = z.union(
+  [z.array(z.string()), z.record(z.string(), z.union([z.string(), z.array(z.string())]))],
+  expected("a list of HOST:ADDRESS or a mapping of host: address"),
+);
+
 // Loose objects keep extra keys, so a step naming two kinds is refused as such, not half-read.
 const WaitStep = z.union(
   [
@@ -134,6 +144,16 @@ export const ServiceSchema = z
             dockerfile: Str("a file name").optional(),
             args: MapOrList("a mapping of build arguments or a list of NAME=value").optional(),
             target: Str("a build stage name").optional(),
+            dockerfile_inline: Str("the Dockerfile's text").optional(),
+            labels: MapOrList("a mapping of labels or a list of name=value").optional(),
+            network: Str("default, host or none").optional(),
+            shm_size: SizeLike.optional(),
+            extra_hosts: ExtraHostsLike.optional(),
+            ulimits: UlimitsLike.optional(),
+            no_cache: BoolLike.optional(),
+            pull: BoolLike.optional(),
+            platforms: z.array(z.string(), expected("a list of platforms such as linux/amd64")).optional(),
+            tags: z.array(z.string(), expected("a list of image references")).optional(),
           }),
         ],
         expected("a context directory or a mapping with context, dockerfile, args, target"),
@@ -248,24 +268,10 @@ export const ServiceSchema = z
     init: BoolLike.optional(),
     cap_add: z.array(z.string(), expected("a list of capabilities")).optional(),
     cap_drop: z.array(z.string(), expected("a list of capabilities")).optional(),
-    ulimits: z
-      .record(
-        z.string(),
-        z.union(
-          [IntLike(), z.object({ soft: IntLike(), hard: IntLike() })],
-          expected("a number or {soft, hard}"),
-        ),
-        expected("a mapping of limit: number or {soft, hard}"),
-      )
-      .optional(),
+    ulimits: UlimitsLike.optional(),
     sysctls: MapOrList("a mapping of sysctls or a list of name=value").optional(),
     shm_size: SizeLike.optional(),
-    extra_hosts: z
-      .union(
-        [z.array(z.string()), z.record(z.string(), z.union([z.string(), z.array(z.string())]))],
-        expected("a list of HOST:ADDRESS or a mapping of host: address"),
-      )
-      .optional(),
+    extra_hosts: ExtraHostsLike.optional(),
     read_only: BoolLike.optional(),
     security_opt: z.array(z.string(), expected("a list of security options")).optional(),
     devices: z

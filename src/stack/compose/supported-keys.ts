@@ -35,8 +35,14 @@ const SERVICE: KeyTree = {
     "pull_policy group_add pids_limit oom_score_adj ipc uts userns_mode runtime cgroup_parent",
     "cpu_shares cpuset mem_swappiness oom_kill_disable scale",
   ),
-  // Build cache hints change how fast an image is built, not what runs.
-  build: leaves("context dockerfile args target cache_from cache_to"),
+  // What the Engine's build API takes; cache hints change how fast an image is built, not what runs.
+  build: {
+    ...leaves("context dockerfile dockerfile_inline args target cache_from cache_to network shm_size"),
+    ...leaves("no_cache pull platforms tags"),
+    labels: ANY_KEYS,
+    extra_hosts: ANY_KEYS,
+    ulimits: { "*": leaves("soft hard") },
+  },
   env_file: { "[]": leaves("path required format") },
   // `name` and `app_protocol` only describe a port.
   ports: { "[]": leaves("target published host_ip protocol mode name app_protocol") },
@@ -115,6 +121,18 @@ const REASONS: Record<string, string> = {
   "deploy.mode": "Swarm's global mode means nothing on one daemon",
   "deploy.labels": "Swarm service labels; use the service's `labels` key",
   "deploy.resources.reservations.devices": "berth does not request GPUs or other devices",
+  // berth builds through the Engine API's /build endpoint, without a BuildKit session.
+  "build.secrets":
+    "build secrets need a BuildKit session, which the Engine's build API that berth uses does not offer",
+  "build.ssh":
+    "SSH agent forwarding needs a BuildKit session, which the Engine's build API that berth uses does not offer",
+  "build.additional_contexts":
+    "named build contexts are a BuildKit feature; the Engine's build API takes one context",
+  "build.entitlements": "entitlements are BuildKit's; the Engine's build API has none to grant",
+  "build.privileged": "privileged RUN steps are a BuildKit entitlement; the Engine's build API has none",
+  "build.isolation": "isolation modes are for Windows containers",
+  "build.provenance": "attestations are made by BuildKit (buildx), not the Engine's build API",
+  "build.sbom": "attestations are made by BuildKit (buildx), not the Engine's build API",
 };
 
 function dotted(path: YamlPath): string {
