@@ -69,14 +69,18 @@ async function parallelRound(engine: Engine, file: string): Promise<ParallelRoun
     startTestScript("reuse-owner.ts", [file, "until-line"]),
   );
   await Promise.all(owners.map((o) => o.waitFor((e) => e.event === "waiting")));
-  for (const o of owners) o.go();
+  // The first line starts them; stdin stays open (go() would end it, and an owner whose stdin
+  // has ended exits at once, its lease then released by its watchdog as a dead owner's).
+  for (const o of owners) o.child.stdin!.write("go\n");
   // All four hold their lease at this point: none has been told to release yet.
   const ups = await Promise.all(owners.map((o) => o.waitFor((e) => e.event === "up")));
   const holders = await leaseHolders(
     engine,
     ups.map((u) => u.session!),
   );
-  const notHeldByReporter = ups.filter((u, i) => holders.get(u.session!) !== owners[i]!.child.pid).length;
+  const notHeldByReporter = ups.filter(
+    (u, i) => holders.get(u.session!) !== owners[i]!.child.pid || owners[i]!.child.exitCode !== null,
+  ).length;
   for (const o of owners) o.go();
   await Promise.all(owners.map((o) => o.exited));
   return {
