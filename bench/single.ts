@@ -6,9 +6,13 @@
 // remove). berth's down stays what it always is: the container's stop signal, its grace period,
 // a wait until it stopped, a removal without force and a check that it is gone; the benchmark
 // counts the rounds where that held (the container exited 0 on SIGTERM and was verified gone).
+// berth runs twice per round: as configured by default (a network created and removed per
+// environment) and with the network pool on (`networkPool: true`: the network is claimed from
+// and returned to a pool of pre-created ones, verified empty); the bench's pool is drained at the end.
 import { createRequire } from "node:module";
 import { ensureBusyboxFixture } from "../src/fixtures/busybox.js";
 import { guardOf } from "../src/guard/guard.js";
+import { drainPool, networkPoolConfig } from "../src/janitor/network-pool.js";
 import { defineProject } from "../src/stack/builder.js";
 import { defaultEngine } from "../src/stack/default-engine.js";
 import type { DownReport } from "../src/stack/down.js";
@@ -16,10 +20,15 @@ import { up } from "../src/stack/up.js";
 import { benchEnv, median, printJson, printTable, round } from "./support.js";
 
 process.env.TESTCONTAINERS_RYUK_DISABLED = "true";
+// Its wait strategies reach the container through a host name that may resolve to ::1, where
+// nothing listens (ports are published on 127.0.0.1 only): name the loopback address.
+process.env.TESTCONTAINERS_HOST_OVERRIDE ??= "127.0.0.1";
 const { GenericContainer, Wait } = await import("testcontainers");
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const MARKER = `single-${process.pid}`;
+// The bench's pooled networks carry its marker (a pool of its own), drained at the end.
+process.env.BERTH_LABELS = [process.env.BERTH_LABELS, `berth.bench=${MARKER}`].filter(Boolean).join(",");
 const COMMAND = [
   "sh",
   "-c",
@@ -69,7 +78,7 @@ function gracefulAndVerified(report: DownReport): boolean {
   );
 }
 
-async function berth(image: string, graceful: boolean[]): Promise<Timing> {
+async function berth(image: string, graceful: boolean[], networkPool = false): Promise<Timing> {
   const spec = defineProject({
     name: "bench-single",
     services: {
@@ -83,7 +92,7 @@ async function berth(image: string, graceful: boolean[]): Promise<Timing> {
     },
   });
   const began = performance.now();
-  const env = await up({ spec, watch: true });
+  const env = await up({ spec, watch: true, networkPool });
   const upMs = performance.now() - began;
   const downBegan = performance.now();
   const report = await env.down();
@@ -105,26 +114,46 @@ export default async function main(): Promise<void> {
   const image = (await ensureBusyboxFixture(engine)).ref;
   const tcVersion = (createRequire(import.meta.url)("testcontainers/package.json") as { version: string })
     .version;
-  const results: Record<"berth" | "testcontainers", Timing[]> = { berth: [], testcontainers: [] };
+  type Side = "berth" | "berthPool" | "testcontainers";
+  const results: Record<Side, Timing[]> = { berth: [], berthPool: [], testcontainers: [] };
   const graceful: boolean[] = [];
-  // One untimed round each: client discovery, first connections, the image's first use.
+  const gracefulPool: boolean[] = [];
+  const calls: Record<"berth" | "berthPool", number> = { berth: 0, berthPool: 0 };
+  const callCount = () => {
+    const c = guardOf(engine)?.metrics.snapshot().calls;
+    return c ? c.lifecycle + c.read : 0;
+  };
+  // One untimed round each: client discovery, first connections, the image's first use (and the
+  // pool's first network).
   await berth(image, []);
+  await berth(image, [], true);
   await testcontainers(image);
-  const callsBefore = guardOf(engine)?.metrics.snapshot().calls;
+  const sides: Side[] = ["berth", "berthPool", "testcontainers"];
   for (let i = 0; i < ROUNDS; i++) {
-    const order =
-      i % 2 === 0 ? (["berth", "testcontainers"] as const) : (["testcontainers", "berth"] as const);
+    // Each contender goes first, second and third in turn.
+    const order = sides.map((_, k) => sides[(k + i) % sides.length]!);
     for (const side of order) {
-      const timing = side === "berth" ? await berth(image, graceful) : await testcontainers(image);
+      const before = callCount();
+      const timing =
+        side === "testcontainers"
+          ? await testcontainers(image)
+          : await berth(image, side === "berth" ? graceful : gracefulPool, side === "berthPool");
+      if (side !== "testcontainers") calls[side] += callCount() - before;
       results[side].push(timing);
       process.stdout.write(
         `round ${i + 1}/${ROUNDS} ${side}: up ${timing.upMs.toFixed(0)} ms, down ${timing.downMs.toFixed(0)} ms\n`,
       );
     }
   }
-  const callsAfter = guardOf(engine)?.metrics.snapshot().calls;
-  const left = await engine.listContainers({ all: true, filters: { label: [`berth.bench=${MARKER}`] } });
+  const drained = await drainPool(engine, networkPoolConfig(process.env, true), {
+    label: { key: "berth.bench", value: MARKER },
+  });
+  const left = [
+    ...(await engine.listContainers({ all: true, filters: { label: [`berth.bench=${MARKER}`] } })),
+    ...(await engine.listNetworks({ label: [`berth.bench=${MARKER}`] })),
+  ];
   const b = summary(results.berth);
+  const p = summary(results.berthPool);
   const t = summary(results.testcontainers);
   const ratio = (x: number, y: number) => round(x / y, 3);
   printTable(
@@ -132,32 +161,37 @@ export default async function main(): Promise<void> {
     ["tool", "up until ready", "down", "up+down"],
     [
       ["berth library", b.upMs, b.downMs, b.totalMs],
+      ["berth library, network pool", p.upMs, p.downMs, p.totalMs],
       [`testcontainers ${tcVersion} (Ryuk off)`, t.upMs, t.downMs, t.totalMs],
       ["ratio", ratio(b.upMs, t.upMs), ratio(b.downMs, t.downMs), ratio(b.totalMs, t.totalMs)],
+      ["ratio, network pool", ratio(p.upMs, t.upMs), ratio(p.downMs, t.downMs), ratio(p.totalMs, t.totalMs)],
     ],
   );
-  const apiCalls =
-    callsBefore && callsAfter
-      ? round((callsAfter.lifecycle + callsAfter.read - callsBefore.lifecycle - callsBefore.read) / ROUNDS, 1)
-      : undefined;
+  const apiCalls = round(calls.berth / ROUNDS, 1);
+  const apiCallsPool = round(calls.berthPool / ROUNDS, 1);
+  const gracefulCount = [...graceful, ...gracefulPool].filter(Boolean).length;
   process.stdout.write(
-    `berth API calls per up+down (lifecycle + read): ${apiCalls}; graceful verified downs: ${graceful.filter(Boolean).length}/${ROUNDS}; leftovers: ${left.length}\n`,
+    `berth API calls per up+down (lifecycle + read): ${apiCalls}, with the pool ${apiCallsPool}; graceful verified downs: ${gracefulCount}/${2 * ROUNDS}; pooled networks drained: ${drained.length}; leftovers: ${left.length}\n`,
   );
   printJson(
     "single",
     { ...(await benchEnv(engine)), testcontainers: tcVersion, ryuk: "disabled", rounds: ROUNDS },
     {
       berthLibrary: b,
+      berthLibraryNetworkPool: p,
       testcontainers: t,
       berthApiCallsPerRound: apiCalls,
-      gracefulVerifiedDowns: graceful.filter(Boolean).length,
+      berthPoolApiCallsPerRound: apiCallsPool,
+      gracefulVerifiedDowns: gracefulCount,
       leftovers: left.length,
       rounds: results,
     },
     {
       up_vs_testcontainers: { value: ratio(b.upMs, t.upMs), goal: "<= 0.8" },
       total_vs_testcontainers: { value: ratio(b.totalMs, t.totalMs), goal: "<= 1.0" },
-      graceful_verified_downs: { value: graceful.filter(Boolean).length, goal: `== ${ROUNDS}` },
+      pool_up_vs_testcontainers: { value: ratio(p.upMs, t.upMs), goal: "<= 0.8" },
+      pool_total_vs_testcontainers: { value: ratio(p.totalMs, t.totalMs), goal: "<= 1.0" },
+      graceful_verified_downs: { value: gracefulCount, goal: `== ${2 * ROUNDS}` },
       leftovers: { value: left.length, goal: "== 0" },
     },
   );

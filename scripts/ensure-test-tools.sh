@@ -5,7 +5,8 @@
 # `chromium` (the HTML report test), and for the TLS and ssh endpoint fixtures `openssl`,
 # `socat` (the mutual-TLS relay) and OpenSSH's server and client (a private sshd on 127.0.0.1),
 # and `docker-registry` with `htpasswd` from `apache2-utils` (the pull tests' real registry,
-# started and stopped by the tests themselves), and Podman with the CNI dnsname plugin (CI's
+# started and stopped by the tests themselves; `ip` from iproute2 and `nsenter` let a private
+# daemon's network namespace reach it), and Podman with the CNI dnsname plugin (CI's
 # Podman run of `berth validate --quick`, the engine tests; dnsname gives Podman's networks
 # DNS), and util-linux's `script` (a real pseudo-terminal for `berth exec`'s tests). Idempotent: nothing to do when all are there.
 # Installs them as root with apt (under the same lock as ensure-chromium.sh); otherwise says what is missing.
@@ -19,6 +20,8 @@ command -v debootstrap >/dev/null 2>&1 || [ -x /usr/sbin/debootstrap ] || missin
 command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || missing+=(chromium)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v socat >/dev/null 2>&1 || missing+=(socat)
+command -v ip >/dev/null 2>&1 || [ -x /usr/sbin/ip ] || [ -x /sbin/ip ] || missing+=(iproute2)
+command -v nsenter >/dev/null 2>&1 || missing+=(util-linux)
 [ -x /usr/sbin/sshd ] || command -v sshd >/dev/null 2>&1 || missing+=(openssh-server)
 { command -v ssh >/dev/null 2>&1 && command -v ssh-keygen >/dev/null 2>&1; } || missing+=(openssh-client)
 command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)

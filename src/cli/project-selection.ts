@@ -4,7 +4,7 @@
 // `name` (exactly, or with berth's per-run suffix). Without any of these: no selector.
 import type { Engine } from "../engine/engine.js";
 import { ConfigError, NotFoundError } from "../engine/errors.js";
-import { findDefaultComposeFiles, loadCompose } from "../stack/compose/index.js";
+import { findDefaultComposeFiles } from "../stack/compose/default-files.js";
 import type { ProjectSelector } from "../stack/inventory.js";
 import { sanitizeProjectBase } from "../stack/naming.js";
 import { listServices } from "../stack/status.js";
@@ -33,6 +33,8 @@ export async function selectProject(
   if (files.length === 0 && !env.COMPOSE_FILE && findDefaultComposeFiles(process.cwd()).length === 0) {
     return undefined;
   }
+  // Loaded only here: the Compose loader (YAML, the schema) is most of what `down -p` would load.
+  const { loadCompose } = await import("../stack/compose/load.js");
   const { project } = await loadCompose({ files, env });
   const base = sanitizeProjectBase(project.name ?? "berth");
   const running = (await listServices(engine)).map((row) => row.project);

@@ -89,20 +89,13 @@ async function pullWithTurn(
         return { ...found, pulled: lock.pulledByOther };
       }
     }
-    await pullWithRetries(engine, ref, options, emit);
+    const imageId = await pullWithRetries(engine, ref, options, emit);
     lock.markPulled();
+    emit({ image: ref.raw, phase: "pulled", imageId });
+    return { ref: ref.raw, imageId, pulled: true };
   } finally {
     lock.release();
   }
-  const pulled = await present();
-  if (!pulled) {
-    throw pullError(ref, "transient", new Error("the daemon reported success but does not have the image"), {
-      attempts: 1,
-      authenticated: false,
-    });
-  }
-  emit({ image: ref.raw, phase: "pulled", imageId: pulled.imageId });
-  return { ...pulled, pulled: true };
 }
 
 function retrySettings(engine: Engine, options: EnsureImageOptions): RetrySettings {
@@ -118,12 +111,20 @@ function isEngineFailure(error: unknown): boolean {
   );
 }
 
+/**
+ * A pull stream that ended without an error and without leaving the image: cut short on the way
+ * (a proxy that closed it cleanly) before the daemon's final status. Transient: pulled again.
+ */
+const STREAM_ENDED_EARLY =
+  "pull stream ended early: it closed before the daemon's final status and the image is not on the daemon";
+
+/** Pulls until the image is on the daemon or a failure is final; answers the image id. */
 async function pullWithRetries(
   engine: Engine,
   ref: ImageReference,
   options: EnsureImageOptions,
   emit: (progress: ImageProgress) => void,
-): Promise<void> {
+): Promise<string> {
   const auth: RegistryAuth | undefined = await credentialsFor(
     ref.registry,
     readDockerConfig(dockerConfigPath(options.env)),
@@ -147,7 +148,9 @@ async function pullWithRetries(
           emit({ image: ref.raw, phase: "pulling", attempt, ...tally.summary() });
         },
       });
-      return;
+      const found = await engine.findImage(ref.raw);
+      if (!found) throw new Error(STREAM_ENDED_EARLY);
+      return found.Id;
     } catch (error) {
       if (options.signal?.aborted) throw error;
       const facts = { attempts: attempt, authenticated: auth !== undefined };

@@ -13,6 +13,7 @@ import {
   leaseState,
   takeLease,
 } from "./lease.js";
+import { drainPool, networkPoolConfig } from "./network-pool.js";
 import { type OwnerState, ownerState } from "./ownership.js";
 import { type RemovalOutcome, removeResources } from "./remove.js";
 
@@ -104,6 +105,8 @@ export interface GcReport {
   counts: { containers: number; networks: number; volumes: number };
   /** Removals that failed; the rest of the session's resources were still attempted. */
   failures: RemovalOutcome[];
+  /** Idle pooled networks removed: idle longer than the pool's TTL (or `olderThanMs`), all with `all`. */
+  poolNetworks: string[];
 }
 
 function earliestCreated(resources: ResourceRef[]): number | undefined {
@@ -208,11 +211,22 @@ export async function planGc(engine: Engine, options: GcOptions = {}): Promise<G
   return sessions.sort((a, b) => (a.createdAt ?? 0) - (b.createdAt ?? 0));
 }
 
+/** Address-pool recovery (`onlyWithNetworks`) and `all` take every idle pooled network, else the TTL decides. */
+function drainIdlePool(engine: Engine, options: GcOptions): Promise<string[]> {
+  const pool = networkPoolConfig(process.env, true);
+  const everyIdle = options.all || options.onlyWithNetworks;
+  return drainPool(engine, pool, {
+    ...(everyIdle ? {} : { idleLongerThanMs: options.olderThanMs ?? pool.idleTtlMs }),
+    ...(options.label ? { label: options.label } : {}),
+    ...(options.now === undefined ? {} : { now: options.now }),
+  });
+}
+
 export async function gc(engine: Engine, options: GcOptions = {}): Promise<GcReport> {
   const sessions = await planGc(engine, options);
   if (options.dryRun) {
     const targets = sessions.filter((s) => s.verdict.remove).flatMap((s) => s.resources);
-    return { dryRun: true, sessions, counts: countByKind(targets), failures: [] };
+    return { dryRun: true, sessions, counts: countByKind(targets), failures: [], poolNetworks: [] };
   }
   for (const session of sessions.filter((s) => s.verdict.remove)) {
     const lease = await leaseForRemoval(engine, session);
@@ -226,10 +240,8 @@ export async function gc(engine: Engine, options: GcOptions = {}): Promise<GcRep
   for (const session of doomed) {
     session.outcomes = outcomes.filter((o) => o.resource.labels[LABELS.session] === session.session);
   }
-  return {
-    dryRun: false,
-    sessions,
-    counts: countByKind(outcomes.filter((o) => o.ok).map((o) => o.resource)),
-    failures: outcomes.filter((o) => !o.ok),
-  };
+  const counts = countByKind(outcomes.filter((o) => o.ok).map((o) => o.resource));
+  const poolNetworks = options.reusable ? [] : await drainIdlePool(engine, options);
+  counts.networks += poolNetworks.length;
+  return { dryRun: false, sessions, counts, failures: outcomes.filter((o) => !o.ok), poolNetworks };
 }

@@ -62,14 +62,24 @@ export async function leaksSince(before: Snapshot, options: LeakOptions = {}): P
 }
 
 /** Polls until no leak remains or `waitMs` runs out (cleanups may be in flight); answers what remained. */
+export interface WaitForNoLeaksOptions extends LeakOptions {
+  waitMs?: number;
+  intervalMs?: number;
+  /** Runs before each look (e.g. draining the run's idle pooled networks). */
+  beforeCheck?: () => Promise<unknown>;
+  /** New resources that are not the run's leftovers after all (e.g. another run's idle pooled networks). */
+  legitimate?: (resource: ResourceRef) => boolean;
+}
+
 export async function waitForNoLeaks(
   before: Snapshot,
-  options: LeakOptions & { waitMs?: number; intervalMs?: number } = {},
+  options: WaitForNoLeaksOptions = {},
 ): Promise<ResourceRef[]> {
   const engine = options.engine ?? new Engine();
   const deadline = Date.now() + (options.waitMs ?? 0);
   for (;;) {
-    const leaks = await leaksSince(before, { ...options, engine });
+    await options.beforeCheck?.();
+    const leaks = (await leaksSince(before, { ...options, engine })).filter((r) => !options.legitimate?.(r));
     if (leaks.length === 0 || Date.now() >= deadline) return leaks;
     await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 500));
   }

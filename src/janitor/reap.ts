@@ -4,6 +4,7 @@
 import type { Engine } from "../engine/engine.js";
 import { listResources } from "./inventory.js";
 import { LABELS } from "./labels.js";
+import { networkPoolConfig, releaseHeld } from "./network-pool.js";
 import { removeResources } from "./remove.js";
 
 export interface ReapOptions {
@@ -39,6 +40,26 @@ export function reapGraceFromEnv(env: Record<string, string | undefined> = proce
   return env.BERTH_REAPER_GRACE?.trim() && Number.isFinite(value) && value >= 0
     ? value
     : DEFAULT_REAP_GRACE_SECONDS;
+}
+
+/** Pooled networks the dead owner held go back to the pool, once nothing is attached. */
+async function releasePooledNetworks(engine: Engine, session: string, log: (line: string) => void) {
+  let failed = 0;
+  try {
+    for (const release of await releaseHeld(engine, { session }, networkPoolConfig(process.env, true))) {
+      if (release.outcome) log(`${session}: pooled network ${release.name} ${release.outcome}`);
+      else {
+        failed++;
+        log(
+          `${session}: releasing pooled network ${release.name} failed: ${(release.error as Error)?.message}`,
+        );
+      }
+    }
+  } catch (error) {
+    failed++;
+    log(`${session}: releasing pooled networks failed: ${(error as Error).message}`);
+  }
+  return failed;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -88,6 +109,7 @@ export async function reapSession(
     }
     if (seen) lastSeen = performance.now();
     else if (now - lastSeen >= settleMs) {
+      failures += await releasePooledNetworks(engine, session, log);
       return { session, removed, failures, cleanAfterMs: lastSeen - started, clean: true };
     }
     if (performance.now() - started > deadlineMs) {

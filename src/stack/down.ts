@@ -8,6 +8,7 @@ import { BerthError, NotFoundError } from "../engine/errors.js";
 import type { VolumeInspect } from "../engine/types.js";
 import { LABELS } from "../janitor/labels.js";
 import { isLeaseContainer } from "../janitor/lease.js";
+import { type NetworkPoolConfig, networkPoolConfig, releaseHeld } from "../janitor/network-pool.js";
 import { type RemovalRecord, safeRemove } from "../lifecycle/safe-remove.js";
 import { defaultEngine } from "./default-engine.js";
 import {
@@ -49,6 +50,8 @@ export interface DownReport {
   session?: string;
   containers: ServiceRemoval[];
   networks: string[];
+  /** Pooled networks given back to the pool, verified empty (docs/performance.md#the-network-pool). */
+  returnedNetworks: string[];
   volumes: string[];
   /** Named volumes left in place (pass `volumes: true` to remove them). */
   keptVolumes: string[];
@@ -167,6 +170,23 @@ async function removeEach(
   return removed.sort();
 }
 
+/** Pooled networks the selection holds: back to the pool, or removed (the pool is full, or gone). */
+async function releasePooled(
+  engine: Engine,
+  selector: ProjectSelector,
+  pool: NetworkPoolConfig,
+  failures: string[],
+): Promise<{ returned: string[]; removed: string[] }> {
+  const returned: string[] = [];
+  const removed: string[] = [];
+  for (const release of await releaseHeld(engine, selector, pool)) {
+    if (release.outcome === "returned") returned.push(release.name);
+    else if (release.outcome) removed.push(release.name);
+    else failures.push(`network ${release.name}: ${(release.error as Error).message}`);
+  }
+  return { returned: returned.sort(), removed };
+}
+
 /** The project an inventory belongs to, from its resources' labels. */
 function projectOf(inventory: ProjectInventory): string | undefined {
   const labels = [
@@ -260,17 +280,24 @@ export async function downEnvironment(engine: Engine, options: DownOptions): Pro
   });
 
   const failures: string[] = [];
+  const pool = networkPoolConfig(process.env, true);
   const containers = await phase("containers", () => removeContainers(engine, inventory, options, failures));
-  const networks = await phase("networks", () =>
-    removeEach(
-      inventory.networks.map((n) => n.Name),
-      (name) => engine.removeNetwork(name),
-      "network",
-      failures,
-    ),
+  const [removedNetworks, pooled] = await phase("networks", () =>
+    Promise.all([
+      removeEach(
+        inventory.networks.map((n) => n.Name),
+        (name) => engine.removeNetwork(name),
+        "network",
+        failures,
+      ),
+      releasePooled(engine, selector, pool, failures),
+    ]),
   );
+  const networks = [...removedNetworks, ...pooled.removed].sort();
   for (const name of networks)
     options.onProgress?.({ type: "resource", kind: "network", name, action: "removed" });
+  for (const name of pooled.returned)
+    options.onProgress?.({ type: "resource", kind: "network", name, action: "returned" });
   const reusedInUse = options.volumes
     ? await volumesInUse(
         engine,
@@ -312,6 +339,7 @@ export async function downEnvironment(engine: Engine, options: DownOptions): Pro
     ...(options.session ? { session: options.session } : {}),
     containers: containers.sort((a, b) => a.service.localeCompare(b.service)),
     networks,
+    returnedNetworks: pooled.returned,
     volumes,
     keptVolumes: keptVolumes.sort(),
     durationMs: performance.now() - began,

@@ -277,7 +277,14 @@ export class StartedEnvironment extends EnvironmentEndpoints implements AsyncDis
       await this.stopWatching();
       if (this.reuse && !options.remove) {
         await this.reuse.release();
-        const nothing = { containers: [], networks: [], volumes: [], keptVolumes: [], durationMs: 0 };
+        const nothing = {
+          containers: [],
+          networks: [],
+          returnedNetworks: [],
+          volumes: [],
+          keptVolumes: [],
+          durationMs: 0,
+        };
         return new StoppedEnvironment(this.project, this.session, nothing, true);
       }
       const report = await downEnvironment(this.engine, {

@@ -2,8 +2,9 @@
 // project so concurrent runs never share one. External ones must already exist.
 import type { Engine } from "../engine/engine.js";
 import { ConfigError, ConflictError, NotFoundError } from "../engine/errors.js";
-import { createNetworkWithRecovery } from "../janitor/address-pools.js";
+import { createNetworkWithRecovery, isAddressPoolExhausted } from "../janitor/address-pools.js";
 import { LABELS } from "../janitor/labels.js";
+import { claimPoolNetwork, type NetworkPoolConfig } from "../janitor/network-pool.js";
 import { isReclaimable } from "../janitor/ownership.js";
 import type { Session } from "../janitor/session.js";
 import { NameConflictError } from "../lifecycle/create-container.js";
@@ -17,6 +18,8 @@ export interface ProjectResources {
   networks: Record<string, string>;
   /** Daemon names by named-volume key. */
   volumes: Record<string, string>;
+  /** A network was claimed from the pool and left it empty: refill it once the up is done. */
+  poolEmptied?: boolean;
 }
 
 export interface NetworkSpecForCreate {
@@ -67,6 +70,24 @@ export function usedNetworks(project: ComposeProject): Set<string> {
     for (const network of service.networks) used.add(network.name);
   }
   return used;
+}
+
+/**
+ * A network the pool can serve: a plain bridge network with nothing the file sets (driver options,
+ * addresses, labels, a name of its own), which only its containers' aliases tell apart.
+ */
+export function isPoolable(key: string, spec: NetworkSpec | undefined): boolean {
+  if (!spec) return true;
+  return (
+    !spec.external &&
+    spec.name === key &&
+    (spec.driver === undefined || spec.driver === "bridge") &&
+    Object.keys(spec.labels).length === 0 &&
+    spec.driverOpts === undefined &&
+    spec.internal === undefined &&
+    spec.attachable === undefined &&
+    spec.ipam === undefined
+  );
 }
 
 export function usedVolumes(project: ComposeProject): Set<string> {
@@ -120,6 +141,7 @@ export async function createProjectResources(
   session: Session,
   project: ComposeProject,
   onProgress?: ProgressListener,
+  pool?: NetworkPoolConfig,
 ): Promise<ProjectResources> {
   const resources: ProjectResources = { networks: {}, volumes: {} };
   await Promise.all(
@@ -135,8 +157,29 @@ export async function createProjectResources(
         resources.networks[key] = spec.name;
         return;
       }
-      const name = networkNameFor(session.project, key);
       await session.beforeCreate();
+      // Exhausted address pools: the project's own network below, whose recovery drains the pool.
+      const claimed =
+        pool?.enabled && isPoolable(key, spec)
+          ? await claimPoolNetwork(engine, { session: session.id, project: session.project }, pool).catch(
+              (error: unknown) => {
+                if (isAddressPoolExhausted(error)) return undefined;
+                throw error;
+              },
+            )
+          : undefined;
+      if (claimed) {
+        resources.networks[key] = claimed.name;
+        if (claimed.remaining === 0) resources.poolEmptied = true;
+        onProgress?.({
+          type: "resource",
+          kind: "network",
+          name: claimed.name,
+          action: claimed.fromPool ? "claimed" : "created",
+        });
+        return;
+      }
+      const name = networkNameFor(session.project, key);
       await createNetwork(
         engine,
         session,

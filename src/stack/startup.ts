@@ -7,6 +7,7 @@
 import type { Engine } from "../engine/engine.js";
 import { BerthError, ConfigError } from "../engine/errors.js";
 import { LABELS } from "../janitor/labels.js";
+import { refillPool } from "../janitor/network-pool.js";
 import type { Session } from "../janitor/session.js";
 import { ContainerEventHub } from "../lifecycle/container-events.js";
 import { findPortHolder, isHostPortFree, PortTakenError } from "../lifecycle/host-ports.js";
@@ -110,7 +111,9 @@ export async function startEnvironment(
     const resources = up.until(
       up.track(
         guard.then(() =>
-          up.phase("resources", () => createProjectResources(engine, session, project, up.emit.bind(up))),
+          up.phase("resources", () =>
+            createProjectResources(engine, session, project, up.emit.bind(up), options.networkPool),
+          ),
         ),
       ),
     );
@@ -138,6 +141,8 @@ export async function startEnvironment(
       Promise.all(all.map((run) => describeService(up, run))),
     );
     const durationMs = performance.now() - up.began;
+    // Off the critical path: the next up finds a network ready even while this one is in use.
+    if (options.networkPool && (await resources).poolEmptied) void refillPool(engine, options.networkPool);
     up.emit({ type: "done", action: "up", ok: true, durationMs });
     return new StartedEnvironment(engine, session, services, options.warnings, durationMs);
   } catch (caught) {

@@ -4,6 +4,7 @@
 import { setMaxListeners } from "node:events";
 import type { Engine } from "../engine/engine.js";
 import type { PullPolicy } from "../images/policy.js";
+import type { NetworkPoolConfig } from "../janitor/network-pool.js";
 import type { Session } from "../janitor/session.js";
 import type { ContainerEventHub } from "../lifecycle/container-events.js";
 import type { MemoryDefaults, MemoryHostConfig } from "../memory/limits.js";
@@ -26,6 +27,8 @@ export interface StartOptions {
   warnings: string[];
   onProgress?: ProgressListener;
   signal?: AbortSignal;
+  /** Plain bridge networks are claimed from this pool when it is enabled. */
+  networkPool?: NetworkPoolConfig;
 }
 
 export interface Deferred {

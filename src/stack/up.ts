@@ -5,6 +5,7 @@ import { resolve } from "node:path";
 import type { Engine } from "../engine/engine.js";
 import { ConfigError } from "../engine/errors.js";
 import { type PullPolicy, parsePullOption } from "../images/policy.js";
+import { networkPoolConfig } from "../janitor/network-pool.js";
 import { createSession, newSessionId } from "../janitor/session.js";
 import { type LimitProfile, limitProfileFromComposeFiles, mergeLimitProfiles } from "../memory/profiles.js";
 import { parseSize } from "../memory/size.js";
@@ -101,6 +102,12 @@ export interface UpOptions {
    * watchdog: a dead owner's lease counts as idle anyway (`berth up --reuse` without `--watch`).
    */
   leaseWatchdog?: boolean;
+  /**
+   * Claim the environment's plain bridge networks from a pool of pre-created ones and return them
+   * on `down`, instead of creating and removing one per environment. Default: BERTH_NETWORK_POOL,
+   * else off. Not for reusable environments. See docs/performance.md#the-network-pool.
+   */
+  networkPool?: boolean;
 }
 
 function positive(value: number | undefined, name: string): number | undefined {
@@ -252,7 +259,10 @@ export async function up(options: UpOptions = {}): Promise<StartedEnvironment> {
       detachable: options.detach === true || options.keep === true,
       keep: options.keep === true,
     });
-    environment = await startEnvironment(engine, session, project, start);
+    environment = await startEnvironment(engine, session, project, {
+      ...start,
+      networkPool: networkPoolConfig(process.env, options.networkPool),
+    });
     if (options.detach || options.keep) await session.detach();
   }
   if (options.watch !== false) {

@@ -4,7 +4,9 @@
 import { Engine } from "../engine/engine.js";
 import { LeakDetectedError } from "../janitor/errors.js";
 import type { LabelSelector } from "../janitor/labels.js";
+import { matchesSelector } from "../janitor/labels.js";
 import { snapshot, waitForNoLeaks } from "../janitor/leaks.js";
+import { drainPool, isFreePoolNetwork, networkPoolConfig } from "../janitor/network-pool.js";
 
 export interface LeakCheckOptions {
   engine?: Engine;
@@ -28,10 +30,20 @@ export async function startLeakCheck(options: LeakCheckOptions = {}): Promise<()
   const engine = options.engine ?? new Engine();
   const before = await snapshot(engine);
   const log = options.log === undefined ? (line: string) => process.stdout.write(`${line}\n`) : options.log;
+  const pool = networkPoolConfig(process.env, true);
+  const label = options.label;
   return async () => {
     const leaks = await waitForNoLeaks(before, {
       engine,
-      label: options.label,
+      label,
+      // The run's idle pooled networks go; one still held (not returned by a down) is a leak.
+      beforeCheck: () => drainPool(engine, pool, { orphaned: false, ...(label ? { label } : {}) }),
+      // Another run's idle pooled network is not this run's leftover.
+      legitimate: (r) =>
+        r.kind === "network" &&
+        label !== undefined &&
+        !matchesSelector(r.labels, label) &&
+        isFreePoolNetwork(r.labels, r.name, pool),
       includeUnlabelled: options.includeUnlabelled ?? true,
       waitMs: options.waitMs ?? 10_000,
       intervalMs: options.intervalMs,

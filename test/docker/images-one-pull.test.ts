@@ -4,8 +4,10 @@
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { sleep } from "../../src/lifecycle/backoff.js";
 import { defineProject } from "../../src/stack/builder.js";
 import type { StartedEnvironment } from "../../src/stack/environment.js";
+import type { StackEvent } from "../../src/stack/progress/events.js";
 import { listServices } from "../../src/stack/status.js";
 import { up } from "../../src/stack/up.js";
 import { http, startTestProxy } from "./proxy-support.js";
@@ -71,11 +73,20 @@ describe("one pull per image", () => {
         name: "berth-test-one-pull",
         services: { app: { image, command: ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"] } },
       });
-      const results = await Promise.allSettled(Array.from({ length: 8 }, () => up({ spec, watch: false })));
+      const phases: string[] = [];
+      const onProgress = (event: StackEvent) => {
+        if (event.type === "image") phases.push(event.phase);
+      };
+      const results = await Promise.allSettled(
+        Array.from({ length: 8 }, () => up({ spec, watch: false, onProgress })),
+      );
       for (const r of results) if (r.status === "fulfilled") envs.push(r.value);
       const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
       if (failed) throw failed.reason;
       expect(relay.manifestFetches(REPO, "ups")).toBe(1);
+      // They joined one pull in this process: none of them queued on the machine-wide lock.
+      expect(phases.filter((p) => p === "waiting")).toEqual([]);
+      expect(phases).toContain("pulled");
       const id = (await engine.inspectImage(image)).Id;
       expect(new Set(envs.map((e) => e.service("app").imageId))).toEqual(new Set([id]));
       const rows = await listServices(engine, { session: envs[0]!.session });
@@ -118,11 +129,17 @@ describe("one pull per image", () => {
         );
       });
       // Three processes wait for the one whose pull is held at the relay; then it may finish.
-      await Promise.race([allWaiting, Promise.all(runs)]);
+      // A second manifest fetch means a second pull started: no use holding the layers then.
+      let settled = false;
+      const secondPull = (async () => {
+        while (!settled && relay.manifestFetches(REPO, "processes") < 2) await sleep(50);
+      })();
+      await Promise.race([allWaiting, Promise.all(runs), secondPull]);
+      settled = true;
       release();
       for (const ran of await Promise.all(runs)) expect(ran.code, ran.stderr).toBe(0);
-      expect(waiting).toBe(3);
       expect(relay.manifestFetches(REPO, "processes")).toBe(1);
+      expect(waiting).toBe(3);
       expect(await engine.findImage(image)).toBeDefined();
     } finally {
       release();
@@ -145,12 +162,12 @@ describe("one pull per image", () => {
         .toBeGreaterThanOrEqual(8);
       release();
       const answers = await Promise.all(clients);
+      expect(relay.manifestFetches(REPO, "proxy")).toBe(1);
       for (const answer of answers) {
         expect(answer.status).toBe(200);
         expect(answer.body).toContain("Status: Downloaded newer image");
       }
       expect(new Set(answers.map((a) => a.body)).size).toBe(1);
-      expect(relay.manifestFetches(REPO, "proxy")).toBe(1);
       expect(await engine.findImage(image)).toBeDefined();
     } finally {
       release();

@@ -6,7 +6,7 @@
 // through the Engine API with an X-Registry-Auth header.
 import { execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { connect as netConnect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { resolveDockerEndpoint } from "../../src/engine/docker-host.js";
 import { encodeRegistryAuth } from "../../src/images/credentials.js";
 import { createUpstream } from "../../src/proxy/upstream.js";
-import { closeAfterResponse, serveLoopbackPort } from "../../src/validate/fault-proxy.js";
+import { closeAfterResponse, serveLoopbackPort, serveTempSocket } from "../../src/validate/fault-proxy.js";
 import { engine, fixtureImage, testLabels } from "./support.js";
 
 export const REGISTRY_USER = "berth-tester";
@@ -250,17 +250,33 @@ export function registryAuth(registry: string, password: string): string {
   return encodeRegistryAuth({ username: REGISTRY_USER, password, serveraddress: registry });
 }
 
+export interface UniqueImageOptions {
+  /** Size of the image's own layer of random bytes (default 2 MB). */
+  layerBytes?: number;
+  /** The image it builds on (default the suite's busybox fixture). */
+  base?: string;
+  /** Labels of the build (default the suite's). */
+  labels?: Record<string, string>;
+}
+
 /**
  * Builds an image with a layer of `layerBytes` random bytes on the busybox fixture (so a pull
  * really downloads a layer the daemon does not have), pushes it as `ref` with the test user's
- * credentials, and removes it locally.
+ * credentials, and removes it locally. Outside vitest (the benchmarks) pass `base` and `labels`.
  */
-export async function pushUniqueImage(ref: string, password: string, layerBytes = 2_000_000): Promise<void> {
+export async function pushUniqueImage(
+  ref: string,
+  password: string,
+  options: UniqueImageOptions = {},
+): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "berth-unique-image-"));
   try {
-    writeFileSync(join(dir, "blob"), randomBytes(layerBytes));
-    writeFileSync(join(dir, "Dockerfile"), `FROM ${fixtureImage()}\nCOPY blob /blob\n`);
-    await engine.buildImage({ dir, files: ["Dockerfile", "blob"] }, { tag: ref, labels: testLabels() });
+    writeFileSync(join(dir, "blob"), randomBytes(options.layerBytes ?? 2_000_000));
+    writeFileSync(join(dir, "Dockerfile"), `FROM ${options.base ?? fixtureImage()}\nCOPY blob /blob\n`);
+    await engine.buildImage(
+      { dir, files: ["Dockerfile", "blob"] },
+      { tag: ref, labels: options.labels ?? testLabels() },
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -294,4 +310,75 @@ export function dockerConfigDir(config: Record<string, unknown>): { dir: string;
 /** An `auths` entry as `docker login` writes it. */
 export function loginEntry(password: string): { auth: string } {
   return { auth: Buffer.from(`${REGISTRY_USER}:${password}`).toString("base64") };
+}
+
+/** The layer digests of `repository:tag`, asked of the registry itself (not through a relay). */
+export async function layerDigests(
+  registry: TestRegistry,
+  repository: string,
+  tag: string,
+): Promise<string[]> {
+  const response = await fetch(`http://${registry.host}/v2/${repository}/manifests/${tag}`, {
+    headers: {
+      Accept: "application/vnd.docker.distribution.manifest.v2+json",
+      Authorization: `Basic ${Buffer.from(`${REGISTRY_USER}:${registry.password}`).toString("base64")}`,
+    },
+  });
+  if (!response.ok) throw new Error(`manifest of ${repository}:${tag}: HTTP ${response.status}`);
+  const manifest = (await response.json()) as { layers: { digest: string }[] };
+  return manifest.layers.map((l) => l.digest);
+}
+
+/** True once some socket in `pid`'s network namespace listens on 127.0.0.1:`port`. */
+function listensInNamespace(pid: number, port: number): boolean {
+  const local = `0100007F:${port.toString(16).toUpperCase().padStart(4, "0")}`;
+  try {
+    return readFileSync(`/proc/${pid}/net/tcp`, "utf8")
+      .split("\n")
+      .some((line) => line.trim().split(/\s+/)[1] === local && line.trim().split(/\s+/)[3] === "0A");
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Makes 127.0.0.1:`port` of this host answer inside the network namespace of process `pid` (a
+ * private daemon's, whose loopback is its own): socat listens there on the same port and pipes
+ * each connection over a unix socket (the file system is shared) to the host's port. Needs
+ * nsenter (util-linux), ip (iproute2) and socat.
+ */
+export async function exposeToNamespace(pid: number, port: number): Promise<{ close(): Promise<void> }> {
+  const bridge = await serveTempSocket("berth-ns-bridge-", (client, open) => {
+    const upstream = netConnect({ host: "127.0.0.1", port });
+    open.add(upstream);
+    upstream.on("close", () => {
+      open.delete(upstream);
+      client.destroy();
+    });
+    upstream.on("error", () => client.destroy());
+    client.on("close", () => upstream.destroy());
+    client.pipe(upstream).pipe(client);
+  });
+  const net = `--net=/proc/${pid}/ns/net`;
+  execFileSync("nsenter", [net, "ip", "link", "set", "lo", "up"]);
+  const socat = spawn(
+    "nsenter",
+    [net, "socat", `TCP-LISTEN:${port},bind=127.0.0.1,reuseaddr,fork`, `UNIX-CONNECT:${bridge.path}`],
+    { stdio: "ignore" },
+  );
+  const exited = new Promise<void>((resolve) => socat.once("exit", () => resolve()));
+  const close = async () => {
+    socat.kill("SIGTERM");
+    await exited;
+    await bridge.close();
+  };
+  const deadline = Date.now() + 10_000;
+  while (!listensInNamespace(pid, port)) {
+    if (socat.exitCode !== null || Date.now() > deadline) {
+      await close();
+      throw new Error(`socat did not listen on 127.0.0.1:${port} in the namespace of ${pid}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return { close };
 }

@@ -33,7 +33,11 @@ function count(session: GcSession, kind: "container" | "network" | "volume"): st
 }
 
 function render(report: GcReport, now: number): string {
-  if (report.sessions.length === 0) return "No berth resources found.";
+  const pool =
+    report.poolNetworks.length > 0
+      ? [`Removed idle pooled network(s): ${report.poolNetworks.join(", ")}.`]
+      : [];
+  if (report.sessions.length === 0) return [...pool, "No berth resources found."].join("\n");
   const rows = report.sessions.map((s) => [
     s.session,
     s.project ?? "-",
@@ -50,6 +54,7 @@ function render(report: GcReport, now: number): string {
   return [
     table(["SESSION", "PROJECT", "OWNER", "AGE", "CONTAINERS", "NETWORKS", "VOLUMES", "ACTION", "WHY"], rows),
     `${verb} ${containers} container(s), ${networks} network(s), ${volumes} volume(s).`,
+    ...pool,
   ].join("\n");
 }
 
@@ -57,6 +62,7 @@ function toJSON(report: GcReport): Record<string, unknown> {
   return {
     dryRun: report.dryRun,
     counts: report.counts,
+    poolNetworks: report.poolNetworks,
     sessions: report.sessions.map((s) => ({
       session: s.session,
       project: s.project,

@@ -22,7 +22,13 @@ export type StackEvent =
   | ({ type: "image"; services: string[] } & ImageProgress)
   | { type: "warning"; message: string }
   | { type: "service"; service: string; phase: ServicePhase; detail?: string }
-  | { type: "resource"; kind: "network" | "volume"; name: string; action: "created" | "removed" | "kept" }
+  | {
+      type: "resource";
+      kind: "network" | "volume";
+      name: string;
+      /** `claimed` from the network pool, `returned` to it (docs/performance.md). */
+      action: "created" | "removed" | "kept" | "claimed" | "returned";
+    }
   | { type: "rollback"; phase: "started" | "finished"; reason: string }
   | { type: "done"; action: "up" | "down" | "pull"; ok: boolean; durationMs: number };
 
