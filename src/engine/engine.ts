@@ -386,7 +386,14 @@ export class Engine {
    * Creates a container. Its stop timeout is always explicit (Docker's default of 10 s when the
    * spec has none): Podman's compat API records an absent one as 0, and then stops by killing.
    */
-  createContainer(spec: ContainerCreateSpec, signal?: AbortSignal): Promise<{ id: string }> {
+  /**
+   * Creates a container. `recovered` is set when the guard answered a create whose connection
+   * broke by finding a container of that name created since the call began.
+   */
+  createContainer(
+    spec: ContainerCreateSpec,
+    signal?: AbortSignal,
+  ): Promise<{ id: string; recovered?: boolean }> {
     const { name, platform, ...body } = { StopTimeout: DEFAULT_STOP_TIMEOUT_SECONDS, ...spec };
     return this.call(
       "container.create",

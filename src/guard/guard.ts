@@ -148,7 +148,8 @@ export function guardEngine(engine: Engine, options: GuardOptions = {}): Guarded
     };
     const recovered = (id: string): T => {
       finish(undefined, true);
-      return { id } as T;
+      // Said in the answer: the caller may check that the container found is its own.
+      return { id, recovered: true } as T;
     };
 
     for (let attempt = 1; ; attempt++) {

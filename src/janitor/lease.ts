@@ -94,10 +94,10 @@ async function createLeaseContainer(
   generation: number,
   kind: "take" | "release",
   owner: OwnerIdentity,
-): Promise<string | undefined> {
+): Promise<{ id: string; recovered?: boolean } | undefined> {
   const ownerLabel = formatOwner(owner);
   try {
-    const { id } = await engine.createContainer({
+    return await engine.createContainer({
       name: leaseContainerName(subject.project, generation),
       Image: subject.image,
       // Never started: the entrypoint only has to make the create valid for any image.
@@ -113,7 +113,6 @@ async function createLeaseContainer(
       NetworkDisabled: true,
       HostConfig: { NetworkMode: "none" },
     } as Parameters<Engine["createContainer"]>[0]);
-    return id;
   } catch (error) {
     if (error instanceof ConflictError && error.reason === "name-in-use") return undefined;
     throw error;
@@ -131,57 +130,46 @@ export async function takeLease(
   owner: OwnerIdentity = currentOwner(),
 ): Promise<Lease | undefined> {
   const next = generation + 1;
-  const id = await createLeaseContainer(engine, subject, next, "take", owner);
-  if (!id) return undefined;
-  // A create the guard recovered after a lost answer is checked: the container must be ours.
-  const info = await engine.findContainer(id);
-  if (info?.Config.Labels?.[LABELS.owner] !== formatOwner(owner)) return undefined;
-  return { ...subject, generation: next, containerId: id };
-}
-
-/** Removes the environment's lease containers below `generation` (released or superseded). */
-async function removeOlderGenerations(
-  engine: Engine,
-  lease: LeaseSubject,
-  generation: number,
-): Promise<void> {
-  const containers = await engine.listContainers({
-    all: true,
-    filters: { label: [`${LABELS.session}=${lease.session}`, LABELS.lease] },
-  });
-  await Promise.all(
-    containers
-      .filter((c) => leaseGenerationOf(c.Labels ?? {}) < generation)
-      .map((c) =>
-        engine.removeContainer(c.Id, { volumes: false }).catch((error: unknown) => {
-          if (!(error instanceof NotFoundError)) throw error;
-        }),
-      ),
-  );
+  const created = await createLeaseContainer(engine, subject, next, "take", owner);
+  if (!created) return undefined;
+  // A create the guard recovered after a lost answer found a container by name: it must be ours.
+  if (created.recovered) {
+    const info = await engine.findContainer(created.id);
+    if (info?.Config.Labels?.[LABELS.owner] !== formatOwner(owner)) return undefined;
+  }
+  return { ...subject, generation: next, containerId: created.id };
 }
 
 /**
  * Releases a lease: the next generation's `release` marker says since when the environment is
  * idle, and the older generations go. Releasing twice is harmless; so is releasing a lease that
  * another owner took over after this one's owner was found dead (its marker create gets a 409).
+ * One list of the environment's containers gives both the older generations and whether the
+ * environment is still there.
  */
 export async function releaseLease(
   engine: Engine,
   lease: Lease,
   owner: OwnerIdentity = currentOwner(),
 ): Promise<void> {
-  const marker = await createLeaseContainer(engine, lease, lease.generation + 1, "release", owner);
+  const generation = lease.generation + 1;
+  const marker = await createLeaseContainer(engine, lease, generation, "release", owner);
   if (!marker) return;
-  await removeOlderGenerations(engine, lease, lease.generation + 1);
+  const containers = await engine.listContainers({
+    all: true,
+    filters: { label: [`${LABELS.session}=${lease.session}`] },
+  });
+  const older = containers.filter(
+    (c) => isLeaseContainer(c.Labels) && leaseGenerationOf(c.Labels ?? {}) < generation,
+  );
   // Released while someone removed the environment (a dead owner's reaper racing `berth down`):
   // a marker without an environment is removed again.
-  const services = await engine.listContainers({
-    all: true,
-    filters: { label: [`${LABELS.session}=${lease.session}`, LABELS.service] },
-  });
-  if (services.length === 0) {
-    await engine.removeContainer(marker, { volumes: false }).catch((error: unknown) => {
-      if (!(error instanceof NotFoundError)) throw error;
-    });
-  }
+  const orphaned = !containers.some((c) => !isLeaseContainer(c.Labels) && c.Labels?.[LABELS.service]);
+  await Promise.all(
+    [...older.map((c) => c.Id), ...(orphaned ? [marker.id] : [])].map((id) =>
+      engine.removeContainer(id, { volumes: false }).catch((error: unknown) => {
+        if (!(error instanceof NotFoundError)) throw error;
+      }),
+    ),
+  );
 }

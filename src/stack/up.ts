@@ -97,6 +97,12 @@ export interface UpOptions {
    */
   reuse?: boolean;
   /**
+   * With reuse: the reaper watchdog releases the lease should this process die holding it
+   * (default true). A caller that releases within moments may turn it off and save starting the
+   * watchdog: a dead owner's lease counts as idle anyway (`berth up --reuse` without `--watch`).
+   */
+  leaseWatchdog?: boolean;
+  /**
    * Claim the environment's plain bridge networks from a pool of pre-created ones and return them
    * on `down`, instead of creating and removing one per environment. Default: BERTH_NETWORK_POOL,
    * else off. Not for reusable environments. See docs/performance.md#the-network-pool.
@@ -244,6 +250,7 @@ export async function up(options: UpOptions = {}): Promise<StartedEnvironment> {
       sessionId,
       source: reuseSource(options, project, { defaultMemoryBytes, limitProfile }),
       start,
+      leaseWatchdog: options.leaseWatchdog !== false,
     });
   } else {
     const session = createSession(engine, {

@@ -4,16 +4,19 @@ import type { Command } from "commander";
 import type { Engine } from "../../engine/engine.js";
 import { ConfigError } from "../../engine/errors.js";
 import { gc } from "../../janitor/gc.js";
+import type { LabelSelector } from "../../janitor/labels.js";
 import { type DownReport, downEnvironment } from "../../stack/down.js";
 import { createReporter } from "../../stack/progress/reporter.js";
 import { createCliEngine, type GlobalOptions } from "../context.js";
 import { EXIT, errorToJSON, exitCodeFor, formatError, writeJSON } from "../output.js";
 import { parseSeconds } from "../parse.js";
 import { selectProject } from "../project-selection.js";
+import { parseLabelOption } from "./gc.js";
 
 interface DownCliOptions {
   reusable?: boolean;
   all?: boolean;
+  label?: LabelSelector;
   projectName?: string;
   session?: string;
   file: string[];
@@ -40,14 +43,19 @@ export function describeDown(report: DownReport): string {
 }
 
 async function downReusable(engine: Engine, options: DownCliOptions): Promise<void> {
-  if (!options.reusable)
-    throw new ConfigError("--all takes reusable environments down: pass --reusable --all");
+  if (!options.reusable) {
+    const flag = options.all ? "--all" : "--label";
+    throw new ConfigError(`${flag} selects reusable environments: pass --reusable ${flag}`);
+  }
   if (options.projectName || options.session) {
     throw new ConfigError(
       "--reusable takes no -p or --session: `berth down -p NAME` removes one environment",
     );
   }
-  const report = await gc(engine, { reusable: options.all ? "all" : "idle" });
+  const report = await gc(engine, {
+    reusable: options.all ? "all" : "idle",
+    ...(options.label ? { label: options.label } : {}),
+  });
   const removed = report.sessions.filter((s) => s.verdict.remove);
   const kept = report.sessions.filter((s) => !s.verdict.remove);
   if (options.json) {
@@ -95,9 +103,10 @@ export function registerDown(program: Command, globals: () => GlobalOptions): vo
     )
     .option("--reusable", "remove every idle reusable environment (nobody holds its lease)")
     .option("--all", "with --reusable: leased ones too")
+    .option("--label <key=value>", "with --reusable: only environments carrying this label", parseLabelOption)
     .option("--json", "print the report as JSON")
     .action(async (options: DownCliOptions) => {
-      if (options.reusable || options.all) {
+      if (options.reusable || options.all || options.label) {
         await downReusable(createCliEngine(globals()), options);
         return;
       }

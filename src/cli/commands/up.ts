@@ -196,6 +196,8 @@ export function registerUp(program: Command, globals: () => GlobalOptions): void
               detach: true,
               // Without --watch this process ends once up answers: nothing to follow.
               watch: options.watch === true,
+              // Without --watch the lease is released before this command ends.
+              leaseWatchdog: options.watch === true,
               onProgress: reporter.listener,
               signal,
             }),

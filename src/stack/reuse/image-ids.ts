@@ -2,6 +2,7 @@
 // would anyway (builds what changed, pulls when asked); `berth ls` only looks, so a build whose
 // inputs changed since shows as a missing id (a new key) instead of being built.
 import type { Engine } from "../../engine/engine.js";
+import { DEFAULT_PULL_POLICY } from "../../images/policy.js";
 import { readBuildContext } from "../build-context.js";
 import { buildHash, builtTag, ensureImages, ImageMissingError } from "../images.js";
 import type { ComposeProject, ServiceSpec } from "../model.js";
@@ -34,8 +35,25 @@ export async function projectImageIds(
 ): Promise<Record<string, string>> {
   const services = Object.values(project.services);
   const base = project.name ?? "berth";
-  // Every service: its own pull policy (default `missing`) decides, as for `up`.
-  const prepared = options.prepare ? services : [];
+  // One inspect per image, however many services run it.
+  const ids = new Map<string, Promise<string | undefined>>();
+  const idOf = (ref: string) => {
+    let id = ids.get(ref);
+    if (!id) {
+      id = engine.findImage(ref).then((image) => image?.Id);
+      ids.set(ref, id);
+    }
+    return id;
+  };
+  // An image already present under the `missing` policy needs nothing but the inspect that
+  // preparing it would make; everything else (builds, other policies, absent images) is prepared
+  // as `up` would, each service under its own pull policy.
+  const present = async (s: ServiceSpec): Promise<boolean> =>
+    !s.build &&
+    (options.pull ?? s.pullPolicy ?? DEFAULT_PULL_POLICY) === "missing" &&
+    (await idOf(s.image!)) !== undefined;
+  const asFound = options.prepare ? await Promise.all(services.map(present)) : [];
+  const prepared = services.filter((_, i) => options.prepare && !asFound[i]);
   const refs: Record<string, string> =
     prepared.length === 0
       ? {}
@@ -45,11 +63,13 @@ export async function projectImageIds(
           buildLabels: {},
           ...(options.signal ? { signal: options.signal } : {}),
         });
+  // What was just pulled is looked up again.
+  for (const s of prepared) if (s.image) ids.delete(s.image);
   const found = await Promise.all(
     services.map(async (s) => {
       if (!refs[s.name] && s.build) return [s.name, s.name, await lookedUpBuild(engine, s, base)] as const;
       const ref = refs[s.name] ?? s.image!;
-      return [s.name, ref, (await engine.findImage(ref))?.Id] as const;
+      return [s.name, ref, await idOf(ref)] as const;
     }),
   );
   const missing = found.filter(([, , id]) => !id).map(([service, image]) => ({ service, image }));

@@ -45,6 +45,8 @@ export interface ReusableUpInput {
   sessionId: string;
   source: ReuseSource;
   start: StartOptions;
+  /** Whether the reaper watchdog releases the lease should this process die holding it. */
+  leaseWatchdog: boolean;
 }
 
 /** Phase 1: every service's image id (building or pulling what `up` would), and the key. */
@@ -61,8 +63,9 @@ async function imagesAndKey(
   return { key, imageIds };
 }
 
-function holdLease(engine: Engine, lease: Lease, key: string, reused: boolean): EnvironmentReuse {
-  const guarded = !reaperDisabledByEnv();
+function holdLease(input: ReusableUpInput, lease: Lease, key: string, reused: boolean): EnvironmentReuse {
+  const { engine } = input;
+  const guarded = input.leaseWatchdog && !reaperDisabledByEnv();
   // The watchdog releases the lease should this process die holding it.
   if (guarded) void guardLease(lease, engine.endpoint.url).catch(() => {});
   const forget = async () => {
@@ -165,7 +168,7 @@ async function takeIdle(
       services,
       [...input.start.warnings, ...replaced],
       durationMs,
-      holdLease(engine, lease, key, true),
+      holdLease(input, lease, key, true),
     );
   }
   return undefined;
@@ -211,7 +214,7 @@ async function createReusable(
     environment.services,
     [...environment.warnings, ...replaced],
     environment.durationMs,
-    holdLease(engine, lease, key, false),
+    holdLease(input, lease, key, false),
   );
 }
 

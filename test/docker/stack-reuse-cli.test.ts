@@ -1,0 +1,209 @@
+// Reuse through the built CLI, each command its own process: `berth up --reuse --json` prints the
+// key and holds no lease once it has exited (the next process gets the same environment), and is
+// off on CI unless forced; an owner killed while holding a reused environment leaves it running;
+// `berth down --reusable` removes idle environments and keeps leased ones, `--all` removes
+// those too, each gracefully (the services' SIGTERM handlers ran) and verified (nothing left).
+import { randomUUID } from "node:crypto";
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { LABELS } from "../../src/janitor/labels.js";
+import { down } from "../../src/stack/down.js";
+import type { StartedEnvironment } from "../../src/stack/environment.js";
+import { up } from "../../src/stack/up.js";
+import { cliInProcess } from "./cli-in-process.js";
+import { type OwnerProcess, startTestScript } from "./janitor-support.js";
+import { berthProcess, composeDir, HTTP_HEALTHCHECK, sessionResources } from "./stack-fixtures.js";
+import { engine, fixtureImage } from "./support.js";
+
+const dir = composeDir();
+const stops = join(dir.dir, "stops");
+// This file's own label: `berth down --reusable` here never touches another file's environments.
+const label = `berth.test.reuse-cli=${randomUUID().slice(0, 8)}`;
+const sessions = new Set<string>();
+const held: StartedEnvironment[] = [];
+const owners: OwnerProcess[] = [];
+const saved = { reuse: process.env.BERTH_REUSE, labels: process.env.BERTH_LABELS };
+let file: string;
+/** The environment the CLI test left idle. */
+let cliSession: string | undefined;
+
+beforeAll(() => {
+  process.env.BERTH_REUSE = "force";
+  process.env.BERTH_LABELS = [saved.labels, label].filter(Boolean).join(",");
+  mkdirSync(stops);
+  // On SIGTERM each container leaves a file named after itself in the bind-mounted directory.
+  file = dir.file(
+    "compose.yml",
+    `services:
+  web:
+    image: ${fixtureImage()}
+    command: ["sh", "-c", "mkdir -p /www && echo ok > /www/health && trap 'touch /stops/$$HOSTNAME; exit 0' TERM; httpd -f -p 8080 -h /www & wait"]
+    ports: ["127.0.0.1::8080"]
+    volumes: ["${stops}:/stops"]
+    healthcheck:
+      test: ${JSON.stringify(HTTP_HEALTHCHECK)}
+      interval: 1s
+      retries: 60
+`,
+  );
+});
+
+afterAll(async () => {
+  for (const owner of owners) if (owner.child.exitCode === null) owner.child.kill("SIGKILL");
+  await Promise.all(owners.map((o) => o.exited));
+  for (const env of held) await env.down({ remove: true }).catch(() => undefined);
+  const results = await Promise.allSettled(
+    [...sessions].map((session) => down({ engine, session, volumes: true })),
+  );
+  dir.remove();
+  for (const [name, value] of [
+    ["BERTH_REUSE", saved.reuse],
+    ["BERTH_LABELS", saved.labels],
+  ] as const) {
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
+  }
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failed) throw failed.reason;
+}, 180_000);
+
+interface UpJson {
+  ok: boolean;
+  project: string;
+  session: string;
+  reuseKey?: string;
+  reused?: boolean;
+  warnings: string[];
+}
+
+async function cliUp(env: Record<string, string> = { BERTH_REUSE: "force" }): Promise<UpJson> {
+  const result = await berthProcess(["up", "--reuse", "-f", file, "--json"], dir.dir, env);
+  expect(result.code ?? 0, result.stderr).toBe(0);
+  const json = JSON.parse(result.stdout) as UpJson;
+  sessions.add(json.session);
+  return json;
+}
+
+async function state(session: string): Promise<string | undefined> {
+  const listed = await cliInProcess("ls", "--json");
+  expect(listed.code, listed.stderr).toBe(0);
+  return (JSON.parse(listed.stdout) as { session: string; state: string }[]).find(
+    (r) => r.session === session,
+  )?.state;
+}
+
+async function leaseKinds(session: string): Promise<string[]> {
+  const containers = await engine.listContainers({
+    all: true,
+    filters: { label: [`${LABELS.session}=${session}`, LABELS.lease] },
+  });
+  return containers.map((c) => c.Labels[LABELS.lease]!);
+}
+
+async function running(session: string): Promise<number> {
+  const containers = await engine.listContainers({
+    filters: { label: [`${LABELS.session}=${session}`, LABELS.service] },
+  });
+  return containers.length;
+}
+
+/** Whether the service container of `env` left its SIGTERM file: it was stopped gracefully. */
+function stoppedGracefully(containerId: string): boolean {
+  return existsSync(join(stops, containerId.slice(0, 12)));
+}
+
+describe("reuse through the CLI", () => {
+  it("berth up --reuse is off on CI unless forced, and says so", { timeout: 300_000 }, async () => {
+    const off = await cliUp({ BERTH_REUSE: "1" });
+    expect(off.reuseKey).toBeUndefined();
+    expect(off.warnings.join("\n")).toMatch(/Reuse is off because CI is set.*BERTH_REUSE=force/);
+    const removed = await cliInProcess("down", "-p", off.project);
+    expect(removed.code, removed.stderr).toBe(0);
+    expect(await sessionResources(off.session)).toEqual([]);
+  });
+
+  it("berth up --reuse prints the key and holds no lease once it has exited", {
+    timeout: 300_000,
+  }, async () => {
+    const first = await cliUp();
+    expect(first.reuseKey).toMatch(/^[0-9a-f]{64}$/);
+    expect(first.reused).toBe(false);
+    expect(await state(first.session)).toBe("idle");
+    expect(await running(first.session)).toBe(1);
+
+    // Another process gets the very environment: nobody holds it.
+    const second = await cliUp();
+    expect(second).toMatchObject({ session: first.session, reuseKey: first.reuseKey, reused: true });
+    expect(await state(second.session)).toBe("idle");
+    // Released, not merely abandoned: the top lease generation is a release marker.
+    expect(await leaseKinds(second.session)).toEqual(["release"]);
+    cliSession = second.session;
+  });
+
+  it("an owner killed while holding a reused environment leaves it running and idle", {
+    timeout: 300_000,
+  }, async () => {
+    const session = cliSession;
+    if (!session) throw new Error("the CLI test before this one did not leave an environment");
+    const owner = startTestScript("reuse-owner.ts", [file, "hold"], { BERTH_REUSE: "force" });
+    owners.push(owner);
+    await owner.waitFor((e) => e.event === "waiting");
+    owner.go();
+    const upEvent = await owner.waitFor((e) => e.event === "up");
+    expect(upEvent).toMatchObject({ session, reused: true });
+    expect(await state(session)).toBe("leased");
+    owner.child.kill("SIGKILL");
+    await owner.exited;
+    // Its reaper watchdog releases the lease and removes nothing.
+    const deadline = Date.now() + 60_000;
+    while (!(await leaseKinds(session)).includes("release")) {
+      if (Date.now() > deadline) throw new Error("the killed owner's lease was not released within 60 s");
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    expect(await running(session)).toBe(1);
+    expect(await state(session)).toBe("idle");
+  });
+
+  it("berth down --reusable removes idle ones and keeps leased ones; --all removes those too", {
+    timeout: 300_000,
+  }, async () => {
+    // One environment leased by this process (the idle one from before), one new and released.
+    const leased = await up({ files: [file], reuse: true, watch: false });
+    held.push(leased);
+    sessions.add(leased.session);
+    expect(leased.reused).toBe(true);
+    const idle = await up({ files: [file], reuse: true, watch: false });
+    sessions.add(idle.session);
+    expect(idle.reused).toBe(false);
+    await idle.down();
+    expect(await state(idle.session)).toBe("idle");
+
+    const scope = ["--label", label];
+    const first = await berthProcess(["down", "--reusable", ...scope, "--json"], dir.dir);
+    expect(first.code ?? 0, first.stderr).toBe(0);
+    const report = JSON.parse(first.stdout) as {
+      ok: boolean;
+      removed: { session: string }[];
+      kept: { session: string; reason: string }[];
+    };
+    expect(report.ok).toBe(true);
+    expect(report.removed.map((r) => r.session)).toEqual([idle.session]);
+    expect(report.kept).toEqual([expect.objectContaining({ session: leased.session, reason: "leased" })]);
+    expect(await sessionResources(idle.session)).toEqual([]);
+    expect(stoppedGracefully(idle.service("web").containerId)).toBe(true);
+    expect(await running(leased.session)).toBe(1);
+    expect(await state(leased.session)).toBe("leased");
+
+    const all = await berthProcess(["down", "--reusable", "--all", ...scope], dir.dir);
+    expect(all.code ?? 0, all.stderr).toBe(0);
+    expect(all.stdout).toContain(`Removed 1 reusable environment(s): ${leased.project}`);
+    expect(await sessionResources(leased.session)).toEqual([]);
+    expect(stoppedGracefully(leased.service("web").containerId)).toBe(true);
+
+    // The holder's own release afterwards finds its environment gone and leaves nothing behind.
+    await leased.down();
+    held.length = 0;
+    expect(await sessionResources(leased.session)).toEqual([]);
+  });
+});
