@@ -7,7 +7,9 @@
 import { createServer, type IncomingMessage, request, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import type { DockerEndpoint } from "../engine/docker-host.js";
+import type { OperationClass } from "../engine/operations.js";
 import { createTransport } from "../engine/transport.js";
+import { classifyRequest } from "../proxy/classify-request.js";
 import { serveTempSocket } from "./fault-proxy.js";
 
 /** Any JSON value a rule may read or write. */
@@ -54,6 +56,11 @@ export interface AnswerRelay {
 
 const VERSION_PREFIX = /^\/v\d+(?:\.\d+)?(?=\/)/;
 
+function classOf(method: string, url: string): OperationClass | undefined {
+  const classified = classifyRequest(method, url);
+  return classified.ok ? classified.request.class : undefined;
+}
+
 function requestOf(req: IncomingMessage): RelayRequest {
   return { method: req.method ?? "GET", path: (req.url ?? "/").replace(VERSION_PREFIX, "") };
 }
@@ -82,15 +89,11 @@ function sendJson(
   res.end(text);
 }
 
-export interface CountedRequests {
-  method?: RegExp;
-  path: RegExp;
-}
-
 export async function startAnswerRelay(
   upstream: DockerEndpoint,
   rules: RelayRule[],
-  count?: CountedRequests,
+  /** Count requests of this limiter class, as the proxy classifies them (`counted`). */
+  count?: OperationClass,
 ): Promise<AnswerRelay> {
   const counted = { open: 0, most: 0, total: 0 };
   const changed = rules.map(() => 0);
@@ -111,7 +114,7 @@ export async function startAnswerRelay(
 
   const http = createServer((req, res) => {
     const asked = requestOf(req);
-    if (count && (count.method?.test(asked.method) ?? true) && count.path.test(asked.path)) {
+    if (count && classOf(asked.method, req.url ?? "/") === count) {
       counted.open += 1;
       counted.total += 1;
       counted.most = Math.max(counted.most, counted.open);

@@ -9,7 +9,7 @@ import type { ContainerCreateSpec } from "../../engine/types.js";
 import { safeRemove } from "../../lifecycle/safe-remove.js";
 import type { ProxyOptions, RunningProxy } from "../../proxy/server.js";
 import { startProxy } from "../../proxy/server.js";
-import { type CountedRequests, startAnswerRelay } from "../answer-relay.js";
+import { startAnswerRelay } from "../answer-relay.js";
 import { GRACE_SECONDS, TRAPPING_LOOP, waitForOutput } from "../context.js";
 import {
   type Category,
@@ -21,12 +21,6 @@ import {
 } from "../scenario.js";
 
 const C = "proxy";
-
-/** Lifecycle requests (not the long waits and attaches): what the proxy's limiter bounds. */
-const LIFECYCLE_REQUESTS: CountedRequests = {
-  method: /^(POST|DELETE)$/,
-  path: /^\/containers\/(create|[^/]+\/(start|stop|kill|restart)|[^/?]+(\?|$))/,
-};
 
 interface Ran {
   code: number;
@@ -217,7 +211,7 @@ const sharedLimit: Scenario = {
   async run(ctx) {
     // In-flight work is counted where the daemon is: a relay between the proxy and the daemon
     // sees every lifecycle request the proxy lets through, whatever the proxy thinks it did.
-    const relay = await startAnswerRelay(ctx.engine.endpoint, [], LIFECYCLE_REQUESTS);
+    const relay = await startAnswerRelay(ctx.engine.endpoint, [], "lifecycle");
     ctx.defer(() => relay.close());
     const limit = 2;
     const proxy = await withProxy(ctx, {
