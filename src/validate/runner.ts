@@ -304,17 +304,21 @@ async function findLeaks(engine: Engine, runId: string, before: Snapshot) {
   return { labelled, unlabelled };
 }
 
-async function checkLeaks(engine: Engine, runId: string, before: Snapshot): Promise<ScenarioResult> {
+interface LeakCheck {
+  result: ScenarioResult;
+  leaked: LeakedResource[];
+}
+
+async function checkLeaks(engine: Engine, runId: string, before: Snapshot): Promise<LeakCheck> {
   const started = new Date();
   const began = performance.now();
   const { labelled, unlabelled } = await findLeaks(engine, runId, before);
   const sweepErrors = await sweepRunResources(engine, labelled);
   const all: LeakedResource[] = [...labelled, ...unlabelled];
   const evidence = leakEvidence(all);
-  evidence.leakedResources = all.map((r) => ({ kind: r.kind, name: r.name }));
   if (unlabelled.length > 0) evidence.unlabelled = unlabelled.map((r) => `${r.kind} ${r.name}`);
   if (sweepErrors.length > 0) evidence.sweepErrors = sweepErrors;
-  return {
+  const result: ScenarioResult = {
     id: LEAK_SCENARIO.id,
     category: LEAK_SCENARIO.category,
     title: LEAK_SCENARIO.title,
@@ -338,6 +342,7 @@ async function checkLeaks(engine: Engine, runId: string, before: Snapshot): Prom
         }
       : {}),
   };
+  return { result, leaked: all };
 }
 
 async function leakCheck(
@@ -345,9 +350,10 @@ async function leakCheck(
   runId: string,
   before: Snapshot,
   prove: { image: string } | undefined,
-): Promise<ScenarioResult> {
-  const result = await checkLeaks(engine, runId, before);
-  if (!prove) return result;
+): Promise<LeakCheck> {
+  const check = await checkLeaks(engine, runId, before);
+  if (!prove) return check;
+  const { result } = check;
   // The fault: a container nobody labelled, made straight through the daemon during the run.
   const began = performance.now();
   const planted = await engine.createContainer({
@@ -357,7 +363,7 @@ async function leakCheck(
   });
   let faulted: ScenarioResult;
   try {
-    faulted = await checkLeaks(engine, runId, before);
+    faulted = (await checkLeaks(engine, runId, before)).result;
   } finally {
     await engine.removeContainer(planted.id, { volumes: true }).catch(() => {});
   }
@@ -373,7 +379,7 @@ async function leakCheck(
     durationMs: Math.round(performance.now() - began),
     proven: result.status === "pass" && failedAsExpected,
   };
-  return result;
+  return check;
 }
 
 export async function runValidation(options: RunOptions): Promise<ValidationResults> {
@@ -444,7 +450,7 @@ export async function runValidation(options: RunOptions): Promise<ValidationResu
     record(result);
   };
 
-  let leaked = 0;
+  let leaked: LeakedResource[] = [];
   const categoryWall = new Map<string, number>();
   try {
     for (const category of selected) {
@@ -478,9 +484,10 @@ export async function runValidation(options: RunOptions): Promise<ValidationResu
     stopObserving();
     limiterSeries.stop();
     progress({ kind: "phase", message: "checking for leaks" });
-    record(await leakCheck(engine, runId, before, prove ? { image: fixture.ref } : undefined));
+    const check = await leakCheck(engine, runId, before, prove ? { image: fixture.ref } : undefined);
+    record(check.result);
+    leaked = check.leaked;
     await session.end();
-    leaked = (results.get(LEAK_SCENARIO.id)?.evidence.resources as string[] | undefined)?.length ?? 0;
   }
 
   const order = [...selected.flatMap((c) => c.scenarios.map((s) => s.id)), LEAK_SCENARIO.id];
@@ -493,8 +500,6 @@ export async function runValidation(options: RunOptions): Promise<ValidationResu
   }
   const passed = scenarios.filter((r) => r.status === "pass").length;
   const failed = scenarios.filter((r) => r.status === "fail").length;
-  const leakResult = results.get(LEAK_SCENARIO.id);
-  const leakedResources = (leakResult?.evidence.leakedResources ?? []) as { kind: string; name: string }[];
   const operations = Object.fromEntries(
     PERF_OPERATIONS.filter((op) => state.samples[op].length > 0).map((op) => [
       op,
@@ -517,7 +522,7 @@ export async function runValidation(options: RunOptions): Promise<ValidationResu
       failed,
       skipped: scenarios.length - passed - failed,
       successRate: scenarios.length === 0 ? 1 : passed / scenarios.length,
-      leaks: leaked,
+      leaks: leaked.length,
       ...(prove ? { proven: scenarios.filter((r) => r.proof?.proven).length } : {}),
       categories: summaryCategories,
     },
@@ -533,6 +538,6 @@ export async function runValidation(options: RunOptions): Promise<ValidationResu
       ),
       limiter: limiterSeries.points,
     },
-    leaks: { count: leaked, resources: leakedResources },
+    leaks: { count: leaked.length, resources: leaked },
   };
 }
