@@ -48,7 +48,7 @@ describe("an OOM kill whose exit the daemon saw before the OOM notice", () => {
       () => new Error("up succeeded but should have failed"),
       (e: Error) => e,
     );
-    // The fault was really there: berth's inspect of the dead container said OOMKilled: null.
+    // The fault was really there: berth's inspect of the dead container came without its flag.
     expect(relay.stats.flagsHidden).toBeGreaterThan(hidden);
     expect(error, error.message).toBeInstanceOf(OomKilledError);
     expect(error.message).toContain("killed by the kernel OOM killer at its 16 MiB limit");
