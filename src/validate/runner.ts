@@ -49,6 +49,12 @@ export interface RunOptions {
   prove?: boolean;
   /** Skipped scenarios do not fail the run (they still count against the success rate). */
   allowSkips?: boolean;
+  /**
+   * The final leak check also counts resources created during the run with no owner label
+   * (default true). Turn it off only where other tools create resources on the same daemon
+   * during the run, as the files of a parallel test suite do: they would count as the run's.
+   */
+  checkUnlabelled?: boolean;
   /** Scenarios run at once within a category (default 2). */
   parallelism?: number;
   berthVersion?: string;
@@ -296,8 +302,9 @@ function plantedName(runId: string): string {
  * began that carry no berth label at all (made by a tool that dropped the labels). The first
  * are removed; the unlabelled ones are only reported, since nothing proves they are the run's.
  */
-async function findLeaks(engine: Engine, runId: string, before: Snapshot) {
+async function findLeaks(engine: Engine, runId: string, before: Snapshot | undefined) {
   const labelled = await findRunResources(engine, runId);
+  if (!before) return { labelled, unlabelled: [] };
   const unlabelled = (await findUnlabelledSince(engine, before.resources)).filter(
     (r) => !labelled.some((l) => l.kind === r.kind && l.name === r.name),
   );
@@ -309,7 +316,7 @@ interface LeakCheck {
   leaked: LeakedResource[];
 }
 
-async function checkLeaks(engine: Engine, runId: string, before: Snapshot): Promise<LeakCheck> {
+async function checkLeaks(engine: Engine, runId: string, before: Snapshot | undefined): Promise<LeakCheck> {
   const started = new Date();
   const began = performance.now();
   const { labelled, unlabelled } = await findLeaks(engine, runId, before);
@@ -348,7 +355,7 @@ async function checkLeaks(engine: Engine, runId: string, before: Snapshot): Prom
 async function leakCheck(
   engine: Engine,
   runId: string,
-  before: Snapshot,
+  before: Snapshot | undefined,
   prove: { image: string } | undefined,
 ): Promise<LeakCheck> {
   const check = await checkLeaks(engine, runId, before);
@@ -397,7 +404,7 @@ export async function runValidation(options: RunOptions): Promise<ValidationResu
   const fixture = await ensureBusyboxFixture(engine);
 
   // What the daemon holds before the run: anything new and unlabelled at the end is the run's leak.
-  const before = await snapshot(engine);
+  const before = options.checkUnlabelled === false ? undefined : await snapshot(engine);
   const runId = randomUUID().replace(/-/g, "").slice(0, 8);
   const session = createSession(engine, { project: `berth-validate-${runId}` });
   const state: RunState = {
