@@ -11,10 +11,10 @@
 // and returned to a pool of pre-created ones, verified empty); the bench's pool is drained at the end.
 import { createRequire } from "node:module";
 import { ensureBusyboxFixture } from "../src/fixtures/busybox.js";
+import { defaultEngine } from "../src/guard/default-engine.js";
 import { guardOf } from "../src/guard/guard.js";
 import { drainPool, networkPoolConfig } from "../src/janitor/network-pool.js";
 import { defineProject } from "../src/stack/builder.js";
-import { defaultEngine } from "../src/stack/default-engine.js";
 import type { DownReport } from "../src/stack/down.js";
 import { up } from "../src/stack/up.js";
 import { benchEnv, median, printJson, printTable, round } from "./support.js";

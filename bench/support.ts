@@ -7,7 +7,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import type { Engine } from "../src/engine/engine.js";
-import { sessionLabels } from "../src/janitor/labels.js";
+import { sessionLabels } from "../src/model/labels.js";
 
 export function median(values: number[]): number {
   return percentile(values, 50);

@@ -44,7 +44,6 @@ export {
 // --- cleanup: sessions, gc, leaks ---
 export type { GcOptions, GcReport } from "./janitor/gc.js";
 export { gc } from "./janitor/gc.js";
-export type { LabelSelector } from "./janitor/labels.js";
 export type { LeakOptions, Snapshot } from "./janitor/leaks.js";
 export { leaksSince, snapshot, waitForNoLeaks } from "./janitor/leaks.js";
 export type { Session, SessionOptions, SessionState } from "./janitor/session.js";
@@ -62,23 +61,25 @@ export {
   StartFailedError,
   UnhealthyError,
 } from "./lifecycle/service-errors.js";
-export type { MemoryMismatch } from "./memory/errors.js";
-export { MemoryMismatchError, OomKilledError } from "./memory/errors.js";
 export type {
   EnvironmentEvent,
   EnvironmentEventKind,
   EnvironmentEventSeverity,
   EnvironmentWatcher,
   WatchOptions,
-} from "./memory/watch.js";
-export { formatEnvironmentEvent, formatEventSummary, watchEnvironment } from "./memory/watch.js";
+} from "./lifecycle/watch.js";
+export { formatEnvironmentEvent, formatEventSummary, watchEnvironment } from "./lifecycle/watch.js";
+export type { MemoryMismatch } from "./memory/errors.js";
+export { MemoryMismatchError, OomKilledError } from "./memory/errors.js";
+export type { ComposeProject, ServiceSpec } from "./model/compose.js";
+export type { DurationContext } from "./model/duration.js";
+export { parseDuration } from "./model/duration.js";
+export type { LabelSelector } from "./model/labels.js";
 export { ListenAddressError } from "./proxy/listen-address.js";
 export { PolicyFileError } from "./proxy/policy-file.js";
 // --- the guard proxy (the rest of it: berth-docker/proxy) ---
 export type { ProxyOptions, RunningProxy } from "./proxy/server.js";
 export { ProxyStartError, startProxy } from "./proxy/server.js";
-export type { DurationContext } from "./shared/duration.js";
-export { parseDuration } from "./shared/duration.js";
 // --- environments: up/down, programmatic projects, endpoints handed to other processes ---
 export type { ProjectDefinition, ServiceDefinition } from "./stack/builder.js";
 export { defineProject } from "./stack/builder.js";
@@ -105,7 +106,6 @@ export {
 } from "./stack/environment-variables.js";
 export { UpInterruptedError, UpTimeoutError } from "./stack/errors.js";
 export { ImageMissingError, ImagePullError } from "./stack/images.js";
-export type { ComposeProject, ServiceSpec } from "./stack/model.js";
 export type { ProgressListener, ServicePhase, StackEvent } from "./stack/progress/events.js";
 export type { ServiceStatus } from "./stack/status.js";
 export { listServices } from "./stack/status.js";

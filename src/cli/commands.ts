@@ -2,7 +2,7 @@
 // full help), so `berth ps` does not load Compose parsing and `berth --version` loads nothing.
 // Adding a command is one entry here.
 import type { Command } from "commander";
-import type { GlobalOptions } from "./context.js";
+import type { GlobalOptions } from "./global-options.js";
 
 export type Register = (program: Command, globals: () => GlobalOptions) => void;
 

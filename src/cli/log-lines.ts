@@ -1,7 +1,7 @@
 // `berth logs` of several services as Compose shows them: every line prefixed with its service
 // (padded to one width), all services' lines in time order. The daemon's own timestamps
 // (RFC 3339 with nanoseconds, one per line) order them; `--timestamps` keeps them in the output.
-import { parseDuration } from "../shared/duration.js";
+import { parseDuration } from "../model/duration.js";
 
 export interface LogLine {
   service: string;

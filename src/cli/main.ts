@@ -1,9 +1,9 @@
 // The `berth` command line: parses arguments, calls the library, renders the result. Start-up
 // loads only what the command at hand needs: nothing beyond this file for --version, one
 // command's module (through the table in commands.ts) for a command.
-import { berthVersion } from "../shared/version.js";
+import { berthVersion } from "../model/version.js";
 import { COMMANDS, commandsFor } from "./commands.js";
-import type { GlobalOptions } from "./context.js";
+import type { GlobalOptions } from "./global-options.js";
 
 const VERSION_FLAGS = new Set(["-V", "--version"]);
 

@@ -1,6 +1,6 @@
 // Argument parsers shared by commands; each refuses bad input with a usage error (exit 2).
 import { InvalidArgumentError } from "commander";
-import { parseDuration } from "../shared/duration.js";
+import { parseDuration } from "../model/duration.js";
 
 /**
  * A duration flag (`--timeout`, `--wait`): plain seconds (`30`, `1.5`) or a duration with units

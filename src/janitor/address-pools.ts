@@ -5,9 +5,9 @@
 import type { Engine } from "../engine/engine.js";
 import { BerthError } from "../engine/errors.js";
 import type { NetworkCreateSpec } from "../engine/types.js";
+import { LABELS } from "../model/labels.js";
 import { AddressPoolsExhaustedError } from "./errors.js";
 import { type GcReport, gc } from "./gc.js";
-import { LABELS } from "./labels.js";
 
 const EXHAUSTED = [
   // Engine 26 and older answer 404 with this.

@@ -2,9 +2,10 @@
 // garbage (owner dead, older than asked, or everything with --all) and removes what is: containers
 // by safe removal first, then networks, then volumes. A live owner's session is never touched.
 import type { Engine } from "../engine/engine.js";
+import { formatLabelSelector, LABELS, type LabelSelector, parseOwner } from "../model/labels.js";
+import { type OwnerState, ownerState } from "../model/ownership.js";
 import type { ResourceRef } from "./errors.js";
 import { listResources } from "./inventory.js";
-import { formatLabelSelector, LABELS, type LabelSelector, parseOwner } from "./labels.js";
 import {
   DEFAULT_REUSE_TTL_MS,
   isLeaseContainer,
@@ -14,7 +15,6 @@ import {
   takeLease,
 } from "./lease.js";
 import { drainPool, networkPoolConfig } from "./network-pool.js";
-import { type OwnerState, ownerState } from "./ownership.js";
 import { type RemovalOutcome, removeResources } from "./remove.js";
 
 export type GcRemoveReason = "owner-dead" | "older-than" | "all" | "expired" | "reusable";

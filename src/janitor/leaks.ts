@@ -3,9 +3,9 @@
 // is given) carries that label, or carries none of that key when unlabelled ones are claimed too.
 import { readFileSync, writeFileSync } from "node:fs";
 import { Engine } from "../engine/engine.js";
+import { type LabelSelector, matchesSelector } from "../model/labels.js";
 import { type ResourceRef, SnapshotFileError } from "./errors.js";
 import { listResources } from "./inventory.js";
-import { type LabelSelector, matchesSelector } from "./labels.js";
 
 export interface Snapshot {
   version: 1;

@@ -8,8 +8,8 @@
 // leased; a `release`, or a `take` whose owner is dead, is idle.
 import type { Engine } from "../engine/engine.js";
 import { ConflictError, NotFoundError } from "../engine/errors.js";
-import { currentOwner, formatOwner, LABELS, type OwnerIdentity } from "./labels.js";
-import { type OwnerState, type OwnershipOptions, ownerState } from "./ownership.js";
+import { currentOwner, formatOwner, LABELS, type OwnerIdentity } from "../model/labels.js";
+import { type OwnerState, type OwnershipOptions, ownerState } from "../model/ownership.js";
 
 /** Idle time after which `berth gc` removes a reusable environment, unless its file says otherwise. */
 export const DEFAULT_REUSE_TTL_MS = 3_600_000;

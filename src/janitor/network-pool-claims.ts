@@ -7,7 +7,7 @@
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { OwnerState } from "./ownership.js";
+import type { OwnerState } from "../model/ownership.js";
 
 export interface ClaimRecord {
   network: string;

@@ -10,7 +10,7 @@ import { hostname } from "node:os";
 import type { Engine } from "../engine/engine.js";
 import { ConfigError, NotFoundError } from "../engine/errors.js";
 import type { NetworkInspect } from "../engine/types.js";
-import { parseDuration } from "../shared/duration.js";
+import { parseDuration } from "../model/duration.js";
 import {
   currentOwner,
   extraLabelsFromEnv,
@@ -18,7 +18,8 @@ import {
   LABELS,
   type LabelSelector,
   matchesSelector,
-} from "./labels.js";
+} from "../model/labels.js";
+import { ownerOf, ownerState } from "../model/ownership.js";
 import {
   type ClaimRecord,
   claimStatus,
@@ -28,7 +29,6 @@ import {
   readClaims,
   writeClaim,
 } from "./network-pool-claims.js";
-import { ownerOf, ownerState } from "./ownership.js";
 
 export const POOL_LABELS = {
   /** On every pooled network: `network`. */

@@ -2,8 +2,8 @@
 // One pass is not enough after a crash: the dead owner's last create or start requests may still
 // be in flight on the daemon and produce a container after the first listing.
 import type { Engine } from "../engine/engine.js";
+import { LABELS } from "../model/labels.js";
 import { listResources } from "./inventory.js";
-import { LABELS } from "./labels.js";
 import { networkPoolConfig, releaseHeld } from "./network-pool.js";
 import { removeResources } from "./remove.js";
 

@@ -3,8 +3,8 @@
 // calls `beforeCreate()` first, so the reaper watchdog is guarding before anything exists.
 import { randomUUID } from "node:crypto";
 import type { Engine } from "../engine/engine.js";
+import { currentOwner, type OwnerIdentity, sessionLabels } from "../model/labels.js";
 import { SessionStateError } from "./errors.js";
-import { currentOwner, type OwnerIdentity, sessionLabels } from "./labels.js";
 import { guardSession, reaperDisabledByEnv, releaseSession } from "./reaper.js";
 
 export interface SessionOptions {

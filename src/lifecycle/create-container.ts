@@ -7,8 +7,8 @@ import type { Engine } from "../engine/engine.js";
 import { BerthError, ConflictError } from "../engine/errors.js";
 import { engineIdentity } from "../engine/identity.js";
 import type { ContainerCreateSpec, ContainerInspect } from "../engine/types.js";
-import { LABELS } from "../janitor/labels.js";
-import { isReclaimable } from "../janitor/ownership.js";
+import { LABELS } from "../model/labels.js";
+import { isReclaimable } from "../model/ownership.js";
 import { type RemovalRecord, safeRemove } from "./safe-remove.js";
 import { podmanHealthcheckTest } from "./wait/podman-health.js";
 

@@ -3,7 +3,7 @@
 import { createServer } from "node:net";
 import type { Engine } from "../engine/engine.js";
 import { BerthError } from "../engine/errors.js";
-import { LABELS } from "../janitor/labels.js";
+import { LABELS } from "../model/labels.js";
 
 export class PortTakenError extends BerthError {
   override readonly code = "BERTH_PORT_TAKEN";

@@ -4,7 +4,7 @@
 
 import { ConfigError } from "../engine/errors.js";
 import type { ContainerInspect } from "../engine/types.js";
-import type { ServiceSpec } from "../stack/model.js";
+import type { ServiceSpec } from "../model/compose.js";
 import { type MemoryMismatch, MemoryMismatchError } from "./errors.js";
 import { type LimitProfile, matchLimitRule } from "./profiles.js";
 import { formatSize, MIN_MEMORY_BYTES } from "./size.js";

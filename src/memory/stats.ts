@@ -3,7 +3,7 @@
 // against the container's limit. Containers are found by berth's labels.
 import type { Engine } from "../engine/engine.js";
 import { ConflictError, NotFoundError } from "../engine/errors.js";
-import { LABELS } from "../janitor/labels.js";
+import { LABELS } from "../model/labels.js";
 import { formatSize } from "./size.js";
 
 export interface ContainerRef {

@@ -5,9 +5,9 @@
 // When every client of a pull has left, the pull is cancelled, as a lone client's leaving would.
 import { createHash } from "node:crypto";
 import { type ClientRequest, type IncomingMessage, request, type ServerResponse } from "node:http";
-import type { ProxyContext } from "./context.js";
 import type { ForwardResult } from "./forward-http.js";
 import { endToEndHeaders, sendError } from "./http-messages.js";
+import type { ProxyContext } from "./proxy-context.js";
 import { hasNoBody } from "./request-body.js";
 import { backoffMs, shouldRetry } from "./retry-rules.js";
 

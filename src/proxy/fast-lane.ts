@@ -10,9 +10,9 @@ import { apiMessageOf } from "../engine/classify.js";
 import type { Permit, PermitSample } from "../guard/limiter.js";
 import { sampleOutcomeForStatus } from "../guard/retry.js";
 import { type ClassifiedRequest, classifyRequest } from "./classify-request.js";
-import type { ProxyContext, ProxyLogEntry } from "./context.js";
 import { errorBody } from "./http-messages.js";
 import { checkEndpoint } from "./policy.js";
+import type { ProxyContext, ProxyLogEntry } from "./proxy-context.js";
 import { ResponseReader, readRequestHead } from "./raw-http.js";
 import { backoffMs, mayBeTransient, shouldRetry } from "./retry-rules.js";
 

@@ -6,8 +6,8 @@ import { OPERATIONS } from "../engine/operations.js";
 import type { Permit, PermitSample } from "../guard/limiter.js";
 import { sampleOutcomeForStatus } from "../guard/retry.js";
 import type { ClassifiedRequest } from "./classify-request.js";
-import type { ProxyContext } from "./context.js";
 import { endToEndHeaders, sendError } from "./http-messages.js";
+import type { ProxyContext } from "./proxy-context.js";
 import { hasNoBody } from "./request-body.js";
 import { backoffMs, mayBeTransient, shouldRetry, type UpstreamFailure } from "./retry-rules.js";
 

@@ -6,9 +6,9 @@ import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import type { Permit } from "../guard/limiter.js";
 import type { ClassifiedRequest } from "./classify-request.js";
-import type { ProxyContext } from "./context.js";
 import type { ForwardResult } from "./forward-http.js";
 import { sendRawError } from "./http-messages.js";
+import type { ProxyContext } from "./proxy-context.js";
 
 function requestHead(req: IncomingMessage): string {
   let head = `${req.method} ${req.url} HTTP/${req.httpVersion}\r\n`;

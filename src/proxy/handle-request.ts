@@ -4,13 +4,13 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import { type ClassifiedRequest, classifyRequest, forceRemovalOf } from "./classify-request.js";
 import { pullCoalescingKey, serveCoalescedPull } from "./coalesce-pull.js";
-import type { ProxyContext, ProxyLogEntry } from "./context.js";
 import { type ForwardResult, forwardHttp } from "./forward-http.js";
 import { forwardUpgrade } from "./forward-upgrade.js";
 import { gracefulRemoval } from "./graceful-removal.js";
 import { sendError, sendRawError } from "./http-messages.js";
 import { toPrometheus } from "./metrics.js";
 import { checkBody, checkEndpoint, type Denial, policyReadsBody } from "./policy.js";
+import type { ProxyContext, ProxyLogEntry } from "./proxy-context.js";
 import { discardBody, readBody } from "./request-body.js";
 import { withDefaultStopTimeout } from "./stop-timeout.js";
 

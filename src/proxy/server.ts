@@ -10,11 +10,10 @@ import { Engine, type EngineInterceptor } from "../engine/engine.js";
 import { ConfigError } from "../engine/errors.js";
 import { guardEngine } from "../guard/guard.js";
 import { createLimiter, type Limiter, type LimiterConfig } from "../guard/limiter.js";
-import type { ProxyContext, ProxyLogEntry } from "./context.js";
 import { type FastLane, serveFast } from "./fast-lane.js";
 import { handleRequest, handleUpgrade } from "./handle-request.js";
 import { sendRawError } from "./http-messages.js";
-import { limiterView } from "./limiter-port.js";
+import { limiterView } from "./limiter-view.js";
 import {
   dockerHostFor,
   type ListenAddress,
@@ -24,6 +23,7 @@ import {
 } from "./listen-address.js";
 import { ProxyMetrics, type ProxyMetricsSnapshot } from "./metrics.js";
 import type { ProxyPolicy } from "./policy.js";
+import type { ProxyContext, ProxyLogEntry } from "./proxy-context.js";
 import { podmanDetector } from "./stop-timeout.js";
 import { createUpstream } from "./upstream.js";
 

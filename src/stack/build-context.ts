@@ -5,7 +5,7 @@ import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import { ConfigError } from "../engine/errors.js";
-import type { BuildSpec } from "./model.js";
+import type { BuildSpec } from "../model/compose.js";
 
 interface IgnoreRule {
   regex: RegExp;

@@ -13,7 +13,7 @@ import type {
   ServiceSpec,
   VolumeMount,
   WaitStrategySpec,
-} from "./model.js";
+} from "../model/compose.js";
 
 export interface ServiceDefinition {
   image?: string;

@@ -9,7 +9,7 @@ import type {
   PortMapping,
   ServiceSpec,
   VolumeMount,
-} from "./model.js";
+} from "../model/compose.js";
 import { DEFAULT_NETWORK } from "./naming.js";
 import type { ProjectResources } from "./resources.js";
 import { STACK_LABELS } from "./stack-labels.js";

@@ -6,11 +6,11 @@
 import type { Engine } from "../engine/engine.js";
 import { BerthError, NotFoundError } from "../engine/errors.js";
 import type { VolumeInspect } from "../engine/types.js";
-import { LABELS } from "../janitor/labels.js";
+import { defaultEngine } from "../guard/default-engine.js";
 import { isLeaseContainer } from "../janitor/lease.js";
 import { type NetworkPoolConfig, networkPoolConfig, releaseHeld } from "../janitor/network-pool.js";
 import { type RemovalRecord, safeRemove } from "../lifecycle/safe-remove.js";
-import { defaultEngine } from "./default-engine.js";
+import { LABELS } from "../model/labels.js";
 import {
   containerName,
   describeSelector,

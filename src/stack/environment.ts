@@ -4,7 +4,7 @@
 // events for its containers and reports every death, OOM kill and unhealthy turn as an incident.
 import type { Engine, ExecResult } from "../engine/engine.js";
 import type { Session } from "../janitor/session.js";
-import { type EnvironmentEvent, type EnvironmentWatcher, watchEnvironment } from "../memory/watch.js";
+import { type EnvironmentEvent, type EnvironmentWatcher, watchEnvironment } from "../lifecycle/watch.js";
 import { type DownReport, downEnvironment } from "./down.js";
 import { type Endpoint, endpointEnv, findEndpoint, UnknownEndpointError } from "./endpoints.js";
 import type { ProgressListener } from "./progress/events.js";

@@ -9,8 +9,8 @@ import { ImageMissingError } from "../images/errors.js";
 import { DEFAULT_PULL_POLICY, type PullPolicy } from "../images/policy.js";
 import { ensureImage } from "../images/pull.js";
 import type { ImageProgress } from "../images/pull-progress.js";
+import type { BuildSpec, ServiceSpec } from "../model/compose.js";
 import { type BuildContext, readBuildContext } from "./build-context.js";
-import type { BuildSpec, ServiceSpec } from "./model.js";
 import { sanitizeProjectBase } from "./naming.js";
 import { STACK_LABELS } from "./stack-labels.js";
 

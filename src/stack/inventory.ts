@@ -4,7 +4,7 @@
 import type { Engine } from "../engine/engine.js";
 import { ConfigError } from "../engine/errors.js";
 import type { ContainerSummary, NetworkInspect, VolumeInspect } from "../engine/types.js";
-import { LABELS } from "../janitor/labels.js";
+import { LABELS } from "../model/labels.js";
 
 export interface ProjectSelector {
   project?: string;

@@ -4,8 +4,8 @@
 // service stops only after everything that depends on it. Pure: works on the model only.
 
 import { ConfigError } from "../engine/errors.js";
+import type { ComposeProject, Dependency, ServiceSpec } from "../model/compose.js";
 import { ComposeError } from "./compose/errors.js";
-import type { ComposeProject, Dependency, ServiceSpec } from "./model.js";
 
 type Services = Record<string, Pick<ServiceSpec, "dependsOn"> & Partial<Pick<ServiceSpec, "location">>>;
 

@@ -2,9 +2,9 @@
 // service image that is not built, each image once, all at once. Services whose pull_policy is
 // `never` or `build` are left alone, as Compose's `pull` does.
 import type { Engine } from "../engine/engine.js";
+import { defaultEngine } from "../guard/default-engine.js";
 import { ensureImage } from "../images/pull.js";
-import { defaultEngine } from "./default-engine.js";
-import type { ComposeProject } from "./model.js";
+import type { ComposeProject } from "../model/compose.js";
 import type { ProgressListener } from "./progress/events.js";
 import { resolveProject, type UpOptions } from "./up.js";
 

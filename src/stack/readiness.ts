@@ -16,7 +16,7 @@ import { httpWait } from "../lifecycle/wait/http.js";
 import { logWait } from "../lifecycle/wait/log.js";
 import { portWait } from "../lifecycle/wait/port.js";
 import type { WaitStrategy } from "../lifecycle/wait/types.js";
-import type { ComposeProject, HealthcheckSpec, ServiceSpec, WaitStrategySpec } from "./model.js";
+import type { ComposeProject, HealthcheckSpec, ServiceSpec, WaitStrategySpec } from "../model/compose.js";
 
 /** The start_interval berth sets where Docker honours it and the file gives none. */
 export const BERTH_START_INTERVAL_MS = 250;

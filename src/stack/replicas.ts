@@ -3,7 +3,7 @@
 // Endpoints and dependencies address the first unless a caller names another. A service with 0
 // replicas is not started. Pure: works on the model.
 import { ConfigError } from "../engine/errors.js";
-import type { ComposeProject, ServiceSpec } from "./model.js";
+import type { ComposeProject, ServiceSpec } from "../model/compose.js";
 
 export function expandReplicas(project: ComposeProject): ComposeProject {
   const services: Record<string, ServiceSpec> = {};

@@ -3,12 +3,12 @@
 import type { Engine } from "../engine/engine.js";
 import { ConfigError, ConflictError, NotFoundError } from "../engine/errors.js";
 import { createNetworkWithRecovery, isAddressPoolExhausted } from "../janitor/address-pools.js";
-import { LABELS } from "../janitor/labels.js";
 import { claimPoolNetwork, type NetworkPoolConfig } from "../janitor/network-pool.js";
-import { isReclaimable } from "../janitor/ownership.js";
 import type { Session } from "../janitor/session.js";
 import { NameConflictError } from "../lifecycle/create-container.js";
-import type { ComposeProject, NetworkSpec } from "./model.js";
+import type { ComposeProject, NetworkSpec } from "../model/compose.js";
+import { LABELS } from "../model/labels.js";
+import { isReclaimable } from "../model/ownership.js";
 import { DEFAULT_NETWORK, networkNameFor, volumeNameFor } from "./naming.js";
 import type { ProgressListener } from "./progress/events.js";
 import { STACK_LABELS } from "./stack-labels.js";

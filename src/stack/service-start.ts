@@ -22,11 +22,11 @@ import { NotReadyError, type WaitTarget } from "../lifecycle/wait/types.js";
 import { waitUntilReady } from "../lifecycle/wait/wait-until-ready.js";
 import { OomKilledError } from "../memory/errors.js";
 import { verifyAppliedMemory } from "../memory/limits.js";
+import type { ServiceSpec } from "../model/compose.js";
 import { containerConfig, DEFAULT_HOST_IP, networksFor } from "./container-config.js";
 import { endpointsFromPorts } from "./endpoints.js";
 import type { ServiceInfo } from "./environment.js";
 import { archiveOf } from "./file-archive.js";
-import type { ServiceSpec } from "./model.js";
 import {
   type ContainerHealth,
   readinessExecPlan,

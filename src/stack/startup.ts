@@ -6,16 +6,16 @@
 // timeout, interrupt) removes everything the session created and names the service at fault.
 import type { Engine } from "../engine/engine.js";
 import { BerthError, ConfigError } from "../engine/errors.js";
-import { LABELS } from "../janitor/labels.js";
 import { refillPool } from "../janitor/network-pool.js";
 import type { Session } from "../janitor/session.js";
 import { ContainerEventHub } from "../lifecycle/container-events.js";
 import { findPortHolder, isHostPortFree, PortTakenError } from "../lifecycle/host-ports.js";
 import { memoryHostConfig } from "../memory/limits.js";
+import type { ComposeProject, ServiceSpec } from "../model/compose.js";
+import { LABELS } from "../model/labels.js";
 import { DEFAULT_HOST_IP } from "./container-config.js";
 import { StartedEnvironment } from "./environment.js";
 import { ensureImages } from "./images.js";
-import type { ComposeProject, ServiceSpec } from "./model.js";
 import { createProjectResources } from "./resources.js";
 import { describeTimeout, rollback } from "./rollback.js";
 import { createService, describeService, startService } from "./service-start.js";

@@ -4,8 +4,8 @@
 import type { Engine } from "../engine/engine.js";
 import { ConfigError, NotFoundError } from "../engine/errors.js";
 import type { ContainerSummary } from "../engine/types.js";
-import { LABELS } from "../janitor/labels.js";
 import { isLeaseContainer } from "../janitor/lease.js";
+import { LABELS } from "../model/labels.js";
 import { type Endpoint, endpointsFromPorts } from "./endpoints.js";
 import { containerName, describeSelector, type ProjectSelector, selectorLabel } from "./inventory.js";
 

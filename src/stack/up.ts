@@ -4,15 +4,15 @@
 import { resolve } from "node:path";
 import type { Engine } from "../engine/engine.js";
 import { ConfigError } from "../engine/errors.js";
+import { defaultEngine } from "../guard/default-engine.js";
 import { type PullPolicy, parsePullOption } from "../images/policy.js";
 import { networkPoolConfig } from "../janitor/network-pool.js";
 import { createSession, newSessionId } from "../janitor/session.js";
 import { type LimitProfile, limitProfileFromComposeFiles, mergeLimitProfiles } from "../memory/profiles.js";
 import { parseSize } from "../memory/size.js";
+import type { ComposeProject } from "../model/compose.js";
 import { loadCompose } from "./compose/index.js";
-import { defaultEngine } from "./default-engine.js";
 import type { IncidentListener, StartedEnvironment } from "./environment.js";
-import type { ComposeProject } from "./model.js";
 import { projectNameFor } from "./naming.js";
 import { assertStartable } from "./plan.js";
 import type { ProgressListener } from "./progress/events.js";

@@ -3,10 +3,10 @@
 // teardown it gives), and plain enough for Jest's globalSetup/globalTeardown or node:test.
 import { Engine } from "../engine/engine.js";
 import { LeakDetectedError } from "../janitor/errors.js";
-import type { LabelSelector } from "../janitor/labels.js";
-import { matchesSelector } from "../janitor/labels.js";
 import { snapshot, waitForNoLeaks } from "../janitor/leaks.js";
 import { drainPool, isFreePoolNetwork, networkPoolConfig } from "../janitor/network-pool.js";
+import type { LabelSelector } from "../model/labels.js";
+import { matchesSelector } from "../model/labels.js";
 
 export interface LeakCheckOptions {
   engine?: Engine;

@@ -10,8 +10,7 @@ import { createEngine, guardOf } from "../guard/guard.js";
 import { type Snapshot, snapshot } from "../janitor/leaks.js";
 import { createSession } from "../janitor/session.js";
 import { startAnswerRelay } from "./answer-relay.js";
-import { createScope, RUN_LABEL, type RunState } from "./context.js";
-import { limiterDescription } from "./engine.js";
+import { limiterDescription } from "./guarded-engine.js";
 import { machineFacts } from "./machine.js";
 import {
   type CategorySummary,
@@ -24,6 +23,7 @@ import {
   type ScenarioResult,
   type ValidationResults,
 } from "./model.js";
+import { createScope, RUN_LABEL, type RunState } from "./run-scope.js";
 import { type Category, type Scenario, ScenarioAssertionError, ScenarioSkipped } from "./scenario.js";
 import { runLimiterOptions } from "./scenarios/rate-limiting.js";
 import { summarize } from "./stats.js";

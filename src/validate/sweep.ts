@@ -4,10 +4,10 @@ import type { Engine } from "../engine/engine.js";
 import { NotFoundError } from "../engine/errors.js";
 import type { ResourceRef } from "../janitor/errors.js";
 import { listResources } from "../janitor/inventory.js";
-import { LABELS } from "../janitor/labels.js";
 import { diffResources } from "../janitor/leaks.js";
 import { safeRemove } from "../lifecycle/safe-remove.js";
-import { RUN_LABEL } from "./context.js";
+import { LABELS } from "../model/labels.js";
+import { RUN_LABEL } from "./run-scope.js";
 
 export interface LeakedResource {
   kind: "container" | "network" | "volume";

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LABELS } from "../../src/janitor/labels.js";
+import { LABELS } from "../../src/model/labels.js";
 import { berthWith } from "./engines-support.js";
 import { composeDir } from "./stack-fixtures.js";
 import { engine, fixtureImage } from "./support.js";

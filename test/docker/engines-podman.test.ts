@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ContainerInspect } from "../../src/engine/types.js";
 import { ensureBusyboxFixture } from "../../src/fixtures/busybox.js";
 import { type PodmanService, startPodmanService } from "../../src/fixtures/podman-service.js";
-import { LABELS } from "../../src/janitor/labels.js";
+import { LABELS } from "../../src/model/labels.js";
 import { berthWith } from "./engines-support.js";
 import { http, startTestProxy } from "./proxy-support.js";
 import { composeDir } from "./stack-fixtures.js";

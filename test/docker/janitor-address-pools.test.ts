@@ -15,7 +15,7 @@ import {
 } from "../../src/fixtures/private-daemon.js";
 import { createNetworkWithRecovery, isAddressPoolExhausted } from "../../src/janitor/address-pools.js";
 import { AddressPoolsExhaustedError } from "../../src/janitor/errors.js";
-import { LABELS, type OwnerIdentity, sessionLabels } from "../../src/janitor/labels.js";
+import { LABELS, type OwnerIdentity, sessionLabels } from "../../src/model/labels.js";
 
 const unavailable = privateDaemonUnavailable();
 const deadOwner: OwnerIdentity = {

@@ -7,8 +7,8 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { currentOwner, LABELS, type OwnerIdentity, sessionLabels } from "../../src/janitor/labels.js";
 import { removeResources } from "../../src/janitor/remove.js";
+import { currentOwner, LABELS, type OwnerIdentity, sessionLabels } from "../../src/model/labels.js";
 import { sessionResources } from "./janitor-support.js";
 import { engine, fixtureImage } from "./support.js";
 

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { gc } from "../../src/janitor/gc.js";
-import { LABELS } from "../../src/janitor/labels.js";
+import { LABELS } from "../../src/model/labels.js";
 import { sessionResources, startOwner, waitForProcessExit } from "./janitor-support.js";
 import { engine, fixtureImage } from "./support.js";
 

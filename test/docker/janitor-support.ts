@@ -7,7 +7,7 @@ import { createInterface } from "node:readline";
 import type { Engine } from "../../src/engine/engine.js";
 import type { ResourceRef } from "../../src/janitor/errors.js";
 import { listResources } from "../../src/janitor/inventory.js";
-import { LABELS } from "../../src/janitor/labels.js";
+import { LABELS } from "../../src/model/labels.js";
 
 export interface OwnerEvent {
   event: string;

@@ -5,11 +5,11 @@
 // (oom-race-relay.ts); berth must still call both an OOM kill.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Engine } from "../../src/engine/engine.js";
-import { LABELS } from "../../src/janitor/labels.js";
 import { newSessionId } from "../../src/janitor/session.js";
 import { safeRemove } from "../../src/lifecycle/safe-remove.js";
+import { type EnvironmentEvent, watchEnvironment } from "../../src/lifecycle/watch.js";
 import { OomKilledError } from "../../src/memory/errors.js";
-import { type EnvironmentEvent, watchEnvironment } from "../../src/memory/watch.js";
+import { LABELS } from "../../src/model/labels.js";
 import { defineProject } from "../../src/stack/builder.js";
 import { up } from "../../src/stack/up.js";
 import { type OomRaceRelay, startOomRaceRelay } from "./oom-race-relay.js";

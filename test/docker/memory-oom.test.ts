@@ -4,17 +4,17 @@
 import { afterAll, describe, expect, it } from "vitest";
 import type { ContainerCreateSpec } from "../../src/engine/types.js";
 import { safeRemove } from "../../src/lifecycle/safe-remove.js";
-import { diagnoseExit, formatDiagnosis } from "../../src/memory/diagnose.js";
-import { MemoryMismatchError, OomKilledError } from "../../src/memory/errors.js";
-import { memoryHostConfig, verifyAppliedMemory } from "../../src/memory/limits.js";
-import { parseLimitProfile } from "../../src/memory/profiles.js";
 import {
   type EnvironmentEvent,
   formatEnvironmentEvent,
   formatEventSummary,
   watchEnvironment,
-} from "../../src/memory/watch.js";
-import type { ServiceMemory, ServiceSpec } from "../../src/stack/model.js";
+} from "../../src/lifecycle/watch.js";
+import { diagnoseExit, formatDiagnosis } from "../../src/memory/diagnose.js";
+import { MemoryMismatchError, OomKilledError } from "../../src/memory/errors.js";
+import { memoryHostConfig, verifyAppliedMemory } from "../../src/memory/limits.js";
+import { parseLimitProfile } from "../../src/memory/profiles.js";
+import type { ServiceMemory, ServiceSpec } from "../../src/model/compose.js";
 import { engine, fixtureImage, testLabels, trappingCommand, uniqueName } from "./support.js";
 
 const MiB = 1024 ** 2;

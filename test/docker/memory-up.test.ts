@@ -4,8 +4,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { type EnvironmentEvent, watchEnvironment } from "../../src/lifecycle/watch.js";
 import { OomKilledError } from "../../src/memory/errors.js";
-import { type EnvironmentEvent, watchEnvironment } from "../../src/memory/watch.js";
 import { up } from "../../src/stack/up.js";
 import { engine, fixtureImage, uniqueName } from "./support.js";
 

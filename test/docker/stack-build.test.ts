@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { BuildFailedError } from "../../src/engine/errors.js";
-import { LABELS } from "../../src/janitor/labels.js";
 import { newSessionId } from "../../src/janitor/session.js";
+import { LABELS } from "../../src/model/labels.js";
 import { defineProject } from "../../src/stack/builder.js";
 import type { StackEvent } from "../../src/stack/progress/events.js";
 import { STACK_LABELS } from "../../src/stack/stack-labels.js";

@@ -4,8 +4,8 @@
 // `berth up` (detached) and `berth down --session ID [--volumes]`, which the CLI only wraps.
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { LABELS } from "../../src/janitor/labels.js";
 import { newSessionId } from "../../src/janitor/session.js";
+import { LABELS } from "../../src/model/labels.js";
 import { down, downEnvironment } from "../../src/stack/down.js";
 import { up } from "../../src/stack/up.js";
 import { composeDir, projectResources } from "./stack-fixtures.js";

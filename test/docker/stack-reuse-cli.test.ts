@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LABELS } from "../../src/janitor/labels.js";
+import { LABELS } from "../../src/model/labels.js";
 import { down } from "../../src/stack/down.js";
 import type { StartedEnvironment } from "../../src/stack/environment.js";
 import { up } from "../../src/stack/up.js";

@@ -2,7 +2,7 @@
 // SIGKILLed while holding one loses only its lease: the reaper releases it, the environment stays
 // up, and the next `up` reuses it.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LABELS } from "../../src/janitor/labels.js";
+import { LABELS } from "../../src/model/labels.js";
 import { down } from "../../src/stack/down.js";
 import { up } from "../../src/stack/up.js";
 import { type OwnerProcess, startTestScript } from "./janitor-support.js";

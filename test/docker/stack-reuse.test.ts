@@ -3,7 +3,7 @@
 // replaces the environment, so does a container stopped by hand; berth gc expires idle ones after
 // their TTL (or --older-than) and berth ls shows key, state and staleness.
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { LABELS } from "../../src/janitor/labels.js";
+import { LABELS } from "../../src/model/labels.js";
 import { down } from "../../src/stack/down.js";
 import type { StartedEnvironment } from "../../src/stack/environment.js";
 import { up } from "../../src/stack/up.js";

@@ -2,7 +2,6 @@ import { hostname } from "node:os";
 import { describe, expect, it } from "vitest";
 import { Engine } from "../../src/engine/engine.js";
 import { ConfigError } from "../../src/engine/errors.js";
-import { LABELS } from "../../src/janitor/labels.js";
 import { newSessionId } from "../../src/janitor/session.js";
 import { NameConflictError } from "../../src/lifecycle/create-container.js";
 import { PortTakenError } from "../../src/lifecycle/host-ports.js";
@@ -13,6 +12,7 @@ import {
   UnhealthyError,
 } from "../../src/lifecycle/service-errors.js";
 import { OomKilledError } from "../../src/memory/errors.js";
+import { LABELS } from "../../src/model/labels.js";
 import { defineProject } from "../../src/stack/builder.js";
 import { UpInterruptedError } from "../../src/stack/errors.js";
 import { ImageMissingError } from "../../src/stack/images.js";

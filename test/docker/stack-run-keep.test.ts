@@ -3,8 +3,8 @@
 // down` takes it away. Without --keep, run takes it down as always.
 import { afterEach, describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.js";
-import { LABELS } from "../../src/janitor/labels.js";
 import { newSessionId } from "../../src/janitor/session.js";
+import { LABELS } from "../../src/model/labels.js";
 import { downEnvironment } from "../../src/stack/down.js";
 import { composeDir, projectResources } from "./stack-fixtures.js";
 import { engine, fixtureImage } from "./support.js";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { LABELS } from "../../src/janitor/labels.js";
+import { LABELS } from "../../src/model/labels.js";
 import type { StackEvent } from "../../src/stack/progress/events.js";
 import { up } from "../../src/stack/up.js";
 import { composeDir, HTTP_HEALTHCHECK, httpdCommand, sessionResources } from "./stack-fixtures.js";

@@ -31,7 +31,7 @@ describe("the CLI's command table", () => {
     for (const file of ["main.ts", "commands.ts"]) {
       const source = readFileSync(new URL(`../../src/cli/${file}`, import.meta.url), "utf8");
       const imports = [...source.matchAll(/^import (?!type )[^;]*? from "([^"]+)";/gms)].map((m) => m[1]);
-      expect(imports.filter((i) => i !== "../shared/version.js" && i !== "./commands.js")).toEqual([]);
+      expect(imports.filter((i) => i !== "../model/version.js" && i !== "./commands.js")).toEqual([]);
     }
   });
 });

@@ -5,10 +5,10 @@ import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { buildQuery } from "../../src/engine/engine.js";
 import { tarFiles } from "../../src/engine/tar.js";
+import { INLINE_DOCKERFILE } from "../../src/model/compose.js";
 import { readBuildContext } from "../../src/stack/build-context.js";
 import type { ComposeError } from "../../src/stack/compose/index.js";
 import { buildSettings } from "../../src/stack/images.js";
-import { INLINE_DOCKERFILE } from "../../src/stack/model.js";
 import { loadText, rejection } from "./compose-support.js";
 
 const DOCKERFILE = { Dockerfile: "FROM berth-fixture/busybox:1.35.0\n" };

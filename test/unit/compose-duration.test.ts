@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../src/engine/errors.js";
-import { formatDuration, parseDuration } from "../../src/shared/duration.js";
+import { formatDuration, parseDuration } from "../../src/model/duration.js";
 
 describe("parseDuration", () => {
   it.each([

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../src/engine/errors.js";
-import { formatAge, parseDuration } from "../../src/shared/duration.js";
+import { formatAge, parseDuration } from "../../src/model/duration.js";
 
 describe("durations as ages (days: true)", () => {
   const age = (text: string) => parseDuration(text, { days: true });

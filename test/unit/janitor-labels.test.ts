@@ -6,7 +6,7 @@ import {
   parseLabelSelector,
   sessionFilter,
   sessionLabels,
-} from "../../src/janitor/labels.js";
+} from "../../src/model/labels.js";
 
 describe("session labels", () => {
   const owner = { host: "ci-7", pid: 4242, startTime: "123456" };

@@ -1,8 +1,8 @@
 import { execFileSync } from "node:child_process";
 import { hostname } from "node:os";
 import { describe, expect, it } from "vitest";
-import { currentOwner, formatOwner, LABELS, processStartTime } from "../../src/janitor/labels.js";
-import { isOwnerAlive, isReclaimable, ownerOf, ownerState } from "../../src/janitor/ownership.js";
+import { currentOwner, formatOwner, LABELS, processStartTime } from "../../src/model/labels.js";
+import { isOwnerAlive, isReclaimable, ownerOf, ownerState } from "../../src/model/ownership.js";
 
 /** A pid that existed a moment ago and has exited now. */
 function deadPid(): number {

@@ -4,9 +4,9 @@ import { readdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { countFindings } from "../../src/memory/lint/finding.js";
-import { lintCompose } from "../../src/memory/lint/lint.js";
 import { loadCompose, locate } from "../../src/stack/compose/index.js";
+import { countFindings } from "../../src/stack/lint/finding.js";
+import { lintCompose } from "../../src/stack/lint/lint.js";
 
 const corpus = new URL("../fixtures/lint/", import.meta.url).pathname;
 

@@ -1,10 +1,10 @@
 // Lint rules on ComposeProject values: profiles count as limits, allow lists suppress, image
 // references and test file names are read correctly.
 import { describe, expect, it } from "vitest";
-import { lintCompose } from "../../src/memory/lint/lint.js";
-import { imageTag, isTestComposeFile } from "../../src/memory/lint/rules.js";
 import { parseLimitProfile } from "../../src/memory/profiles.js";
-import type { ComposeProject, ServiceSpec } from "../../src/stack/model.js";
+import type { ComposeProject, ServiceSpec } from "../../src/model/compose.js";
+import { lintCompose } from "../../src/stack/lint/lint.js";
+import { imageTag, isTestComposeFile } from "../../src/stack/lint/rules.js";
 
 function service(name: string, extra: Partial<ServiceSpec> = {}): ServiceSpec {
   return {

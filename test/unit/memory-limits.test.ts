@@ -4,7 +4,7 @@ import type { ContainerInspect } from "../../src/engine/types.js";
 import { MemoryMismatchError } from "../../src/memory/errors.js";
 import { memoryHostConfig, resolveMemoryLimit, verifyAppliedMemory } from "../../src/memory/limits.js";
 import { parseLimitProfile } from "../../src/memory/profiles.js";
-import type { ServiceMemory, ServiceSpec } from "../../src/stack/model.js";
+import type { ServiceMemory, ServiceSpec } from "../../src/model/compose.js";
 
 const MiB = 1024 ** 2;
 

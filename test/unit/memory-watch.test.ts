@@ -1,5 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { type EnvironmentEvent, formatEnvironmentEvent, formatEventSummary } from "../../src/memory/watch.js";
+import {
+  type EnvironmentEvent,
+  formatEnvironmentEvent,
+  formatEventSummary,
+} from "../../src/lifecycle/watch.js";
 
 const event = (overrides: Partial<EnvironmentEvent>): EnvironmentEvent => ({
   kind: "oom-killed",

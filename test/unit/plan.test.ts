@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import type { Dependency, DependencyCondition } from "../../src/model/compose.js";
 import { ComposeError, loadCompose } from "../../src/stack/compose/index.js";
-import type { Dependency, DependencyCondition } from "../../src/stack/model.js";
 import { findDependencyCycle, planShutdown, planStartup } from "../../src/stack/plan.js";
 import { FIXTURES } from "./compose-support.js";
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { endToEndHeaders, errorBody } from "../../src/proxy/http-messages.js";
-import { limiterView } from "../../src/proxy/limiter-port.js";
+import { limiterView } from "../../src/proxy/limiter-view.js";
 import {
   dockerHostFor,
   isLoopback,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { formatOwner, parseOwner } from "../../src/janitor/labels.js";
 import { classifyStop } from "../../src/lifecycle/safe-remove.js";
+import { formatOwner, parseOwner } from "../../src/model/labels.js";
 
 describe("classifyStop", () => {
   it("calls a 137 after the whole grace period a kill after grace", () => {

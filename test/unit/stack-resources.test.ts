@@ -5,8 +5,8 @@ import { hostname } from "node:os";
 import { describe, expect, it } from "vitest";
 import type { Engine } from "../../src/engine/engine.js";
 import { AddressPoolsExhaustedError } from "../../src/janitor/errors.js";
-import { formatOwner, LABELS } from "../../src/janitor/labels.js";
 import type { Session } from "../../src/janitor/session.js";
+import { formatOwner, LABELS } from "../../src/model/labels.js";
 import { defineProject } from "../../src/stack/builder.js";
 import { createProjectResources } from "../../src/stack/resources.js";
 

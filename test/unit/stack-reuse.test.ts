@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { type GcRules, gcVerdict, type SessionFacts } from "../../src/janitor/gc.js";
-import { currentOwner, formatOwner, LABELS } from "../../src/janitor/labels.js";
 import { leaseState } from "../../src/janitor/lease.js";
-import type { ComposeProject } from "../../src/stack/model.js";
+import type { ComposeProject } from "../../src/model/compose.js";
+import { currentOwner, formatOwner, LABELS } from "../../src/model/labels.js";
 import { groupEnvironments, idleInOrder } from "../../src/stack/reuse/candidates.js";
 import { majorVersion, reuseKey } from "../../src/stack/reuse/key.js";
 import { reuseDecision } from "../../src/stack/reuse/policy.js";

@@ -3,7 +3,7 @@
 import type { Command } from "commander";
 import { stringify } from "yaml";
 import { type LoadComposeOptions, loadCompose } from "../../stack/compose/index.js";
-import type { GlobalOptions } from "../context.js";
+import type { GlobalOptions } from "../global-options.js";
 import { errorToJSON, exitCodeFor, writeJSON } from "../output.js";
 
 export interface ComposeFileOptions {

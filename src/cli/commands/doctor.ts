@@ -4,7 +4,7 @@
 import type { Command } from "commander";
 import { runDoctor } from "../../doctor/doctor.js";
 import { doctorExitCode, renderDoctor } from "../../doctor/report.js";
-import { createCliEngine, type GlobalOptions } from "../context.js";
+import { createCliEngine, type GlobalOptions } from "../global-options.js";
 import { writeJSON } from "../output.js";
 
 export function registerDoctor(program: Command, globals: () => GlobalOptions): void {

@@ -6,7 +6,7 @@
 import type { Command } from "commander";
 import { findServiceContainer } from "../../stack/status.js";
 import { runAttachedExec } from "../attached-exec.js";
-import { createCliEngine, type GlobalOptions } from "../context.js";
+import { createCliEngine, type GlobalOptions } from "../global-options.js";
 import { selectProject } from "../project-selection.js";
 
 interface ExecCliOptions {

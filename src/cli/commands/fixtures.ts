@@ -2,7 +2,7 @@
 import type { Command } from "commander";
 import { ensureBusyboxFixture, type FixtureImage } from "../../fixtures/busybox.js";
 import { ensureReferenceStackImages } from "../../fixtures/reference-stack.js";
-import { createCliEngine, type GlobalOptions } from "../context.js";
+import { createCliEngine, type GlobalOptions } from "../global-options.js";
 import { writeJSON } from "../output.js";
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;

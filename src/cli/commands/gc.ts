@@ -1,9 +1,9 @@
 // `berth gc`: removes what dead sessions left behind (and, when asked, old or all sessions).
 import { type Command, InvalidArgumentError } from "commander";
 import { type GcReport, type GcSession, gc } from "../../janitor/gc.js";
-import { type LabelSelector, parseLabelSelector } from "../../janitor/labels.js";
-import { formatAge, parseDuration } from "../../shared/duration.js";
-import { createCliEngine, type GlobalOptions } from "../context.js";
+import { formatAge, parseDuration } from "../../model/duration.js";
+import { type LabelSelector, parseLabelSelector } from "../../model/labels.js";
+import { createCliEngine, type GlobalOptions } from "../global-options.js";
 import { EXIT, errorToJSON, formatError, table, writeJSON } from "../output.js";
 
 interface GcCliOptions {

@@ -3,7 +3,6 @@
 import type { Command } from "commander";
 import { ConfigError } from "../../engine/errors.js";
 import { describeResource } from "../../janitor/errors.js";
-import type { LabelSelector } from "../../janitor/labels.js";
 import {
   readSnapshotFile,
   type Snapshot,
@@ -11,7 +10,8 @@ import {
   waitForNoLeaks,
   writeSnapshotFile,
 } from "../../janitor/leaks.js";
-import { createCliEngine, type GlobalOptions } from "../context.js";
+import type { LabelSelector } from "../../model/labels.js";
+import { createCliEngine, type GlobalOptions } from "../global-options.js";
 import { EXIT, writeJSON } from "../output.js";
 import { parseSeconds } from "../parse.js";
 import { parseLabelOption } from "./gc.js";

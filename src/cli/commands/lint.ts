@@ -3,12 +3,12 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { parse } from "yaml";
-import { countFindings, type Finding } from "../../memory/lint/finding.js";
-import { type LintSource, lintCompose } from "../../memory/lint/lint.js";
 import { loadLimitProfile } from "../../memory/profiles.js";
 import { displayFile } from "../../stack/compose/errors.js";
 import { loadCompose, locate } from "../../stack/compose/index.js";
-import type { GlobalOptions } from "../context.js";
+import { countFindings, type Finding } from "../../stack/lint/finding.js";
+import { type LintSource, lintCompose } from "../../stack/lint/lint.js";
+import type { GlobalOptions } from "../global-options.js";
 import { EXIT, errorToJSON, exitCodeFor, writeJSON } from "../output.js";
 import { addComposeFileOptions, type ComposeFileOptions, composeLoadOptions } from "./config.js";
 

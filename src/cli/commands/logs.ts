@@ -4,7 +4,7 @@ import type { Command } from "commander";
 import type { Engine } from "../../engine/engine.js";
 import { NotFoundError } from "../../engine/errors.js";
 import { listServices, type ServiceStatus } from "../../stack/status.js";
-import { createCliEngine, type GlobalOptions } from "../context.js";
+import { createCliEngine, type GlobalOptions } from "../global-options.js";
 import { interleave, parseSince, parseTimestamped, renderLine, renderLines } from "../log-lines.js";
 import { parsePositiveInt } from "../parse.js";
 import { selectProject } from "../project-selection.js";

@@ -1,10 +1,10 @@
 // `berth ls`: every berth environment on the daemon, one line each: project, reuse key, state
 // (leased by host/pid, idle, stale; owned or detached when not reusable), age, idle time, services.
 import type { Command } from "commander";
-import { formatAge } from "../../shared/duration.js";
+import { formatAge } from "../../model/duration.js";
 import { shortKey } from "../../stack/reuse/key.js";
 import { type EnvironmentRow, listEnvironments } from "../../stack/reuse/list.js";
-import { createCliEngine, type GlobalOptions } from "../context.js";
+import { createCliEngine, type GlobalOptions } from "../global-options.js";
 import { table, writeJSON } from "../output.js";
 
 function stateText(row: EnvironmentRow): string {

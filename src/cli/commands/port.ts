@@ -3,7 +3,7 @@
 import type { Command } from "commander";
 import { findEndpoint } from "../../stack/endpoints.js";
 import { findServiceContainer } from "../../stack/status.js";
-import { createCliEngine, type GlobalOptions } from "../context.js";
+import { createCliEngine, type GlobalOptions } from "../global-options.js";
 import { parsePositiveInt } from "../parse.js";
 import { selectProject } from "../project-selection.js";
 

@@ -1,10 +1,10 @@
 // `berth proxy`: a Docker API socket that gives every client the limiter, graceful removal, an
 // optional policy and metrics. Prints the DOCKER_HOST line to use, runs until SIGINT/SIGTERM.
 import type { Command } from "commander";
-import type { ProxyLogEntry } from "../../proxy/context.js";
 import { isLoopback, parseListenAddress } from "../../proxy/listen-address.js";
+import type { ProxyLogEntry } from "../../proxy/proxy-context.js";
 import { defaultListenAddress, startProxy } from "../../proxy/server.js";
-import type { GlobalOptions } from "../context.js";
+import type { GlobalOptions } from "../global-options.js";
 import { parseSeconds } from "../parse.js";
 
 interface ProxyCommandOptions {

@@ -2,7 +2,7 @@
 import type { Command } from "commander";
 import { formatSize } from "../../memory/size.js";
 import { listServices } from "../../stack/status.js";
-import { createCliEngine, type GlobalOptions } from "../context.js";
+import { createCliEngine, type GlobalOptions } from "../global-options.js";
 import { table, writeJSON } from "../output.js";
 
 export function registerPs(program: Command, globals: () => GlobalOptions): void {

@@ -4,7 +4,7 @@
 import type { Command } from "commander";
 import { createReporter } from "../../stack/progress/reporter.js";
 import { type PullReport, pullImages } from "../../stack/pull.js";
-import { createCliEngine, type GlobalOptions } from "../context.js";
+import { createCliEngine, type GlobalOptions } from "../global-options.js";
 import { errorToJSON, exitCodeFor, table, writeJSON } from "../output.js";
 import { withInterrupt } from "./up.js";
 

@@ -5,7 +5,7 @@ import { compareRuns } from "../../validate/report/compare.js";
 import { readResults, writeFileEnsuringDir } from "../../validate/report/files.js";
 import { renderHtml } from "../../validate/report/html.js";
 import { renderMarkdown } from "../../validate/report/markdown.js";
-import type { GlobalOptions } from "../context.js";
+import type { GlobalOptions } from "../global-options.js";
 
 interface ReportOptions {
   html?: string;

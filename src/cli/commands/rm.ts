@@ -1,7 +1,7 @@
 // `berth rm`: a safe replacement for `docker rm -f`.
 import type { Command } from "commander";
 import { type RemovalRecord, safeRemove } from "../../lifecycle/safe-remove.js";
-import { createCliEngine, type GlobalOptions } from "../context.js";
+import { createCliEngine, type GlobalOptions } from "../global-options.js";
 import { EXIT, errorToJSON, formatError, writeJSON } from "../output.js";
 import { parseSeconds } from "../parse.js";
 

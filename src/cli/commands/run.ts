@@ -15,7 +15,7 @@ import { environmentVariables } from "../../stack/environment-variables.js";
 import { UpInterruptedError } from "../../stack/errors.js";
 import { createReporter } from "../../stack/progress/reporter.js";
 import { up } from "../../stack/up.js";
-import { createCliEngine, type GlobalOptions } from "../context.js";
+import { createCliEngine, type GlobalOptions } from "../global-options.js";
 import { reportIncidentSummary, reportIncidents } from "../incidents.js";
 import { EXIT, exitCodeFor, formatError } from "../output.js";
 import { addEnvironmentOptions, type EnvironmentCliOptions, upOptionsFrom } from "./up.js";

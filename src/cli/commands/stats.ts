@@ -19,8 +19,8 @@ import {
   sampleStats,
   usageWarnings,
 } from "../../memory/stats.js";
-import { parseDuration } from "../../shared/duration.js";
-import { createCliEngine, type GlobalOptions } from "../context.js";
+import { parseDuration } from "../../model/duration.js";
+import { createCliEngine, type GlobalOptions } from "../global-options.js";
 import { table, writeJSON } from "../output.js";
 
 interface StatsOptions {

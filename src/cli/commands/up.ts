@@ -12,7 +12,7 @@ import { endpointEnv, formatEnvLines } from "../../stack/endpoints.js";
 import type { StartedEnvironment } from "../../stack/environment.js";
 import { createReporter } from "../../stack/progress/reporter.js";
 import { type UpOptions, up } from "../../stack/up.js";
-import { createCliEngine, type GlobalOptions } from "../context.js";
+import { createCliEngine, type GlobalOptions } from "../global-options.js";
 import { followEnvironment } from "../incidents.js";
 import { errorToJSON, exitCodeFor, table, writeJSON } from "../output.js";
 import { parseSeconds } from "../parse.js";

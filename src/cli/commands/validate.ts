@@ -1,15 +1,15 @@
 // `berth validate`: runs the stability scenarios against the live daemon, prints progress and a
 // summary, writes results JSON and reports, and exits 1 when any scenario failed or leaked.
 import type { Command } from "commander";
-import { berthVersion } from "../../shared/version.js";
+import { berthVersion } from "../../model/version.js";
 import { CATEGORIES, selectCategories } from "../../validate/catalogue.js";
-import { guardedForValidation } from "../../validate/engine.js";
+import { guardedForValidation } from "../../validate/guarded-engine.js";
 import { liveProgress, plainProgress, wantsLiveProgress } from "../../validate/progress.js";
 import { writeFileEnsuringDir, writeReportDir } from "../../validate/report/files.js";
 import { verdictOf } from "../../validate/report/markdown.js";
 import { runValidation } from "../../validate/runner.js";
 import { renderSummary } from "../../validate/summary.js";
-import { createCliEngine, type GlobalOptions } from "../context.js";
+import { createCliEngine, type GlobalOptions } from "../global-options.js";
 import { EXIT } from "../output.js";
 
 interface ValidateOptions {

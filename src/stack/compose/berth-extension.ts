@@ -11,9 +11,10 @@
 //       - healthcheck
 //     reset:                                       # run before a reused environment is handed over
 //       - redis-cli FLUSHALL                       # a string runs in /bin/sh -c; a list is exec form
-import { parseDuration } from "../../shared/duration.js";
-import type { BerthServiceExtension, WaitStrategySpec } from "../model.js";
-import { type FileContext, failAt, parseAt } from "./context.js";
+
+import type { BerthServiceExtension, WaitStrategySpec } from "../../model/compose.js";
+import { parseDuration } from "../../model/duration.js";
+import { type FileContext, failAt, parseAt } from "./file-context.js";
 import type { PathSegment } from "./path.js";
 import type { RawBerthExtension } from "./schema.js";
 

@@ -2,7 +2,7 @@
 // parser gives them), the path inside the file (`services.api.ports[1]`) and the bad value.
 import { relative } from "node:path";
 import { ConfigError } from "../../engine/errors.js";
-import type { SourceLocation } from "../model.js";
+import type { SourceLocation } from "../../model/compose.js";
 
 export interface ComposeErrorDetails {
   /** Absolute path of the file the problem is in. */

@@ -2,8 +2,8 @@
 // file whose relative paths stay relative to that file) and its own keys are merged on top with
 // the rules of several -f files. Chains are followed; a cycle is refused where it closes.
 import { dirname } from "node:path";
-import type { FileContext } from "./context.js";
 import { ComposeError, displayFile } from "./errors.js";
+import type { FileContext } from "./file-context.js";
 import type { ServiceLayer } from "./layer.js";
 import { loadFile } from "./load-file.js";
 import { mergeLayers } from "./merge.js";

@@ -1,7 +1,7 @@
 // A merged layer's container options and secret/config grants into the model: options copied to
 // their model names, grants resolved against the project's top-level secrets and configs.
 import { posix } from "node:path";
-import type { ContainerOptions, FileGrant, ProvidedSource } from "../model.js";
+import type { ContainerOptions, FileGrant, ProvidedSource } from "../../model/compose.js";
 import { ComposeError } from "./errors.js";
 import type { GrantLayer, ServiceFields, ServiceLayer } from "./layer.js";
 

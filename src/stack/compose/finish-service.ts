@@ -2,7 +2,12 @@
 // `environment`, memory and CPU settings reconciled (conflicts refused), defaults filled in.
 import { readFile } from "node:fs/promises";
 import { formatSize } from "../../memory/size.js";
-import { type Dependency, INLINE_DOCKERFILE, type ServiceMemory, type ServiceSpec } from "../model.js";
+import {
+  type Dependency,
+  INLINE_DOCKERFILE,
+  type ServiceMemory,
+  type ServiceSpec,
+} from "../../model/compose.js";
 import { DotenvProblem, parseDotenv } from "./dotenv.js";
 import { ComposeError } from "./errors.js";
 import { finishGrants, finishOptions, type ProvidedFiles } from "./finish-options.js";

@@ -1,9 +1,9 @@
 // `healthcheck` into Docker's form: a string test becomes ["CMD-SHELL", ...], a list must start
 // with CMD, CMD-SHELL or NONE; durations become milliseconds; `disable` becomes ["NONE"].
 
-import { parseDuration } from "../../shared/duration.js";
-import type { HealthcheckSpec } from "../model.js";
-import { type FileContext, failAt, parseAt } from "./context.js";
+import type { HealthcheckSpec } from "../../model/compose.js";
+import { parseDuration } from "../../model/duration.js";
+import { type FileContext, failAt, parseAt } from "./file-context.js";
 import type { PathSegment } from "./path.js";
 import type { RawService } from "./schema.js";
 

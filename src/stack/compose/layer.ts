@@ -10,7 +10,7 @@ import type {
   ServiceNetwork,
   SourceLocation,
   VolumeMount,
-} from "../model.js";
+} from "../../model/compose.js";
 
 export interface Located<T> {
   value: T;

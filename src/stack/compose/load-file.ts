@@ -1,9 +1,9 @@
 // One Compose file from parsed YAML to layers: interpolate, set aside unsupported keys,
 // validate the shape, and normalise every service.
 import { dirname, resolve } from "node:path";
-import type { ReuseSettings, SourceLocation } from "../model.js";
-import { type FileContext, failAt, locationOf } from "./context.js";
+import type { ReuseSettings, SourceLocation } from "../../model/compose.js";
 import { ComposeError } from "./errors.js";
+import { type FileContext, failAt, locationOf } from "./file-context.js";
 import { type InterpolationProblem, interpolateTree } from "./interpolate.js";
 import type { FieldName, ServiceLayer } from "./layer.js";
 import { isFieldName } from "./merge.js";

@@ -4,12 +4,12 @@
 // projects' files into this one; `extends` starts a service from another (in this file or not).
 import { readFile } from "node:fs/promises";
 import { delimiter, dirname, join, resolve } from "node:path";
-import type { ComposeProject, ProvidedSource, SourceLocation } from "../model.js";
-import type { FileContext } from "./context.js";
+import type { ComposeProject, ProvidedSource, SourceLocation } from "../../model/compose.js";
 import { findDefaultComposeFiles } from "./default-files.js";
 import { DotenvProblem, parseDotenv } from "./dotenv.js";
 import { ComposeError, displayFile } from "./errors.js";
 import { resolveExtends } from "./extends.js";
+import type { FileContext } from "./file-context.js";
 import { finishService } from "./finish-service.js";
 import type { ServiceLayer } from "./layer.js";
 import { type FileLayers, type IncludeEntry, loadFile } from "./load-file.js";

@@ -1,5 +1,5 @@
 // Compose's two spellings of a mapping: `{A: 1}` or `["A=1", "B"]` (environment, labels, args).
-import { type FileContext, failAt } from "./context.js";
+import { type FileContext, failAt } from "./file-context.js";
 import type { PathSegment } from "./path.js";
 
 export type Scalar = string | number | boolean | null;

@@ -3,7 +3,7 @@
 // {host IP, published, target, protocol} and volumes/tmpfs by target (a later entry replaces the
 // earlier one in place); other sequences append without duplicates; scalars are replaced;
 // extension keys (`x-berth`) are replaced whole. `!reset` clears a field, `!override` replaces it.
-import type { VolumeMount } from "../model.js";
+import type { VolumeMount } from "../../model/compose.js";
 import type { FieldName, ServiceFields, ServiceLayer } from "./layer.js";
 import { portKey } from "./ports.js";
 

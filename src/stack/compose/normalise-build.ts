@@ -3,7 +3,7 @@
 // ulimits, no_cache, pull, one platform, tags). BuildKit-only keys are refused by the key check.
 import { isAbsolute, relative, resolve } from "node:path";
 import { parseSize } from "../../memory/size.js";
-import { type FileContext, failAt, parseAt } from "./context.js";
+import { type FileContext, failAt, parseAt } from "./file-context.js";
 import type { BuildLayer } from "./layer.js";
 import { parseLabels, parseMapOrList } from "./mappings.js";
 import { extraHosts, platform, ulimits } from "./normalise-options.js";

@@ -2,8 +2,8 @@
 // devices, hosts, logging, namespaces), and `secrets`/`configs` references, parsed from one file's
 // validated service entry into its layer.
 import { parseSize } from "../../memory/size.js";
-import type { DeviceMapping } from "../model.js";
-import { type FileContext, failAt, locationOf, parseAt } from "./context.js";
+import type { DeviceMapping } from "../../model/compose.js";
+import { type FileContext, failAt, locationOf, parseAt } from "./file-context.js";
 import type { GrantLayer, ServiceFields } from "./layer.js";
 import { parseMapOrList } from "./mappings.js";
 import type { PathSegment } from "./path.js";

@@ -2,10 +2,10 @@
 // model's units (bytes, milliseconds, absolute paths, argument lists) with its location.
 import { dirname, resolve } from "node:path";
 import { parseSize } from "../../memory/size.js";
-import { parseDuration } from "../../shared/duration.js";
-import type { SourceLocation } from "../model.js";
+import type { SourceLocation } from "../../model/compose.js";
+import { parseDuration } from "../../model/duration.js";
 import { parseBerthExtension } from "./berth-extension.js";
-import { type FileContext, failAt, locationOf, parseAt } from "./context.js";
+import { type FileContext, failAt, locationOf, parseAt } from "./file-context.js";
 import { parseHealthcheck } from "./healthcheck.js";
 import type { DependencyLayer, FieldName, Located, ServiceFields, ServiceLayer } from "./layer.js";
 import { parseLabels, parseMapOrList } from "./mappings.js";

@@ -1,7 +1,7 @@
 // Published ports (short `[IP:][HOST:]CONTAINER[/PROTO]`, ranges, and the long mapping form)
 // and exposed ports. A missing or zero host port means a dynamic one chosen by the daemon.
-import type { PortMapping } from "../model.js";
-import { type FileContext, failAt, locationOf } from "./context.js";
+import type { PortMapping } from "../../model/compose.js";
+import { type FileContext, failAt, locationOf } from "./file-context.js";
 import type { PathSegment } from "./path.js";
 
 type Protocol = PortMapping["protocol"];

@@ -1,6 +1,6 @@
 // Checks that need the whole merged project: services that depend on unknown or disabled ones,
 // networks and named volumes that are not declared, `network_mode: service:X`, and cycles.
-import type { ComposeProject, ServiceSpec } from "../model.js";
+import type { ComposeProject, ServiceSpec } from "../../model/compose.js";
 import { cycleError, findDependencyCycle } from "../plan.js";
 import { ComposeError } from "./errors.js";
 

@@ -2,8 +2,8 @@
 // earlier ones entry by entry, as Compose does.
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
-import type { IpamConfig, NamedVolumeSpec, NetworkSpec, ProvidedSource } from "../model.js";
-import { type FileContext, failAt } from "./context.js";
+import type { IpamConfig, NamedVolumeSpec, NetworkSpec, ProvidedSource } from "../../model/compose.js";
+import { type FileContext, failAt } from "./file-context.js";
 import { parseMapOrList } from "./mappings.js";
 import type { RawProvided, RawResource } from "./schema.js";
 

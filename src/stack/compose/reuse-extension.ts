@@ -3,9 +3,10 @@
 //
 //   x-berth:
 //     reuse: true              # or: reuse: { ttl: 2h }  (a mapping opts in unless `enabled: false`)
-import { parseDuration } from "../../shared/duration.js";
-import type { ReuseSettings } from "../model.js";
-import { type FileContext, failAt, parseAt } from "./context.js";
+
+import type { ReuseSettings } from "../../model/compose.js";
+import { parseDuration } from "../../model/duration.js";
+import { type FileContext, failAt, parseAt } from "./file-context.js";
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === "object" && !Array.isArray(value);

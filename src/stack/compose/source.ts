@@ -2,7 +2,7 @@
 // `!reset` / `!override` tags Compose uses in override files.
 import { readFile } from "node:fs/promises";
 import { type Document, isMap, isSeq, LineCounter, type Node, parseDocument } from "yaml";
-import type { SourceLocation } from "../model.js";
+import type { SourceLocation } from "../../model/compose.js";
 import { ComposeError } from "./errors.js";
 import { locateInDocument } from "./locate.js";
 import { formatPath, type YamlPath } from "./path.js";

@@ -2,7 +2,7 @@
 // rule applied to every file: a key outside the specification is an error with a suggestion; a
 // key of the specification that berth cannot honour is an error naming it and why, unless an
 // `x-berth.ignore` list names it (then it is removed and listed in one warning).
-import { type FileContext, failAt, locationOf } from "./context.js";
+import { type FileContext, failAt, locationOf } from "./file-context.js";
 import { ANY_KEYS, checkKeys, deleteAt, type KeyFinding, type KeyTree, leaves } from "./key-tree.js";
 import type { YamlPath } from "./path.js";
 import { SPEC_KEYS } from "./spec-keys.js";

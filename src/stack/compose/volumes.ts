@@ -3,8 +3,8 @@
 import { homedir } from "node:os";
 import { isAbsolute, resolve } from "node:path";
 import { parseSize } from "../../memory/size.js";
-import type { VolumeMount } from "../model.js";
-import { type FileContext, failAt, locationOf, parseAt } from "./context.js";
+import type { VolumeMount } from "../../model/compose.js";
+import { type FileContext, failAt, locationOf, parseAt } from "./file-context.js";
 import type { PathSegment } from "./path.js";
 
 /** Modes Docker accepts that berth passes over (SELinux labels, macOS consistency, nocopy). */

@@ -1,8 +1,8 @@
 // The reusable environments of one key on the daemon, from one container list: each with its
 // service containers, its lease state and the labels a new lease container of it carries.
 import type { Engine } from "../../engine/engine.js";
-import { extraLabelsFromEnv, LABELS } from "../../janitor/labels.js";
 import { isLeaseContainer, type LeaseState, type LeaseSubject, leaseState } from "../../janitor/lease.js";
+import { extraLabelsFromEnv, LABELS } from "../../model/labels.js";
 import type { ListedContainer } from "./safety.js";
 
 export interface ReusableEnvironment {

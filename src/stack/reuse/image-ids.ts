@@ -3,9 +3,9 @@
 // inputs changed since shows as a missing id (a new key) instead of being built.
 import type { Engine } from "../../engine/engine.js";
 import { DEFAULT_PULL_POLICY } from "../../images/policy.js";
+import type { ComposeProject, ServiceSpec } from "../../model/compose.js";
 import { readBuildContext } from "../build-context.js";
 import { buildHash, builtTag, ensureImages, ImageMissingError } from "../images.js";
-import type { ComposeProject, ServiceSpec } from "../model.js";
 import { STACK_LABELS } from "../stack-labels.js";
 
 export interface ImageIdOptions {

@@ -3,7 +3,7 @@
 // rebuilt or re-tagged image or a new berth gives a new key. Where things were written (files,
 // lines) and the reset commands are left out: they change nothing in the running environment.
 import { createHash } from "node:crypto";
-import type { ComposeProject } from "../model.js";
+import type { ComposeProject } from "../../model/compose.js";
 
 export interface ReuseKeyInput {
   project: ComposeProject;

@@ -3,9 +3,9 @@
 // that are not reusable), age, idle time and services. An idle reusable environment whose key no
 // longer matches what its files and images give today is stale: nothing will reuse it again.
 import type { Engine } from "../../engine/engine.js";
-import { LABELS, parseOwner } from "../../janitor/labels.js";
-import { ownerState } from "../../janitor/ownership.js";
-import { berthVersion } from "../../shared/version.js";
+import { LABELS, parseOwner } from "../../model/labels.js";
+import { ownerState } from "../../model/ownership.js";
+import { berthVersion } from "../../model/version.js";
 import { resolveProject } from "../up.js";
 import { groupEnvironments } from "./candidates.js";
 import { projectImageIds } from "./image-ids.js";

@@ -1,7 +1,7 @@
 // Whether an `up` reuses: the caller's `reuse` option, else BERTH_REUSE, else the files'
 // `x-berth.reuse`; off by default. On CI (the `CI` variable set) reuse stays off unless
 // BERTH_REUSE=force, because a CI job should start from nothing; the decision says why.
-import type { ComposeProject } from "../model.js";
+import type { ComposeProject } from "../../model/compose.js";
 
 export interface ReuseDecision {
   enabled: boolean;

@@ -3,7 +3,7 @@
 // command that fails or hangs stops the reset with its output in the message.
 import type { Engine } from "../../engine/engine.js";
 import { BerthError } from "../../engine/errors.js";
-import type { ComposeProject } from "../model.js";
+import type { ComposeProject } from "../../model/compose.js";
 
 /** Per command unless the service's `x-berth.timeout` says otherwise. */
 export const DEFAULT_RESET_TIMEOUT_MS = 60_000;

@@ -1,7 +1,7 @@
 // Is a reusable environment still fit to hand over? Pure, from the daemon's container list:
 // every service has its container, long-running ones are running and not unhealthy where they
 // have a healthcheck, one-shot ones exited 0, and every port the project publishes is published.
-import type { ComposeProject } from "../model.js";
+import type { ComposeProject } from "../../model/compose.js";
 import { oneShotServices } from "../readiness.js";
 import { healthFromStatus } from "../status.js";
 

@@ -3,7 +3,6 @@
 // a warning that says why); and when none is left, a new reusable environment, leased from
 // before its first container exists, so nobody else can take it half-built.
 import type { Engine } from "../../engine/engine.js";
-import { LABELS } from "../../janitor/labels.js";
 import {
   DEFAULT_REUSE_TTL_MS,
   type Lease,
@@ -13,11 +12,12 @@ import {
 } from "../../janitor/lease.js";
 import { guardLease, leaseGuardId, reaperDisabledByEnv, releaseSession } from "../../janitor/reaper.js";
 import { createSession, type Session } from "../../janitor/session.js";
-import { berthVersion } from "../../shared/version.js";
+import type { ComposeProject } from "../../model/compose.js";
+import { LABELS } from "../../model/labels.js";
+import { berthVersion } from "../../model/version.js";
 import { downEnvironment } from "../down.js";
 import { endpointsFromPorts } from "../endpoints.js";
 import { type EnvironmentReuse, type ServiceInfo, StartedEnvironment } from "../environment.js";
-import type { ComposeProject } from "../model.js";
 import { projectNameFor } from "../naming.js";
 import type { ProgressListener } from "../progress/events.js";
 import { oneShotServices } from "../readiness.js";

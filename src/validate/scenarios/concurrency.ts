@@ -3,7 +3,7 @@
 import type { ContainerCreateSpec } from "../../engine/types.js";
 import { guardOf } from "../../guard/guard.js";
 import { safeRemove } from "../../lifecycle/safe-remove.js";
-import { GRACE_SECONDS, TRAPPING_LOOP, waitForOutput } from "../context.js";
+import { GRACE_SECONDS, TRAPPING_LOOP, waitForOutput } from "../run-scope.js";
 import { type Category, check, checkEqual, type Scenario, type ScenarioContext } from "../scenario.js";
 
 const C = "concurrency";

@@ -5,12 +5,12 @@ import { spawnSync } from "node:child_process";
 import { createServer } from "node:net";
 import { hostname } from "node:os";
 import type { ContainerCreateSpec } from "../../engine/types.js";
-import { sessionLabels } from "../../janitor/labels.js";
 import { NameConflictError } from "../../lifecycle/create-container.js";
 import { PortTakenError } from "../../lifecycle/host-ports.js";
+import { sessionLabels } from "../../model/labels.js";
 import { containerNameFor } from "../../stack/naming.js";
-import { RUN_LABEL } from "../context.js";
 import { inspectRewrite } from "../faults.js";
+import { RUN_LABEL } from "../run-scope.js";
 import { type Category, check, checkEqual, type Scenario, type ScenarioContext } from "../scenario.js";
 import { checkNothingLeft, composeFile, firstLine, upCompose, upFails } from "./stack-support.js";
 

@@ -1,10 +1,11 @@
 // Lifecycle: the daemon creates, starts, stops, restarts and removes containers as asked, with
 // the names, labels, exit codes and output berth relies on. Also the run's sequential latency
 // samples for create, start, graceful stop and safe removal.
-import { LABELS, parseOwner } from "../../janitor/labels.js";
+
 import { safeRemove } from "../../lifecycle/safe-remove.js";
-import { GRACE_SECONDS, RUN_LABEL, TRAPPING_LOOP, waitForOutput } from "../context.js";
+import { LABELS, parseOwner } from "../../model/labels.js";
 import { inspectRewrite, STOP_BECOMES_KILL } from "../faults.js";
+import { GRACE_SECONDS, RUN_LABEL, TRAPPING_LOOP, waitForOutput } from "../run-scope.js";
 import { type Category, check, checkEqual, type Scenario } from "../scenario.js";
 
 /** The short form of an image name: Podman records `docker.io/x/y` where Docker keeps `x/y`. */

@@ -9,8 +9,8 @@ import { busyboxWebServer } from "../../fixtures/busybox.js";
 import { privateDaemonUnavailable, startPrivateDaemon } from "../../fixtures/private-daemon.js";
 import { createNetworkWithRecovery } from "../../janitor/address-pools.js";
 import { AddressPoolsExhaustedError } from "../../janitor/errors.js";
-import { sessionLabels } from "../../janitor/labels.js";
-import { RUN_LABEL } from "../context.js";
+import { sessionLabels } from "../../model/labels.js";
+import { RUN_LABEL } from "../run-scope.js";
 import {
   type Category,
   check,

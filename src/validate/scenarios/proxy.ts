@@ -10,7 +10,7 @@ import { safeRemove } from "../../lifecycle/safe-remove.js";
 import type { ProxyOptions, RunningProxy } from "../../proxy/server.js";
 import { startProxy } from "../../proxy/server.js";
 import { startAnswerRelay } from "../answer-relay.js";
-import { GRACE_SECONDS, TRAPPING_LOOP, waitForOutput } from "../context.js";
+import { GRACE_SECONDS, TRAPPING_LOOP, waitForOutput } from "../run-scope.js";
 import {
   type Category,
   check,

@@ -4,8 +4,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { safeRemove } from "../../lifecycle/safe-remove.js";
-import { GRACE_SECONDS } from "../context.js";
 import { inspectRewrite, STOP_BECOMES_KILL } from "../faults.js";
+import { GRACE_SECONDS } from "../run-scope.js";
 import { type Category, check, checkEqual, type Scenario } from "../scenario.js";
 
 const C = "safe-removal";

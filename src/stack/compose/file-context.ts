@@ -1,7 +1,7 @@
 // What the normalisers of one file share: where things are, how to fail, where to report
 // unsupported values.
 import { ConfigError } from "../../engine/errors.js";
-import type { SourceLocation } from "../model.js";
+import type { SourceLocation } from "../../model/compose.js";
 import { ComposeError } from "./errors.js";
 import type { PathSegment, YamlPath } from "./path.js";
 import { type ComposeSource, sourceLocation } from "./source.js";

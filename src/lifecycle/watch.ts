@@ -5,7 +5,6 @@
 import type { Engine, EngineEvent } from "../engine/engine.js";
 import { ConfigError, EngineError } from "../engine/errors.js";
 import type { ContainerInspect } from "../engine/types.js";
-import { LABELS } from "../janitor/labels.js";
 import {
   diagnoseExit,
   type ExitDiagnosis,
@@ -13,8 +12,9 @@ import {
   oomProcessSummary,
   oomSummary,
   tailLines,
-} from "./diagnose.js";
-import { LATE_OOM_GRACE_MS } from "./oom-events.js";
+} from "../memory/diagnose.js";
+import { LATE_OOM_GRACE_MS } from "../memory/oom-events.js";
+import { LABELS } from "../model/labels.js";
 
 export type EnvironmentEventKind =
   /** The container was ended by the kernel OOM killer. */

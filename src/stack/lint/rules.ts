@@ -1,7 +1,8 @@
 // The lint rules, each a pure function of the merged project and the raw files. A rule reports
 // what it found and the YAML path it is about; lint.ts turns paths into files and lines.
-import type { ComposeProject, ServiceSpec, SourceLocation } from "../../stack/model.js";
-import { type LimitProfile, matchLimitRule } from "../profiles.js";
+
+import { type LimitProfile, matchLimitRule } from "../../memory/profiles.js";
+import type { ComposeProject, ServiceSpec, SourceLocation } from "../../model/compose.js";
 import type { RuleId } from "./finding.js";
 
 export type YamlPath = ReadonlyArray<string | number>;

@@ -1,6 +1,6 @@
 // The engine the library uses when the caller gives none.
 import type { Engine } from "../engine/engine.js";
-import { createEngine } from "../guard/guard.js";
+import { createEngine } from "./guard.js";
 
 let shared: Engine | undefined;
 
