@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 const SRC = resolve(dirname(fileURLToPath(import.meta.url)), "../../src");
 
 /** The rows of docs/architecture.md, lowest first: a folder may import its own row or lower ones. */
-export const LAYERS: readonly (readonly string[])[] = [
+const LAYERS: readonly (readonly string[])[] = [
   ["engine"],
   ["model", "guard"],
   ["images", "lifecycle", "janitor", "memory"],
@@ -40,7 +40,7 @@ const IMPORT =
   /(?:^|\n)\s*(?:import|export)\b[^"'`;]*?\bfrom\s*["']([^"']+)["']|\bimport\(\s*["']([^"']+)["']\s*\)/g;
 
 /** Every import of every file under `root`, static, re-export or dynamic, relative or a package. */
-export function importsOf(root: string): Import[] {
+function importsOf(root: string): Import[] {
   return sourceFiles(root).flatMap((file) => {
     const text = readFileSync(file, "utf8");
     return [...text.matchAll(IMPORT)].map((match) => {
@@ -54,7 +54,7 @@ export function importsOf(root: string): Import[] {
 }
 
 /** The folder graph's cycles, each as the folders on it (Tarjan's strongly connected components). */
-export function folderCycles(edges: ReadonlyMap<string, ReadonlySet<string>>): string[][] {
+function folderCycles(edges: ReadonlyMap<string, ReadonlySet<string>>): string[][] {
   let counter = 0;
   const index = new Map<string, number>();
   const low = new Map<string, number>();
@@ -94,9 +94,9 @@ function folderEdges(imports: readonly Import[]): Map<string, Set<string>> {
   const edges = new Map<string, Set<string>>();
   for (const i of imports) {
     if (i.to.startsWith("package:") || i.to === i.from) continue;
-    let targets = edges.get(i.from);
-    if (!targets) edges.set(i.from, (targets = new Set()));
+    const targets = edges.get(i.from) ?? new Set<string>();
     targets.add(i.to);
+    edges.set(i.from, targets);
   }
   return edges;
 }
