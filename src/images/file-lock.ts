@@ -3,6 +3,7 @@
 // Fixture builds lock their cache directory; pulls lock the image reference.
 import { closeSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { TimeoutError } from "../engine/errors.js";
+import { sleep } from "../model/sleep.js";
 
 function ownerAlive(path: string): boolean {
   let pid: number;
@@ -64,7 +65,7 @@ export async function acquireFileLock(path: string, options: FileLockOptions = {
       });
     }
     options.signal?.throwIfAborted();
-    await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 1000));
+    await sleep(options.pollMs ?? 1000);
   }
 }
 

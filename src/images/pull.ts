@@ -7,7 +7,7 @@ import { AbortedError, type BerthError, DaemonUnavailableError, TransientError }
 import { type RetrySettings, resolveRetrySettings } from "../guard/config.js";
 import { guardOf } from "../guard/guard.js";
 import { backoffDelay } from "../guard/retry.js";
-import { sleep } from "../lifecycle/backoff.js";
+import { sleep } from "../model/sleep.js";
 import {
   type CredentialOptions,
   credentialsFor,

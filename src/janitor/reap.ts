@@ -3,6 +3,7 @@
 // be in flight on the daemon and produce a container after the first listing.
 import type { Engine } from "../engine/engine.js";
 import { LABELS } from "../model/labels.js";
+import { sleep } from "../model/sleep.js";
 import { listResources } from "./inventory.js";
 import { networkPoolConfig, releaseHeld } from "./network-pool.js";
 import { removeResources } from "./remove.js";
@@ -61,8 +62,6 @@ async function releasePooledNetworks(engine: Engine, session: string, log: (line
   }
   return failed;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function reapSession(
   engine: Engine,

@@ -4,6 +4,8 @@
 import { constants } from "node:os";
 import type { Engine } from "../engine/engine.js";
 import { ConflictError, NotFoundError, TimeoutError } from "../engine/errors.js";
+import { containerName } from "../model/container-name.js";
+import { sleep } from "../model/sleep.js";
 
 export type StopOutcome = "exited" | "killed-after-grace" | "was-stopped" | "already-removed";
 
@@ -99,20 +101,6 @@ export function gracePeriodFor(info: Inspect, options: SafeRemoveOptions): numbe
   return options.maxGraceSeconds === undefined ? grace : Math.min(grace, options.maxGraceSeconds);
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      "abort",
-      () => {
-        clearTimeout(timer);
-        reject(signal.reason);
-      },
-      { once: true },
-    );
-  });
-}
-
 /** Waits until inspect answers 404; used after our own removal and to join another's. */
 async function waitUntilGone(
   engine: Engine,
@@ -170,7 +158,7 @@ export async function safeRemove(
     });
   }
   const id = info.Id;
-  const name = info.Name.replace(/^\//, "");
+  const name = containerName(info);
   const stopSignal = signalName((info.Config as { StopSignal?: string }).StopSignal || "SIGTERM");
   const graceSeconds = gracePeriodFor(info, options);
 

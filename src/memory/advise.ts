@@ -1,6 +1,7 @@
 // The advisor: samples memory over a window and recommends a limit per service by one stated
 // rule, so raising limits is a measured, repeatable step instead of hand edits after a crash.
 import type { Engine } from "../engine/engine.js";
+import { pause } from "../model/sleep.js";
 import { formatComposeSize, formatSize, roundUpToCleanSize } from "./size.js";
 import { type ContainerRef, sampleStats } from "./stats.js";
 
@@ -84,21 +85,9 @@ export async function observePeaks(
     round++;
     options.onRound?.(round, [...byService.values()]);
     const wait = Math.min(interval - (Date.now() - started), deadline - Date.now());
-    if (wait > 0 && !options.signal?.aborted) await sleep(wait, options.signal);
+    if (wait > 0 && !options.signal?.aborted) await pause(wait, options.signal);
   } while (Date.now() < deadline && !options.signal?.aborted);
   return [...byService.values()];
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-    signal?.addEventListener("abort", done, { once: true });
-  });
 }
 
 const yamlKey = (name: string) => (/^[A-Za-z0-9_.-]+$/.test(name) ? name : JSON.stringify(name));

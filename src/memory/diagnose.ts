@@ -2,6 +2,7 @@
 // logs: an OOM kill at its limit, a signal, an exit code, a failing healthcheck. Up's rollback
 // errors, the events watcher and `berth ps` all describe failures through this one function.
 import type { ContainerInspect } from "../engine/types.js";
+import { containerName } from "../model/container-name.js";
 import { formatSize } from "./size.js";
 
 export type ExitCause = "oom-killed" | "signal" | "exited" | "start-failed" | "unhealthy" | "running";
@@ -132,7 +133,7 @@ export function diagnoseExit(
   }
   return {
     service,
-    container: inspect.Name?.replace(/^\//, "") ?? inspect.Id,
+    container: containerName(inspect),
     cause,
     oomKilled,
     probableOom,

@@ -5,6 +5,7 @@
 import { ConfigError } from "../engine/errors.js";
 import type { ContainerInspect } from "../engine/types.js";
 import type { ServiceSpec } from "../model/compose.js";
+import { containerName } from "../model/container-name.js";
 import { type MemoryMismatch, MemoryMismatchError } from "./errors.js";
 import { type LimitProfile, matchLimitRule } from "./profiles.js";
 import { formatSize, MIN_MEMORY_BYTES } from "./size.js";
@@ -128,5 +129,5 @@ export function verifyAppliedMemory(
     mismatches.push({ field, expected: describe(field, want), actual: describe(field, got) });
   }
   if (mismatches.length)
-    throw new MemoryMismatchError(service, mismatches, { resource: inspect.Name?.replace(/^\//, "") });
+    throw new MemoryMismatchError(service, mismatches, { resource: containerName(inspect) });
 }

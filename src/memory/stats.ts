@@ -3,6 +3,7 @@
 // against the container's limit. Containers are found by berth's labels.
 import type { Engine } from "../engine/engine.js";
 import { ConflictError, NotFoundError } from "../engine/errors.js";
+import { containerName } from "../model/container-name.js";
 import { LABELS } from "../model/labels.js";
 import { formatSize } from "./size.js";
 
@@ -85,7 +86,7 @@ export async function projectContainers(engine: Engine, project?: string): Promi
   return containers
     .map((c) => ({
       id: c.Id,
-      name: (c.Names[0] ?? c.Id).replace(/^\//, ""),
+      name: containerName(c),
       project: c.Labels?.[LABELS.project],
       service: c.Labels?.[LABELS.service],
     }))

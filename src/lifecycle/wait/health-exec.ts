@@ -5,7 +5,7 @@
 // then on Docker's status is the one that counts (incidents, `ps`). A failing probe never fails
 // the service: only Docker's own verdict (after its retries) does.
 import { guardOf } from "../../guard/guard.js";
-import { sleep } from "../backoff.js";
+import { sleep } from "../../model/sleep.js";
 import type { WaitTarget } from "./types.js";
 
 /** First pause after the immediate first probe; each later pause doubles. */

@@ -1,7 +1,8 @@
 // Inline SVG charts for the HTML report: drawn from the results alone, with no script and no
 // network, so the file renders the same in a browser, a CI artifact viewer or a screenshot.
+
+import { percentile } from "../../model/stats.js";
 import type { CategorySummary, ConcurrencyFigure, LatencySummary, LimiterPoint } from "../model.js";
-import { percentile } from "../stats.js";
 import type { LatencyChange } from "./compare.js";
 import { formatChange, formatMs, formatPercent, formatRate } from "./format.js";
 
