@@ -9,7 +9,7 @@ import type { StartedEnvironment } from "../stack/environment.js";
 import { exitCodeFor, formatError } from "./output.js";
 
 /** Writes one incident to stderr at once: a line (and log tail), or a JSON line with --json. */
-export function reportIncident(incident: EnvironmentEvent, json: boolean): void {
+function reportIncident(incident: EnvironmentEvent, json: boolean): void {
   process.stderr.write(
     json ? `${JSON.stringify({ type: "incident", ...incident })}\n` : `${formatEnvironmentEvent(incident)}\n`,
   );

@@ -22,7 +22,7 @@ export function withSelectionOptions(command: Command): Command {
     .option("-f, --file <file>", "find the project of this Compose file (repeatable)", collect, []);
 }
 
-export interface SelectionOptions {
+interface SelectionOptions {
   projectName?: string;
   session?: string;
   file?: string[];

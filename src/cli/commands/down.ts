@@ -25,7 +25,7 @@ interface DownCliOptions {
   json?: boolean;
 }
 
-export function describeDown(report: DownReport): string {
+function describeDown(report: DownReport): string {
   const who = report.project ? `project ${report.project}` : `session ${report.session}`;
   if (report.containers.length + report.networks.length + report.volumes.length === 0) {
     return `${who}: nothing to remove`;

@@ -22,7 +22,7 @@ function readSource(file: string): LintSource {
   return { file, value: parse(readFileSync(file, "utf8")) };
 }
 
-export function formatFinding(finding: Finding): string {
+function formatFinding(finding: Finding): string {
   const where = [displayFile(finding.file), finding.line, finding.column]
     .filter((p) => p !== undefined)
     .join(":");

@@ -17,7 +17,7 @@ interface PullCliOptions {
   json?: boolean;
 }
 
-export function pullTable(report: PullReport): string {
+function pullTable(report: PullReport): string {
   return table(
     ["IMAGE", "SERVICES", "RESULT", "ID"],
     report.images.map((i) => [

@@ -107,7 +107,7 @@ export function upOptionsFrom(options: EnvironmentCliOptions, services: string[]
 }
 
 /** Runs `work` with SIGINT/SIGTERM turned into an abort (so `up` rolls back instead of dying). */
-export async function withInterrupt<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+async function withInterrupt<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
   const onSignal = () => controller.abort();
   process.on("SIGINT", onSignal);
@@ -141,11 +141,11 @@ export async function runWithProgress<T>(
   return result;
 }
 
-export function environmentEnv(env: StartedEnvironment): Record<string, string> {
+function environmentEnv(env: StartedEnvironment): Record<string, string> {
   return { BERTH_PROJECT: env.project, BERTH_SESSION: env.session, ...endpointEnv(env.endpoints) };
 }
 
-export function environmentJSON(env: StartedEnvironment): Record<string, unknown> {
+function environmentJSON(env: StartedEnvironment): Record<string, unknown> {
   return {
     ok: true,
     project: env.project,
@@ -166,7 +166,7 @@ export function environmentJSON(env: StartedEnvironment): Record<string, unknown
   };
 }
 
-export function endpointTable(env: StartedEnvironment): string {
+function endpointTable(env: StartedEnvironment): string {
   const rows = env.services.flatMap((s) =>
     s.endpoints.length > 0
       ? s.endpoints.map((e) => [s.name, `${e.containerPort}/${e.protocol}`, e.address, s.state])
