@@ -7,7 +7,7 @@ import { FrameDecoder } from "../engine/demux.js";
 import type { Engine } from "../engine/engine.js";
 import { sleep } from "../model/sleep.js";
 
-export interface AttachedExecOptions {
+interface AttachedExecOptions {
   env?: string[];
   user?: string;
   workingDir?: string;

@@ -21,7 +21,7 @@ function ownerAlive(path: string): boolean {
   }
 }
 
-export interface FileLockOptions {
+interface FileLockOptions {
   /** Give up after this long (default 15 minutes). */
   timeoutMs?: number;
   /** How often a waiter looks again (default 1000 ms). */
@@ -33,7 +33,7 @@ export interface FileLockOptions {
   onWait?: () => void;
 }
 
-export interface HeldLock {
+interface HeldLock {
   release(): void;
   /** True when another process held the lock first and this one waited for it. */
   waited: boolean;

@@ -9,7 +9,7 @@ import type { ResourceRef } from "./errors.js";
 /** Networks every daemon has (Podman's default is `podman`); never a leak, never removable. */
 const PREDEFINED_NETWORKS = new Set(["bridge", "host", "none", "podman"]);
 
-export interface InventoryOptions {
+interface InventoryOptions {
   /** Engine API label filters, all of which must match (`key` or `key=value`). */
   labels?: string[];
 }
@@ -38,7 +38,7 @@ export async function listLabelled(engine: Engine, labels: string[] = []): Promi
 }
 
 /** The same records as plain resource references: what removal, gc and leak checks work on. */
-export function resourceRefs(found: LabelledResources): ResourceRef[] {
+function resourceRefs(found: LabelledResources): ResourceRef[] {
   return [
     ...found.containers.map(
       (c): ResourceRef => ({ kind: "container", id: c.Id, name: containerName(c), labels: c.Labels ?? {} }),

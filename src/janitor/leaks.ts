@@ -64,7 +64,7 @@ export async function leaksSince(before: Snapshot, options: LeakOptions = {}): P
 }
 
 /** Polls until no leak remains or `waitMs` runs out (cleanups may be in flight); answers what remained. */
-export interface WaitForNoLeaksOptions extends LeakOptions {
+interface WaitForNoLeaksOptions extends LeakOptions {
   waitMs?: number;
   intervalMs?: number;
   /** Runs before each look (e.g. draining the run's idle pooled networks). */

@@ -8,7 +8,7 @@ import { listResources } from "./inventory.js";
 import { networkPoolConfig, releaseHeld } from "./network-pool.js";
 import { removeResources } from "./remove.js";
 
-export interface ReapOptions {
+interface ReapOptions {
   /** How long the session must stay empty before it counts as clean (ms, default 1500). */
   settleMs?: number;
   /** Give up after this long (ms, default 120 s). */
@@ -33,7 +33,7 @@ export interface ReapResult {
   clean: boolean;
 }
 
-export const DEFAULT_REAP_GRACE_SECONDS = 5;
+const DEFAULT_REAP_GRACE_SECONDS = 5;
 
 /** `BERTH_REAPER_GRACE` (seconds) overrides the reaper's grace cap. */
 export function reapGraceFromEnv(env: Record<string, string | undefined> = process.env): number {

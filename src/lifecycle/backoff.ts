@@ -1,7 +1,7 @@
 // Polling with backoff: probes start quick (a service that is ready at once is seen at once) and
 // slow down geometrically, so waiting on a slow service costs the daemon a handful of calls.
 
-export interface BackoffOptions {
+interface BackoffOptions {
   /** First delay, ms. */
   initialMs: number;
   /** Growth per attempt (default 2). */
@@ -18,7 +18,7 @@ export function* backoffDelays(options: BackoffOptions): Generator<number, never
   }
 }
 
-export interface PollOptions {
+interface PollOptions {
   backoff: BackoffOptions;
   signal: AbortSignal;
   /** Lets an event cut the current delay short (e.g. a health_status event); returns an unsubscribe. */

@@ -9,15 +9,9 @@ import { sleep } from "../model/sleep.js";
 
 export type StopOutcome = "exited" | "killed-after-grace" | "was-stopped" | "already-removed";
 
-export type RemovalStepName =
-  | "inspect"
-  | "disable-restart"
-  | "stop"
-  | "wait-not-running"
-  | "remove"
-  | "verify-gone";
+type RemovalStepName = "inspect" | "disable-restart" | "stop" | "wait-not-running" | "remove" | "verify-gone";
 
-export interface RemovalStep {
+interface RemovalStep {
   step: RemovalStepName;
   /** Milliseconds since the removal began. */
   atMs: number;
@@ -95,7 +89,7 @@ export function signalName(signal: string): string {
   return upper.startsWith("SIG") ? upper : `SIG${upper}`;
 }
 
-export function gracePeriodFor(info: Inspect, options: SafeRemoveOptions): number {
+function gracePeriodFor(info: Inspect, options: SafeRemoveOptions): number {
   const own = (info.Config as { StopTimeout?: number }).StopTimeout;
   const grace = options.graceSeconds ?? (typeof own === "number" && own >= 0 ? own : DEFAULT_GRACE_SECONDS);
   return options.maxGraceSeconds === undefined ? grace : Math.min(grace, options.maxGraceSeconds);

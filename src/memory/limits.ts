@@ -24,9 +24,9 @@ export interface MemoryDefaults {
   profile?: LimitProfile;
 }
 
-export type LimitSource = "file" | "profile" | "default";
+type LimitSource = "file" | "profile" | "default";
 
-export interface ResolvedLimit {
+interface ResolvedLimit {
   limitBytes: number;
   source: LimitSource;
   /** The profile rule that gave the limit, e.g. `limits.yml: limits.postgres*`. */
@@ -103,7 +103,7 @@ function describe(field: keyof MemoryHostConfig, value: number | undefined): str
   return value === -1 ? "unlimited" : formatSize(value);
 }
 
-export interface VerifyOptions {
+interface VerifyOptions {
   /**
    * Whether the daemon can limit swap (`docker info` SwapLimit). Without it the daemon answers
    * MemorySwap -1 and warns; that is accepted then, since no swap limit can be enforced at all.

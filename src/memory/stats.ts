@@ -15,7 +15,7 @@ export interface ContainerRef {
 }
 
 /** The part of the Engine API's stats answer berth reads. */
-export interface MemoryStatsSample {
+interface MemoryStatsSample {
   memory_stats?: {
     usage?: number;
     max_usage?: number;
@@ -24,7 +24,7 @@ export interface MemoryStatsSample {
   };
 }
 
-export interface MemoryFigures {
+interface MemoryFigures {
   /** Usage minus reclaimable page cache, bytes. */
   usageBytes: number;
   /** The container's limit; undefined when it has none (the daemon then reports host memory). */
@@ -126,7 +126,7 @@ export async function sampleStats(engine: Engine, containers: ContainerRef[]): P
   return samples.filter((s): s is MemoryUsage => s !== undefined);
 }
 
-export interface UsageWarning {
+interface UsageWarning {
   project?: string;
   service: string;
   percent: number;

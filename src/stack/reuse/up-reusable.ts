@@ -40,7 +40,7 @@ export interface ReuseSource {
   keyOptions: Record<string, unknown>;
 }
 
-export interface ReusableUpInput {
+interface ReusableUpInput {
   engine: Engine;
   project: ComposeProject;
   sessionId: string;

@@ -6,7 +6,7 @@ import type { CategorySummary, ConcurrencyFigure, LatencySummary, LimiterPoint }
 import type { LatencyChange } from "./compare.js";
 import { formatChange, formatMs, formatPercent, formatRate } from "./format.js";
 
-export const COLORS = {
+const COLORS = {
   pass: "#16a34a",
   fail: "#dc2626",
   skip: "#cbd5e1",
@@ -94,7 +94,7 @@ function axis(ticks: number[], scale: (v: number) => number, top: number, bottom
 }
 
 /** Round tick labels: 1 ms, 20 ms, 500 ms, 1 s, 10 s. */
-export function tickLabel(ms: number): string {
+function tickLabel(ms: number): string {
   if (ms < 1) return `${ms} ms`;
   if (ms < 1000) return `${Math.round(ms)} ms`;
   return `${ms / 1000} s`;

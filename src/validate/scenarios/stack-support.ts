@@ -8,7 +8,7 @@ import { projectInventory } from "../../stack/inventory.js";
 import { type UpOptions, up } from "../../stack/up.js";
 import { check, checkRejects, type ScenarioContext } from "../scenario.js";
 
-export interface ComposeRun {
+interface ComposeRun {
   project: string;
   file: string;
   dir: string;
