@@ -8,7 +8,7 @@ import { ImageApi } from "./image-api.js";
 
 export { type ContainerLogOptions, DEFAULT_STOP_TIMEOUT_SECONDS } from "./container-api.js";
 export type { CallObserver, CallRecord, EngineCall, EngineInterceptor, EngineOptions } from "./core.js";
-export { demuxDockerStream } from "./demux.js";
+export { demuxDockerStream, FrameDecoder } from "./demux.js";
 export type { AttachOptions, ExecResult, ExecStartOptions } from "./exec-api.js";
 export {
   type BuildOptions,

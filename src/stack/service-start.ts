@@ -101,7 +101,7 @@ export async function createService(
   const created = await up.phase(
     "create",
     () =>
-      createNamedContainer(up.engine, body as unknown as ContainerCreateSpec & { name: string }, {
+      createNamedContainer(up.engine, body, {
         session: up.session.id,
         signal: up.signal,
       }),

@@ -61,10 +61,10 @@ export async function listEnvironments(
   options: { now?: number } = {},
 ): Promise<EnvironmentRow[]> {
   const now = options.now ?? Date.now();
-  const containers = (await engine.listContainers({
+  const containers = await engine.listContainers({
     all: true,
     filters: { label: [LABELS.project, LABELS.session] },
-  })) as unknown as ListedContainer[];
+  });
   const keys = new Map<string, Promise<string | undefined>>();
   const rows = await Promise.all(
     groupEnvironments(containers, now).map(async (environment): Promise<EnvironmentRow> => {
