@@ -3,11 +3,11 @@
 // written as it comes, and with a pseudo-terminal the local one is in raw mode while attached
 // (restored afterwards, on errors and signals too) and its size is passed on and followed.
 import type { Duplex } from "node:stream";
-import { FrameDecoder } from "../engine/demux.js";
 import type { Engine } from "../engine/engine.js";
+import { FrameDecoder } from "../engine/engine.js";
 import { sleep } from "../model/sleep.js";
 
-interface AttachedExecOptions {
+export interface AttachedExecOptions {
   env?: string[];
   user?: string;
   workingDir?: string;

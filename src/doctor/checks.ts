@@ -33,7 +33,7 @@ async function withContainer<T>(
     Cmd: ["sh", "-c", "trap 'exit 0' TERM; sleep 60 & wait"],
     ...spec,
     Labels: ctx.session.labels("doctor"),
-  } as ContainerCreateSpec);
+  });
   try {
     return await use(id);
   } finally {

@@ -15,6 +15,11 @@ export interface BerthErrorDetails {
   cause?: unknown;
 }
 
+/**
+ * The one way berth's errors are built: `BerthError` with its details, and a subclass's own facts
+ * (a conflict's reason, a leak list) set with `withFacts`, which also puts them in `toJSON`. A
+ * subclass declares those fields (`declare readonly reason: ...`) and never assigns them itself.
+ */
 export class BerthError extends Error {
   readonly code: string = "BERTH_ERROR";
   /** Exit code the CLI uses for this error. */
@@ -24,6 +29,8 @@ export class BerthError extends Error {
   readonly apiMessage: string | undefined;
   readonly resource: string | undefined;
   readonly hint: string | undefined;
+  /** The facts `withFacts` set that `toJSON` adds, in order. */
+  readonly #jsonFacts: string[] = [];
 
   constructor(message: string, details: BerthErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
@@ -35,9 +42,15 @@ export class BerthError extends Error {
     this.hint = details.hint;
   }
 
+  /** Sets a subclass's own fields; `json: false` keeps them out of `toJSON` (a build log). */
+  protected withFacts(facts: Record<string, unknown>, options: { json?: boolean } = {}): void {
+    Object.assign(this, facts);
+    if (options.json !== false) this.#jsonFacts.push(...Object.keys(facts));
+  }
+
   /** A plain object for `--json` output and logs. */
   toJSON(): Record<string, unknown> {
-    return {
+    const json: Record<string, unknown> = {
       name: this.name,
       code: this.code,
       message: this.message,
@@ -47,6 +60,8 @@ export class BerthError extends Error {
       resource: this.resource,
       hint: this.hint,
     };
+    for (const fact of this.#jsonFacts) json[fact] = (this as unknown as Record<string, unknown>)[fact];
+    return json;
   }
 }
 
@@ -55,16 +70,12 @@ export class DaemonUnavailableError extends BerthError {
   override readonly code: string = "BERTH_DAEMON_UNAVAILABLE";
   override readonly exitCode = 3;
   /** Where berth tried to reach the daemon (`unix:///var/run/docker.sock`, `tcp://...`). */
-  readonly endpoint: string;
+  declare readonly endpoint: string;
   /** Why that endpoint: `DOCKER_HOST`, `context ci via DOCKER_CONTEXT`, `the default socket`. */
-  readonly source: string | undefined;
+  declare readonly source: string | undefined;
   constructor(message: string, endpoint: string, details: BerthErrorDetails & { source?: string } = {}) {
     super(message, details);
-    this.endpoint = endpoint;
-    this.source = details.source;
-  }
-  override toJSON(): Record<string, unknown> {
-    return { ...super.toJSON(), endpoint: this.endpoint, source: this.source };
+    this.withFacts({ endpoint, source: details.source });
   }
 }
 
@@ -81,7 +92,7 @@ export type TlsProblem =
 /** The TLS handshake with the daemon failed; `problem` says which side's certificate and why. */
 export class TlsError extends DaemonUnavailableError {
   override readonly code = "BERTH_TLS";
-  readonly problem: TlsProblem;
+  declare readonly problem: TlsProblem;
   constructor(
     message: string,
     endpoint: string,
@@ -89,10 +100,7 @@ export class TlsError extends DaemonUnavailableError {
     details: BerthErrorDetails & { source?: string } = {},
   ) {
     super(message, endpoint, details);
-    this.problem = problem;
-  }
-  override toJSON(): Record<string, unknown> {
-    return { ...super.toJSON(), problem: this.problem };
+    this.withFacts({ problem });
   }
 }
 
@@ -106,13 +114,10 @@ export type ConflictReason = "name-in-use" | "removal-in-progress" | "container-
 /** The Engine API answered 409. `reason` says which conflict. */
 export class ConflictError extends BerthError {
   override readonly code = "BERTH_CONFLICT";
-  readonly reason: ConflictReason;
+  declare readonly reason: ConflictReason;
   constructor(message: string, reason: ConflictReason, details: BerthErrorDetails = {}) {
     super(message, details);
-    this.reason = reason;
-  }
-  override toJSON(): Record<string, unknown> {
-    return { ...super.toJSON(), reason: this.reason };
+    this.withFacts({ reason });
   }
 }
 
@@ -150,27 +155,23 @@ export class ConfigError extends BerthError {
 /** An image build failed; `log` holds the tail of the build output. */
 export class BuildFailedError extends BerthError {
   override readonly code = "BERTH_BUILD_FAILED";
-  readonly log: string;
+  declare readonly log: string;
   constructor(message: string, log: string, details: BerthErrorDetails = {}) {
     super(message, details);
-    this.log = log;
+    this.withFacts({ log }, { json: false });
   }
 }
 
-/**
- * Pulling an image failed: the daemon refused the pull, or reported an error inside its progress
- * stream after answering 200 (`errorDetail` is that report).
- */
 /** The daemon answered a pull with 200 and then reported an error inside its progress stream. */
 export class PullStreamError extends BerthError {
   override readonly code = "BERTH_PULL_STREAM";
-  readonly errorDetail: { code?: number; message?: string } | undefined;
+  declare readonly errorDetail: { code?: number; message?: string } | undefined;
   constructor(
     message: string,
     details: BerthErrorDetails & { errorDetail?: { code?: number; message?: string } } = {},
   ) {
     super(message, details);
-    this.errorDetail = details.errorDetail;
+    this.withFacts({ errorDetail: details.errorDetail }, { json: false });
   }
 }
 

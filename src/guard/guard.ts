@@ -4,8 +4,7 @@
 // berth and its users get an engine: already guarded.
 import type { Readable } from "node:stream";
 import { Engine, type EngineCall, type EngineInterceptor, type EngineOptions } from "../engine/engine.js";
-import { AbortedError, BerthError, ConflictError } from "../engine/errors.js";
-import { sleep } from "../model/sleep.js";
+import { BerthError, ConflictError } from "../engine/errors.js";
 import {
   type Env,
   type LimiterMode,
@@ -16,10 +15,11 @@ import {
   resolveLogSettings,
   resolveRetrySettings,
 } from "./config.js";
-import { createLimiter, type Limiter, type Permit } from "./limiter.js";
+import { type DispatchAttempt, guardedDispatch, RETRY } from "./dispatch.js";
+import { createLimiter, type Limiter } from "./limiter.js";
 import { createGuardLog, type GuardLog, type LogSink } from "./log.js";
 import { createGuardMetrics, type GuardMetrics } from "./metrics.js";
-import { backoffDelay, retryDecision, sampleOutcomeOf } from "./retry.js";
+import { retryDecision, sampleOutcomeOf } from "./retry.js";
 
 export interface GuardOptions {
   /** A mode, limiter options, or a limiter to share with other engines (or the proxy). */
@@ -48,6 +48,15 @@ export interface GuardedEngine {
 
 /** A create's lookup accepts a container created at most this long before the call began (clock skew). */
 const CREATED_SLACK_MS = 5_000;
+
+/** What one guarded call has been through so far, for its metrics and log line. */
+interface CallState {
+  retries: number;
+  queuedMs: number;
+  /** A create's connection broke: a later 409 for its name may be its own container. */
+  createMayExist: boolean;
+  recovered: boolean;
+}
 
 const guards = new WeakMap<Engine, GuardedEngine>();
 
@@ -100,12 +109,11 @@ export function guardEngine(engine: Engine, options: GuardOptions = {}): Guarded
     await engine.connect();
     const began = performance.now();
     const beganAt = Date.now();
-    let retries = 0;
-    let queuedMs = 0;
-    let createMayExist = false;
-    const finish = (error?: unknown, recovered = false) => {
+    const state: CallState = { retries: 0, queuedMs: 0, createMayExist: false, recovered: false };
+    const finish = (error?: unknown) => {
       const errorCode =
         error instanceof BerthError ? error.code : error === undefined ? undefined : "BERTH_INTERNAL";
+      const { retries, queuedMs, recovered } = state;
       metrics.recordCall({
         class: call.class,
         operation: call.operation,
@@ -129,92 +137,85 @@ export function guardEngine(engine: Engine, options: GuardOptions = {}): Guarded
         });
       }
     };
+    try {
+      const value = await guardedDispatch({ limiter, retry, random }, call, (attempt) =>
+        attemptCall(call, next, attempt, state, beganAt),
+      );
+      finish();
+      return value;
+    } catch (error) {
+      finish(error);
+      throw error;
+    }
+  };
+
+  /** One attempt of a call in its limiter slot: dispatch, release, and decide what follows a failure. */
+  const attemptCall = async <T>(
+    call: EngineCall,
+    next: () => Promise<T>,
+    { number, permit, delayMs, mayRetry }: DispatchAttempt,
+    state: CallState,
+    beganAt: number,
+  ): Promise<T | typeof RETRY> => {
+    state.retries = number - 1;
+    state.queuedMs += permit.queuedMs;
+    const dispatched = performance.now();
+    let failure: unknown;
+    try {
+      const value = await next();
+      if (call.class === "stream" && isStream(value)) {
+        // An open stream counts until it closes; it is never a latency sample.
+        value.once("close", () => permit.release({ latencyMs: 0, outcome: "dropped" }));
+      } else {
+        permit.release({
+          latencyMs: performance.now() - dispatched,
+          outcome: "ok",
+          operation: call.operation,
+        });
+      }
+      return value;
+    } catch (error) {
+      permit.release({
+        latencyMs: performance.now() - dispatched,
+        outcome: call.class === "stream" ? "dropped" : sampleOutcomeOf(error),
+        operation: call.operation,
+      });
+      failure = error;
+    }
     const recovered = (id: string): T => {
-      finish(undefined, true);
+      state.recovered = true;
       // Said in the answer: the caller may check that the container found is its own.
       return { id, recovered: true } as T;
     };
 
-    for (let attempt = 1; ; attempt++) {
-      let permit: Permit;
+    // After a broken connection our first create may have gone through: this 409 is ours.
+    if (state.createMayExist && failure instanceof ConflictError && failure.reason === "name-in-use") {
+      const id = await findOwnCreate(call, beganAt).catch(() => undefined);
+      if (id) return recovered(id);
+    }
+    let decision = retryDecision(failure, call);
+    if (decision === "lookup") {
+      state.createMayExist = true;
+      let id: string | undefined;
       try {
-        permit = await limiter.acquire(call.class, call.signal, call.operation);
-      } catch (error) {
-        finish(error);
-        throw error;
-      }
-      queuedMs += permit.queuedMs;
-      const dispatched = performance.now();
-      let failure: unknown;
-      try {
-        const value = await next();
-        if (call.class === "stream" && isStream(value)) {
-          // An open stream counts until it closes; it is never a latency sample.
-          value.once("close", () => permit.release({ latencyMs: 0, outcome: "dropped" }));
-        } else {
-          permit.release({
-            latencyMs: performance.now() - dispatched,
-            outcome: "ok",
-            operation: call.operation,
-          });
-        }
-        finish();
-        return value;
-      } catch (error) {
-        permit.release({
-          latencyMs: performance.now() - dispatched,
-          outcome: call.class === "stream" ? "dropped" : sampleOutcomeOf(error),
-          operation: call.operation,
-        });
-        failure = error;
-      }
-
-      // After a broken connection our first create may have gone through: this 409 is ours.
-      if (createMayExist && failure instanceof ConflictError && failure.reason === "name-in-use") {
-        const id = await findOwnCreate(call, beganAt).catch(() => undefined);
-        if (id) return recovered(id);
-      }
-      let decision = retryDecision(failure, call);
-      if (decision === "lookup") {
-        createMayExist = true;
-        let id: string | undefined;
-        try {
-          id = await findOwnCreate(call, beganAt);
-        } catch {
-          // Without knowing whether the container exists, creating again is not safe.
-          finish(failure);
-          throw failure;
-        }
-        if (id) return recovered(id);
-        decision = "retry";
-      }
-      const delay = backoffDelay(attempt, retry, random);
-      const outOfTime = performance.now() - began + delay > retry.deadlineMs;
-      if (decision === "fail" || attempt >= retry.maxAttempts || outOfTime) {
-        finish(failure);
+        id = await findOwnCreate(call, beganAt);
+      } catch {
+        // Without knowing whether the container exists, creating again is not safe.
         throw failure;
       }
-      if (log.enabled) {
-        log.retry({
-          operation: call.operation,
-          attempt,
-          delayMs: delay,
-          errorCode: failure instanceof BerthError ? failure.code : "BERTH_INTERNAL",
-        });
-      }
-      try {
-        await sleep(delay, call.signal);
-      } catch (reason) {
-        const aborted = new AbortedError(`${call.operation} was aborted while waiting to retry`, {
-          operation: call.operation,
-          resource: call.resource,
-          cause: reason,
-        });
-        finish(aborted);
-        throw aborted;
-      }
-      retries += 1;
+      if (id) return recovered(id);
+      decision = "retry";
     }
+    if (decision === "fail" || !mayRetry()) throw failure;
+    if (log.enabled) {
+      log.retry({
+        operation: call.operation,
+        attempt: number,
+        delayMs,
+        errorCode: failure instanceof BerthError ? failure.code : "BERTH_INTERNAL",
+      });
+    }
+    return RETRY;
   };
 
   engine.use(interceptor);

@@ -8,20 +8,17 @@ interface ImageErrorDetails extends BerthErrorDetails {
 }
 
 class RegistryError extends BerthError {
-  readonly registry: string | undefined;
+  declare readonly registry: string | undefined;
   constructor(message: string, details: ImageErrorDetails = {}) {
     super(message, details);
-    this.registry = details.registry;
-  }
-  override toJSON(): Record<string, unknown> {
-    return { ...super.toJSON(), registry: this.registry };
+    this.withFacts({ registry: details.registry });
   }
 }
 
 /** Images that are not present locally while the pull policy (`never`) forbids pulling them. */
 export class ImageMissingError extends BerthError {
   override readonly code = "BERTH_IMAGE_MISSING";
-  readonly images: { service: string; image: string }[];
+  declare readonly images: { service: string; image: string }[];
   constructor(images: { service: string; image: string }[]) {
     super(
       `Image${images.length > 1 ? "s" : ""} not found locally: ${images.map((i) => `${i.image} (service ${i.service})`).join(", ")}`,
@@ -30,7 +27,7 @@ export class ImageMissingError extends BerthError {
         hint: "Their pull_policy is `never` (or `--pull never`): pull them first (`berth pull`), build them, or let berth pull with `--pull missing`.",
       },
     );
-    this.images = images;
+    this.withFacts({ images }, { json: false });
   }
 }
 
@@ -53,13 +50,10 @@ export class ImageNotFoundError extends ImagePullError {
 export class RateLimitedError extends ImagePullError {
   override readonly code = "BERTH_REGISTRY_RATE_LIMITED";
   /** How long the registry asked to wait (Retry-After), when it said. */
-  readonly retryAfterMs: number | undefined;
+  declare readonly retryAfterMs: number | undefined;
   constructor(message: string, retryAfterMs: number | undefined, details: ImageErrorDetails = {}) {
     super(message, details);
-    this.retryAfterMs = retryAfterMs;
-  }
-  override toJSON(): Record<string, unknown> {
-    return { ...super.toJSON(), retryAfterMs: this.retryAfterMs };
+    this.withFacts({ retryAfterMs });
   }
 }
 

@@ -19,7 +19,7 @@ export function describeResource(resource: ResourceRef): string {
 /** Resources were left behind: by a test run, a CLI invocation, or whatever the check watched. */
 export class LeakDetectedError extends BerthError {
   override readonly code = "BERTH_LEAK_DETECTED";
-  readonly leaks: ResourceRef[];
+  declare readonly leaks: ResourceRef[];
   constructor(leaks: ResourceRef[], details: BerthErrorDetails = {}) {
     super(
       `Leak check: ${leaks.length} resource(s) left behind:\n  ${leaks.map(describeResource).join("\n  ")}`,
@@ -28,10 +28,7 @@ export class LeakDetectedError extends BerthError {
         ...details,
       },
     );
-    this.leaks = leaks;
-  }
-  override toJSON(): Record<string, unknown> {
-    return { ...super.toJSON(), leaks: this.leaks };
+    this.withFacts({ leaks });
   }
 }
 
@@ -39,11 +36,11 @@ export class LeakDetectedError extends BerthError {
 export class AddressPoolsExhaustedError extends BerthError {
   override readonly code = "BERTH_ADDRESS_POOLS_EXHAUSTED";
   /** Networks on the daemon when berth gave up (all drivers, predefined ones included). */
-  readonly networkCount: number;
+  declare readonly networkCount: number;
   /** Of those, networks labelled by berth. */
-  readonly berthNetworkCount: number;
+  declare readonly berthNetworkCount: number;
   /** Networks the recovery gc removed before the retry. */
-  readonly reclaimedNetworks: number;
+  declare readonly reclaimedNetworks: number;
   constructor(
     network: string,
     counts: { networkCount: number; berthNetworkCount: number; reclaimedNetworks: number },
@@ -62,17 +59,8 @@ export class AddressPoolsExhaustedError extends BerthError {
         ...details,
       },
     );
-    this.networkCount = counts.networkCount;
-    this.berthNetworkCount = counts.berthNetworkCount;
-    this.reclaimedNetworks = counts.reclaimedNetworks;
-  }
-  override toJSON(): Record<string, unknown> {
-    return {
-      ...super.toJSON(),
-      networkCount: this.networkCount,
-      berthNetworkCount: this.berthNetworkCount,
-      reclaimedNetworks: this.reclaimedNetworks,
-    };
+    const { networkCount, berthNetworkCount, reclaimedNetworks } = counts;
+    this.withFacts({ networkCount, berthNetworkCount, reclaimedNetworks });
   }
 }
 

@@ -13,8 +13,8 @@ export interface MemoryMismatch {
 /** After create, inspect showed different memory settings than berth asked for. */
 export class MemoryMismatchError extends BerthError {
   override readonly code = "BERTH_MEMORY_MISMATCH";
-  readonly service: string;
-  readonly mismatches: MemoryMismatch[];
+  declare readonly service: string;
+  declare readonly mismatches: MemoryMismatch[];
 
   constructor(service: string, mismatches: MemoryMismatch[], details: BerthErrorDetails = {}) {
     const what = mismatches.map((m) => `${m.field} ${m.actual} (berth asked for ${m.expected})`).join(", ");
@@ -23,26 +23,21 @@ export class MemoryMismatchError extends BerthError {
       hint: "Check the daemon's warnings (docker info) for missing memory or swap limit support.",
       ...details,
     });
-    this.service = service;
-    this.mismatches = mismatches;
-  }
-
-  override toJSON(): Record<string, unknown> {
-    return { ...super.toJSON(), service: this.service, mismatches: this.mismatches };
+    this.withFacts({ service, mismatches });
   }
 }
 
 /** The kernel OOM killer ended the service's container: its memory limit is too small for it. */
 export class OomKilledError extends BerthError {
   override readonly code = "BERTH_OOM_KILLED";
-  readonly service: string;
-  readonly container: string;
-  readonly limitBytes: number | undefined;
+  declare readonly service: string;
+  declare readonly container: string;
+  declare readonly limitBytes: number | undefined;
   /** The container's exit code (137 for a kill); `exitCode` is the CLI's. */
-  readonly containerExitCode: number | undefined;
+  declare readonly containerExitCode: number | undefined;
   /** The one-sentence cause, without the logs. */
-  readonly summary: string;
-  readonly logsTail: string[];
+  declare readonly summary: string;
+  declare readonly logsTail: string[];
 
   constructor(diagnosis: ExitDiagnosis, details: BerthErrorDetails = {}) {
     const logs = diagnosis.logsTail.length
@@ -56,23 +51,13 @@ export class OomKilledError extends BerthError {
           : "Raise its mem_limit (`berth stats --advise` measures what it needs) or find what allocates.",
       ...details,
     });
-    this.service = diagnosis.service;
-    this.container = diagnosis.container;
-    this.limitBytes = diagnosis.limitBytes;
-    this.containerExitCode = diagnosis.exitCode;
-    this.summary = diagnosis.summary;
-    this.logsTail = diagnosis.logsTail;
-  }
-
-  override toJSON(): Record<string, unknown> {
-    return {
-      ...super.toJSON(),
-      service: this.service,
-      container: this.container,
-      limitBytes: this.limitBytes,
-      containerExitCode: this.containerExitCode,
-      summary: this.summary,
-      logsTail: this.logsTail,
-    };
+    this.withFacts({
+      service: diagnosis.service,
+      container: diagnosis.container,
+      limitBytes: diagnosis.limitBytes,
+      containerExitCode: diagnosis.exitCode,
+      summary: diagnosis.summary,
+      logsTail: diagnosis.logsTail,
+    });
   }
 }

@@ -5,12 +5,12 @@
 // When every client of a pull has left, the pull is cancelled, as a lone client's leaving would.
 import { createHash } from "node:crypto";
 import { type ClientRequest, type IncomingMessage, request, type ServerResponse } from "node:http";
-import { sleep } from "../model/sleep.js";
+import { guardedDispatch, RETRY } from "../guard/dispatch.js";
 import type { ForwardResult } from "./forward-http.js";
 import { endToEndHeaders, sendError } from "./http-messages.js";
 import type { ProxyContext } from "./proxy-context.js";
 import { hasNoBody } from "./request-body.js";
-import { backoffMs, shouldRetry } from "./retry-rules.js";
+import { shouldRetry } from "./retry-rules.js";
 
 /** A pull's progress kept for late joiners up to this size; beyond it nobody else joins that pull. */
 const MAX_REPLAY_BYTES = 8 * 1024 * 1024;
@@ -64,47 +64,50 @@ async function fly(
   flights: Map<string, Flight>,
   flight: Flight,
 ) {
-  const permit = await ctx.limiter.acquire("stream", undefined, "image.pull");
-  ctx.metrics.dispatched("stream", permit.queuedMs);
-  const t0 = performance.now();
-  const land = (latencyMs: number | undefined) => {
-    if (flights.get(key) === flight) flights.delete(key);
-    permit.release({ latencyMs: 0, outcome: "dropped", operation: "image.pull" });
-    ctx.metrics.finished("stream", latencyMs);
-  };
-  for (let attempt = 1; ; attempt++) {
-    const upstreamReq = request({
-      ...ctx.upstream.requestOptions(),
-      method: "POST",
-      path: req.url,
-      headers: upstreamHeaders(req) as unknown as Record<string, string>,
-    });
-    flight.upstreamReq = upstreamReq;
-    const outcome = await new Promise<IncomingMessage | NodeJS.ErrnoException>((resolve) => {
-      upstreamReq.once("response", resolve);
-      upstreamReq.once("error", resolve);
-      upstreamReq.end();
-    });
-    if (!(outcome instanceof Error)) {
-      relay(ctx, outcome, flight, () => land(performance.now() - t0), key, flights);
-      return;
-    }
-    if (flight.waiters.size === 0) return land(undefined);
-    const failure = {
-      kind: "connection" as const,
-      code: outcome.code,
-      reusedSocket: upstreamReq.reusedSocket,
-    };
-    if (shouldRetry({ attempt, maxAttempts: ctx.maxAttempts, idempotent: true, replayable: true, failure })) {
-      ctx.metrics.retried();
-      await sleep(backoffMs(attempt));
-      continue;
-    }
-    ctx.metrics.upstreamFailed();
-    const message = `berth proxy: cannot reach the Docker daemon at ${ctx.upstream.endpoint.url} (${outcome.code ?? outcome.message})`;
-    for (const res of flight.waiters) sendError(res, 502, message);
-    return land(undefined);
-  }
+  await guardedDispatch(
+    ctx.dispatch,
+    { class: "stream", operation: "image.pull" },
+    async ({ permit, mayRetry }) => {
+      ctx.metrics.dispatched("stream", permit.queuedMs);
+      const t0 = performance.now();
+      const land = (latencyMs: number | undefined, last = true) => {
+        if (last && flights.get(key) === flight) flights.delete(key);
+        permit.release({ latencyMs: 0, outcome: "dropped", operation: "image.pull" });
+        ctx.metrics.finished("stream", latencyMs);
+      };
+      const upstreamReq = request({
+        ...ctx.upstream.requestOptions(),
+        method: "POST",
+        path: req.url,
+        headers: upstreamHeaders(req),
+      });
+      flight.upstreamReq = upstreamReq;
+      const outcome = await new Promise<IncomingMessage | NodeJS.ErrnoException>((resolve) => {
+        upstreamReq.once("response", resolve);
+        upstreamReq.once("error", resolve);
+        upstreamReq.end();
+      });
+      if (!(outcome instanceof Error)) {
+        relay(ctx, outcome, flight, () => land(performance.now() - t0), key, flights);
+        return;
+      }
+      if (flight.waiters.size === 0) return land(undefined);
+      const failure = {
+        kind: "connection" as const,
+        code: outcome.code,
+        reusedSocket: upstreamReq.reusedSocket,
+      };
+      if (shouldRetry({ idempotent: true, replayable: true, failure }) && mayRetry()) {
+        land(undefined, false);
+        ctx.metrics.retried();
+        return RETRY;
+      }
+      ctx.metrics.upstreamFailed();
+      const message = `berth proxy: cannot reach the Docker daemon at ${ctx.upstream.endpoint.url} (${outcome.code ?? outcome.message})`;
+      for (const res of flight.waiters) sendError(res, 502, message);
+      return land(undefined);
+    },
+  );
 }
 
 function relay(

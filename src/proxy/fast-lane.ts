@@ -7,15 +7,15 @@
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { apiMessageOf } from "../engine/classify.js";
-import type { Permit, PermitSample } from "../guard/limiter.js";
+import { type DispatchAttempt, guardedDispatch, RETRY } from "../guard/dispatch.js";
+import type { PermitSample } from "../guard/limiter.js";
 import { sampleOutcomeForStatus } from "../guard/retry.js";
-import { sleep } from "../model/sleep.js";
 import { type ClassifiedRequest, classifyRequest } from "./classify-request.js";
 import { errorBody } from "./http-messages.js";
 import { checkEndpoint } from "./policy.js";
 import type { ProxyContext, ProxyLogEntry } from "./proxy-context.js";
 import { ResponseReader, readRequestHead } from "./raw-http.js";
-import { backoffMs, mayBeTransient, shouldRetry } from "./retry-rules.js";
+import { mayBeTransient, shouldRetry, type UpstreamFailure } from "./retry-rules.js";
 
 /** Error answers are small JSON; a larger one is relayed without being read for a retry. */
 const MAX_ERROR_BODY = 64 * 1024;
@@ -262,15 +262,14 @@ export function serveFast(
       };
       ctx.log(entry);
     };
-    for (let attempt = 1; ; attempt++) {
-      let permit: Permit;
-      try {
-        permit = await ctx.limiter.acquire(cls, gone.signal, request.operation);
-      } catch {
-        ctx.metrics.clientAborted();
-        result(499, undefined, attempt, "client left");
-        return false;
-      }
+    let attempts = 0;
+    /** One attempt in its slot: the answer relayed (keep the connection?), or RETRY. */
+    const attemptOnce = async ({
+      number,
+      permit,
+      mayRetry,
+    }: DispatchAttempt): Promise<boolean | typeof RETRY> => {
+      attempts = number;
       queuedMs += permit.queuedMs;
       ctx.metrics.dispatched(cls, permit.queuedMs);
       const t0 = performance.now();
@@ -280,11 +279,14 @@ export function serveFast(
         permit.release({ latencyMs, outcome: sample, operation: request.operation });
         ctx.metrics.finished(cls, latencyMs);
       };
+      // Reads are idempotent and carry no body: the proxy's rules only ask what the failure says.
+      const retryable = (failure: UpstreamFailure) =>
+        shouldRetry({ idempotent: true, replayable: true, failure }) && mayRetry();
       if (outcome.kind === "client-left") {
         dropUpstream();
         finish("dropped");
         ctx.metrics.clientAborted();
-        result(499, undefined, attempt, "client left");
+        result(499, undefined, number, "client left");
         return false;
       }
       if (outcome.kind === "failed") {
@@ -293,26 +295,18 @@ export function serveFast(
         if (outcome.partial) {
           ctx.metrics.upstreamFailed();
           client.destroy();
-          result(outcome.status || 502, latencyMs, attempt, "daemon cut the response");
+          result(outcome.status || 502, latencyMs, number, "daemon cut the response");
           return false;
         }
-        const failure = {
-          kind: "connection" as const,
-          code: outcome.code,
-          reusedSocket: outcome.reusedSocket,
-        };
-        if (
-          shouldRetry({ attempt, maxAttempts: ctx.maxAttempts, idempotent: true, replayable: true, failure })
-        ) {
+        if (retryable({ kind: "connection", code: outcome.code, reusedSocket: outcome.reusedSocket })) {
           ctx.metrics.retried();
-          await sleep(backoffMs(attempt));
-          continue;
+          return RETRY;
         }
         ctx.metrics.upstreamFailed();
         const message = `berth proxy: cannot reach the Docker daemon at ${ctx.upstream.endpoint.url} (${outcome.code ?? outcome.message})`;
         ctx.metrics.status(502);
         client.write(rawError(502, message));
-        result(502, undefined, attempt, message);
+        result(502, undefined, number, message);
         return !clientClose;
       }
       const { reader, buffered } = outcome;
@@ -322,22 +316,31 @@ export function serveFast(
         const all = Buffer.concat(buffered);
         const bodyStart = all.indexOf("\r\n\r\n") + 4;
         const message = apiMessageOf({ json: all.toString("utf8", bodyStart) }) ?? "";
-        const failure = { kind: "status" as const, status, message };
-        if (
-          shouldRetry({ attempt, maxAttempts: ctx.maxAttempts, idempotent: true, replayable: true, failure })
-        ) {
+        if (retryable({ kind: "status", status, message })) {
           finish(sampleOutcomeForStatus(status));
           ctx.metrics.retried();
-          await sleep(backoffMs(attempt));
-          continue;
+          return RETRY;
         }
         client.write(all);
       }
       bytesOut = reader.bodyBytes;
       ctx.metrics.status(status);
       finish(sampleOutcomeForStatus(status));
-      result(status, latencyMs, attempt);
+      result(status, latencyMs, number);
       return !(clientClose || reader.close);
+    };
+    try {
+      return await guardedDispatch(
+        ctx.dispatch,
+        { class: cls, operation: request.operation, signal: gone.signal },
+        attemptOnce,
+      );
+    } catch (error) {
+      // The client left while the request waited for a slot or for a retry.
+      if (!gone.signal.aborted) throw error;
+      ctx.metrics.clientAborted();
+      result(499, undefined, Math.max(attempts, 1), "client left");
+      return false;
     }
   }
 

@@ -3,14 +3,14 @@
 import { type ClientRequest, type IncomingMessage, request, type ServerResponse } from "node:http";
 import { apiMessageOf } from "../engine/classify.js";
 import { OPERATIONS } from "../engine/operations.js";
-import type { Permit, PermitSample } from "../guard/limiter.js";
+import { type DispatchAttempt, guardedDispatch, RETRY } from "../guard/dispatch.js";
+import type { PermitSample } from "../guard/limiter.js";
 import { sampleOutcomeForStatus } from "../guard/retry.js";
-import { sleep } from "../model/sleep.js";
 import type { ClassifiedRequest } from "./classify-request.js";
 import { endToEndHeaders, sendError } from "./http-messages.js";
 import type { ProxyContext } from "./proxy-context.js";
 import { hasNoBody } from "./request-body.js";
-import { backoffMs, mayBeTransient, shouldRetry, type UpstreamFailure } from "./retry-rules.js";
+import { mayBeTransient, shouldRetry, type UpstreamFailure } from "./retry-rules.js";
 
 const CONTENT_LENGTH = new Set(["content-length"]);
 /** Error answers are small JSON; a larger one is relayed without being read for a retry. */
@@ -53,7 +53,7 @@ function send(
     ...ctx.upstream.requestOptions(),
     method: req.method,
     path: req.url,
-    headers: upstreamHeaders(req, body) as unknown as Record<string, string>,
+    headers: upstreamHeaders(req, body),
   });
   const exchange = new Promise<Exchange>((resolve) => {
     upstreamReq.once("response", (upstream) => resolve({ kind: "response", upstream }));
@@ -94,9 +94,29 @@ function readSmall(upstream: IncomingMessage): Promise<Buffer | undefined> {
   });
 }
 
+/** One forwarded request across its attempts: what the client sent and what was counted. */
+interface Forward {
+  ctx: ProxyContext;
+  req: IncomingMessage;
+  res: ServerResponse;
+  classified: ClassifiedRequest;
+  body: Buffer | undefined;
+  /** No body, or a body the proxy buffered: the request can be sent again. */
+  replayable: boolean;
+  idempotent: boolean;
+  counted: { bytesIn: number; bytesOut: number };
+  clientGone: AbortController;
+  queuedMs: number;
+  attempts: number;
+}
+
+/** A held limiter slot: released once, with the daemon-side latency for the metrics. */
+type ReleaseSlot = (sample: Omit<PermitSample, "operation">, latencyMs: number | undefined) => void;
+
 /**
  * Forwards `req` and answers `res`. `body` is the buffered request body when the proxy read it
- * (spec-carrying requests), else the client's body is streamed through as it arrives.
+ * (spec-carrying requests), else the client's body is streamed through as it arrives. Each
+ * attempt holds a limiter slot; the guard's retry policy says how often and how long apart.
  */
 export async function forwardHttp(
   ctx: ProxyContext,
@@ -105,145 +125,198 @@ export async function forwardHttp(
   classified: ClassifiedRequest,
   body: Buffer | undefined,
 ): Promise<ForwardResult> {
-  const cls = classified.class;
-  const method = req.method ?? "GET";
-  const replayable = body !== undefined || hasNoBody(req);
-  const canRepeat = idempotent(classified.operation, method);
-  const counted = { bytesIn: 0, bytesOut: 0 };
+  const fwd = beginForward(ctx, req, res, classified, body);
+  try {
+    return await guardedDispatch(
+      ctx.dispatch,
+      { class: classified.class, operation: classified.operation, signal: fwd.clientGone.signal },
+      (attempt) => forwardOnce(fwd, attempt),
+    );
+  } catch (error) {
+    // The client left while the request waited for a slot or for a retry.
+    if (!fwd.clientGone.signal.aborted) throw error;
+    ctx.metrics.clientAborted();
+    return resultOf(fwd, 499, undefined, "client left");
+  }
+}
+
+function beginForward(
+  ctx: ProxyContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  classified: ClassifiedRequest,
+  body: Buffer | undefined,
+): Forward {
   const clientGone = new AbortController();
   res.once("close", () => {
     if (!res.writableFinished) clientGone.abort();
   });
-  let queuedMs = 0;
+  return {
+    ctx,
+    req,
+    res,
+    classified,
+    body,
+    replayable: body !== undefined || hasNoBody(req),
+    idempotent: idempotent(classified.operation, req.method ?? "GET"),
+    counted: { bytesIn: 0, bytesOut: 0 },
+    clientGone,
+    queuedMs: 0,
+    attempts: 0,
+  };
+}
 
-  for (let attempt = 1; ; attempt++) {
-    let permit: Permit;
-    try {
-      permit = await ctx.limiter.acquire(cls, clientGone.signal, classified.operation);
-    } catch {
-      ctx.metrics.clientAborted();
-      return {
-        status: 499,
-        queuedMs,
-        latencyMs: undefined,
-        attempts: attempt,
-        ...counted,
-        note: "client left",
-      };
-    }
-    queuedMs += permit.queuedMs;
-    ctx.metrics.dispatched(cls, permit.queuedMs);
-    const t0 = performance.now();
-    let released = false;
-    const finish = (sample: Omit<PermitSample, "operation">, latencyMs: number | undefined) => {
-      if (released) return;
-      released = true;
-      permit.release({ ...sample, operation: classified.operation });
-      ctx.metrics.finished(cls, latencyMs);
-    };
+function resultOf(fwd: Forward, status: number, latencyMs: number | undefined, note?: string): ForwardResult {
+  return {
+    status,
+    queuedMs: fwd.queuedMs,
+    latencyMs,
+    attempts: fwd.attempts,
+    ...fwd.counted,
+    ...(note ? { note } : {}),
+  };
+}
 
-    const { upstreamReq, exchange } = send(ctx, req, body, counted);
-    const onClientGone = () => upstreamReq.destroy();
-    clientGone.signal.addEventListener("abort", onClientGone, { once: true });
-    const outcome = await exchange;
+/** Whether the proxy's replay rules and the guard's policy both allow sending `failure` again. */
+function retryable(fwd: Forward, attempt: DispatchAttempt, failure: UpstreamFailure): boolean {
+  if (!shouldRetry({ idempotent: fwd.idempotent, replayable: fwd.replayable, failure })) return false;
+  return attempt.mayRetry();
+}
 
-    if (outcome.kind === "failure") {
-      const elapsed = performance.now() - t0;
-      finish({ latencyMs: elapsed, outcome: clientGone.signal.aborted ? "dropped" : "error" }, undefined);
-      clientGone.signal.removeEventListener("abort", onClientGone);
-      if (clientGone.signal.aborted) {
-        ctx.metrics.clientAborted();
-        return {
-          status: 499,
-          queuedMs,
-          latencyMs: undefined,
-          attempts: attempt,
-          ...counted,
-          note: "client left",
-        };
-      }
-      const failure: UpstreamFailure = {
-        kind: "connection",
-        code: outcome.code,
-        reusedSocket: outcome.reusedSocket,
-      };
-      if (
-        shouldRetry({ attempt, maxAttempts: ctx.maxAttempts, idempotent: canRepeat, replayable, failure })
-      ) {
-        ctx.metrics.retried();
-        await sleep(backoffMs(attempt));
-        continue;
-      }
-      ctx.metrics.upstreamFailed();
-      const message = `berth proxy: cannot reach the Docker daemon at ${ctx.upstream.endpoint.url} (${ctx.upstream.endpoint.source}: ${outcome.code ?? outcome.message})`;
-      sendError(res, 502, message);
-      return { status: 502, queuedMs, latencyMs: undefined, attempts: attempt, ...counted, note: message };
-    }
+/** One attempt: send, then handle a broken connection, a retryable error answer, or relay. */
+async function forwardOnce(fwd: Forward, attempt: DispatchAttempt): Promise<ForwardResult | typeof RETRY> {
+  const { ctx, classified, clientGone } = fwd;
+  const { permit } = attempt;
+  fwd.attempts = attempt.number;
+  fwd.queuedMs += permit.queuedMs;
+  ctx.metrics.dispatched(classified.class, permit.queuedMs);
+  const t0 = performance.now();
+  let released = false;
+  const release: ReleaseSlot = (sample, latencyMs) => {
+    if (released) return;
+    released = true;
+    permit.release({ ...sample, operation: classified.operation });
+    ctx.metrics.finished(classified.class, latencyMs);
+  };
 
-    const upstream = outcome.upstream;
-    const status = upstream.statusCode ?? 502;
-    const headersAt = performance.now() - t0;
-    const declared = Number(upstream.headers["content-length"] ?? Number.NaN);
-    const smallError = mayBeTransient(status) && cls !== "stream" && replayable && declared <= MAX_ERROR_BODY;
-    let buffered: Buffer | undefined;
-    if (smallError) {
-      buffered = await readSmall(upstream);
-      const message = buffered ? (apiMessageOf({ json: buffered.toString("utf8") }) ?? "") : "";
-      const failure: UpstreamFailure = { kind: "status", status, message };
-      if (
-        buffered &&
-        shouldRetry({ attempt, maxAttempts: ctx.maxAttempts, idempotent: canRepeat, replayable, failure })
-      ) {
-        finish(
-          { latencyMs: performance.now() - t0, outcome: sampleOutcomeForStatus(status) },
-          performance.now() - t0,
-        );
-        clientGone.signal.removeEventListener("abort", onClientGone);
-        ctx.metrics.retried();
-        await sleep(backoffMs(attempt));
-        continue;
-      }
-    }
-
-    ctx.metrics.status(status);
-    res.writeHead(status, upstream.statusMessage, endToEndHeaders(upstream.rawHeaders));
-    // 4xx answers are about the request, not the daemon's load; streams are never latency samples.
-    const sampleOutcome = cls === "stream" ? "dropped" : sampleOutcomeForStatus(status);
-    if (buffered) {
-      counted.bytesOut += buffered.length;
-      res.end(buffered);
-      finish({ latencyMs: performance.now() - t0, outcome: sampleOutcome }, performance.now() - t0);
-      return { status, queuedMs, latencyMs: performance.now() - t0, attempts: attempt, ...counted };
-    }
-    // Streams: the client must see the head now (`docker events`, `logs -f`, `wait` block on it).
-    if (cls === "stream") res.flushHeaders();
-    upstream.on("data", (chunk: Buffer) => {
-      counted.bytesOut += chunk.length;
-    });
-    upstream.pipe(res);
-    const ended = await new Promise<"ok" | "upstream-failed" | "client-left">((resolve) => {
-      upstream.once("end", () => resolve("ok"));
-      upstream.once("error", () => resolve("upstream-failed"));
-      upstream.once("aborted", () => resolve("upstream-failed"));
-      res.once("close", () => resolve(res.writableFinished ? "ok" : "client-left"));
-    });
+  const { upstreamReq, exchange } = send(ctx, fwd.req, fwd.body, fwd.counted);
+  const onClientGone = () => upstreamReq.destroy();
+  clientGone.signal.addEventListener("abort", onClientGone, { once: true });
+  const outcome = await exchange;
+  if (outcome.kind === "failure") {
+    release(
+      { latencyMs: performance.now() - t0, outcome: clientGone.signal.aborted ? "dropped" : "error" },
+      undefined,
+    );
     clientGone.signal.removeEventListener("abort", onClientGone);
-    const total = performance.now() - t0;
-    const latencyMs = cls === "stream" ? headersAt : total;
-    if (ended === "upstream-failed") {
-      ctx.metrics.upstreamFailed();
-      res.destroy();
-      finish({ latencyMs, outcome: "error" }, latencyMs);
-      return { status, queuedMs, latencyMs, attempts: attempt, ...counted, note: "daemon cut the response" };
-    }
-    if (ended === "client-left") {
-      upstreamReq.destroy();
-      // A client closing a stream it followed is how streams end, not a failure.
-      if (cls !== "stream") ctx.metrics.clientAborted();
-      finish({ latencyMs, outcome: "dropped" }, latencyMs);
-      return { status, queuedMs, latencyMs, attempts: attempt, ...counted };
-    }
-    finish({ latencyMs, outcome: sampleOutcome }, latencyMs);
-    return { status, queuedMs, latencyMs, attempts: attempt, ...counted };
+    return connectionFailed(fwd, attempt, outcome);
   }
+  const upstream = outcome.upstream;
+  const buffered = await readErrorAnswer(fwd, upstream);
+  if (buffered && retryable(fwd, attempt, statusFailure(upstream, buffered))) {
+    const latencyMs = performance.now() - t0;
+    release({ latencyMs, outcome: sampleOutcomeForStatus(upstream.statusCode ?? 502) }, latencyMs);
+    clientGone.signal.removeEventListener("abort", onClientGone);
+    ctx.metrics.retried();
+    return RETRY;
+  }
+  const result = await relayAnswer(fwd, upstreamReq, upstream, buffered, { t0, release });
+  clientGone.signal.removeEventListener("abort", onClientGone);
+  return result;
+}
+
+/** The connection failed: the client left, the request goes again, or the client gets a 502. */
+function connectionFailed(
+  fwd: Forward,
+  attempt: DispatchAttempt,
+  outcome: Extract<Exchange, { kind: "failure" }>,
+): ForwardResult | typeof RETRY {
+  const { ctx } = fwd;
+  if (fwd.clientGone.signal.aborted) {
+    ctx.metrics.clientAborted();
+    return resultOf(fwd, 499, undefined, "client left");
+  }
+  const failure: UpstreamFailure = {
+    kind: "connection",
+    code: outcome.code,
+    reusedSocket: outcome.reusedSocket,
+  };
+  if (retryable(fwd, attempt, failure)) {
+    ctx.metrics.retried();
+    return RETRY;
+  }
+  ctx.metrics.upstreamFailed();
+  const message = `berth proxy: cannot reach the Docker daemon at ${ctx.upstream.endpoint.url} (${ctx.upstream.endpoint.source}: ${outcome.code ?? outcome.message})`;
+  sendError(fwd.res, 502, message);
+  return resultOf(fwd, 502, undefined, message);
+}
+
+/** A small error answer that may say "busy", read in full to decide about a retry. */
+async function readErrorAnswer(fwd: Forward, upstream: IncomingMessage): Promise<Buffer | undefined> {
+  const status = upstream.statusCode ?? 502;
+  const declared = Number(upstream.headers["content-length"] ?? Number.NaN);
+  const small =
+    mayBeTransient(status) &&
+    fwd.classified.class !== "stream" &&
+    fwd.replayable &&
+    declared <= MAX_ERROR_BODY;
+  return small ? readSmall(upstream) : undefined;
+}
+
+function statusFailure(upstream: IncomingMessage, buffered: Buffer): UpstreamFailure {
+  const message = apiMessageOf({ json: buffered.toString("utf8") }) ?? "";
+  return { kind: "status", status: upstream.statusCode ?? 502, message };
+}
+
+/** Relays the daemon's answer (already read, or streamed through) and releases the slot at its end. */
+async function relayAnswer(
+  fwd: Forward,
+  upstreamReq: ClientRequest,
+  upstream: IncomingMessage,
+  buffered: Buffer | undefined,
+  { t0, release }: { t0: number; release: ReleaseSlot },
+): Promise<ForwardResult> {
+  const { ctx, res, counted } = fwd;
+  const cls = fwd.classified.class;
+  const status = upstream.statusCode ?? 502;
+  const headersAt = performance.now() - t0;
+  ctx.metrics.status(status);
+  res.writeHead(status, upstream.statusMessage, endToEndHeaders(upstream.rawHeaders));
+  // 4xx answers are about the request, not the daemon's load; streams are never latency samples.
+  const sampleOutcome = cls === "stream" ? "dropped" : sampleOutcomeForStatus(status);
+  if (buffered) {
+    counted.bytesOut += buffered.length;
+    res.end(buffered);
+    release({ latencyMs: performance.now() - t0, outcome: sampleOutcome }, performance.now() - t0);
+    return resultOf(fwd, status, performance.now() - t0);
+  }
+  // Streams: the client must see the head now (`docker events`, `logs -f`, `wait` block on it).
+  if (cls === "stream") res.flushHeaders();
+  upstream.on("data", (chunk: Buffer) => {
+    counted.bytesOut += chunk.length;
+  });
+  upstream.pipe(res);
+  const ended = await new Promise<"ok" | "upstream-failed" | "client-left">((resolve) => {
+    upstream.once("end", () => resolve("ok"));
+    upstream.once("error", () => resolve("upstream-failed"));
+    upstream.once("aborted", () => resolve("upstream-failed"));
+    res.once("close", () => resolve(res.writableFinished ? "ok" : "client-left"));
+  });
+  const total = performance.now() - t0;
+  const latencyMs = cls === "stream" ? headersAt : total;
+  if (ended === "upstream-failed") {
+    ctx.metrics.upstreamFailed();
+    res.destroy();
+    release({ latencyMs, outcome: "error" }, latencyMs);
+    return resultOf(fwd, status, latencyMs, "daemon cut the response");
+  }
+  if (ended === "client-left") {
+    upstreamReq.destroy();
+    // A client closing a stream it followed is how streams end, not a failure.
+    if (cls !== "stream") ctx.metrics.clientAborted();
+    release({ latencyMs, outcome: "dropped" }, latencyMs);
+    return resultOf(fwd, status, latencyMs);
+  }
+  release({ latencyMs, outcome: sampleOutcome }, latencyMs);
+  return resultOf(fwd, status, latencyMs);
 }

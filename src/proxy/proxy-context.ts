@@ -2,6 +2,7 @@
 // the rewrite's engine and the access log.
 import type { Engine } from "../engine/engine.js";
 import type { OperationClass } from "../engine/operations.js";
+import type { DispatchPolicy } from "../guard/dispatch.js";
 import type { Limiter } from "../guard/limiter.js";
 import type { ProxyMetrics } from "./metrics.js";
 import type { ProxyPolicy } from "./policy.js";
@@ -38,6 +39,7 @@ export interface ProxyContext {
   maxBodyBytes: number;
   /** Whether the daemon is Podman (asked once); its creates then get Docker's stop timeout. */
   isPodman: () => Promise<boolean>;
-  maxAttempts: number;
+  /** The limiter above and the guard's retry policy: how every request reaches the daemon. */
+  dispatch: DispatchPolicy;
   log: ((entry: ProxyLogEntry) => void) | undefined;
 }

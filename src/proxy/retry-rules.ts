@@ -1,5 +1,6 @@
-// When the proxy sends a request to the daemon again: only if the request can be replayed (no
-// body, or a body it buffered), and only for failures that say "busy" or "never delivered".
+// Which failed requests the proxy may send to the daemon again: only if the request can be
+// replayed (no body, or a body it buffered), and only for failures that say "busy" or "never
+// delivered". How often and how long apart is the guard's retry policy (guard/dispatch.ts).
 import { isTransientMessage } from "../engine/classify.js";
 
 export type UpstreamFailure =
@@ -7,32 +8,19 @@ export type UpstreamFailure =
   | { kind: "status"; status: number; message: string };
 
 export interface RetryQuestion {
-  /** The attempt that just failed, from 1. */
-  attempt: number;
-  maxAttempts: number;
   idempotent: boolean;
   replayable: boolean;
   failure: UpstreamFailure;
 }
 
 export function shouldRetry(q: RetryQuestion): boolean {
-  if (!q.replayable || q.attempt >= q.maxAttempts) return false;
+  if (!q.replayable) return false;
   const f = q.failure;
   if (f.kind === "status") return q.idempotent && isTransientMessage(f.status, f.message);
   // Refused: nothing reached the daemon. A reused keep-alive socket that the daemon had already
   // closed fails before the request is read. Both are safe to repeat, even for a create.
   if (f.code === "ECONNREFUSED" || (f.reusedSocket && f.code === "ECONNRESET")) return true;
   return q.idempotent && (f.code === "ECONNRESET" || f.code === "EPIPE");
-}
-
-/** Exponential backoff with full jitter: a random delay up to base * 2^(attempt-1), capped. */
-export function backoffMs(
-  attempt: number,
-  random: () => number = Math.random,
-  baseMs = 50,
-  capMs = 1000,
-): number {
-  return Math.floor(random() * Math.min(capMs, baseMs * 2 ** (attempt - 1)));
 }
 
 /** Status answers worth reading in full to decide about a retry: small error bodies. */

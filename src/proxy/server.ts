@@ -8,6 +8,7 @@ import { dirname, join } from "node:path";
 import { type DockerEnv, resolveDockerEndpoint } from "../engine/docker-host.js";
 import { Engine, type EngineInterceptor } from "../engine/engine.js";
 import { ConfigError } from "../engine/errors.js";
+import { type RetryOptions, type RetrySettings, resolveRetrySettings } from "../guard/config.js";
 import { guardEngine } from "../guard/guard.js";
 import { createLimiter, type Limiter, type LimiterConfig } from "../guard/limiter.js";
 import { type FastLane, serveFast } from "./fast-lane.js";
@@ -49,7 +50,12 @@ export interface ProxyOptions {
   limiter?: Limiter | Omit<LimiterConfig, "env">;
   /** Largest spec body (create, exec, network, volume) the proxy accepts, in bytes (default 8 MiB). */
   maxBodyBytes?: number;
-  /** Attempts per request for transient failures, the first included (default 3). */
+  /**
+   * Retries of transient failures: the guard's policy (`BERTH_RETRY_MAX_ATTEMPTS`,
+   * `BERTH_RETRY_DEADLINE_MS` from `env`); `false` sends every request once.
+   */
+  retry?: RetryOptions | false;
+  /** Attempts per request, the first included: a shorthand for `retry.maxAttempts`. */
   maxAttempts?: number;
   /** How long `close()` lets requests and streams finish before cutting them (ms, default 5000). */
   drainTimeoutMs?: number;
@@ -85,10 +91,11 @@ function rewriteEngine(
   dockerHost: string,
   env: DockerEnv,
   limiter: Limiter,
+  retry: RetrySettings,
   metrics: ProxyMetrics,
 ): { engine: Engine; retries: () => number } {
   const engine = new Engine({ dockerHost, env });
-  const guard = guardEngine(engine, { limiter, env });
+  const guard = guardEngine(engine, { limiter, retry, env });
   // Added after the guard, so it runs inside it: once per dispatch, after the permit.
   const counted: EngineInterceptor = async (call, next) => {
     metrics.dispatched(call.class);
@@ -185,6 +192,12 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
       ? (await import("./policy-file.js")).loadPolicyFile(options.policy)
       : options.policy;
   const limiter = isLimiter(options.limiter) ? options.limiter : createLimiter({ ...options.limiter, env });
+  const retry = resolveRetrySettings(
+    options.maxAttempts === undefined || options.retry === false
+      ? options.retry
+      : { ...options.retry, maxAttempts: options.maxAttempts },
+    env,
+  );
   let rewriteRetries = () => 0;
   const metrics = new ProxyMetrics(
     () => {
@@ -203,12 +216,12 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
     rewrite: undefined,
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY,
     isPodman: podmanDetector(upstream),
-    maxAttempts: options.maxAttempts ?? 3,
+    dispatch: { limiter, retry },
     log: options.log,
   };
 
   if (options.rewriteForceRemoval !== false) {
-    const rewrite = rewriteEngine(upstreamEndpoint.url, env, limiter, metrics);
+    const rewrite = rewriteEngine(upstreamEndpoint.url, env, limiter, retry, metrics);
     ctx.rewrite = { engine: rewrite.engine, maxGraceSeconds: options.maxGraceSeconds };
     rewriteRetries = rewrite.retries;
   }

@@ -2,7 +2,6 @@
 // its dependencies allow, waited on until ready, and described at the end. Each step is a phase.
 
 import { BerthError, ConfigError } from "../engine/errors.js";
-import type { ContainerCreateSpec } from "../engine/types.js";
 import { createNamedContainer } from "../lifecycle/create-container.js";
 import { diagnoseContainer } from "../lifecycle/diagnose.js";
 import {
@@ -101,7 +100,7 @@ export async function createService(
   const created = await up.phase(
     "create",
     () =>
-      createNamedContainer(up.engine, body as unknown as ContainerCreateSpec & { name: string }, {
+      createNamedContainer(up.engine, body, {
         session: up.session.id,
         signal: up.signal,
       }),

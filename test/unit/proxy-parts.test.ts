@@ -9,7 +9,7 @@ import {
   runtimeDir,
 } from "../../src/proxy/listen-address.js";
 import { ProxyMetrics, toPrometheus } from "../../src/proxy/metrics.js";
-import { backoffMs, shouldRetry } from "../../src/proxy/retry-rules.js";
+import { shouldRetry } from "../../src/proxy/retry-rules.js";
 
 describe("listen addresses", () => {
   it("parses unix sockets and loopback TCP", () => {
@@ -82,7 +82,7 @@ describe("hop-by-hop headers", () => {
 });
 
 describe("retries", () => {
-  const base = { attempt: 1, maxAttempts: 3, idempotent: true, replayable: true };
+  const base = { idempotent: true, replayable: true };
 
   it("repeats refused connections, even for creates, and resets only for idempotent calls", () => {
     const refused = { kind: "connection", code: "ECONNREFUSED", reusedSocket: false } as const;
@@ -103,17 +103,9 @@ describe("retries", () => {
     expect(shouldRetry({ ...base, failure: { kind: "status", status: 503, message: "" } })).toBe(true);
   });
 
-  it("never repeats bodies it did not keep, nor past the attempt limit", () => {
+  it("never repeats bodies it did not keep", () => {
     const refused = { kind: "connection", code: "ECONNREFUSED", reusedSocket: false } as const;
     expect(shouldRetry({ ...base, replayable: false, failure: refused })).toBe(false);
-    expect(shouldRetry({ ...base, attempt: 3, failure: refused })).toBe(false);
-  });
-
-  it("backs off exponentially with full jitter under a cap", () => {
-    expect(backoffMs(1, () => 0.999)).toBe(49);
-    expect(backoffMs(3, () => 0.5)).toBe(100);
-    expect(backoffMs(10, () => 0.999)).toBe(999);
-    expect(backoffMs(4, () => 0)).toBe(0);
   });
 });
 

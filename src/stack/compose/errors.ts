@@ -37,13 +37,13 @@ export function displayFile(file: string, cwd = process.cwd()): string {
 
 export class ComposeError extends ConfigError {
   override readonly code = "BERTH_COMPOSE";
-  readonly file: string | undefined;
-  readonly line: number | undefined;
-  readonly column: number | undefined;
-  readonly path: string | undefined;
-  readonly value: unknown;
+  declare readonly file: string | undefined;
+  declare readonly line: number | undefined;
+  declare readonly column: number | undefined;
+  declare readonly path: string | undefined;
+  declare readonly value: unknown;
   /** The problem alone, without the location prefix. */
-  readonly problem: string;
+  declare readonly problem: string;
 
   constructor(problem: string, details: ComposeErrorDetails = {}) {
     const where = [
@@ -59,12 +59,9 @@ export class ComposeError extends ConfigError {
       hint: details.hint,
       cause: details.cause,
     });
-    this.file = details.file;
-    this.line = details.line;
-    this.column = details.column;
-    this.path = details.path;
-    this.value = details.value;
-    this.problem = problem;
+    const { file, line, column, path, value } = details;
+    this.withFacts({ file, line, column, path, value });
+    this.withFacts({ problem }, { json: false });
   }
 
   /** Builds the error from a model location. */
@@ -74,16 +71,5 @@ export class ComposeError extends ConfigError {
     extra: { value?: unknown; hint?: string; cause?: unknown } = {},
   ): ComposeError {
     return new ComposeError(problem, { ...location, ...extra });
-  }
-
-  override toJSON(): Record<string, unknown> {
-    return {
-      ...super.toJSON(),
-      file: this.file,
-      line: this.line,
-      column: this.column,
-      path: this.path,
-      value: this.value,
-    };
   }
 }

@@ -62,10 +62,10 @@ export function groupEnvironments(containers: ListedContainer[], now = Date.now(
 }
 
 export async function listReusable(engine: Engine, key: string): Promise<ReusableEnvironment[]> {
-  const containers = (await engine.listContainers({
+  const containers = await engine.listContainers({
     all: true,
     filters: { label: [`${LABELS.reuseKey}=${key}`] },
-  })) as unknown as ListedContainer[];
+  });
   return groupEnvironments(containers);
 }
 

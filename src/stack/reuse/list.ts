@@ -10,7 +10,6 @@ import { resolveProject } from "../up.js";
 import { groupEnvironments } from "./candidates.js";
 import { projectImageIds } from "./image-ids.js";
 import { reuseKey } from "./key.js";
-import type { ListedContainer } from "./safety.js";
 import type { ReuseSource } from "./up-reusable.js";
 
 type EnvironmentState = "leased" | "idle" | "stale" | "owned" | "detached" | "orphaned";
@@ -61,10 +60,10 @@ export async function listEnvironments(
   options: { now?: number } = {},
 ): Promise<EnvironmentRow[]> {
   const now = options.now ?? Date.now();
-  const containers = (await engine.listContainers({
+  const containers = await engine.listContainers({
     all: true,
     filters: { label: [LABELS.project, LABELS.session] },
-  })) as unknown as ListedContainer[];
+  });
   const keys = new Map<string, Promise<string | undefined>>();
   const rows = await Promise.all(
     groupEnvironments(containers, now).map(async (environment): Promise<EnvironmentRow> => {
