@@ -10,16 +10,8 @@ import { listResources } from "../../janitor/inventory.js";
 import { leaksSince, snapshot } from "../../janitor/leaks.js";
 import { LABELS, processStartTime, sessionLabels } from "../../model/labels.js";
 import { RUN_LABEL } from "../run-scope.js";
-import {
-  type Category,
-  check,
-  checkEqual,
-  relayFault,
-  type Scenario,
-  type ScenarioContext,
-  scenarioIn,
-  setupFault,
-} from "../scenario.js";
+import type { Category, ScenarioContext } from "../scenario.js";
+import { check, checkEqual, relayFault, scenarioIn, setupFault } from "../scenario.js";
 import { sweepRunResources } from "../sweep.js";
 import { deadPid } from "./conflicts.js";
 

@@ -4,15 +4,8 @@ import type { ContainerCreateSpec } from "../../engine/types.js";
 import { guardOf } from "../../guard/guard.js";
 import { safeRemove } from "../../lifecycle/safe-remove.js";
 import { GRACE_SECONDS, TRAPPING_LOOP, waitForOutput } from "../run-scope.js";
-import {
-  type Category,
-  check,
-  checkEqual,
-  relayFault,
-  type Scenario,
-  type ScenarioContext,
-  scenarioIn,
-} from "../scenario.js";
+import type { Category, Scenario, ScenarioContext } from "../scenario.js";
+import { check, checkEqual, relayFault, scenarioIn } from "../scenario.js";
 
 const C = "concurrency";
 const scenario = scenarioIn(C);

@@ -11,16 +11,8 @@ import { sessionLabels } from "../../model/labels.js";
 import { containerNameFor } from "../../stack/naming.js";
 import { inspectRewrite } from "../faults.js";
 import { RUN_LABEL } from "../run-scope.js";
-import {
-  type Category,
-  check,
-  checkEqual,
-  relayFault,
-  type Scenario,
-  type ScenarioContext,
-  scenarioIn,
-  setupFault,
-} from "../scenario.js";
+import type { Category, Scenario, ScenarioContext } from "../scenario.js";
+import { check, checkEqual, relayFault, scenarioIn, setupFault } from "../scenario.js";
 import { checkNothingLeft, composeFile, firstLine, upCompose, upFails } from "./stack-support.js";
 
 const C = "conflicts";

@@ -5,16 +5,8 @@ import { busyboxWebServer } from "../../fixtures/busybox.js";
 import { HealthTimeoutError, UnhealthyError } from "../../lifecycle/service-errors.js";
 import type { RelayRule } from "../answer-relay.js";
 import { inspectRewrite } from "../faults.js";
-import {
-  type Category,
-  check,
-  checkEqual,
-  type Fault,
-  relayFault,
-  type Scenario,
-  scenarioIn,
-  setupFault,
-} from "../scenario.js";
+import type { Category, Scenario } from "../scenario.js";
+import { check, checkEqual, relayFault, scenarioIn, setupFault } from "../scenario.js";
 import { checkNothingLeft, composeFile, firstLine, upCompose, upFails } from "./stack-support.js";
 
 const C = "health";

@@ -6,15 +6,7 @@ import { safeRemove } from "../../lifecycle/safe-remove.js";
 import { LABELS, parseOwner } from "../../model/labels.js";
 import { inspectRewrite, STOP_BECOMES_KILL } from "../faults.js";
 import { GRACE_SECONDS, RUN_LABEL, TRAPPING_LOOP, waitForOutput } from "../run-scope.js";
-import {
-  type Category,
-  check,
-  checkEqual,
-  relayFault,
-  type Scenario,
-  scenarioIn,
-  setupFault,
-} from "../scenario.js";
+import { type Category, check, checkEqual, relayFault, scenarioIn, setupFault } from "../scenario.js";
 
 /** The short form of an image name: Podman records `docker.io/x/y` where Docker keeps `x/y`. */
 function familiarName(ref: string): string {

@@ -7,23 +7,33 @@ import { engineIdentity } from "../../engine/identity.js";
 import { OomKilledError } from "../../memory/errors.js";
 import { formatSize } from "../../memory/size.js";
 import { sampleStats } from "../../memory/stats.js";
+import type { UpOptions } from "../../stack/up.js";
 import { inspectRewrite } from "../faults.js";
-import {
-  type Category,
-  check,
-  checkEqual,
-  relayFault,
-  type Scenario,
-  ScenarioSkipped,
-  scenarioIn,
-  setupFault,
-} from "../scenario.js";
+import type { Category, ScenarioContext } from "../scenario.js";
+import { check, checkEqual, relayFault, ScenarioSkipped, scenarioIn, setupFault } from "../scenario.js";
 import { checkNothingLeft, composeFile, firstLine, upCompose, upFails } from "./stack-support.js";
 
 const C = "memory";
 const scenario = scenarioIn(C);
 const MiB = 1024 * 1024;
 const SLEEPER = `["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]`;
+
+/** Brings up one sleeping service `app` with the Compose `keys` given; answers its container. */
+async function upSleeper(
+  ctx: ScenarioContext,
+  prefix: string,
+  keys: string,
+  options: Partial<UpOptions> = {},
+) {
+  const run = composeFile(
+    ctx,
+    prefix,
+    `services:\n  app:\n    image: __IMAGE__\n    command: ${SLEEPER}\n${keys}`,
+  );
+  const env = await upCompose(ctx, run, options);
+  const id = env.service("app").containerId;
+  return { id, info: await ctx.engine.inspectContainer(id) };
+}
 
 const limitApplied = scenario("limit-applied", {
   title: "mem_limit is applied exactly and the kernel enforces it inside the container",
@@ -38,14 +48,7 @@ const limitApplied = scenario("limit-applied", {
     ],
   ),
   async run(ctx) {
-    const run = composeFile(
-      ctx,
-      "mem",
-      `services:\n  app:\n    image: __IMAGE__\n    command: ${SLEEPER}\n    mem_limit: 64m\n`,
-    );
-    const env = await upCompose(ctx, run);
-    const id = env.service("app").containerId;
-    const info = await ctx.engine.inspectContainer(id);
+    const { id, info } = await upSleeper(ctx, "mem", `    mem_limit: 64m\n`);
     checkEqual(info.HostConfig.Memory ?? null, 64 * MiB, "HostConfig.Memory");
     const cgroup = await ctx.engine.exec(id, [
       "sh",
@@ -74,13 +77,7 @@ const swapNotDoubled = scenario("swap-not-doubled", {
     ],
   ),
   async run(ctx) {
-    const run = composeFile(
-      ctx,
-      "swap",
-      `services:\n  app:\n    image: __IMAGE__\n    command: ${SLEEPER}\n    mem_limit: 48m\n`,
-    );
-    const env = await upCompose(ctx, run);
-    const info = await ctx.engine.inspectContainer(env.service("app").containerId);
+    const { info } = await upSleeper(ctx, "swap", `    mem_limit: 48m\n`);
     checkEqual(info.HostConfig.MemorySwap ?? null, info.HostConfig.Memory ?? null, "HostConfig.MemorySwap");
     return {
       memory: formatSize(info.HostConfig.Memory ?? 0),
@@ -101,13 +98,7 @@ const swapExplicit = scenario("memswap-explicit", {
     ],
   ),
   async run(ctx) {
-    const run = composeFile(
-      ctx,
-      "memswap",
-      `services:\n  app:\n    image: __IMAGE__\n    command: ${SLEEPER}\n    mem_limit: 32m\n    memswap_limit: 96m\n`,
-    );
-    const env = await upCompose(ctx, run);
-    const info = await ctx.engine.inspectContainer(env.service("app").containerId);
+    const { info } = await upSleeper(ctx, "memswap", `    mem_limit: 32m\n    memswap_limit: 96m\n`);
     checkEqual(info.HostConfig.Memory ?? null, 32 * MiB, "HostConfig.Memory");
     checkEqual(info.HostConfig.MemorySwap ?? null, 96 * MiB, "HostConfig.MemorySwap");
     return { memory: "32 MiB", memorySwap: formatSize(info.HostConfig.MemorySwap ?? 0) };
@@ -121,13 +112,7 @@ const defaultLimit = scenario("default-limit", {
     /HostConfig\.Memory from the default: expected 83886080/,
   ),
   async run(ctx) {
-    const run = composeFile(
-      ctx,
-      "memdefault",
-      `services:\n  app:\n    image: __IMAGE__\n    command: ${SLEEPER}\n`,
-    );
-    const env = await upCompose(ctx, run, ctx.faulted ? {} : { defaultMemory: "80m" });
-    const info = await ctx.engine.inspectContainer(env.service("app").containerId);
+    const { info } = await upSleeper(ctx, "memdefault", ``, ctx.faulted ? {} : { defaultMemory: "80m" });
     checkEqual(info.HostConfig.Memory ?? null, 80 * MiB, "HostConfig.Memory from the default");
     return { defaultMemory: "80m", applied: formatSize(info.HostConfig.Memory ?? 0) };
   },

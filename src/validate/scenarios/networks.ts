@@ -11,14 +11,12 @@ import { createNetworkWithRecovery } from "../../janitor/address-pools.js";
 import { AddressPoolsExhaustedError } from "../../janitor/errors.js";
 import { sessionLabels } from "../../model/labels.js";
 import { RUN_LABEL } from "../run-scope.js";
+import type { Category, ScenarioContext } from "../scenario.js";
 import {
-  type Category,
   check,
   checkEqual,
   checkRejects,
   relayFault,
-  type Scenario,
-  type ScenarioContext,
   ScenarioSkipped,
   scenarioIn,
   setupFault,
@@ -28,6 +26,8 @@ import { deadPid } from "./conflicts.js";
 const C = "networks";
 const scenario = scenarioIn(C);
 // busybox 1.35's wget crashes with its own -T timeout, so waits go through `timeout` instead.
+/** Fetches the server by its alias `db`, from inside a container. */
+const GET_DB = ["timeout", "5", "wget", "-q", "-O", "-", "http://db:8080/"];
 const SERVE = ["sh", "-c", busyboxWebServer("mkdir -p /www; echo from-db > /www/index.html")];
 
 async function network(ctx: ScenarioContext, prefix = "net"): Promise<{ id: string; name: string }> {
@@ -114,15 +114,7 @@ const dnsAliases = scenario("dns-aliases", {
     const deadline = performance.now() + 30_000;
     while (answer !== "from-db" && performance.now() < deadline) {
       if (complaint) await ctx.sleep(200);
-      const got = await ctx.engine.exec(client.id, [
-        "timeout",
-        "5",
-        "wget",
-        "-q",
-        "-O",
-        "-",
-        "http://db:8080/",
-      ]);
+      const got = await ctx.engine.exec(client.id, GET_DB);
       answer = got.stdout.trim();
       complaint = got.stderr.trim() || `exit ${got.exitCode}`;
     }
@@ -160,15 +152,7 @@ const isolation = scenario("isolation", {
         actual: lookup.stdout.trim(),
       },
     );
-    const result = await ctx.engine.exec(outsider.id, [
-      "timeout",
-      "5",
-      "wget",
-      "-q",
-      "-O",
-      "-",
-      "http://db:8080/",
-    ]);
+    const result = await ctx.engine.exec(outsider.id, GET_DB);
     check(
       result.exitCode !== 0 && result.exitCode !== 139,
       "a container on another network reached `db` over HTTP",

@@ -11,17 +11,8 @@ import type { ProxyOptions, RunningProxy } from "../../proxy/server.js";
 import { startProxy } from "../../proxy/server.js";
 import { startAnswerRelay } from "../answer-relay.js";
 import { GRACE_SECONDS, TRAPPING_LOOP, waitForOutput } from "../run-scope.js";
-import {
-  type Category,
-  check,
-  checkEqual,
-  relayFault,
-  type Scenario,
-  type ScenarioContext,
-  ScenarioSkipped,
-  scenarioIn,
-  setupFault,
-} from "../scenario.js";
+import type { Category, ScenarioContext } from "../scenario.js";
+import { check, checkEqual, relayFault, ScenarioSkipped, scenarioIn, setupFault } from "../scenario.js";
 
 const C = "proxy";
 const scenario = scenarioIn(C);

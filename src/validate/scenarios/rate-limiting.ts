@@ -8,17 +8,8 @@ import type { ContainerCreateSpec } from "../../engine/types.js";
 import type { LimiterOptions } from "../../guard/config.js";
 import { createEngine, guardOf } from "../../guard/guard.js";
 import { startFaultProxy } from "../fault-proxy.js";
-import {
-  type Category,
-  check,
-  checkEqual,
-  checkRejects,
-  relayFault,
-  type Scenario,
-  type ScenarioContext,
-  scenarioIn,
-  setupFault,
-} from "../scenario.js";
+import type { Category, ScenarioContext } from "../scenario.js";
+import { check, checkEqual, checkRejects, relayFault, scenarioIn, setupFault } from "../scenario.js";
 import { maxOverlap, percentile, round } from "../stats.js";
 
 const C = "rate-limiting";

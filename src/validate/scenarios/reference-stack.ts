@@ -8,7 +8,7 @@ import { REFERENCE_IMAGE_REFS, staleReferenceImages } from "../../fixtures/refer
 import { projectInventory } from "../../stack/inventory.js";
 import { up } from "../../stack/up.js";
 import { inspectRewrite } from "../faults.js";
-import { type Category, check, checkEqual, relayFault, type Scenario, scenarioIn } from "../scenario.js";
+import { type Category, check, checkEqual, relayFault, scenarioIn } from "../scenario.js";
 
 const C = "reference-stack";
 const scenario = scenarioIn(C);

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { safeRemove } from "../../lifecycle/safe-remove.js";
 import { inspectRewrite, STOP_BECOMES_KILL } from "../faults.js";
 import { GRACE_SECONDS } from "../run-scope.js";
-import { type Category, check, checkEqual, relayFault, type Scenario, scenarioIn } from "../scenario.js";
+import { type Category, check, checkEqual, relayFault, scenarioIn } from "../scenario.js";
 
 const C = "safe-removal";
 const scenario = scenarioIn(C);
