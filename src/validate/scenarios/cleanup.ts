@@ -51,18 +51,18 @@ function startOwner(
     env: { ...process.env, ...env },
   });
   let session: string | undefined;
-  if (env.BERTH_REAPER === "off") {
-    // No reaper will come for what the owner leaves: remove it here, before the wait below.
-    ctx.defer(async () => {
-      if (!session) return;
-      const left = await listResources(ctx.engine, { labels: [`${LABELS.session}=${session}`] });
-      await sweepRunResources(ctx.engine, left);
-    });
-  }
+  const reaper = env.BERTH_REAPER !== "off";
   ctx.defer(async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    if (!session) return;
+    if (!reaper) {
+      // No reaper will come for what the owner leaves: remove it here.
+      const left = await listResources(ctx.engine, { labels: [`${LABELS.session}=${session}`] });
+      await sweepRunResources(ctx.engine, left);
+      return;
+    }
     // If the scenario gave up early, let the owner's reaper finish before the run's leak check.
-    for (let i = 0; session && i < 120 && (await sessionResources(ctx, session)) > 0; i++) {
+    for (let i = 0; i < 120 && (await sessionResources(ctx, session)) > 0; i++) {
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
   });
