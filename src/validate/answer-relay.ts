@@ -89,103 +89,64 @@ function sendJson(
   res.end(text);
 }
 
-export async function startAnswerRelay(
-  upstream: DockerEndpoint,
-  rules: RelayRule[],
-  /** Count requests of this limiter class, as the proxy classifies them (`counted`). */
-  count?: OperationClass,
-): Promise<AnswerRelay> {
-  const counted = { open: 0, most: 0, total: 0 };
+/** Picks the rule that changes a request, counting what each rule let through and changed. */
+function ruleMatcher(rules: RelayRule[]) {
   const changed = rules.map(() => 0);
   const seen = rules.map(() => 0);
-  const pick = (req: RelayRequest): { rule: RelayRule; index: number } | undefined => {
+  const pick = (req: RelayRequest): { rule: RelayRule; change(): void } | undefined => {
     for (const [index, rule] of rules.entries()) {
       if (rule.method && rule.method !== req.method) continue;
       if (!rule.path.test(req.path)) continue;
       seen[index]! += 1;
       if (seen[index]! <= (rule.after ?? 0)) continue;
       if (rule.times !== undefined && changed[index]! >= rule.times) continue;
-      return { rule, index };
+      return {
+        rule,
+        change: () => {
+          changed[index]! += 1;
+        },
+      };
     }
     return undefined;
   };
-  const transport = createTransport(upstream);
-  const connect = () => transport.connect() as Socket;
+  return { changed, pick };
+}
 
-  const http = createServer((req, res) => {
-    const asked = requestOf(req);
-    if (count && classOf(asked.method, req.url ?? "/") === count) {
-      counted.open += 1;
-      counted.total += 1;
-      counted.most = Math.max(counted.most, counted.open);
-      res.once("close", () => {
-        counted.open -= 1;
-      });
-    }
-    const picked = pick(asked);
-    const rule = picked?.rule;
-    if (picked && rule?.answer) {
-      changed[picked.index]! += 1;
-      req.resume();
-      sendJson(res, rule.answer.status, rule.answer.body);
-      return;
-    }
-    let path = req.url ?? "/";
-    if (picked && rule?.request) {
-      const prefix = path.match(VERSION_PREFIX)?.[0] ?? "";
-      path = prefix + rule.request(asked.path);
-      changed[picked.index]! += 1;
-    }
-    const forward = request({
-      ...transport.requestOptions(),
-      method: req.method,
-      path,
-      headers: req.headers,
-    });
-    forward.on("error", () => res.destroy());
-    res.on("close", () => forward.destroy());
-    forward.on("response", (answer) => {
-      const status = answer.statusCode ?? 502;
-      const json = /json/.test(String(answer.headers["content-type"] ?? ""));
-      if (picked && rule?.json && json) {
-        const chunks: Buffer[] = [];
-        answer.on("data", (chunk: Buffer) => chunks.push(chunk));
-        answer.on("end", () => {
-          changed[picked.index]! += 1;
-          const body = JSON.parse(Buffer.concat(chunks).toString("utf8") || "null");
-          sendJson(res, status, rule.json!(body, asked), withoutLengthHeaders(answer.headers));
-        });
-        return;
-      }
-      if (picked && rule?.keepLine) {
-        changed[picked.index]! += 1;
-        res.writeHead(status, withoutLengthHeaders(answer.headers));
-        let pending = "";
-        answer.on("data", (chunk: Buffer) => {
-          pending += chunk.toString("utf8");
-          const lines = pending.split("\n");
-          pending = lines.pop() ?? "";
-          for (const line of lines) {
-            if (!line.trim()) continue;
-            let keep = true;
-            try {
-              keep = rule.keepLine!(JSON.parse(line));
-            } catch {
-              keep = true;
-            }
-            if (keep) res.write(`${line}\n`);
-          }
-        });
-        answer.on("end", () => res.end(pending));
-        return;
-      }
-      res.writeHead(status, answer.headers);
-      answer.pipe(res);
-    });
-    req.pipe(forward);
+/** Answers with the daemon's JSON answer as `rewrite` changes it (read whole). */
+function sendRewritten(answer: IncomingMessage, res: ServerResponse, rewrite: (body: Json) => Json): void {
+  const chunks: Buffer[] = [];
+  answer.on("data", (chunk: Buffer) => chunks.push(chunk));
+  answer.on("end", () => {
+    const body = JSON.parse(Buffer.concat(chunks).toString("utf8") || "null");
+    sendJson(res, answer.statusCode ?? 502, rewrite(body), withoutLengthHeaders(answer.headers));
   });
-  // Attach and exec upgrade their connection: relayed as raw bytes both ways, unchanged.
-  http.on("upgrade", (req: IncomingMessage, client: Socket, head: Buffer) => {
+}
+
+/** Streams the daemon's JSON-lines answer on, without the lines `keep` refuses. */
+function sendFiltered(answer: IncomingMessage, res: ServerResponse, keep: (line: Json) => boolean): void {
+  res.writeHead(answer.statusCode ?? 502, withoutLengthHeaders(answer.headers));
+  let pending = "";
+  answer.on("data", (chunk: Buffer) => {
+    pending += chunk.toString("utf8");
+    const lines = pending.split("\n");
+    pending = lines.pop() ?? "";
+    for (const line of lines) {
+      if (!line.trim()) continue;
+      let kept = true;
+      try {
+        kept = keep(JSON.parse(line));
+      } catch {
+        kept = true;
+      }
+      if (kept) res.write(`${line}\n`);
+    }
+  });
+  answer.on("end", () => res.end(pending));
+}
+
+/** Attach and exec upgrade their connection: relayed as raw bytes both ways, unchanged. */
+function relayUpgrade(connect: () => Socket) {
+  return (req: IncomingMessage, client: Socket, head: Buffer) => {
     const daemon = connect();
     const lines = [`${req.method} ${req.url} HTTP/${req.httpVersion}`];
     for (let i = 0; i < req.rawHeaders.length; i += 2)
@@ -198,7 +159,78 @@ export async function startAnswerRelay(
     client.on("error", () => daemon.destroy());
     daemon.on("close", () => client.destroy());
     client.on("close", () => daemon.destroy());
+  };
+}
+
+/** Counts the requests of class `count` open at once, from arrival to the end of their answer. */
+function openCounter(count: OperationClass | undefined) {
+  const counted = { open: 0, most: 0, total: 0 };
+  const track = (req: IncomingMessage, res: ServerResponse) => {
+    if (!count || classOf(req.method ?? "GET", req.url ?? "/") !== count) return;
+    counted.open += 1;
+    counted.total += 1;
+    counted.most = Math.max(counted.most, counted.open);
+    res.once("close", () => {
+      counted.open -= 1;
+    });
+  };
+  return { counted, track };
+}
+
+export async function startAnswerRelay(
+  upstream: DockerEndpoint,
+  rules: RelayRule[],
+  /** Count requests of this limiter class, as the proxy classifies them (`counted`). */
+  count?: OperationClass,
+): Promise<AnswerRelay> {
+  const { counted, track } = openCounter(count);
+  const { changed, pick } = ruleMatcher(rules);
+  const transport = createTransport(upstream);
+
+  const http = createServer((req, res) => {
+    track(req, res);
+    const asked = requestOf(req);
+    const picked = pick(asked);
+    const rule = picked?.rule;
+    if (picked && rule?.answer) {
+      picked.change();
+      req.resume();
+      sendJson(res, rule.answer.status, rule.answer.body);
+      return;
+    }
+    let path = req.url ?? "/";
+    if (picked && rule?.request) {
+      const prefix = path.match(VERSION_PREFIX)?.[0] ?? "";
+      path = prefix + rule.request(asked.path);
+      picked.change();
+    }
+    const forward = request({
+      ...transport.requestOptions(),
+      method: req.method,
+      path,
+      headers: req.headers,
+    });
+    forward.on("error", () => res.destroy());
+    res.on("close", () => forward.destroy());
+    forward.on("response", (answer) => {
+      const json = /json/.test(String(answer.headers["content-type"] ?? ""));
+      if (picked && rule?.json && json) {
+        picked.change();
+        sendRewritten(answer, res, (body) => rule.json!(body, asked));
+      } else if (picked && rule?.keepLine) {
+        picked.change();
+        sendFiltered(answer, res, rule.keepLine);
+      } else {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      }
+    });
+    req.pipe(forward);
   });
+  http.on(
+    "upgrade",
+    relayUpgrade(() => transport.connect() as Socket),
+  );
   http.keepAliveTimeout = 1_000;
 
   const server = await serveTempSocket("berth-answers-", (client) => {

@@ -1,6 +1,7 @@
 // Progress of a validation run for people: on a terminal, one line per finished scenario above a
 // live bar; in CI or when output is not a terminal, plain lines only (no cursor tricks in logs).
 
+import type { ScenarioResult } from "./model.js";
 import { formatMs } from "./report/format.js";
 import type { ProgressEvent } from "./runner.js";
 
@@ -23,9 +24,29 @@ const RED = "\x1b[31m";
 const DIM = "\x1b[2m";
 const RESET = "\x1b[0m";
 
+/** What a proof line says beyond its verdict: why a scenario was not proven. */
+function unproven(result: ScenarioResult): string | undefined {
+  const proof = result.proof;
+  if (!proof || proof.proven) return undefined;
+  if (result.status !== "pass") return "it did not pass healthy";
+  if (proof.status !== "fail")
+    return `it ${proof.status === "pass" ? "passed" : "was skipped"} under its fault`;
+  return `it failed otherwise than /${proof.expected}/: ${proof.failure?.message ?? ""}`;
+}
+
 export function plainProgress(stream: ProgressStream): (event: ProgressEvent) => void {
   return (event) => {
     if (event.kind === "phase") stream.write(`-- ${event.message}\n`);
+    if (event.kind === "proof-end") {
+      const r = event.result;
+      const width = String(event.total).length;
+      const verdict = r.proof?.proven ? "proven" : "NOT PROVEN";
+      stream.write(
+        `[${String(event.done).padStart(width)}/${event.total}] ${verdict} ${r.id} (${formatMs(r.proof?.durationMs ?? 0)})\n`,
+      );
+      const why = unproven(r);
+      if (why) stream.write(`        why: ${why}\n`);
+    }
     if (event.kind !== "scenario-end") return;
     const r = event.result;
     const width = String(event.total).length;
@@ -74,6 +95,14 @@ export function liveProgress(stream: ProgressStream): LiveProgress {
     if (event.kind === "scenario-start") {
       total = event.total;
       running.add(event.scenario.id);
+    }
+    if (event.kind === "proof-end") {
+      const r = event.result;
+      clear();
+      const mark = r.proof?.proven ? `${GREEN}✔${RESET}` : `${RED}✖${RESET}`;
+      stream.write(`${mark} ${r.id} under its fault ${DIM}${formatMs(r.proof?.durationMs ?? 0)}${RESET}\n`);
+      const why = unproven(r);
+      if (why) stream.write(`  ${RED}not proven: ${why}${RESET}\n`);
     }
     if (event.kind === "scenario-end") {
       const r = event.result;

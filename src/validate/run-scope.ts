@@ -9,6 +9,7 @@ import type { Session } from "../janitor/session.js";
 import { safeRemove } from "../lifecycle/safe-remove.js";
 import { waitForOutputLine } from "../lifecycle/wait/output-line.js";
 import { NotReadyError } from "../lifecycle/wait/types.js";
+import { sleep } from "../model/sleep.js";
 import type { ConcurrencyFigure, Evidence, EvidenceValue, PerfOperation } from "./model.js";
 import { type FixtureSpec, ScenarioAssertionError, type ScenarioContext } from "./scenario.js";
 import { round } from "./stats.js";
@@ -76,27 +77,31 @@ function runLabels(state: RunState, service?: string): Record<string, string> {
   return { ...state.session.labels(service), [RUN_LABEL]: state.runId };
 }
 
-export function createScope(state: RunState, signal: AbortSignal, faulted = false): ScenarioScope {
+/** Cleanups run after the scenario, last registered first, pass or fail; answers what they threw. */
+function cleanupStack() {
+  const cleanups: (() => unknown)[] = [];
+  return {
+    defer: (cleanup: () => unknown) => void cleanups.push(cleanup),
+    run: async () => {
+      const errors: string[] = [];
+      while (cleanups.length > 0) {
+        const cleanup = cleanups.pop()!;
+        try {
+          await cleanup();
+        } catch (error) {
+          errors.push((error as Error).message ?? String(error));
+        }
+      }
+      return errors;
+    },
+  };
+}
+
+/** What a scope records: the scenario's evidence and phase timings, the run's samples and figures. */
+function recorders(state: RunState) {
   const evidence: Evidence = {};
   const timings: Record<string, number> = {};
-  const cleanups: (() => unknown)[] = [];
-  const { engine } = state;
-
-  const ctx: ScenarioContext = {
-    engine,
-    image: state.image,
-    runId: state.runId,
-    session: state.session,
-    signal,
-    quick: state.quick,
-    faulted,
-    labels: (service) => runLabels(state, service),
-    name: (prefix) => {
-      const name = `berth-validate-${state.runId}-${prefix}-${++state.names.next}`;
-      state.onName?.(name);
-      return name;
-    },
-    defer: (cleanup) => void cleanups.push(cleanup),
+  const record: Pick<ScenarioContext, "observe" | "time" | "sample" | "concurrency"> = {
     observe: (key: string, value: EvidenceValue) => {
       evidence[key] = value;
     },
@@ -119,63 +124,67 @@ export function createScope(state: RunState, signal: AbortSignal, faulted = fals
       state.concurrency.push(full);
       return full;
     },
-    container: async (spec: FixtureSpec = {}) => {
-      const name = spec.name ?? ctx.name("c");
-      await state.session.beforeCreate();
-      const extra = spec.create ?? {};
-      const { id } = await engine.createContainer({
-        Image: state.image,
-        Cmd: spec.cmd ?? TRAPPING_LOOP,
-        ...extra,
-        name,
-        Labels: spec.labels
-          ? { ...spec.labels, [RUN_LABEL]: state.runId }
-          : { ...ctx.labels("validate"), ...(extra.Labels ?? {}) },
-        HostConfig: { ...(extra.HostConfig ?? {}) },
-      } as ContainerCreateSpec);
-      ctx.defer(() => safeRemove(state.cleanupEngine ?? engine, id, { maxGraceSeconds: 2 }));
-      if (spec.start !== false) {
-        await engine.startContainer(id);
-        const ready = spec.ready ?? (spec.cmd ? undefined : "ready");
-        if (ready) await waitForOutput(engine, id, ready, 30_000, signal);
-      }
-      return { id, name };
+  };
+  return { evidence, timings, record };
+}
+
+/**
+ * `ctx.container`: a fixture container labelled for the run, removed with the run's own engine
+ * afterwards; started by default, and returned once it printed its readiness line.
+ */
+function fixtureContainers(state: RunState, ctx: ScenarioContext, signal: AbortSignal) {
+  const { engine } = state;
+  return async (spec: FixtureSpec = {}) => {
+    const name = spec.name ?? ctx.name("c");
+    await state.session.beforeCreate();
+    const extra = spec.create ?? {};
+    const { id } = await engine.createContainer({
+      Image: state.image,
+      Cmd: spec.cmd ?? TRAPPING_LOOP,
+      ...extra,
+      name,
+      Labels: spec.labels
+        ? { ...spec.labels, [RUN_LABEL]: state.runId }
+        : { ...ctx.labels("validate"), ...(extra.Labels ?? {}) },
+      HostConfig: { ...(extra.HostConfig ?? {}) },
+    } as ContainerCreateSpec);
+    ctx.defer(() => safeRemove(state.cleanupEngine ?? engine, id, { maxGraceSeconds: 2 }));
+    if (spec.start !== false) {
+      await engine.startContainer(id);
+      const ready = spec.ready ?? (spec.cmd ? undefined : "ready");
+      if (ready) await waitForOutput(engine, id, ready, 30_000, signal);
+    }
+    return { id, name };
+  };
+}
+
+export function createScope(state: RunState, signal: AbortSignal, faulted = false): ScenarioScope {
+  const cleanups = cleanupStack();
+  const { evidence, timings, record } = recorders(state);
+  const ctx: ScenarioContext = {
+    engine: state.engine,
+    image: state.image,
+    runId: state.runId,
+    session: state.session,
+    signal,
+    quick: state.quick,
+    faulted,
+    labels: (service) => runLabels(state, service),
+    name: (prefix) => {
+      const name = `berth-validate-${state.runId}-${prefix}-${++state.names.next}`;
+      state.onName?.(name);
+      return name;
     },
+    defer: cleanups.defer,
+    ...record,
+    container: (spec) => fixture(spec),
     tempDir: () => {
       const dir = mkdtempSync(join(tmpdir(), "berth-validate-"));
       ctx.defer(() => rmSync(dir, { recursive: true, force: true }));
       return dir;
     },
-    sleep: (ms) =>
-      new Promise<void>((resolve, reject) => {
-        if (signal.aborted) return reject(signal.reason);
-        const onAbort = () => {
-          clearTimeout(timer);
-          reject(signal.reason);
-        };
-        const timer = setTimeout(() => {
-          signal.removeEventListener("abort", onAbort);
-          resolve();
-        }, ms);
-        signal.addEventListener("abort", onAbort, { once: true });
-      }),
+    sleep: (ms) => sleep(ms, signal),
   };
-
-  return {
-    ctx,
-    evidence,
-    timings,
-    cleanup: async () => {
-      const errors: string[] = [];
-      while (cleanups.length > 0) {
-        const cleanup = cleanups.pop()!;
-        try {
-          await cleanup();
-        } catch (error) {
-          errors.push((error as Error).message ?? String(error));
-        }
-      }
-      return errors;
-    },
-  };
+  const fixture = fixtureContainers(state, ctx, signal);
+  return { ctx, evidence, timings, cleanup: cleanups.run };
 }

@@ -1,33 +1,34 @@
-// Runs validation scenarios against the live daemon: category by category, scenarios that are
-// safe together in a small pool (the machine may have 2 cores), timing- and load-sensitive ones
-// alone. Every scenario's resources are cleaned up after it; the run ends with a leak check.
+// Runs validation scenarios against the live daemon, in phases: learn about the daemon and build
+// the fixture, guard the run's session, run the scenarios healthy category by category (those
+// safe together two at a time, timing- and load-sensitive ones alone), prove them under their
+// faults (`--prove`), then the leak check, and add it all up into the results.
 import { randomUUID } from "node:crypto";
-import { setMaxListeners } from "node:events";
 import type { Engine } from "../engine/engine.js";
-import { BerthError } from "../engine/errors.js";
 import { ensureBusyboxFixture } from "../fixtures/busybox.js";
-import { createEngine, guardOf } from "../guard/guard.js";
 import { type Snapshot, snapshot } from "../janitor/leaks.js";
 import { createSession } from "../janitor/session.js";
-import { startAnswerRelay } from "./answer-relay.js";
 import { limiterDescription } from "./guarded-engine.js";
+import { LEAK_SCENARIO, leakCheck } from "./leak-check.js";
 import { machineFacts } from "./machine.js";
 import {
-  type CategorySummary,
-  type Evidence,
-  type LimiterPoint,
+  type MachineFacts,
   PERF_OPERATIONS,
-  type PerfOperation,
   RESULTS_SCHEMA,
-  type ScenarioProof,
   type ScenarioResult,
   type ValidationResults,
 } from "./model.js";
-import { createScope, RUN_LABEL, type RunState } from "./run-scope.js";
-import { type Category, type Scenario, ScenarioAssertionError, ScenarioSkipped } from "./scenario.js";
-import { runLimiterOptions } from "./scenarios/rate-limiting.js";
-import { summarize } from "./stats.js";
-import { findRunResources, findUnlabelledSince, type LeakedResource, sweepRunResources } from "./sweep.js";
+import { PROVE_PARALLELISM, type ProofTask, proveAll } from "./prove.js";
+import {
+  performanceOf,
+  recordApiLatency,
+  recordLimiter,
+  summarizeCategory,
+  summaryOf,
+} from "./run-figures.js";
+import { pool, runScenario, skippedResult } from "./run-scenario.js";
+import { RUN_LABEL, type RunState } from "./run-scope.js";
+import type { Category, Scenario } from "./scenario.js";
+import type { LeakedResource } from "./sweep.js";
 
 export type ProgressEvent =
   | { kind: "phase"; message: string }
@@ -37,7 +38,9 @@ export type ProgressEvent =
       done: number;
       total: number;
     }
-  | { kind: "scenario-end"; result: ScenarioResult; done: number; total: number };
+  | { kind: "scenario-end"; result: ScenarioResult; done: number; total: number }
+  /** `--prove`: `result.proof` tells how the scenario did under its fault. */
+  | { kind: "proof-end"; result: ScenarioResult; done: number; total: number };
 
 export interface RunOptions {
   /** The engine to validate through (the CLI passes its guarded engine). */
@@ -57,191 +60,75 @@ export interface RunOptions {
   checkUnlabelled?: boolean;
   /** Scenarios run at once within a category (default 2). */
   parallelism?: number;
+  /** Fault runs at once under `--prove`, exclusive scenarios aside (default 4). */
+  proveParallelism?: number;
   berthVersion?: string;
   onProgress?(event: ProgressEvent): void;
 }
 
-const DEFAULT_TIMEOUT_MS = 120_000;
-const LEAK_SCENARIO = {
-  id: "cleanup.final-leak-count",
-  category: "cleanup",
-  title: "Nothing the run created is left (leak count 0)",
-  fault: {
-    kind: "setup" as const,
-    describe: "an unlabelled container is planted on the daemon before the leak check",
-    expect: /resource\(s\) of the run were left behind: container berth-validate-\w+-planted/,
-  },
-};
-
-function failureOf(error: unknown): ScenarioResult["failure"] {
-  if (error instanceof ScenarioAssertionError) {
-    return {
-      message: error.message,
-      code: error.code,
-      expected: error.expected,
-      actual: error.actual,
-      hint: error.hint,
-    };
-  }
-  if (error instanceof BerthError) {
-    return { message: error.message, code: error.code, hint: error.hint };
-  }
-  return { message: (error as Error)?.message ?? String(error), code: "BERTH_INTERNAL" };
+/** What every phase of a run works with. */
+interface Run {
+  options: RunOptions;
+  prove: boolean;
+  progress: (event: ProgressEvent) => void;
+  state: RunState;
+  machine: MachineFacts;
+  /** What the daemon held before the run (absent when unlabelled resources are not checked). */
+  before: Snapshot | undefined;
+  /** The selected categories, cut to the quick subset when asked. */
+  selected: Category[];
+  startedAt: Date;
+  began: number;
 }
 
-async function runScenario(state: RunState, scenario: Scenario, faulted = false): Promise<ScenarioResult> {
+/** The results as they come in, in any order, told to the progress as they do. */
+interface Tally {
+  results: Map<string, ScenarioResult>;
+  /** Scenarios of the run, the leak check included. */
+  total: number;
+  categoryWall: Map<string, number>;
+  record(result: ScenarioResult): void;
+}
+
+/** Phase 1: the daemon's facts, the fixture image, what the daemon holds now, the run's state. */
+async function prepareRun(options: RunOptions): Promise<Run> {
+  const { engine } = options;
+  const quick = options.quick ?? false;
+  const progress = options.onProgress ?? (() => {});
   const startedAt = new Date();
   const began = performance.now();
-  const timeoutMs = scenario.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const abort = new AbortController();
-  // Every engine call and wait of the scenario listens on this signal; many may be pending at once.
-  setMaxListeners(200, abort.signal);
-  const scope = createScope(state, abort.signal, faulted);
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const error = new ScenarioAssertionError(`did not finish within ${timeoutMs / 1000} s`, {
-        hint: "The daemon may be overloaded; see the evidence for the last phase reached.",
-      });
-      abort.abort(error);
-      reject(error);
-    }, timeoutMs);
-  });
-  let status: ScenarioResult["status"] = "pass";
-  let failure: ScenarioResult["failure"];
-  let skipReason: string | undefined;
-  try {
-    const returned = await Promise.race([scenario.run(scope.ctx), timedOut]);
-    Object.assign(scope.evidence, returned ?? {});
-  } catch (error) {
-    if (error instanceof ScenarioSkipped) {
-      status = "skip";
-      skipReason = error.reason;
-    } else {
-      status = "fail";
-      failure = failureOf(error);
-    }
-  } finally {
-    clearTimeout(timer);
-  }
-  const cleanupErrors = await scope.cleanup();
-  if (cleanupErrors.length > 0) {
-    scope.evidence.cleanupErrors = cleanupErrors;
-    if (status === "pass") {
-      status = "fail";
-      failure = { message: `cleanup failed: ${cleanupErrors.join("; ")}`, code: "BERTH_VALIDATE_CLEANUP" };
-    }
-  }
-  return {
-    id: scenario.id,
-    category: scenario.category,
-    title: scenario.title,
-    status,
-    startedAt: startedAt.toISOString(),
-    durationMs: Math.round(performance.now() - began),
-    evidence: scope.evidence,
-    timings: scope.timings,
-    ...(failure ? { failure } : {}),
-    ...(skipReason ? { skipReason } : {}),
-  };
-}
-
-/**
- * The run's state with another engine and fresh figures (a fault run adds nothing to the run's
- * figures), telling `names` every name the fault run hands out.
- */
-function faultState(state: RunState, engine: Engine, names: string[]): RunState {
-  const samples = Object.fromEntries(PERF_OPERATIONS.map((op) => [op, []])) as unknown as RunState["samples"];
-  return {
-    ...state,
+  progress({ kind: "phase", message: "asking the daemon about itself" });
+  await engine.ping();
+  const machine = await machineFacts(engine, limiterDescription(engine));
+  progress({ kind: "phase", message: "building the fixture image (skipped when unchanged)" });
+  const fixture = await ensureBusyboxFixture(engine);
+  // What the daemon holds before the run: anything new and unlabelled at the end is the run's leak.
+  const before = options.checkUnlabelled === false ? undefined : await snapshot(engine);
+  const runId = randomUUID().replace(/-/g, "").slice(0, 8);
+  const state: RunState = {
     engine,
-    samples,
+    image: fixture.ref,
+    runId,
+    session: createSession(engine, { project: `berth-validate-${runId}` }),
+    quick,
+    samples: Object.fromEntries(PERF_OPERATIONS.map((op) => [op, []])) as unknown as RunState["samples"],
     concurrency: [],
-    cleanupEngine: state.engine,
-    onName: (name) => names.push(name),
+    names: { next: 0 },
   };
-}
-
-/**
- * What a fault run left: a broken check can stop a scenario before its own removals, and a relay
- * that lies about a container misleads its cleanup. Everything of the run named after a name the
- * fault run handed out is removed with the run's own engine, and reported in the proof.
- */
-async function sweepFaultRun(state: RunState, names: string[]): Promise<string[]> {
-  if (names.length === 0) return [];
-  const left = (await findRunResources(state.engine, state.runId)).filter((r) =>
-    names.some((name) => r.name.startsWith(name)),
-  );
-  await sweepRunResources(state.engine, left);
-  return left.map((r) => `${r.kind} ${r.name}`);
-}
-
-/** Runs `scenario` again under its fault; proven when it fails there with the expected failure. */
-async function proveScenario(
-  state: RunState,
-  scenario: Scenario,
-  healthy: ScenarioResult,
-): Promise<ScenarioProof> {
-  const { fault } = scenario;
-  let result: ScenarioResult;
-  const names: string[] = [];
-  if (fault.kind === "relay") {
-    const relay = await startAnswerRelay(state.engine.endpoint, fault.rules);
-    const engine = createEngine({ dockerHost: relay.dockerHost, limiter: runLimiterOptions(state.engine) });
-    try {
-      result = await runScenario(faultState(state, engine, names), scenario, true);
-    } finally {
-      engine.close();
-      await relay.close();
-    }
-    result.evidence.relayChanged = relay.changed;
-  } else {
-    result = await runScenario(faultState(state, state.engine, names), scenario, true);
-  }
-  const leftovers = await sweepFaultRun(state, names);
-  if (leftovers.length > 0) result.evidence.removedAfterFault = leftovers;
-  const failedAsExpected = result.status === "fail" && fault.expect.test(result.failure?.message ?? "");
+  const selected = options.categories.map((c) => ({
+    ...c,
+    scenarios: quick ? c.scenarios.filter((s) => s.quick) : c.scenarios,
+  }));
   return {
-    fault: fault.describe,
-    kind: fault.kind,
-    expected: fault.expect.source,
-    status: result.status,
-    ...(result.failure ? { failure: result.failure } : {}),
-    evidence: result.evidence,
-    durationMs: result.durationMs,
-    proven: healthy.status === "pass" && failedAsExpected,
-  };
-}
-
-/** Runs `tasks` with at most `limit` at once, preserving nothing but completion. */
-async function pool<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await work(items[next++]!);
-  });
-  await Promise.all(workers);
-}
-
-function summarizeCategory(category: Category, results: ScenarioResult[], wallMs?: number): CategorySummary {
-  const own = results.filter((r) => r.category === category.id);
-  const passed = own.filter((r) => r.status === "pass").length;
-  const failed = own.filter((r) => r.status === "fail").length;
-  return {
-    category: category.id,
-    title: category.title,
-    total: own.length,
-    passed,
-    failed,
-    skipped: own.length - passed - failed,
-    passRate: own.length === 0 ? 1 : passed / own.length,
-    durationMs: Math.round(wallMs ?? own.reduce((sum, r) => sum + r.durationMs, 0)),
-  };
-}
-
-function leakEvidence(leaked: LeakedResource[]): Evidence {
-  return {
-    leaked: leaked.length,
-    resources: leaked.map((r) => `${r.kind} ${r.name}`),
+    options,
+    prove: options.prove ?? false,
+    progress,
+    state,
+    machine,
+    before,
+    selected,
+    startedAt,
+    began,
   };
 }
 
@@ -256,295 +143,147 @@ function labelEverything(runId: string): () => void {
 }
 
 /**
- * Samples the guard's lifecycle limit every 100 ms and keeps a point whenever the limit, the
- * calls in flight or the queue changed: the series the report draws and describes the run by.
+ * Phase 2: label everything the run creates, record the engine's round trips and the limiter,
+ * and have the reaper guard the run from its first resource (a killed run leaves nothing).
  */
-function recordLimiter(engine: Engine, began: number): { points: LimiterPoint[]; stop(): void } {
-  const points: LimiterPoint[] = [];
-  const limiter = guardOf(engine)?.limiter;
-  if (!limiter) return { points, stop: () => {} };
-  const take = () => {
-    const snap = limiter.snapshot();
-    const point: LimiterPoint = {
-      atMs: Math.round(performance.now() - began),
-      limit: Number.isFinite(snap.limit) ? snap.limit : null,
-      inFlight: snap.inFlight,
-      queued: snap.queued,
-    };
-    const last = points.at(-1);
-    if (
-      !last ||
-      last.limit !== point.limit ||
-      last.inFlight !== point.inFlight ||
-      last.queued !== point.queued
-    )
-      points.push(point);
+async function startRecording(run: Run) {
+  const { engine, runId, session } = run.state;
+  const api = recordApiLatency(engine);
+  const limiter = recordLimiter(engine, run.began);
+  const restoreLabels = labelEverything(runId);
+  const stop = () => {
+    restoreLabels();
+    api.stop();
+    limiter.stop();
   };
-  take();
-  const timer = setInterval(take, 100);
-  timer.unref();
-  return {
-    points,
-    stop: () => {
-      clearInterval(timer);
-      take();
-    },
-  };
+  try {
+    await session.beforeCreate();
+    await session.confirmGuard();
+  } catch (error) {
+    stop();
+    throw error;
+  }
+  return { api: api.samples, limiter: limiter.points, stop };
 }
 
-/** The name of the container `--prove` plants to show the leak check finds what nobody labelled. */
-function plantedName(runId: string): string {
-  return `berth-validate-${runId}-planted`;
+function tally(run: Run): Tally {
+  const total = run.selected.reduce((n, c) => n + c.scenarios.length, 0) + 1;
+  const results = new Map<string, ScenarioResult>();
+  let done = 0;
+  return {
+    results,
+    total,
+    categoryWall: new Map(),
+    record: (result) => {
+      results.set(result.id, result);
+      run.progress({ kind: "scenario-end", result, done: ++done, total });
+    },
+  };
 }
 
 /**
- * The final leak check: resources carrying the run's label, and resources created since the run
- * began that carry no berth label at all (made by a tool that dropped the labels). The first
- * are removed; the unlabelled ones are only reported, since nothing proves they are the run's.
+ * Phase 3: every scenario as it is, category by category: those that share the daemon well
+ * `parallelism` at a time, then the exclusive ones alone. A category that cannot run here is
+ * recorded as skipped, with its reason.
  */
-async function findLeaks(engine: Engine, runId: string, before: Snapshot | undefined) {
-  const labelled = await findRunResources(engine, runId);
-  if (!before) return { labelled, unlabelled: [] };
-  const unlabelled = (await findUnlabelledSince(engine, before.resources)).filter(
-    (r) => !labelled.some((l) => l.kind === r.kind && l.name === r.name),
-  );
-  return { labelled, unlabelled };
-}
-
-interface LeakCheck {
-  result: ScenarioResult;
-  leaked: LeakedResource[];
-}
-
-async function checkLeaks(engine: Engine, runId: string, before: Snapshot | undefined): Promise<LeakCheck> {
-  const started = new Date();
-  const began = performance.now();
-  const { labelled, unlabelled } = await findLeaks(engine, runId, before);
-  const sweepErrors = await sweepRunResources(engine, labelled);
-  const all: LeakedResource[] = [...labelled, ...unlabelled];
-  const evidence = leakEvidence(all);
-  if (unlabelled.length > 0) evidence.unlabelled = unlabelled.map((r) => `${r.kind} ${r.name}`);
-  if (sweepErrors.length > 0) evidence.sweepErrors = sweepErrors;
-  const result: ScenarioResult = {
-    id: LEAK_SCENARIO.id,
-    category: LEAK_SCENARIO.category,
-    title: LEAK_SCENARIO.title,
-    status: all.length === 0 ? "pass" : "fail",
-    startedAt: started.toISOString(),
-    durationMs: Math.round(performance.now() - began),
-    evidence,
-    timings: {},
-    ...(all.length > 0
-      ? {
-          failure: {
-            message: `${all.length} resource(s) of the run were left behind: ${evidence.resources}`,
-            code: "BERTH_LEAK_DETECTED",
-            expected: 0,
-            actual: all.length,
-            hint:
-              unlabelled.length > 0
-                ? "The labelled ones have been removed; the unlabelled ones were created during the run but carry no berth label, so they are left for you to check."
-                : "They have been removed now; the scenario that created them did not clean up.",
-          },
-        }
-      : {}),
+async function runHealthy(run: Run, tally: Tally): Promise<void> {
+  const { engine } = run.state;
+  const execute = async (scenario: Scenario) => {
+    run.progress({ kind: "scenario-start", scenario, done: tally.results.size, total: tally.total });
+    tally.record(await runScenario(run.state, scenario));
   };
-  return { result, leaked: all };
-}
-
-async function leakCheck(
-  engine: Engine,
-  runId: string,
-  before: Snapshot | undefined,
-  prove: { image: string } | undefined,
-): Promise<LeakCheck> {
-  const check = await checkLeaks(engine, runId, before);
-  if (!prove) return check;
-  const { result } = check;
-  // The fault: a container nobody labelled, made straight through the daemon during the run.
-  const began = performance.now();
-  const planted = await engine.createContainer({
-    name: plantedName(runId),
-    Image: prove.image,
-    Cmd: ["true"],
-  });
-  let faulted: ScenarioResult;
-  try {
-    faulted = (await checkLeaks(engine, runId, before)).result;
-  } finally {
-    await engine.removeContainer(planted.id, { volumes: true }).catch(() => {});
+  for (const category of run.selected) {
+    if (category.scenarios.length === 0) continue;
+    const reason = category.unavailable ? await category.unavailable(engine) : undefined;
+    if (reason) {
+      for (const scenario of category.scenarios) tally.record(skippedResult(scenario, reason));
+      continue;
+    }
+    run.progress({ kind: "phase", message: `category ${category.id}` });
+    const began = performance.now();
+    await pool(
+      category.scenarios.filter((s) => !s.exclusive),
+      run.options.parallelism ?? 2,
+      execute,
+    );
+    for (const scenario of category.scenarios.filter((s) => s.exclusive)) await execute(scenario);
+    tally.categoryWall.set(category.id, performance.now() - began);
   }
-  const failedAsExpected =
-    faulted.status === "fail" && LEAK_SCENARIO.fault.expect.test(faulted.failure?.message ?? "");
-  result.proof = {
-    fault: LEAK_SCENARIO.fault.describe,
-    kind: "setup",
-    expected: LEAK_SCENARIO.fault.expect.source,
-    status: faulted.status,
-    ...(faulted.failure ? { failure: faulted.failure } : {}),
-    evidence: faulted.evidence,
-    durationMs: Math.round(performance.now() - began),
-    proven: result.status === "pass" && failedAsExpected,
+}
+
+/** Phase 4 (`--prove`): every scenario that ran, again under its fault. */
+async function proveRun(run: Run, tally: Tally): Promise<void> {
+  const tasks: ProofTask[] = run.selected
+    .flatMap((c) => c.scenarios)
+    .map((scenario) => ({ scenario, healthy: tally.results.get(scenario.id)! }))
+    .filter((t) => t.healthy && t.healthy.status !== "skip");
+  const parallelism = run.options.proveParallelism ?? PROVE_PARALLELISM;
+  run.progress({
+    kind: "phase",
+    message: `proving ${tasks.length} scenarios under their faults (${parallelism} at a time, exclusive ones alone)`,
+  });
+  let done = 0;
+  await proveAll(run.state, tasks, parallelism, (result) =>
+    run.progress({ kind: "proof-end", result, done: ++done, total: tasks.length }),
+  );
+}
+
+/** Phase 5: the leak check (proven too under `--prove`), and the end of the run's session. */
+async function finishRun(run: Run, tally: Tally): Promise<LeakedResource[]> {
+  run.progress({ kind: "phase", message: "checking for leaks" });
+  const { engine, runId, image, session } = run.state;
+  const check = await leakCheck(engine, runId, run.before, run.prove ? { image } : undefined);
+  tally.record(check.result);
+  await session.end();
+  return check.leaked;
+}
+
+/** Phase 6: the results file's content, scenarios in catalogue order and the leak check last. */
+function resultsOf(
+  run: Run,
+  tally: Tally,
+  recorded: Awaited<ReturnType<typeof startRecording>>,
+  leaked: LeakedResource[],
+): ValidationResults {
+  const { selected, state } = run;
+  const order = [...selected.flatMap((c) => c.scenarios.map((s) => s.id)), LEAK_SCENARIO.id];
+  const scenarios = order.map((id) => tally.results.get(id)!).filter(Boolean);
+  const categories = selected.map((c) => summarizeCategory(c, scenarios, tally.categoryWall.get(c.id)));
+  if (!selected.some((c) => c.id === "cleanup"))
+    categories.push(summarizeCategory({ id: "cleanup", title: "Cleanup and leaks" }, scenarios));
+  run.machine.limiter = limiterDescription(state.engine, recorded.limiter);
+  return {
+    schema: RESULTS_SCHEMA,
+    berthVersion: run.options.berthVersion ?? "unknown",
+    runId: state.runId,
+    startedAt: run.startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    durationMs: Math.round(performance.now() - run.began),
+    options: {
+      quick: state.quick,
+      categories: selected.map((c) => c.id),
+      prove: run.prove,
+      allowSkips: run.options.allowSkips ?? false,
+    },
+    machine: run.machine,
+    summary: summaryOf(scenarios, categories, leaked.length, run.prove),
+    scenarios,
+    performance: performanceOf(state, recorded.api, recorded.limiter),
+    leaks: { count: leaked.length, resources: leaked },
   };
-  return check;
 }
 
 export async function runValidation(options: RunOptions): Promise<ValidationResults> {
-  const { engine, categories } = options;
-  const quick = options.quick ?? false;
-  const prove = options.prove ?? false;
-  const progress = options.onProgress ?? (() => {});
-  const startedAt = new Date();
-  const began = performance.now();
-
-  progress({ kind: "phase", message: "asking the daemon about itself" });
-  await engine.ping();
-  const machine = await machineFacts(engine, limiterDescription(engine));
-  progress({ kind: "phase", message: "building the fixture image (skipped when unchanged)" });
-  const fixture = await ensureBusyboxFixture(engine);
-
-  // What the daemon holds before the run: anything new and unlabelled at the end is the run's leak.
-  const before = options.checkUnlabelled === false ? undefined : await snapshot(engine);
-  const runId = randomUUID().replace(/-/g, "").slice(0, 8);
-  const session = createSession(engine, { project: `berth-validate-${runId}` });
-  const state: RunState = {
-    engine,
-    image: fixture.ref,
-    runId,
-    session,
-    quick,
-    samples: Object.fromEntries(PERF_OPERATIONS.map((op) => [op, []])) as unknown as Record<
-      PerfOperation,
-      number[]
-    >,
-    concurrency: [],
-    names: { next: 0 },
-  };
-  const apiLatency = new Map<string, number[]>();
-  const stopObserving = engine.observe((record) => {
-    if (record.class === "stream" || record.outcome !== "ok") return;
-    const list = apiLatency.get(record.operation) ?? [];
-    list.push(record.durationMs);
-    apiLatency.set(record.operation, list);
-  });
-  const limiterSeries = recordLimiter(engine, began);
-  const restoreLabels = labelEverything(runId);
-  // The reaper guards the run from its first resource: a killed `berth validate` leaves nothing.
-  await (async () => {
-    await session.beforeCreate();
-    await session.confirmGuard();
-  })().catch((error) => {
-    restoreLabels();
-    stopObserving();
-    throw error;
-  });
-
-  const selected = categories.map((c) => ({
-    ...c,
-    scenarios: quick ? c.scenarios.filter((s) => s.quick) : c.scenarios,
-  }));
-  const total = selected.reduce((n, c) => n + c.scenarios.length, 0) + 1;
-  const results = new Map<string, ScenarioResult>();
-  let done = 0;
-  const record = (result: ScenarioResult) => {
-    results.set(result.id, result);
-    progress({ kind: "scenario-end", result, done: ++done, total });
-  };
-  const execute = async (scenario: Scenario) => {
-    progress({ kind: "scenario-start", scenario, done, total });
-    const result = await runScenario(state, scenario);
-    if (prove && result.status !== "skip") result.proof = await proveScenario(state, scenario, result);
-    record(result);
-  };
-
+  const run = await prepareRun(options);
+  const recorded = await startRecording(run);
+  const results = tally(run);
   let leaked: LeakedResource[] = [];
-  const categoryWall = new Map<string, number>();
   try {
-    for (const category of selected) {
-      if (category.scenarios.length === 0) continue;
-      const reason = category.unavailable ? await category.unavailable(engine) : undefined;
-      if (reason) {
-        for (const scenario of category.scenarios) {
-          record({
-            id: scenario.id,
-            category: scenario.category,
-            title: scenario.title,
-            status: "skip",
-            startedAt: new Date().toISOString(),
-            durationMs: 0,
-            evidence: {},
-            timings: {},
-            skipReason: reason,
-          });
-        }
-        continue;
-      }
-      progress({ kind: "phase", message: `category ${category.id}` });
-      const categoryStart = performance.now();
-      const shared = category.scenarios.filter((s) => !s.exclusive);
-      await pool(shared, options.parallelism ?? 2, execute);
-      for (const scenario of category.scenarios.filter((s) => s.exclusive)) await execute(scenario);
-      categoryWall.set(category.id, performance.now() - categoryStart);
-    }
+    await runHealthy(run, results);
+    if (run.prove) await proveRun(run, results);
   } finally {
-    restoreLabels();
-    stopObserving();
-    limiterSeries.stop();
-    progress({ kind: "phase", message: "checking for leaks" });
-    const check = await leakCheck(engine, runId, before, prove ? { image: fixture.ref } : undefined);
-    record(check.result);
-    leaked = check.leaked;
-    await session.end();
+    recorded.stop();
+    leaked = await finishRun(run, results);
   }
-
-  const order = [...selected.flatMap((c) => c.scenarios.map((s) => s.id)), LEAK_SCENARIO.id];
-  const scenarios = order.map((id) => results.get(id)!).filter(Boolean);
-  const summaryCategories = selected.map((c) => summarizeCategory(c, scenarios, categoryWall.get(c.id)));
-  if (!selected.some((c) => c.id === "cleanup")) {
-    summaryCategories.push(
-      summarizeCategory({ id: "cleanup", title: "Cleanup and leaks", scenarios: [] }, scenarios),
-    );
-  }
-  const passed = scenarios.filter((r) => r.status === "pass").length;
-  const failed = scenarios.filter((r) => r.status === "fail").length;
-  const operations = Object.fromEntries(
-    PERF_OPERATIONS.filter((op) => state.samples[op].length > 0).map((op) => [
-      op,
-      { ...summarize(state.samples[op]), samples: state.samples[op] },
-    ]),
-  );
-  machine.limiter = limiterDescription(engine, limiterSeries.points);
-  return {
-    schema: RESULTS_SCHEMA,
-    berthVersion: options.berthVersion ?? "unknown",
-    runId,
-    startedAt: startedAt.toISOString(),
-    finishedAt: new Date().toISOString(),
-    durationMs: Math.round(performance.now() - began),
-    options: { quick, categories: selected.map((c) => c.id), prove, allowSkips: options.allowSkips ?? false },
-    machine,
-    summary: {
-      total: scenarios.length,
-      passed,
-      failed,
-      skipped: scenarios.length - passed - failed,
-      successRate: scenarios.length === 0 ? 1 : passed / scenarios.length,
-      leaks: leaked.length,
-      ...(prove ? { proven: scenarios.filter((r) => r.proof?.proven).length } : {}),
-      categories: summaryCategories,
-    },
-    scenarios,
-    performance: {
-      operations,
-      concurrency: state.concurrency,
-      throughput: Math.max(0, ...state.concurrency.map((c) => c.throughput)),
-      api: Object.fromEntries(
-        [...apiLatency]
-          .sort(([a], [b]) => a.localeCompare(b))
-          .map(([op, v]) => [op, { ...summarize(v), samples: v.map((ms) => Math.round(ms * 100) / 100) }]),
-      ),
-      limiter: limiterSeries.points,
-    },
-    leaks: { count: leaked.length, resources: leaked },
-  };
+  return resultsOf(run, results, recorded, leaked);
 }

@@ -153,3 +153,22 @@ export async function checkRejects(work: () => Promise<unknown>, what: string): 
 function show(value: unknown): string {
   return typeof value === "string" ? `\`${value}\`` : JSON.stringify(value);
 }
+
+/** The scenarios of `category`: `scenario(name, …)` has the id `<category>.<name>`. */
+export function scenarioIn(category: string) {
+  return (name: string, spec: Omit<Scenario, "id" | "category">): Scenario => ({
+    id: `${category}.${name}`,
+    category,
+    ...spec,
+  });
+}
+
+/** A `relay` fault (see `Fault`): the daemon's answers as `rules` change them. */
+export function relayFault(describe: string, expect: RegExp, rules: RelayRule[]): Fault {
+  return { kind: "relay", describe, expect, rules };
+}
+
+/** A `setup` fault (see `Fault`): the scenario sets itself up wrongly as `describe` says. */
+export function setupFault(describe: string, expect: RegExp): Fault {
+  return { kind: "setup", describe, expect };
+}

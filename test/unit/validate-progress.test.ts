@@ -38,6 +38,31 @@ describe("validation progress", () => {
     );
   });
 
+  it("prints one line per proof under --prove, saying why a scenario was not proven", () => {
+    const { chunks, stream } = sink();
+    const render = plainProgress(stream);
+    const [pass] = sampleResults().scenarios;
+    const proof = {
+      fault: "the stop becomes a SIGKILL",
+      kind: "relay" as const,
+      expected: "exit code 137",
+      evidence: {},
+      durationMs: 1200,
+    };
+    const proven = { ...pass!, proof: { ...proof, status: "fail" as const, proven: true } };
+    const passedAnyway = { ...pass!, proof: { ...proof, status: "pass" as const, proven: false } };
+    render({ kind: "proof-end", result: proven, done: 1, total: 2 });
+    render({ kind: "proof-end", result: passedAnyway, done: 2, total: 2 });
+    expect(chunks.join("")).toBe(
+      [
+        "[1/2] proven lifecycle.create-start (1.20 s)",
+        "[2/2] NOT PROVEN lifecycle.create-start (1.20 s)",
+        "        why: it passed under its fault",
+        "",
+      ].join("\n"),
+    );
+  });
+
   it("keeps finished scenarios above the live bar and clears the bar when stopped", () => {
     const { chunks, stream } = sink(true);
     const render = liveProgress(stream);

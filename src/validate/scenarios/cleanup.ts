@@ -11,11 +11,13 @@ import { leaksSince, snapshot } from "../../janitor/leaks.js";
 import { LABELS, processStartTime, sessionLabels } from "../../model/labels.js";
 import { sleep } from "../../model/sleep.js";
 import { RUN_LABEL } from "../run-scope.js";
-import { type Category, check, checkEqual, type Scenario, type ScenarioContext } from "../scenario.js";
+import type { Category, ScenarioContext } from "../scenario.js";
+import { check, checkEqual, relayFault, scenarioIn, setupFault } from "../scenario.js";
 import { sweepRunResources } from "../sweep.js";
 import { deadPid } from "./conflicts.js";
 
 const C = "cleanup";
+const scenario = scenarioIn(C);
 
 interface OwnerReport {
   event: string;
@@ -50,18 +52,18 @@ function startOwner(
     env: { ...process.env, ...env },
   });
   let session: string | undefined;
-  if (env.BERTH_REAPER === "off") {
-    // No reaper will come for what the owner leaves: remove it here, before the wait below.
-    ctx.defer(async () => {
-      if (!session) return;
-      const left = await listResources(ctx.engine, { labels: [`${LABELS.session}=${session}`] });
-      await sweepRunResources(ctx.engine, left);
-    });
-  }
+  const reaper = env.BERTH_REAPER !== "off";
   ctx.defer(async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    if (!session) return;
+    if (!reaper) {
+      // No reaper will come for what the owner leaves: remove it here.
+      const left = await listResources(ctx.engine, { labels: [`${LABELS.session}=${session}`] });
+      await sweepRunResources(ctx.engine, left);
+      return;
+    }
     // If the scenario gave up early, let the owner's reaper finish before the run's leak check.
-    for (let i = 0; session && i < 120 && (await sessionResources(ctx, session)) > 0; i++) {
+    for (let i = 0; i < 120 && (await sessionResources(ctx, session)) > 0; i++) {
       await sleep(250);
     }
   });
@@ -100,17 +102,14 @@ async function sessionResources(ctx: ScenarioContext, session: string): Promise<
   return (await listResources(ctx.engine, { labels: [`${LABELS.session}=${session}`] })).length;
 }
 
-const reaperAfterKill: Scenario = {
-  id: `${C}.reaper-after-sigkill`,
-  category: C,
+const reaperAfterKill = scenario("reaper-after-sigkill", {
   title: "Everything of a run killed with SIGKILL is removed by its reaper",
   quick: true,
   timeoutMs: 150_000,
-  fault: {
-    kind: "setup",
-    describe: "the owner runs with its reaper off (BERTH_REAPER=off)",
-    expect: /resources left 30 s after the owner died: expected 0, got [1-9]/,
-  },
+  fault: setupFault(
+    "the owner runs with its reaper off (BERTH_REAPER=off)",
+    /resources left 30 s after the owner died: expected 0, got [1-9]/,
+  ),
   async run(ctx) {
     const owner = startOwner(ctx, "wait", ctx.faulted ? { BERTH_REAPER: "off" } : {});
     const ready = await owner.next();
@@ -134,18 +133,15 @@ const reaperAfterKill: Scenario = {
       watchdog: ready.watchdog ?? null,
     };
   },
-};
+});
 
-const reaperNormalExit: Scenario = {
-  id: `${C}.reaper-normal-exit`,
-  category: C,
+const reaperNormalExit = scenario("reaper-normal-exit", {
   title: "A run that ends normally leaves no watchdog process and no resources",
   timeoutMs: 150_000,
-  fault: {
-    kind: "setup",
-    describe: "the owner removes its resources but never ends its session and keeps running",
-    expect: /watchdog \d+ still runs 5 s after its owner ended its session/,
-  },
+  fault: setupFault(
+    "the owner removes its resources but never ends its session and keeps running",
+    /watchdog \d+ still runs 5 s after its owner ended its session/,
+  ),
   async run(ctx) {
     const owner = startOwner(ctx, ctx.faulted ? "linger" : "exit");
     const ready = await owner.next();
@@ -162,7 +158,7 @@ const reaperNormalExit: Scenario = {
     checkEqual(await sessionResources(ctx, ready.session!), 0, "resources left by the owner");
     return { session: ready.session ?? null, watchdog, watchdogGone: true };
   },
-};
+});
 
 /**
  * gc scenarios label their sessions with a host name of their own and a scenario label, and run
@@ -215,16 +211,13 @@ function gcFor(ctx: ScenarioContext, group: string, options: Omit<GcOptions, "la
   });
 }
 
-const gcDead: Scenario = {
-  id: `${C}.gc-dead-session`,
-  category: C,
+const gcDead = scenario("gc-dead-session", {
   title: "gc removes a dead run's containers, networks and volumes and leaves a live session alone",
   quick: true,
-  fault: {
-    kind: "setup",
-    describe: "the dead run's resources carry a live owner, so gc must keep them",
-    expect: /removed by gc: expected/,
-  },
+  fault: setupFault(
+    "the dead run's resources carry a live owner, so gc must keep them",
+    /removed by gc: expected/,
+  ),
   async run(ctx) {
     const group = `gc${ctx.runId}`;
     await sessionOf(ctx, group, ctx.faulted);
@@ -243,17 +236,14 @@ const gcDead: Scenario = {
     checkEqual(report.failures.length, 0, "gc failures");
     return { removed: report.counts, kept: `${group}live: ${kept[0]}` };
   },
-};
+});
 
-const gcDryRun: Scenario = {
-  id: `${C}.gc-dry-run`,
-  category: C,
+const gcDryRun = scenario("gc-dry-run", {
   title: "gc --dry-run lists a dead run's resources and removes nothing",
-  fault: {
-    kind: "setup",
-    describe: "gc runs without --dry-run",
-    expect: /dead session's resources after the dry run: expected 3, got 0/,
-  },
+  fault: setupFault(
+    "gc runs without --dry-run",
+    /dead session's resources after the dry run: expected 3, got 0/,
+  ),
   async run(ctx) {
     const group = `dry${ctx.runId}`;
     await sessionOf(ctx, group, false);
@@ -262,17 +252,14 @@ const gcDryRun: Scenario = {
     checkEqual(await sessionResources(ctx, group), 3, "dead session's resources after the dry run");
     return { listed: report.counts, stillThere: 3 };
   },
-};
+});
 
-const gcDetached: Scenario = {
-  id: `${C}.gc-keeps-detached`,
-  category: C,
+const gcDetached = scenario("gc-keeps-detached", {
   title: "gc keeps a detached environment (berth up) until asked with --all",
-  fault: {
-    kind: "setup",
-    describe: "the environment lacks its detached label",
-    expect: /gc's verdict on the detached session: expected `detached`/,
-  },
+  fault: setupFault(
+    "the environment lacks its detached label",
+    /gc's verdict on the detached session: expected `detached`/,
+  ),
   async run(ctx) {
     const group = `det${ctx.runId}`;
     await sessionOf(ctx, group, false, ctx.faulted ? {} : { [LABELS.detached]: "true" });
@@ -284,19 +271,14 @@ const gcDetached: Scenario = {
     checkEqual(await sessionResources(ctx, group), 0, "detached session's resources after gc --all");
     return { plainGc: verdict?.reason ?? null, gcAllRemoved: all.counts };
   },
-};
+});
 
-const leakDiff: Scenario = {
-  id: `${C}.leak-detection`,
-  category: C,
+const leakDiff = scenario("leak-detection", {
   title: "The leak diff finds a container, network and volume left behind, and nothing once removed",
   quick: true,
-  fault: {
-    kind: "relay",
-    describe: "the daemon's network list answers empty",
-    expect: /kinds of leaks found: expected/,
-    rules: [{ method: "GET", path: /^\/networks(\?|$)/, json: () => [] }],
-  },
+  fault: relayFault("the daemon's network list answers empty", /kinds of leaks found: expected/, [
+    { method: "GET", path: /^\/networks(\?|$)/, json: () => [] },
+  ]),
   async run(ctx) {
     const label = { key: SCENARIO_LABEL, value: `leak${ctx.runId}` };
     const labels = { ...ctx.labels(), [label.key]: label.value };
@@ -316,7 +298,7 @@ const leakDiff: Scenario = {
     checkEqual(after.length, 0, "leaks after removal");
     return { found: found.map((r) => `${r.kind} ${r.name}`), afterRemoval: 0 };
   },
-};
+});
 
 export const cleanup: Category = {
   id: C,

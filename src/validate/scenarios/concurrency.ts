@@ -4,9 +4,11 @@ import type { ContainerCreateSpec } from "../../engine/types.js";
 import { guardOf } from "../../guard/guard.js";
 import { safeRemove } from "../../lifecycle/safe-remove.js";
 import { GRACE_SECONDS, TRAPPING_LOOP, waitForOutput } from "../run-scope.js";
-import { type Category, check, checkEqual, type Scenario, type ScenarioContext } from "../scenario.js";
+import type { Category, Scenario, ScenarioContext } from "../scenario.js";
+import { check, checkEqual, relayFault, scenarioIn } from "../scenario.js";
 
 const C = "concurrency";
+const scenario = scenarioIn(C);
 
 async function storm(ctx: ScenarioContext, callers: number, perCaller: number) {
   const failures: string[] = [];
@@ -42,28 +44,25 @@ async function storm(ctx: ScenarioContext, callers: number, perCaller: number) {
   return { figure, failures, before, after };
 }
 
-function scenario(callers: number, perCaller: { quick: number; full: number }, quick: boolean): Scenario {
-  return {
-    id: `${C}.callers-${callers}`,
-    category: C,
+function callersScenario(
+  callers: number,
+  perCaller: { quick: number; full: number },
+  quick: boolean,
+): Scenario {
+  return scenario(`callers-${callers}`, {
     title: `${callers} callers run lifecycles at once; every one succeeds`,
     quick,
     exclusive: true,
     timeoutMs: 180_000,
-    fault: {
-      kind: "relay",
-      describe: "the daemon refuses one create with a definite 409",
-      expect: /1 of \d+ lifecycles failed/,
-      rules: [
-        {
-          method: "POST",
-          path: /^\/containers\/create/,
-          after: 1,
-          times: 1,
-          answer: { status: 409, body: { message: "berth fault relay: conflict injected for one create" } },
-        },
-      ],
-    },
+    fault: relayFault("the daemon refuses one create with a definite 409", /1 of \d+ lifecycles failed/, [
+      {
+        method: "POST",
+        path: /^\/containers\/create/,
+        after: 1,
+        times: 1,
+        answer: { status: 409, body: { message: "berth fault relay: conflict injected for one create" } },
+      },
+    ]),
     async run(ctx) {
       // Under its fault one refused create is enough to show the check fails: the short run.
       const n = ctx.quick || ctx.faulted ? perCaller.quick : perCaller.full;
@@ -92,20 +91,15 @@ function scenario(callers: number, perCaller: { quick: number; full: number }, q
       );
       return undefined;
     },
-  };
+  });
 }
 
-const parallelReads: Scenario = {
-  id: `${C}.parallel-reads`,
-  category: C,
+const parallelReads = scenario("parallel-reads", {
   title: "64 concurrent reads (inspect, list, ping) all answer correctly",
   quick: true,
-  fault: {
-    kind: "relay",
-    describe: "the daemon's container list answers empty",
-    expect: /correct answers: expected 64, got \d+/,
-    rules: [{ method: "GET", path: /^\/containers\/json/, json: () => [] }],
-  },
+  fault: relayFault("the daemon's container list answers empty", /correct answers: expected 64, got \d+/, [
+    { method: "GET", path: /^\/containers\/json/, json: () => [] },
+  ]),
   async run(ctx) {
     const { id } = await ctx.container();
     const guard = guardOf(ctx.engine);
@@ -141,14 +135,14 @@ const parallelReads: Scenario = {
       readBudget: budget ?? "none",
     };
   },
-};
+});
 
 export const concurrency: Category = {
   id: C,
   title: "Concurrency",
   scenarios: [
     parallelReads,
-    scenario(8, { quick: 1, full: 3 }, true),
-    scenario(32, { quick: 1, full: 2 }, false),
+    callersScenario(8, { quick: 1, full: 3 }, true),
+    callersScenario(32, { quick: 1, full: 2 }, false),
   ],
 };

@@ -11,10 +11,12 @@ import { sessionLabels } from "../../model/labels.js";
 import { containerNameFor } from "../../stack/naming.js";
 import { inspectRewrite } from "../faults.js";
 import { RUN_LABEL } from "../run-scope.js";
-import { type Category, check, checkEqual, type Scenario, type ScenarioContext } from "../scenario.js";
+import type { Category, Scenario, ScenarioContext } from "../scenario.js";
+import { check, checkEqual, relayFault, scenarioIn, setupFault } from "../scenario.js";
 import { checkNothingLeft, composeFile, firstLine, upCompose, upFails } from "./stack-support.js";
 
 const C = "conflicts";
+const scenario = scenarioIn(C);
 const APP = `services:\n  app:\n    image: __IMAGE__\n    command: ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]\n`;
 
 /** The pid of a process that has certainly exited. */
@@ -46,16 +48,13 @@ function freePort(): Promise<number> {
   });
 }
 
-const leftoverCleared: Scenario = {
-  id: `${C}.dead-leftover-cleared`,
-  category: C,
+const leftoverCleared = scenario("dead-leftover-cleared", {
   title: "A leftover container of a dead run holding the name is removed safely, and up succeeds",
   quick: true,
-  fault: {
-    kind: "setup",
-    describe: "the leftover belongs to a live run, so it must not be cleared",
-    expect: /is (already )?(in use|held)|name conflict|live/i,
-  },
+  fault: setupFault(
+    "the leftover belongs to a live run, so it must not be cleared",
+    /is (already )?(in use|held)|name conflict|live/i,
+  ),
   async run(ctx) {
     const run = composeFile(ctx, "leftover", APP);
     const name = containerNameFor(run.project, "app");
@@ -68,19 +67,16 @@ const leftoverCleared: Scenario = {
     checkEqual(now.containerName, name, "name of the new container");
     return { name, leftover: leftover.id.slice(0, 12), replacement: now.containerId.slice(0, 12) };
   },
-};
+});
 
 function holderScenario(kind: "foreign" | "live", title: string): Scenario {
-  return {
-    id: `${C}.${kind}-name-kept`,
-    category: C,
+  return scenario(`${kind}-name-kept`, {
     title,
     quick: kind === "foreign",
-    fault: {
-      kind: "setup",
-      describe: "the holder belongs to a dead run, so berth may clear it and up succeeds",
-      expect: /expected an error, but the call succeeded/,
-    },
+    fault: setupFault(
+      "the holder belongs to a dead run, so berth may clear it and up succeeds",
+      /expected an error, but the call succeeded/,
+    ),
     async run(ctx) {
       const run = composeFile(ctx, kind, APP);
       const name = containerNameFor(run.project, "app");
@@ -114,19 +110,16 @@ function holderScenario(kind: "foreign" | "live", title: string): Scenario {
       });
       return { name, message: conflict.message, hint: conflict.hint ?? null, holderUntouched: true };
     },
-  };
+  });
 }
 
-const portTaken: Scenario = {
-  id: `${C}.port-taken`,
-  category: C,
+const portTaken = scenario("port-taken", {
   title: "A fixed host port that is taken fails up naming the port and the container that holds it",
   quick: true,
-  fault: {
-    kind: "setup",
-    describe: "the holder publishes another port, so the port is free",
-    expect: /up with host port \d+ taken: expected an error, but the call succeeded/,
-  },
+  fault: setupFault(
+    "the holder publishes another port, so the port is free",
+    /up with host port \d+ taken: expected an error, but the call succeeded/,
+  ),
   async run(ctx) {
     const port = await freePort();
     const holder = await ctx.container({
@@ -156,24 +149,21 @@ const portTaken: Scenario = {
     await checkNothingLeft(ctx, run.project);
     return { port, message: taken.message };
   },
-};
+});
 
-const parallelProjects: Scenario = {
-  id: `${C}.parallel-projects`,
-  category: C,
+const parallelProjects = scenario("parallel-projects", {
   title: "The same file up twice at once gives two isolated projects (own networks, own ports)",
-  fault: {
-    kind: "relay",
-    describe: "the daemon reports both projects' containers on one shared network",
-    expect: /the two projects share a network/,
-    rules: [
+  fault: relayFault(
+    "the daemon reports both projects' containers on one shared network",
+    /the two projects share a network/,
+    [
       inspectRewrite((info) => {
         const nets = info.NetworkSettings?.Networks ?? {};
         const first = Object.values(nets)[0];
         if (first) info.NetworkSettings.Networks = { "berth-fault-shared": first };
       }),
     ],
-  },
+  ),
   async run(ctx) {
     const yaml = `services:\n  web:\n    image: __IMAGE__\n    command: ["sh", "-c", "mkdir -p /www; echo ok > /www/index.html; exec httpd -f -p 8080 -h /www"]\n    ports: ["8080"]\n    x-berth:\n      wait:\n        - port: 8080\n`;
     const [a, b] = [composeFile(ctx, "twin-a", yaml), composeFile(ctx, "twin-b", yaml)];
@@ -198,7 +188,7 @@ const parallelProjects: Scenario = {
       projectB: `${b.project} -> ${addrB} on ${netsB.join(",")}`,
     };
   },
-};
+});
 
 export const conflicts: Category = {
   id: C,

@@ -5,10 +5,12 @@ import { busyboxWebServer } from "../../fixtures/busybox.js";
 import { HealthTimeoutError, UnhealthyError } from "../../lifecycle/service-errors.js";
 import type { RelayRule } from "../answer-relay.js";
 import { inspectRewrite } from "../faults.js";
-import { type Category, check, checkEqual, type Fault, type Scenario } from "../scenario.js";
+import type { Category, Scenario } from "../scenario.js";
+import { check, checkEqual, relayFault, scenarioIn, setupFault } from "../scenario.js";
 import { checkNothingLeft, composeFile, firstLine, upCompose, upFails } from "./stack-support.js";
 
 const C = "health";
+const scenario = scenarioIn(C);
 
 /** A busybox web server on 8080 that serves /health once `delay` seconds have passed. */
 function webServer(delaySeconds: number): string {
@@ -19,21 +21,14 @@ function webServer(delaySeconds: number): string {
   ]);
 }
 
-const healthy: Scenario = {
-  id: `${C}.healthy`,
-  category: C,
+const healthy = scenario("healthy", {
   title: "A service is ready once its healthcheck reports healthy",
   quick: true,
-  fault: {
-    kind: "relay",
-    describe: "the daemon reports the service's health as `unhealthy`",
-    expect: /unhealthy/i,
-    rules: [
-      inspectRewrite((info) => {
-        if (info.State.Health) info.State.Health.Status = "unhealthy";
-      }),
-    ],
-  },
+  fault: relayFault("the daemon reports the service's health as `unhealthy`", /unhealthy/i, [
+    inspectRewrite((info) => {
+      if (info.State.Health) info.State.Health.Status = "unhealthy";
+    }),
+  ]),
   async run(ctx) {
     const run = composeFile(
       ctx,
@@ -52,18 +47,15 @@ const healthy: Scenario = {
     const readyMs = env.service("app").readyMs;
     return { health: status, readyMs: Math.round(readyMs) };
   },
-};
+});
 
-const unhealthy: Scenario = {
-  id: `${C}.unhealthy`,
-  category: C,
+const unhealthy = scenario("unhealthy", {
   title: "An unhealthy service fails up with its probe's output, and nothing is left",
   quick: true,
-  fault: {
-    kind: "setup",
-    describe: "the healthcheck passes, so nothing is unhealthy",
-    expect: /up of an unhealthy service: expected an error, but the call succeeded/,
-  },
+  fault: setupFault(
+    "the healthcheck passes, so nothing is unhealthy",
+    /up of an unhealthy service: expected an error, but the call succeeded/,
+  ),
   async run(ctx) {
     const run = composeFile(
       ctx,
@@ -81,17 +73,11 @@ const unhealthy: Scenario = {
     await checkNothingLeft(ctx, run.project);
     return { error: (error as UnhealthyError).code, summary: (error as UnhealthyError).summary };
   },
-};
+});
 
-const slowStart: Scenario = {
-  id: `${C}.slow-start`,
-  category: C,
+const slowStart = scenario("slow-start", {
   title: "A slow starter within its start_period is not failed early",
-  fault: {
-    kind: "setup",
-    describe: "the healthcheck has no start_period, so the early failing probes count",
-    expect: /unhealthy/i,
-  },
+  fault: setupFault("the healthcheck has no start_period, so the early failing probes count", /unhealthy/i),
   async run(ctx) {
     // Failing probes during the first 2.5 s do not count: start_period is 20 s, retries only 1.
     const run = composeFile(
@@ -110,7 +96,7 @@ const slowStart: Scenario = {
     });
     return { readyMs: Math.round(readyMs), startPeriod: "20s", retries: 1 };
   },
-};
+});
 
 /** A server that misbehaves: it serves (and says `serving`) at once, and has /health 8 s later. */
 const EARLY_SERVER = JSON.stringify([
@@ -139,12 +125,10 @@ function waitScenario(
   quick = false,
 ): Scenario {
   const expect = /GET http:\S+\/health: expected 200, got 404|fetch failed/;
-  const fault: Fault = broken.rules
-    ? { kind: "relay", describe: broken.describe, expect, rules: broken.rules }
-    : { kind: "setup", describe: broken.describe, expect };
-  return {
-    id: `${C}.wait-${kind}`,
-    category: C,
+  const fault = broken.rules
+    ? relayFault(broken.describe, expect, broken.rules)
+    : setupFault(broken.describe, expect);
+  return scenario(`wait-${kind}`, {
     title,
     quick,
     fault,
@@ -161,7 +145,7 @@ function waitScenario(
       const readyMs = env.service("web").readyMs;
       return { wait, readyMs: Math.round(readyMs), ...(await check_(ctx, env)) };
     },
-  };
+  });
 }
 
 const servesHealth = async (_ctx: unknown, env: Awaited<ReturnType<typeof upCompose>>) => {
@@ -213,22 +197,19 @@ const waitCommand = waitScenario(
   },
 );
 
-const dependsOnHealthy: Scenario = {
-  id: `${C}.depends-on-healthy`,
-  category: C,
+const dependsOnHealthy = scenario("depends-on-healthy", {
   title: "A service that depends on another's health starts only after it is healthy",
-  fault: {
-    kind: "relay",
-    describe: "the daemon's health log dates db's passing probes an hour late",
-    expect: /api started before db's first passing health probe/,
-    rules: [
+  fault: relayFault(
+    "the daemon's health log dates db's passing probes an hour late",
+    /api started before db's first passing health probe/,
+    [
       inspectRewrite((info) => {
         for (const entry of info.State.Health?.Log ?? []) {
           entry.Start = new Date(Date.parse(entry.Start) + 3_600_000).toISOString();
         }
       }),
     ],
-  },
+  ),
   async run(ctx) {
     const run = composeFile(
       ctx,
@@ -248,17 +229,14 @@ const dependsOnHealthy: Scenario = {
     });
     return { dbFirstHealthyProbe: firstHealthy, apiStartedAt: api.State.StartedAt };
   },
-};
+});
 
-const readinessTimeout: Scenario = {
-  id: `${C}.timeout`,
-  category: C,
+const readinessTimeout = scenario("timeout", {
   title: "A service that never becomes ready fails up at its timeout, and nothing is left",
-  fault: {
-    kind: "setup",
-    describe: "the service's own 3 s timeout is dropped, so up waits for berth's 30 s default",
-    expect: /up failed after [\d.]+ s of waiting, not at the service's 3 s timeout/,
-  },
+  fault: setupFault(
+    "the service's own 3 s timeout is dropped, so up waits for berth's 30 s default",
+    /up failed after [\d.]+ s of waiting, not at the service's 3 s timeout/,
+  ),
   async run(ctx) {
     const run = composeFile(
       ctx,
@@ -306,7 +284,7 @@ const readinessTimeout: Scenario = {
       tookMs: Math.round(tookMs),
     };
   },
-};
+});
 
 export const health: Category = {
   id: C,

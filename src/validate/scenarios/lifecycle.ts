@@ -6,7 +6,7 @@ import { safeRemove } from "../../lifecycle/safe-remove.js";
 import { LABELS, parseOwner } from "../../model/labels.js";
 import { inspectRewrite, STOP_BECOMES_KILL } from "../faults.js";
 import { GRACE_SECONDS, RUN_LABEL, TRAPPING_LOOP, waitForOutput } from "../run-scope.js";
-import { type Category, check, checkEqual, type Scenario } from "../scenario.js";
+import { type Category, check, checkEqual, relayFault, scenarioIn, setupFault } from "../scenario.js";
 
 /** The short form of an image name: Podman records `docker.io/x/y` where Docker keeps `x/y`. */
 function familiarName(ref: string): string {
@@ -14,23 +14,17 @@ function familiarName(ref: string): string {
 }
 
 const C = "lifecycle";
+const scenario = scenarioIn(C);
 
-const createStart: Scenario = {
-  id: `${C}.create-start`,
-  category: C,
+const createStart = scenario("create-start", {
   title: "A fixture container is created and started, and runs",
   quick: true,
-  fault: {
-    kind: "relay",
-    describe: "the daemon reports the started container as exited",
-    expect: /is not running after start/,
-    rules: [
-      inspectRewrite((info) => {
-        info.State.Running = false;
-        info.State.Status = "exited";
-      }),
-    ],
-  },
+  fault: relayFault("the daemon reports the started container as exited", /is not running after start/, [
+    inspectRewrite((info) => {
+      info.State.Running = false;
+      info.State.Status = "exited";
+    }),
+  ]),
   async run(ctx) {
     const name = ctx.name("create");
     const t0 = performance.now();
@@ -54,19 +48,16 @@ const createStart: Scenario = {
       startMs: Math.round(startMs),
     };
   },
-};
+});
 
-const gracefulStop: Scenario = {
-  id: `${C}.graceful-stop`,
-  category: C,
+const gracefulStop = scenario("graceful-stop", {
   title: "A container that handles SIGTERM stops with exit 0, inside its grace period",
   quick: true,
-  fault: {
-    kind: "relay",
-    describe: "the graceful stop reaches the daemon as a SIGKILL",
-    expect: /exit code after SIGTERM: expected 0, got 137/,
-    rules: [STOP_BECOMES_KILL],
-  },
+  fault: relayFault(
+    "the graceful stop reaches the daemon as a SIGKILL",
+    /exit code after SIGTERM: expected 0, got 137/,
+    [STOP_BECOMES_KILL],
+  ),
   async run(ctx) {
     const { id, name } = await ctx.container();
     const t0 = performance.now();
@@ -80,18 +71,15 @@ const gracefulStop: Scenario = {
     checkEqual(info.State.ExitCode, 0, "exit code after SIGTERM");
     return { container: name, exitCode: info.State.ExitCode, graceSeconds: GRACE_SECONDS };
   },
-};
+});
 
-const restart: Scenario = {
-  id: `${C}.restart`,
-  category: C,
+const restart = scenario("restart", {
   title: "A stopped container starts again with its filesystem kept",
-  fault: {
-    kind: "relay",
-    describe: "the second start is answered 204 but never reaches the daemon",
-    expect: /not running after the second start/,
-    rules: [{ method: "POST", path: /^\/containers\/[^/]+\/start/, after: 1, answer: { status: 204 } }],
-  },
+  fault: relayFault(
+    "the second start is answered 204 but never reaches the daemon",
+    /not running after the second start/,
+    [{ method: "POST", path: /^\/containers\/[^/]+\/start/, after: 1, answer: { status: 204 } }],
+  ),
   async run(ctx) {
     const { id } = await ctx.container();
     const first = await ctx.engine.inspectContainer(id);
@@ -118,18 +106,15 @@ const restart: Scenario = {
       state: read.stdout.trim(),
     };
   },
-};
+});
 
-const remove: Scenario = {
-  id: `${C}.remove`,
-  category: C,
+const remove = scenario("remove", {
   title: "A removed container is gone from inspect and from the list",
   quick: true,
-  fault: {
-    kind: "relay",
-    describe: "the daemon's container list still shows the removed container",
-    expect: /containers listed under the removed name: expected 0, got 1/,
-    rules: [
+  fault: relayFault(
+    "the daemon's container list still shows the removed container",
+    /containers listed under the removed name: expected 0, got 1/,
+    [
       {
         method: "GET",
         path: /^\/containers\/json\?.*filters=/,
@@ -140,7 +125,7 @@ const remove: Scenario = {
         },
       },
     ],
-  },
+  ),
   async run(ctx) {
     const { id, name } = await ctx.container();
     const record = await safeRemove(ctx.engine, id);
@@ -150,22 +135,15 @@ const remove: Scenario = {
     checkEqual(listed.length, 0, "containers listed under the removed name");
     return { container: name, outcome: record.outcome, removeMs: Math.round(record.totalMs) };
   },
-};
+});
 
-const names: Scenario = {
-  id: `${C}.names`,
-  category: C,
+const names = scenario("names", {
   title: "A container gets the name it asked for, and the name resolves to its id",
-  fault: {
-    kind: "relay",
-    describe: "the daemon answers the name lookup with another container's name",
-    expect: /^name: expected/,
-    rules: [
-      inspectRewrite((info) => {
-        info.Name = "/someone-else";
-      }),
-    ],
-  },
+  fault: relayFault("the daemon answers the name lookup with another container's name", /^name: expected/, [
+    inspectRewrite((info) => {
+      info.Name = "/someone-else";
+    }),
+  ]),
   async run(ctx) {
     const name = ctx.name("named");
     const { id } = await ctx.container({ name, start: false });
@@ -180,23 +158,16 @@ const names: Scenario = {
     );
     return { name, id: id.slice(0, 12) };
   },
-};
+});
 
-const labels: Scenario = {
-  id: `${C}.labels`,
-  category: C,
+const labels = scenario("labels", {
   title: "Ownership labels (session, owner, created) are applied and select the container",
   quick: true,
-  fault: {
-    kind: "relay",
-    describe: "the daemon drops the session label from the container",
-    expect: /^berth\.session: expected/,
-    rules: [
-      inspectRewrite((info) => {
-        delete info.Config.Labels["berth.session"];
-      }),
-    ],
-  },
+  fault: relayFault("the daemon drops the session label from the container", /^berth\.session: expected/, [
+    inspectRewrite((info) => {
+      delete info.Config.Labels["berth.session"];
+    }),
+  ]),
   async run(ctx) {
     const { id } = await ctx.container({ start: false });
     const info = await ctx.engine.inspectContainer(id);
@@ -220,23 +191,20 @@ const labels: Scenario = {
       created: applied[LABELS.created] ?? null,
     };
   },
-};
+});
 
-const exitCodes: Scenario = {
-  id: `${C}.exit-codes`,
-  category: C,
+const exitCodes = scenario("exit-codes", {
   title: "Exit codes are reported exactly (0, 3, 42, and 137 for a kill)",
   quick: true,
-  fault: {
-    kind: "relay",
-    describe: "the daemon reports exit code 0 for every container",
-    expect: /inspected exit code for exit (3|42): expected (3|42), got 0|exit code after SIGKILL/,
-    rules: [
+  fault: relayFault(
+    "the daemon reports exit code 0 for every container",
+    /inspected exit code for exit (3|42): expected (3|42), got 0|exit code after SIGKILL/,
+    [
       inspectRewrite((info) => {
         info.State.ExitCode = 0;
       }),
     ],
-  },
+  ),
   async run(ctx) {
     const observed: Record<string, number> = {};
     await Promise.all(
@@ -257,17 +225,14 @@ const exitCodes: Scenario = {
     observed.SIGKILL = killed.State.ExitCode;
     return observed;
   },
-};
+});
 
-const logs: Scenario = {
-  id: `${C}.logs`,
-  category: C,
+const logs = scenario("logs", {
   title: "A container's stdout and stderr are captured separately",
-  fault: {
-    kind: "setup",
-    describe: "the container runs with a TTY, which merges stderr into stdout",
-    expect: /^std(out|err): expected/,
-  },
+  fault: setupFault(
+    "the container runs with a TTY, which merges stderr into stdout",
+    /^std(out|err): expected/,
+  ),
   async run(ctx) {
     const { id } = await ctx.container({
       cmd: ["sh", "-c", "echo to-stdout; echo to-stderr >&2"],
@@ -279,19 +244,14 @@ const logs: Scenario = {
     checkEqual(output.stderr.trim(), "to-stderr", "stderr");
     return { stdout: output.stdout.trim(), stderr: output.stderr.trim() };
   },
-};
+});
 
-const exec: Scenario = {
-  id: `${C}.exec`,
-  category: C,
+const exec = scenario("exec", {
   title: "A command runs inside a running container with its output and exit code",
   quick: true,
-  fault: {
-    kind: "relay",
-    describe: "the daemon reports exit code 0 for every exec",
-    expect: /exec exit code: expected 5, got 0/,
-    rules: [{ method: "GET", path: /^\/exec\/[^/]+\/json/, json: (info) => ({ ...info, ExitCode: 0 }) }],
-  },
+  fault: relayFault("the daemon reports exit code 0 for every exec", /exec exit code: expected 5, got 0/, [
+    { method: "GET", path: /^\/exec\/[^/]+\/json/, json: (info) => ({ ...info, ExitCode: 0 }) },
+  ]),
   async run(ctx) {
     const { id } = await ctx.container({ create: { Env: ["BERTH_PROBE=present"], WorkingDir: "/tmp" } });
     const result = await ctx.engine.exec(id, ["sh", "-c", 'echo "$BERTH_PROBE in $(pwd)"; exit 5']);
@@ -299,21 +259,18 @@ const exec: Scenario = {
     checkEqual(result.stdout.trim(), "present in /tmp", "exec output (environment and working dir)");
     return { exitCode: result.exitCode, stdout: result.stdout.trim() };
   },
-};
+});
 
-const timedCycles: Scenario = {
-  id: `${C}.timed-cycles`,
-  category: C,
+const timedCycles = scenario("timed-cycles", {
   title: "Sequential create, start and safe removal cycles (the latency baseline)",
   quick: true,
   exclusive: true,
   timeoutMs: 180_000,
-  fault: {
-    kind: "relay",
-    describe: "every graceful stop reaches the daemon as a SIGKILL",
-    expect: /not every cycle ended with a graceful exit/,
-    rules: [STOP_BECOMES_KILL],
-  },
+  fault: relayFault(
+    "every graceful stop reaches the daemon as a SIGKILL",
+    /not every cycle ended with a graceful exit/,
+    [STOP_BECOMES_KILL],
+  ),
   async run(ctx) {
     // Up to `most` cycles within a time budget (at least 3), so a slow machine still finishes.
     // Under its fault, the first cycles already show the check failing.
@@ -355,7 +312,7 @@ const timedCycles: Scenario = {
     );
     return { cycles: outcomes.length, outcomes: [...new Set(outcomes)] };
   },
-};
+});
 
 export const lifecycle: Category = {
   id: C,

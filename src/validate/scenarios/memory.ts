@@ -7,38 +7,48 @@ import { engineIdentity } from "../../engine/identity.js";
 import { OomKilledError } from "../../memory/errors.js";
 import { formatSize } from "../../memory/size.js";
 import { sampleStats } from "../../memory/stats.js";
+import type { UpOptions } from "../../stack/up.js";
 import { inspectRewrite } from "../faults.js";
-import { type Category, check, checkEqual, type Scenario, ScenarioSkipped } from "../scenario.js";
+import type { Category, ScenarioContext } from "../scenario.js";
+import { check, checkEqual, relayFault, ScenarioSkipped, scenarioIn, setupFault } from "../scenario.js";
 import { checkNothingLeft, composeFile, firstLine, upCompose, upFails } from "./stack-support.js";
 
 const C = "memory";
+const scenario = scenarioIn(C);
 const MiB = 1024 * 1024;
 const SLEEPER = `["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]`;
 
-const limitApplied: Scenario = {
-  id: `${C}.limit-applied`,
-  category: C,
+/** Brings up one sleeping service `app` with the Compose `keys` given; answers its container. */
+async function upSleeper(
+  ctx: ScenarioContext,
+  prefix: string,
+  keys: string,
+  options: Partial<UpOptions> = {},
+) {
+  const run = composeFile(
+    ctx,
+    prefix,
+    `services:\n  app:\n    image: __IMAGE__\n    command: ${SLEEPER}\n${keys}`,
+  );
+  const env = await upCompose(ctx, run, options);
+  const id = env.service("app").containerId;
+  return { id, info: await ctx.engine.inspectContainer(id) };
+}
+
+const limitApplied = scenario("limit-applied", {
   title: "mem_limit is applied exactly and the kernel enforces it inside the container",
   quick: true,
-  fault: {
-    kind: "relay",
-    describe: "the daemon reports HostConfig.Memory as 128 MiB instead of the 64 MiB asked",
-    expect: /HostConfig\.Memory: expected 67108864, got 134217728|64 MiB|memory limit/i,
-    rules: [
+  fault: relayFault(
+    "the daemon reports HostConfig.Memory as 128 MiB instead of the 64 MiB asked",
+    /HostConfig\.Memory: expected 67108864, got 134217728|64 MiB|memory limit/i,
+    [
       inspectRewrite((info) => {
         info.HostConfig.Memory = 128 * MiB;
       }),
     ],
-  },
+  ),
   async run(ctx) {
-    const run = composeFile(
-      ctx,
-      "mem",
-      `services:\n  app:\n    image: __IMAGE__\n    command: ${SLEEPER}\n    mem_limit: 64m\n`,
-    );
-    const env = await upCompose(ctx, run);
-    const id = env.service("app").containerId;
-    const info = await ctx.engine.inspectContainer(id);
+    const { id, info } = await upSleeper(ctx, "mem", `    mem_limit: 64m\n`);
     checkEqual(info.HostConfig.Memory ?? null, 64 * MiB, "HostConfig.Memory");
     const cgroup = await ctx.engine.exec(id, [
       "sh",
@@ -52,99 +62,69 @@ const limitApplied: Scenario = {
       cgroupLimit: cgroup.stdout.trim(),
     };
   },
-};
+});
 
-const swapNotDoubled: Scenario = {
-  id: `${C}.swap-not-doubled`,
-  category: C,
+const swapNotDoubled = scenario("swap-not-doubled", {
   title: "Without memswap_limit, swap is not silently doubled (MemorySwap equals Memory)",
   quick: true,
-  fault: {
-    kind: "relay",
-    describe: "the daemon reports MemorySwap as twice the memory limit (swap silently doubled)",
-    expect: /HostConfig\.MemorySwap: expected 50331648, got 100663296|swap/i,
-    rules: [
+  fault: relayFault(
+    "the daemon reports MemorySwap as twice the memory limit (swap silently doubled)",
+    /HostConfig\.MemorySwap: expected 50331648, got 100663296|swap/i,
+    [
       inspectRewrite((info) => {
         info.HostConfig.MemorySwap = 2 * info.HostConfig.Memory;
       }),
     ],
-  },
+  ),
   async run(ctx) {
-    const run = composeFile(
-      ctx,
-      "swap",
-      `services:\n  app:\n    image: __IMAGE__\n    command: ${SLEEPER}\n    mem_limit: 48m\n`,
-    );
-    const env = await upCompose(ctx, run);
-    const info = await ctx.engine.inspectContainer(env.service("app").containerId);
+    const { info } = await upSleeper(ctx, "swap", `    mem_limit: 48m\n`);
     checkEqual(info.HostConfig.MemorySwap ?? null, info.HostConfig.Memory ?? null, "HostConfig.MemorySwap");
     return {
       memory: formatSize(info.HostConfig.Memory ?? 0),
       memorySwap: formatSize(info.HostConfig.MemorySwap ?? 0),
     };
   },
-};
+});
 
-const swapExplicit: Scenario = {
-  id: `${C}.memswap-explicit`,
-  category: C,
+const swapExplicit = scenario("memswap-explicit", {
   title: "An explicit memswap_limit is applied as written",
-  fault: {
-    kind: "relay",
-    describe: "the daemon reports MemorySwap as unlimited (-1)",
-    expect: /HostConfig\.MemorySwap: expected 100663296, got -1|swap/i,
-    rules: [
+  fault: relayFault(
+    "the daemon reports MemorySwap as unlimited (-1)",
+    /HostConfig\.MemorySwap: expected 100663296, got -1|swap/i,
+    [
       inspectRewrite((info) => {
         info.HostConfig.MemorySwap = -1;
       }),
     ],
-  },
+  ),
   async run(ctx) {
-    const run = composeFile(
-      ctx,
-      "memswap",
-      `services:\n  app:\n    image: __IMAGE__\n    command: ${SLEEPER}\n    mem_limit: 32m\n    memswap_limit: 96m\n`,
-    );
-    const env = await upCompose(ctx, run);
-    const info = await ctx.engine.inspectContainer(env.service("app").containerId);
+    const { info } = await upSleeper(ctx, "memswap", `    mem_limit: 32m\n    memswap_limit: 96m\n`);
     checkEqual(info.HostConfig.Memory ?? null, 32 * MiB, "HostConfig.Memory");
     checkEqual(info.HostConfig.MemorySwap ?? null, 96 * MiB, "HostConfig.MemorySwap");
     return { memory: "32 MiB", memorySwap: formatSize(info.HostConfig.MemorySwap ?? 0) };
   },
-};
+});
 
-const defaultLimit: Scenario = {
-  id: `${C}.default-limit`,
-  category: C,
+const defaultLimit = scenario("default-limit", {
   title: "A service without a limit gets the configured default limit",
-  fault: {
-    kind: "setup",
-    describe: "berth configured without its default memory limit",
-    expect: /HostConfig\.Memory from the default: expected 83886080/,
-  },
+  fault: setupFault(
+    "berth configured without its default memory limit",
+    /HostConfig\.Memory from the default: expected 83886080/,
+  ),
   async run(ctx) {
-    const run = composeFile(
-      ctx,
-      "memdefault",
-      `services:\n  app:\n    image: __IMAGE__\n    command: ${SLEEPER}\n`,
-    );
-    const env = await upCompose(ctx, run, ctx.faulted ? {} : { defaultMemory: "80m" });
-    const info = await ctx.engine.inspectContainer(env.service("app").containerId);
+    const { info } = await upSleeper(ctx, "memdefault", ``, ctx.faulted ? {} : { defaultMemory: "80m" });
     checkEqual(info.HostConfig.Memory ?? null, 80 * MiB, "HostConfig.Memory from the default");
     return { defaultMemory: "80m", applied: formatSize(info.HostConfig.Memory ?? 0) };
   },
-};
+});
 
-const oomDetected: Scenario = {
-  id: `${C}.oom-detected`,
-  category: C,
+const oomDetected = scenario("oom-detected", {
   title: "An OOM kill is detected and reported as one, naming the service and its limit",
   quick: true,
-  fault: {
-    kind: "relay",
-    describe: "the daemon loses the OOMKilled flag and drops its oom events",
-    expect: /up failed, but not as an OOM kill/,
-    rules: [
+  fault: relayFault(
+    "the daemon loses the OOMKilled flag and drops its oom events",
+    /up failed, but not as an OOM kill/,
+    [
       inspectRewrite((info) => {
         info.State.OOMKilled = false;
       }),
@@ -154,7 +134,7 @@ const oomDetected: Scenario = {
         keepLine: (event) => event?.Action !== "oom" && event?.status !== "oom",
       },
     ],
-  },
+  ),
   async run(ctx) {
     // `tail` buffers an endless line from /dev/zero until the kernel kills it at the limit.
     const run = composeFile(
@@ -199,17 +179,14 @@ const oomDetected: Scenario = {
       logTail: oom.logsTail,
     };
   },
-};
+});
 
-const usageSampled: Scenario = {
-  id: `${C}.usage-sampled`,
-  category: C,
+const usageSampled = scenario("usage-sampled", {
   title: "Memory usage is sampled against the limit (page cache not counted)",
-  fault: {
-    kind: "relay",
-    describe: "the daemon reports no inactive page cache, so the cache would count as usage",
-    expect: /page cache was counted as usage/,
-    rules: [
+  fault: relayFault(
+    "the daemon reports no inactive page cache, so the cache would count as usage",
+    /page cache was counted as usage/,
+    [
       {
         method: "GET",
         path: /^\/containers\/[^/]+\/stats/,
@@ -220,7 +197,7 @@ const usageSampled: Scenario = {
         },
       },
     ],
-  },
+  ),
   async run(ctx) {
     // 24 MiB in /dev/shm is memory the container really holds; 32 MiB written to a file and read
     // back is page cache the kernel can drop, which must not count.
@@ -260,17 +237,14 @@ const usageSampled: Scenario = {
       peak: usage.peakBytes === undefined ? "not reported" : formatSize(usage.peakBytes),
     };
   },
-};
+});
 
-const belowMinimum: Scenario = {
-  id: `${C}.below-minimum-refused`,
-  category: C,
+const belowMinimum = scenario("below-minimum-refused", {
   title: "A limit below Docker's 6 MiB minimum is refused before anything is created",
-  fault: {
-    kind: "setup",
-    describe: "the file asks for 8m, above the minimum, so nothing refuses it",
-    expect: /up with mem_limit \S+: expected an error, but the call succeeded/,
-  },
+  fault: setupFault(
+    "the file asks for 8m, above the minimum, so nothing refuses it",
+    /up with mem_limit \S+: expected an error, but the call succeeded/,
+  ),
   async run(ctx) {
     const limit = ctx.faulted ? "8m" : "2m";
     const run = composeFile(
@@ -292,7 +266,7 @@ const belowMinimum: Scenario = {
       exitCode: (error as ConfigError).exitCode,
     };
   },
-};
+});
 
 export const memory: Category = {
   id: C,

@@ -11,19 +11,23 @@ import { createNetworkWithRecovery } from "../../janitor/address-pools.js";
 import { AddressPoolsExhaustedError } from "../../janitor/errors.js";
 import { sessionLabels } from "../../model/labels.js";
 import { RUN_LABEL } from "../run-scope.js";
+import type { Category, ScenarioContext } from "../scenario.js";
 import {
-  type Category,
   check,
   checkEqual,
   checkRejects,
-  type Scenario,
-  type ScenarioContext,
+  relayFault,
   ScenarioSkipped,
+  scenarioIn,
+  setupFault,
 } from "../scenario.js";
 import { deadPid } from "./conflicts.js";
 
 const C = "networks";
+const scenario = scenarioIn(C);
 // busybox 1.35's wget crashes with its own -T timeout, so waits go through `timeout` instead.
+/** Fetches the server by its alias `db`, from inside a container. */
+const GET_DB = ["timeout", "5", "wget", "-q", "-O", "-", "http://db:8080/"];
 const SERVE = ["sh", "-c", busyboxWebServer("mkdir -p /www; echo from-db > /www/index.html")];
 
 async function network(ctx: ScenarioContext, prefix = "net"): Promise<{ id: string; name: string }> {
@@ -48,23 +52,16 @@ function onNetwork(net: string, aliases: string[] = []): Partial<ContainerCreate
   } as Partial<ContainerCreateSpec>;
 }
 
-const create: Scenario = {
-  id: `${C}.create`,
-  category: C,
+const create = scenario("create", {
   title: "A labelled bridge network is created with its own subnet",
   quick: true,
-  fault: {
-    kind: "relay",
-    describe: "the daemon reports the network without a subnet",
-    expect: /the network has no subnet/,
-    rules: [
-      {
-        method: "GET",
-        path: /^\/networks\/[^/?]+(\?|$)/,
-        json: (info) => ({ ...info, IPAM: { ...info.IPAM, Config: [] } }),
-      },
-    ],
-  },
+  fault: relayFault("the daemon reports the network without a subnet", /the network has no subnet/, [
+    {
+      method: "GET",
+      path: /^\/networks\/[^/?]+(\?|$)/,
+      json: (info) => ({ ...info, IPAM: { ...info.IPAM, Config: [] } }),
+    },
+  ]),
   async run(ctx) {
     const { id, name } = await network(ctx);
     const info = await ctx.engine.inspectNetwork(id);
@@ -74,18 +71,15 @@ const create: Scenario = {
     check(subnet, "the network has no subnet");
     return { network: name, subnet };
   },
-};
+});
 
-const connect: Scenario = {
-  id: `${C}.connect`,
-  category: C,
+const connect = scenario("connect", {
   title: "A running container joins a network with an alias and gets an address in its subnet",
-  fault: {
-    kind: "relay",
-    describe: "the connect is answered 200 but never reaches the daemon",
-    expect: /the container has no address on/,
-    rules: [{ method: "POST", path: /^\/networks\/[^/]+\/connect/, answer: { status: 200 } }],
-  },
+  fault: relayFault(
+    "the connect is answered 200 but never reaches the daemon",
+    /the container has no address on/,
+    [{ method: "POST", path: /^\/networks\/[^/]+\/connect/, answer: { status: 200 } }],
+  ),
   async run(ctx) {
     const net = await network(ctx);
     const { id } = await ctx.container();
@@ -101,18 +95,15 @@ const connect: Scenario = {
     check(endpoint.IPAddress.startsWith(prefix), `${endpoint.IPAddress} is not in ${subnet}`);
     return { address: endpoint.IPAddress, subnet, aliases: endpoint.Aliases ?? [] };
   },
-};
+});
 
-const dnsAliases: Scenario = {
-  id: `${C}.dns-aliases`,
-  category: C,
+const dnsAliases = scenario("dns-aliases", {
   title: "Containers reach each other by service alias over the network",
   quick: true,
-  fault: {
-    kind: "setup",
-    describe: "the server joins the network without its alias `db`",
-    expect: /answer from http:\/\/db:8080\/ inside the network: expected `from-db`/,
-  },
+  fault: setupFault(
+    "the server joins the network without its alias `db`",
+    /answer from http:\/\/db:8080\/ inside the network: expected `from-db`/,
+  ),
   async run(ctx) {
     const net = await network(ctx);
     const alias = ctx.faulted ? [] : ["db"];
@@ -123,15 +114,7 @@ const dnsAliases: Scenario = {
     const deadline = performance.now() + 30_000;
     while (answer !== "from-db" && performance.now() < deadline) {
       if (complaint) await ctx.sleep(200);
-      const got = await ctx.engine.exec(client.id, [
-        "timeout",
-        "5",
-        "wget",
-        "-q",
-        "-O",
-        "-",
-        "http://db:8080/",
-      ]);
+      const got = await ctx.engine.exec(client.id, GET_DB);
       answer = got.stdout.trim();
       complaint = got.stderr.trim() || `exit ${got.exitCode}`;
     }
@@ -146,17 +129,14 @@ const dnsAliases: Scenario = {
     });
     return { alias: "db", resolvedTo: serverIp, answer };
   },
-};
+});
 
-const isolation: Scenario = {
-  id: `${C}.isolation`,
-  category: C,
+const isolation = scenario("isolation", {
   title: "An alias on one network does not resolve from another network",
-  fault: {
-    kind: "setup",
-    describe: "no isolation: the outsider joins the server's network",
-    expect: /`db` resolves from a container on another network/,
-  },
+  fault: setupFault(
+    "no isolation: the outsider joins the server's network",
+    /`db` resolves from a container on another network/,
+  ),
   async run(ctx) {
     const [a, b] = [await network(ctx, "net-a"), await network(ctx, "net-b")];
     const server = await ctx.container({ cmd: SERVE, ready: "serving", create: onNetwork(a.name, ["db"]) });
@@ -172,15 +152,7 @@ const isolation: Scenario = {
         actual: lookup.stdout.trim(),
       },
     );
-    const result = await ctx.engine.exec(outsider.id, [
-      "timeout",
-      "5",
-      "wget",
-      "-q",
-      "-O",
-      "-",
-      "http://db:8080/",
-    ]);
+    const result = await ctx.engine.exec(outsider.id, GET_DB);
     check(
       result.exitCode !== 0 && result.exitCode !== 139,
       "a container on another network reached `db` over HTTP",
@@ -190,18 +162,15 @@ const isolation: Scenario = {
     );
     return { from: b.name, alias: "db", serverOn: a.name, wgetError: result.stderr.trim() };
   },
-};
+});
 
-const remove: Scenario = {
-  id: `${C}.remove`,
-  category: C,
+const remove = scenario("remove", {
   title: "A network in use is not removed; once free it is, and it is gone",
-  fault: {
-    kind: "relay",
-    describe: "the removal of the network in use is answered 204 but never reaches the daemon",
-    expect: /removing a network with a container on it: expected an error, but the call succeeded/,
-    rules: [{ method: "DELETE", path: /^\/networks\//, times: 1, answer: { status: 204 } }],
-  },
+  fault: relayFault(
+    "the removal of the network in use is answered 204 but never reaches the daemon",
+    /removing a network with a container on it: expected an error, but the call succeeded/,
+    [{ method: "DELETE", path: /^\/networks\//, times: 1, answer: { status: 204 } }],
+  ),
   async run(ctx) {
     const net = await network(ctx);
     const { id } = await ctx.container({ create: onNetwork(net.name) });
@@ -229,18 +198,15 @@ const remove: Scenario = {
     check(gone instanceof NotFoundError, "the removed network can still be inspected");
     return { removedOnceFree: true };
   },
-};
+});
 
-const poolRecovery: Scenario = {
-  id: `${C}.address-pool-recovery`,
-  category: C,
+const poolRecovery = scenario("address-pool-recovery", {
   title: "Exhausted address pools are reclaimed from dead runs; otherwise a clear error",
   timeoutMs: 90_000,
-  fault: {
-    kind: "setup",
-    describe: "the networks that fill the pool belong to a live run, so nothing may be reclaimed",
-    expect: /address pool|AddressPoolsExhausted|the create did not need a recovery/i,
-  },
+  fault: setupFault(
+    "the networks that fill the pool belong to a live run, so nothing may be reclaimed",
+    /address pool|AddressPoolsExhausted|the create did not need a recovery/i,
+  ),
   async run(ctx) {
     // A private daemon whose pool holds exactly 4 networks (/26 cut into /28s).
     const unavailable = privateDaemonUnavailable();
@@ -299,7 +265,7 @@ const poolRecovery: Scenario = {
       error: (error as AddressPoolsExhaustedError).message,
     };
   },
-};
+});
 
 export const networks: Category = {
   id: C,

@@ -11,16 +11,11 @@ import type { ProxyOptions, RunningProxy } from "../../proxy/server.js";
 import { startProxy } from "../../proxy/server.js";
 import { startAnswerRelay } from "../answer-relay.js";
 import { GRACE_SECONDS, TRAPPING_LOOP, waitForOutput } from "../run-scope.js";
-import {
-  type Category,
-  check,
-  checkEqual,
-  type Scenario,
-  type ScenarioContext,
-  ScenarioSkipped,
-} from "../scenario.js";
+import type { Category, ScenarioContext } from "../scenario.js";
+import { check, checkEqual, relayFault, ScenarioSkipped, scenarioIn, setupFault } from "../scenario.js";
 
 const C = "proxy";
+const scenario = scenarioIn(C);
 
 interface Ran {
   code: number;
@@ -72,23 +67,20 @@ function labelArgs(ctx: ScenarioContext): string[] {
   return Object.entries(ctx.labels("cli")).flatMap(([k, v]) => ["--label", `${k}=${v}`]);
 }
 
-const cliThroughProxy: Scenario = {
-  id: `${C}.cli-through-proxy`,
-  category: C,
+const cliThroughProxy = scenario("cli-through-proxy", {
   title: "The docker CLI works through the proxy (version, ps, run with output)",
   quick: true,
-  fault: {
-    kind: "relay",
-    describe: "the daemon refuses every container create with a 400",
-    expect: /docker run exit code .*expected 0, got [1-9]/s,
-    rules: [
+  fault: relayFault(
+    "the daemon refuses every container create with a 400",
+    /docker run exit code .*expected 0, got [1-9]/s,
+    [
       {
         method: "POST",
         path: /^\/containers\/create/,
         answer: { status: 400, body: { message: "berth fault relay: create refused" } },
       },
     ],
-  },
+  ),
   async run(ctx) {
     const proxy = await withProxy(ctx);
     await requireCli(ctx, proxy);
@@ -114,18 +106,15 @@ const cliThroughProxy: Scenario = {
       requests: proxy.metrics().requests.total,
     };
   },
-};
+});
 
-const forceRewrite: Scenario = {
-  id: `${C}.force-removal-rewrite`,
-  category: C,
+const forceRewrite = scenario("force-removal-rewrite", {
   title: "`docker rm -f` through the proxy stops gracefully: the SIGTERM trap runs",
   quick: true,
-  fault: {
-    kind: "setup",
-    describe: "the proxy is started with its force-removal rewrite off",
-    expect: /marker from the SIGTERM trap: expected `trapped`, got null/,
-  },
+  fault: setupFault(
+    "the proxy is started with its force-removal rewrite off",
+    /marker from the SIGTERM trap: expected `trapped`, got null/,
+  ),
   async run(ctx) {
     const proxy = await withProxy(ctx, ctx.faulted ? { rewriteForceRemoval: false } : {});
     await requireCli(ctx, proxy);
@@ -153,19 +142,15 @@ const forceRewrite: Scenario = {
     });
     return { container: name, marker: "trapped", rewrites: rewrites.total };
   },
-};
+});
 
-const policyDenial: Scenario = {
-  id: `${C}.policy-denial`,
-  category: C,
+const policyDenial = scenario("policy-denial", {
   title: "A policy denial (privileged container) reaches the CLI as a clear error, and nothing is created",
-  fault: {
-    kind: "setup",
-    describe: "the proxy is started without its policy",
-    // Where privileged containers cannot start at all, the CLI still fails, but not by the policy.
-    expect:
-      /docker run --privileged succeeded through a proxy that denies it|the CLI's error does not say the policy denied it/,
-  },
+  // Where privileged containers cannot start at all, the CLI still fails, but not by the policy.
+  fault: setupFault(
+    "the proxy is started without its policy",
+    /docker run --privileged succeeded through a proxy that denies it|the CLI's error does not say the policy denied it/,
+  ),
   async run(ctx) {
     const proxy = await withProxy(ctx, {
       policy: ctx.faulted
@@ -195,19 +180,16 @@ const policyDenial: Scenario = {
     checkEqual(denials.byRule.privileged ?? 0, 1, "privileged denials counted");
     return { exitCode: ran.code, cliSaid: ran.stderr.trim().split("\n")[0] ?? "" };
   },
-};
+});
 
-const sharedLimit: Scenario = {
-  id: `${C}.shared-limit`,
-  category: C,
+const sharedLimit = scenario("shared-limit", {
   title: "Parallel lifecycles from several clients through the proxy all succeed within its limit",
   exclusive: true,
   timeoutMs: 120_000,
-  fault: {
-    kind: "setup",
-    describe: "the proxy is started with its limiter off",
-    expect: /lifecycle requests were open at the daemon at once, above the proxy's limit 2/,
-  },
+  fault: setupFault(
+    "the proxy is started with its limiter off",
+    /lifecycle requests were open at the daemon at once, above the proxy's limit 2/,
+  ),
   async run(ctx) {
     // In-flight work is counted where the daemon is: a relay between the proxy and the daemon
     // sees every lifecycle request the proxy lets through, whatever the proxy thinks it did.
@@ -262,7 +244,7 @@ const sharedLimit: Scenario = {
     );
     return { clients: clients.length, lifecycles: outcomes.length, mostOpenAtDaemon: atDaemon, limit };
   },
-};
+});
 
 export const proxy: Category = {
   id: C,

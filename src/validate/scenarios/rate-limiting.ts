@@ -9,17 +9,12 @@ import type { LimiterOptions } from "../../guard/config.js";
 import { createEngine, guardOf } from "../../guard/guard.js";
 import { percentile } from "../../model/stats.js";
 import { startFaultProxy } from "../fault-proxy.js";
-import {
-  type Category,
-  check,
-  checkEqual,
-  checkRejects,
-  type Scenario,
-  type ScenarioContext,
-} from "../scenario.js";
+import type { Category, ScenarioContext } from "../scenario.js";
+import { check, checkEqual, checkRejects, relayFault, scenarioIn, setupFault } from "../scenario.js";
 import { maxOverlap, round } from "../stats.js";
 
 const C = "rate-limiting";
+const scenario = scenarioIn(C);
 
 /** The limiter configuration the run's engine uses, for a fresh engine whose state starts clean. */
 export function runLimiterOptions(engine: Engine): LimiterOptions {
@@ -78,17 +73,11 @@ async function createRemoveBurst(ctx: ScenarioContext, engine: Engine, n: number
   await Promise.all(ids.map((id) => engine.removeContainer(id, { volumes: true })));
 }
 
-const burstWithinLimit: Scenario = {
-  id: `${C}.burst-within-limit`,
-  category: C,
+const burstWithinLimit = scenario("burst-within-limit", {
   title: "A burst of lifecycle calls through the guard stays within its limit",
   quick: true,
   exclusive: true,
-  fault: {
-    kind: "setup",
-    describe: "berth configured with the limiter off",
-    expect: /the limiter is `off`: nothing bounds a burst/,
-  },
+  fault: setupFault("berth configured with the limiter off", /the limiter is `off`: nothing bounds a burst/),
   async run(ctx) {
     const burst = 16;
     const options: LimiterOptions = ctx.faulted ? { mode: "off" } : runLimiterOptions(ctx.engine);
@@ -137,18 +126,15 @@ const burstWithinLimit: Scenario = {
     });
     return { highestInFlightSeen: highestInFlight };
   },
-};
+});
 
-const fixedMaxConcurrent: Scenario = {
-  id: `${C}.fixed-max-concurrent`,
-  category: C,
+const fixedMaxConcurrent = scenario("fixed-max-concurrent", {
   title: "Fixed mode never has more than maxConcurrent lifecycle calls in flight",
   exclusive: true,
-  fault: {
-    kind: "setup",
-    describe: "berth configured with the limiter off while fixed mode with 3 is expected",
-    expect: /lifecycle calls were in flight at once with maxConcurrent 3/,
-  },
+  fault: setupFault(
+    "berth configured with the limiter off while fixed mode with 3 is expected",
+    /lifecycle calls were in flight at once with maxConcurrent 3/,
+  ),
   async run(ctx) {
     const engine = createEngine({
       dockerHost: ctx.engine.endpoint.url,
@@ -169,19 +155,16 @@ const fixedMaxConcurrent: Scenario = {
     });
     return undefined;
   },
-};
+});
 
-const fixedInterval: Scenario = {
-  id: `${C}.fixed-interval`,
-  category: C,
+const fixedInterval = scenario("fixed-interval", {
   title: "Fixed mode's minimum interval between lifecycle starts is honoured",
   quick: true,
   exclusive: true,
-  fault: {
-    kind: "setup",
-    describe: "berth configured without the minimum interval",
-    expect: /faster than one per 250 ms|started only [\d.]+ ms apart/,
-  },
+  fault: setupFault(
+    "berth configured without the minimum interval",
+    /faster than one per 250 ms|started only [\d.]+ ms apart/,
+  ),
   async run(ctx) {
     const intervalMs = 250;
     const engine = createEngine({
@@ -213,18 +196,12 @@ const fixedInterval: Scenario = {
     });
     return { calls: starts.length, medianGapMs: round(percentile(gaps, 50)) };
   },
-};
+});
 
-const transientRetry: Scenario = {
-  id: `${C}.transient-retry`,
-  category: C,
+const transientRetry = scenario("transient-retry", {
   title: "Connection resets are retried until the call succeeds",
   quick: true,
-  fault: {
-    kind: "setup",
-    describe: "berth configured with retries off (`retry: false`)",
-    expect: /socket hang up|ECONNRESET|reset/i,
-  },
+  fault: setupFault("berth configured with retries off (`retry: false`)", /socket hang up|ECONNRESET|reset/i),
   async run(ctx) {
     // Every third connection is reset before the daemon sees it.
     const proxy = await startFaultProxy(ctx.engine.endpoint, ({ connection }) =>
@@ -265,18 +242,15 @@ const transientRetry: Scenario = {
     checkEqual(metrics.failures, 0, "calls that failed despite retries");
     return undefined;
   },
-};
+});
 
-const createNotDuplicated: Scenario = {
-  id: `${C}.create-not-duplicated`,
-  category: C,
+const createNotDuplicated = scenario("create-not-duplicated", {
   title: "A create whose answer was lost is found by name, not created twice",
   quick: true,
-  fault: {
-    kind: "setup",
-    describe: "berth without its guard: the lost create is not looked up",
-    expect: /socket hang up|ECONNRESET|reset/i,
-  },
+  fault: setupFault(
+    "berth without its guard: the lost create is not looked up",
+    /socket hang up|ECONNRESET|reset/i,
+  ),
   async run(ctx) {
     let lost = 0;
     const proxy = await startFaultProxy(ctx.engine.endpoint, ({ requestLine }) => {
@@ -308,17 +282,14 @@ const createNotDuplicated: Scenario = {
     checkEqual(metrics.recoveredCreates, 1, "creates recovered by lookup");
     return { name, containersWithName: same.length, recoveredCreates: metrics.recoveredCreates };
   },
-};
+});
 
-const noRetryOnAnswers: Scenario = {
-  id: `${C}.answers-not-retried`,
-  category: C,
+const noRetryOnAnswers = scenario("answers-not-retried", {
   title: "Definite answers (404 not found, 409 name in use) are not retried",
-  fault: {
-    kind: "relay",
-    describe: "the daemon answers the first lookup of the missing container with a transient 503",
-    expect: /^retries: expected 0, got 1/,
-    rules: [
+  fault: relayFault(
+    "the daemon answers the first lookup of the missing container with a transient 503",
+    /^retries: expected 0, got 1/,
+    [
       {
         method: "GET",
         path: /^\/containers\/[^/]*missing[^/]*\/json/,
@@ -326,7 +297,7 @@ const noRetryOnAnswers: Scenario = {
         answer: { status: 503, body: { message: "berth fault relay: service unavailable" } },
       },
     ],
-  },
+  ),
   async run(ctx) {
     const engine = createEngine({
       dockerHost: ctx.engine.endpoint.url,
@@ -360,7 +331,7 @@ const noRetryOnAnswers: Scenario = {
     checkEqual(metrics.retries, 0, "retries");
     return { dispatches: dispatched, retries: metrics.retries };
   },
-};
+});
 
 export const rateLimiting: Category = {
   id: C,

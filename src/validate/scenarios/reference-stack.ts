@@ -8,9 +8,10 @@ import { REFERENCE_IMAGE_REFS, staleReferenceImages } from "../../fixtures/refer
 import { projectInventory } from "../../stack/inventory.js";
 import { up } from "../../stack/up.js";
 import { inspectRewrite } from "../faults.js";
-import { type Category, check, checkEqual, type Scenario } from "../scenario.js";
+import { type Category, check, checkEqual, relayFault, scenarioIn } from "../scenario.js";
 
 const C = "reference-stack";
+const scenario = scenarioIn(C);
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
 
@@ -42,23 +43,20 @@ const EXPECTED_LIMITS: Record<string, number> = {
   clickhouse: 1 * GiB,
 };
 
-const upHealthyDown: Scenario = {
-  id: `${C}.up-healthy-down`,
-  category: C,
+const upHealthyDown = scenario("up-healthy-down", {
   title:
     "The five-service stack comes up healthy with its limits, answers from the host, and goes down clean",
   timeoutMs: 240_000,
   exclusive: true,
-  fault: {
-    kind: "relay",
-    describe: "the daemon reports every memory limit as 64 MiB",
-    expect: /memory limit: expected \d+, got 67108864/,
-    rules: [
+  fault: relayFault(
+    "the daemon reports every memory limit as 64 MiB",
+    /memory limit: expected \d+, got 67108864/,
+    [
       inspectRewrite((info) => {
         info.HostConfig.Memory = 64 * MiB;
       }),
     ],
-  },
+  ),
   async run(ctx) {
     const dir = referenceStackDir();
     const project = ctx.name("refstack");
@@ -96,7 +94,7 @@ const upHealthyDown: Scenario = {
       upMs: Math.round(env.durationMs),
     };
   },
-};
+});
 
 export const referenceStack: Category = {
   id: C,

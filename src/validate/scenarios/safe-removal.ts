@@ -6,22 +6,20 @@ import { join } from "node:path";
 import { safeRemove } from "../../lifecycle/safe-remove.js";
 import { inspectRewrite, STOP_BECOMES_KILL } from "../faults.js";
 import { GRACE_SECONDS } from "../run-scope.js";
-import { type Category, check, checkEqual, type Scenario } from "../scenario.js";
+import { type Category, check, checkEqual, relayFault, scenarioIn } from "../scenario.js";
 
 const C = "safe-removal";
+const scenario = scenarioIn(C);
 const IGNORES_TERM = ["sh", "-c", "trap '' TERM; echo ready; sleep 3600 & wait"];
 
-const sigtermTrap: Scenario = {
-  id: `${C}.sigterm-honoured`,
-  category: C,
+const sigtermTrap = scenario("sigterm-honoured", {
   title: "SIGTERM arrives first and the container's trap runs (marker written)",
   quick: true,
-  fault: {
-    kind: "relay",
-    describe: "the stop reaches the daemon as a SIGKILL, so no trap runs",
-    expect: /marker written by the SIGTERM trap: expected `trapped`, got null/,
-    rules: [STOP_BECOMES_KILL],
-  },
+  fault: relayFault(
+    "the stop reaches the daemon as a SIGKILL, so no trap runs",
+    /marker written by the SIGTERM trap: expected `trapped`, got null/,
+    [STOP_BECOMES_KILL],
+  ),
   async run(ctx) {
     const dir = ctx.tempDir();
     const { id } = await ctx.container({
@@ -45,26 +43,22 @@ const sigtermTrap: Scenario = {
       steps: record.steps.map((s) => `${s.step} ${Math.round(s.durationMs)}ms`),
     };
   },
-};
+});
 
-const escalation: Scenario = {
-  id: `${C}.escalation-after-grace`,
-  category: C,
+const escalation = scenario("escalation-after-grace", {
   title: "A container that ignores SIGTERM is killed only after its grace period",
   quick: true,
-  fault: {
-    kind: "relay",
-    describe: "the stop reaches the daemon without its grace period (t=0)",
-    expect:
-      /removal outcome: expected `killed-after-grace`, got `exited`|the kill came before the 4 s grace period ended/,
-    rules: [
+  fault: relayFault(
+    "the stop reaches the daemon without its grace period (t=0)",
+    /removal outcome: expected `killed-after-grace`, got `exited`|the kill came before the 4 s grace period ended/,
+    [
       {
         method: "POST",
         path: /^\/containers\/[^/]+\/stop/,
         request: (path) => path.replace(/([?&]t=)\d+/, "$10"),
       },
     ],
-  },
+  ),
   async run(ctx) {
     // 4 s, not 2: Docker 20.10 itself takes about 2 s to deliver the kill of a stop with t=0, so
     // a 2 s grace period could not tell a lost grace period from a kept one.
@@ -98,22 +92,19 @@ const escalation: Scenario = {
       stopMs: Math.round(stop!.durationMs),
     };
   },
-};
+});
 
-const stopTimeout: Scenario = {
-  id: `${C}.own-stop-timeout`,
-  category: C,
+const stopTimeout = scenario("own-stop-timeout", {
   title: "The container's own StopTimeout is its grace period",
-  fault: {
-    kind: "relay",
-    describe: "the daemon reports a StopTimeout of 3 s instead of the container's 1 s",
-    expect: /grace period used: expected 1, got 3/,
-    rules: [
+  fault: relayFault(
+    "the daemon reports a StopTimeout of 3 s instead of the container's 1 s",
+    /grace period used: expected 1, got 3/,
+    [
       inspectRewrite((info) => {
         info.Config.StopTimeout = 3;
       }),
     ],
-  },
+  ),
   async run(ctx) {
     const { id } = await ctx.container({ cmd: IGNORES_TERM, ready: "ready", create: { StopTimeout: 1 } });
     const record = await safeRemove(ctx.engine, id);
@@ -125,18 +116,15 @@ const stopTimeout: Scenario = {
       totalMs: Math.round(record.totalMs),
     };
   },
-};
+});
 
-const stopSignal: Scenario = {
-  id: `${C}.own-stop-signal`,
-  category: C,
+const stopSignal = scenario("own-stop-signal", {
   title: "A container's own stop signal (SIGINT) is the one sent",
-  fault: {
-    kind: "relay",
-    describe: "the stop reaches the daemon as a SIGKILL instead of the container's SIGINT",
-    expect: /marker from the INT trap: expected `int`, got null/,
-    rules: [STOP_BECOMES_KILL],
-  },
+  fault: relayFault(
+    "the stop reaches the daemon as a SIGKILL instead of the container's SIGINT",
+    /marker from the INT trap: expected `int`, got null/,
+    [STOP_BECOMES_KILL],
+  ),
   async run(ctx) {
     const dir = ctx.tempDir();
     const { id } = await ctx.container({
@@ -159,18 +147,15 @@ const stopSignal: Scenario = {
     checkEqual(record.outcome, "exited", "removal outcome");
     return { stopSignal: record.stopSignal, outcome: record.outcome, exitCode: record.exitCode };
   },
-};
+});
 
-const alreadyRemoved: Scenario = {
-  id: `${C}.already-removed`,
-  category: C,
+const alreadyRemoved = scenario("already-removed", {
   title: "Removing a container that is already gone succeeds (idempotent)",
   quick: true,
-  fault: {
-    kind: "relay",
-    describe: "the daemon answers the first lookup of a container that never existed as if it existed",
-    expect: /outcome for a container that never existed: expected `already-removed`/,
-    rules: [
+  fault: relayFault(
+    "the daemon answers the first lookup of a container that never existed as if it existed",
+    /outcome for a container that never existed: expected `already-removed`/,
+    [
       {
         method: "GET",
         path: /^\/containers\/[^/]*never-created[^/]*\/json/,
@@ -188,7 +173,7 @@ const alreadyRemoved: Scenario = {
         },
       },
     ],
-  },
+  ),
   async run(ctx) {
     const never = await safeRemove(ctx.engine, ctx.name("never-created"));
     checkEqual(never.outcome, "already-removed", "outcome for a container that never existed");
@@ -199,18 +184,15 @@ const alreadyRemoved: Scenario = {
     checkEqual(second.outcome, "already-removed", "second removal");
     return { neverCreated: never.outcome, first: first.outcome, second: second.outcome };
   },
-};
+});
 
-const inProgress: Scenario = {
-  id: `${C}.removal-in-progress`,
-  category: C,
+const inProgress = scenario("removal-in-progress", {
   title: "Concurrent removals of one container all succeed",
   quick: true,
-  fault: {
-    kind: "relay",
-    describe: "the daemon fails the removals that come while one is in progress (500)",
-    expect: /driver failed removing/,
-    rules: [
+  fault: relayFault(
+    "the daemon fails the removals that come while one is in progress (500)",
+    /driver failed removing/,
+    [
       {
         method: "DELETE",
         path: /^\/containers\/[^/?]+(\?|$)/,
@@ -218,7 +200,7 @@ const inProgress: Scenario = {
         answer: { status: 500, body: { message: "berth fault relay: driver failed removing the container" } },
       },
     ],
-  },
+  ),
   async run(ctx) {
     const { id } = await ctx.container();
     const records = await Promise.all([1, 2, 3].map(() => safeRemove(ctx.engine, id)));
@@ -231,22 +213,19 @@ const inProgress: Scenario = {
     check((await ctx.engine.findContainer(id)) === undefined, "container still exists");
     return { outcomes, joined: records.filter((r) => r.joinedConcurrentRemoval).length };
   },
-};
+});
 
-const restartAlways: Scenario = {
-  id: `${C}.restart-always`,
-  category: C,
+const restartAlways = scenario("restart-always", {
   title: "A restart: always container is removed for good (restart policy disabled first)",
-  fault: {
-    kind: "relay",
-    describe: "the daemon hides the container's restart policy, so it is never disabled",
-    expect: /the restart policy was not disabled before the stop/,
-    rules: [
+  fault: relayFault(
+    "the daemon hides the container's restart policy, so it is never disabled",
+    /the restart policy was not disabled before the stop/,
+    [
       inspectRewrite((info) => {
         info.HostConfig.RestartPolicy = { Name: "no", MaximumRetryCount: 0 };
       }),
     ],
-  },
+  ),
   async run(ctx) {
     const { id, name } = await ctx.container({
       create: { HostConfig: { RestartPolicy: { Name: "always" } } },
@@ -263,22 +242,19 @@ const restartAlways: Scenario = {
     check((await ctx.engine.findContainer(name)) === undefined, "the container came back after removal");
     return { outcome: record.outcome, steps: record.steps.map((s) => s.step) };
   },
-};
+});
 
-const crashLoop: Scenario = {
-  id: `${C}.restart-on-failure`,
-  category: C,
+const crashLoop = scenario("restart-on-failure", {
   title: "A crash-looping on-failure container is removed between restarts",
-  fault: {
-    kind: "relay",
-    describe: "the daemon reports a restart count of 0",
-    expect: /never restarted, so the scenario tested nothing/,
-    rules: [
+  fault: relayFault(
+    "the daemon reports a restart count of 0",
+    /never restarted, so the scenario tested nothing/,
+    [
       inspectRewrite((info) => {
         info.RestartCount = 0;
       }),
     ],
-  },
+  ),
   async run(ctx) {
     const { id } = await ctx.container({
       cmd: ["sh", "-c", "sleep 0.2; exit 1"],
@@ -297,25 +273,22 @@ const crashLoop: Scenario = {
     check((await ctx.engine.findContainer(id)) === undefined, "the container still exists after removal");
     return { restartsBeforeRemoval: restarts, outcome: record.outcome, exitCode: record.exitCode };
   },
-};
+});
 
-const anonymousVolumes: Scenario = {
-  id: `${C}.anonymous-volumes`,
-  category: C,
+const anonymousVolumes = scenario("anonymous-volumes", {
   title: "Anonymous volumes are removed with the container; named volumes are kept",
   quick: true,
-  fault: {
-    kind: "relay",
-    describe: "the removal reaches the daemon without v=true",
-    expect: /anonymous volume \S+ survived the removal/,
-    rules: [
+  fault: relayFault(
+    "the removal reaches the daemon without v=true",
+    /anonymous volume \S+ survived the removal/,
+    [
       {
         method: "DELETE",
         path: /^\/containers\/[^/?]+\?/,
         request: (path) => path.replace(/([?&]v=)(true|1)/, "$1false"),
       },
     ],
-  },
+  ),
   async run(ctx) {
     const named = ctx.name("vol");
     await ctx.engine.createVolume({ Name: named, Labels: ctx.labels() });
@@ -334,22 +307,19 @@ const anonymousVolumes: Scenario = {
     check(left.includes(named), `named volume ${named} was removed with the container`);
     return { anonymousVolume: anonymous, anonymousRemoved: true, namedVolumeKept: named };
   },
-};
+});
 
-const exited: Scenario = {
-  id: `${C}.exited-container`,
-  category: C,
+const exited = scenario("exited-container", {
   title: "An exited container is removed without a stop, keeping its exit code in the record",
-  fault: {
-    kind: "relay",
-    describe: "the daemon reports the exited container as running once",
-    expect: /a stop was sent to an exited container/,
-    rules: [
+  fault: relayFault(
+    "the daemon reports the exited container as running once",
+    /a stop was sent to an exited container/,
+    [
       inspectRewrite((info) => void Object.assign(info.State, { Running: true, Status: "running" }), {
         times: 1,
       }),
     ],
-  },
+  ),
   async run(ctx) {
     const { id } = await ctx.container({ cmd: ["sh", "-c", "exit 3"] });
     await ctx.engine.waitContainer(id, "not-running");
@@ -359,7 +329,7 @@ const exited: Scenario = {
     check(!record.steps.some((s) => s.step === "stop"), "a stop was sent to an exited container");
     return { outcome: record.outcome, exitCode: record.exitCode };
   },
-};
+});
 
 export const safeRemoval: Category = {
   id: C,
