@@ -13,6 +13,7 @@ import { RUN_LABEL } from "../run-scope.js";
 import { type Category, check, checkEqual, type Scenario, type ScenarioContext } from "../scenario.js";
 import { sweepRunResources } from "../sweep.js";
 import { deadPid } from "./conflicts.js";
+import { daemonRestart } from "./daemon-restart.js";
 
 const C = "cleanup";
 
@@ -320,5 +321,5 @@ const leakDiff: Scenario = {
 export const cleanup: Category = {
   id: C,
   title: "Cleanup and leaks",
-  scenarios: [reaperAfterKill, reaperNormalExit, gcDead, gcDryRun, gcDetached, leakDiff],
+  scenarios: [reaperAfterKill, reaperNormalExit, gcDead, gcDryRun, gcDetached, leakDiff, daemonRestart],
 };
