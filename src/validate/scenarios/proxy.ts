@@ -19,6 +19,7 @@ import {
   type ScenarioContext,
   ScenarioSkipped,
 } from "../scenario.js";
+import { proxyBadInput } from "./proxy-input.js";
 
 const C = "proxy";
 
@@ -267,5 +268,5 @@ const sharedLimit: Scenario = {
 export const proxy: Category = {
   id: C,
   title: "Proxy",
-  scenarios: [cliThroughProxy, forceRewrite, policyDenial, sharedLimit],
+  scenarios: [cliThroughProxy, forceRewrite, policyDenial, sharedLimit, proxyBadInput],
 };
