@@ -264,7 +264,7 @@ export function classifyEngineError(raw: unknown, context: ClassifyContext): Ber
   }
   if (failure.code && RESET_CODES.has(failure.code)) {
     return new TransientError(
-      `Connection to the Docker daemon failed during ${context.operation} (${failure.code})`,
+      `Connection to the Docker daemon at ${context.endpoint} failed during ${context.operation} (${failure.code})`,
       { ...details, hint: "The daemon dropped the connection; berth retries idempotent calls." },
     );
   }

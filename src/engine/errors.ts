@@ -79,6 +79,29 @@ export class DaemonUnavailableError extends BerthError {
   }
 }
 
+/**
+ * The daemon went away while an operation worked with it: it stopped accepting connections (a
+ * restart, a stop) in the middle of an `up` or a `down`. `cause` is what the operation met first,
+ * often a consequence (a service the shutting-down daemon stopped "exited with code 0").
+ */
+export class DaemonWentAwayError extends DaemonUnavailableError {
+  override readonly code = "BERTH_DAEMON_WENT_AWAY";
+  /** Whether berth saw the daemon answer again and finished removing what it had to. */
+  readonly cleanedUp: boolean;
+  constructor(
+    message: string,
+    endpoint: string,
+    cleanedUp: boolean,
+    details: BerthErrorDetails & { source?: string } = {},
+  ) {
+    super(message, endpoint, details);
+    this.cleanedUp = cleanedUp;
+  }
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), cleanedUp: this.cleanedUp };
+  }
+}
+
 export type TlsProblem =
   | "server-untrusted"
   | "server-expired"

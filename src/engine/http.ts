@@ -21,6 +21,11 @@ export interface RequestSpec {
   signal?: AbortSignal;
   /** Statuses below 400 are answers; these statuses at 400 and up are answers too. */
   accept?: number[];
+  /**
+   * On a new connection of its own, not one from the pool: a daemon shutting down has closed its
+   * listener but still serves the connections it had.
+   */
+  fresh?: boolean;
 }
 
 /** A daemon's error answer, in the shape classify.ts reads. */
@@ -87,8 +92,12 @@ function prepare(spec: RequestSpec): { path: string; headers: Record<string, str
 export function send(transport: Transport, spec: RequestSpec): Promise<IncomingMessage> {
   const { path, headers, payload } = prepare(spec);
   return new Promise<IncomingMessage>((resolve, reject) => {
+    // As hijack does: the transport makes the connection (TLS included), node:http speaks HTTP on it.
+    const { agent: _pool, protocol: _protocol, ...address } = transport.requestOptions();
     const req = httpRequest({
-      ...transport.requestOptions(),
+      ...(spec.fresh
+        ? { ...address, agent: undefined, createConnection: () => transport.connect() }
+        : transport.requestOptions()),
       method: spec.method,
       path,
       headers,

@@ -13,6 +13,20 @@ export class SystemApi extends EngineCore {
     );
   }
 
+  /**
+   * Pings over a new connection: fails once the daemon stops accepting connections (it is
+   * shutting down or gone), even while it still answers on the connections it has.
+   */
+  pingFresh(signal?: AbortSignal): Promise<void> {
+    return this.call(
+      "system.ping",
+      async () => {
+        await fetchBody(this.link(), { method: "GET", path: "/_ping", signal, fresh: true });
+      },
+      { signal },
+    );
+  }
+
   version(): Promise<VersionInfo> {
     return this.call("system.version", () => this.json<VersionInfo>({ method: "GET", path: "/version" }));
   }

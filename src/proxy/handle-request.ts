@@ -79,8 +79,18 @@ function parseJson(body: Buffer): unknown {
   try {
     return JSON.parse(body.toString("utf8"));
   } catch {
-    // Malformed specs go to the daemon, which refuses them with its own message.
     return undefined;
+  }
+}
+
+/** Why a non-empty spec body is not JSON, or undefined when it is (or is empty). */
+function invalidJson(body: Buffer): string | undefined {
+  if (body.length === 0) return undefined;
+  try {
+    JSON.parse(body.toString("utf8"));
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
   }
 }
 
@@ -116,6 +126,16 @@ export async function handleRequest(
       return;
     }
     body = read.body;
+    // Refused here: Docker 20.10 answers a malformed spec with a 500, which the limiter would
+    // count as the daemon failing and a retry rule as transient.
+    const malformed = invalidJson(body);
+    if (malformed) {
+      ctx.metrics.badRequest();
+      const message = `berth proxy: the ${classified.operation} request body is not valid JSON: ${malformed}`;
+      sendError(res, 400, message);
+      log(ctx, req, started, classified, { status: 400, note: message });
+      return;
+    }
     const denial =
       ctx.policy && policyReadsBody(ctx.policy, classified)
         ? checkBody(ctx.policy, classified, parseJson(body))

@@ -25,6 +25,7 @@ import {
 import { ProxyMetrics, type ProxyMetricsSnapshot } from "./metrics.js";
 import type { ProxyPolicy } from "./policy.js";
 import type { ProxyContext, ProxyLogEntry } from "./proxy-context.js";
+import { MAX_HEAD_BYTES } from "./raw-http.js";
 import { podmanDetector } from "./stop-timeout.js";
 import { createUpstream } from "./upstream.js";
 
@@ -57,6 +58,13 @@ export interface ProxyOptions {
   retry?: RetryOptions | false;
   /** Attempts per request, the first included: a shorthand for `retry.maxAttempts`. */
   maxAttempts?: number;
+  /**
+   * How long a client may take to send a request's headers before it is answered 408 and cut
+   * (ms, default 10 000; 0 turns the deadline off). A slow client holds only its own connection.
+   */
+  headersTimeoutMs?: number;
+  /** Largest request head the proxy reads, in bytes (default 16 KiB); a larger one is answered 431. */
+  maxHeaderBytes?: number;
   /** How long `close()` lets requests and streams finish before cutting them (ms, default 5000). */
   drainTimeoutMs?: number;
   /** Called once per request, after it ends. */
@@ -228,9 +236,13 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
 
   // No request or keep-alive deadline a build upload or a log stream could hit; headers only.
   // This server never listens: it gets the connections the fast lane hands over.
+  const headersTimeout = options.headersTimeoutMs ?? 10_000;
   const server = createServer({
     requestTimeout: 0,
-    headersTimeout: 60_000,
+    headersTimeout,
+    // Node checks the header deadline only this often (30 s by default).
+    connectionsCheckingInterval: Math.min(1_000, Math.max(100, headersTimeout / 4)),
+    maxHeaderSize: options.maxHeaderBytes ?? MAX_HEAD_BYTES,
     keepAliveTimeout: 5_000,
     noDelay: true,
   });

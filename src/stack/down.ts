@@ -14,6 +14,7 @@ import { removeResources } from "../janitor/remove.js";
 import { type RemovalRecord, safeRemove } from "../lifecycle/safe-remove.js";
 import { containerName } from "../model/container-name.js";
 import { LABELS } from "../model/labels.js";
+import { awaitDaemon, DAEMON_RETURN_WAIT_MS, daemonWentAway, wentAwayError } from "./daemon-gone.js";
 import {
   describeSelector,
   type ProjectInventory,
@@ -250,7 +251,38 @@ async function lateLeasesRemoved(engine: Engine, selector: ProjectSelector): Pro
   }
 }
 
+/**
+ * Takes the environment down. A daemon that goes away meanwhile (restarted, stopped) is waited
+ * for, within a bound, and the down is repeated once it answers (removal is safe to repeat); the
+ * down then fails with a DaemonWentAwayError that says whether everything was removed.
+ */
 export async function downEnvironment(engine: Engine, options: DownOptions): Promise<DownReport> {
+  const reached = { answered: false };
+  try {
+    return await downOnce(engine, options, reached);
+  } catch (error) {
+    // A daemon that never answered this down did not go away: it was not there.
+    if (!reached.answered || !(await daemonWentAway(engine, error))) throw error;
+    const backAfterMs = await awaitDaemon(engine, DAEMON_RETURN_WAIT_MS, options.signal);
+    const done =
+      backAfterMs !== undefined &&
+      (await downOnce(engine, options, { answered: false }).then(
+        () => true,
+        () => false,
+      ));
+    throw wentAwayError(engine, "down", error, {
+      back: backAfterMs !== undefined,
+      ...(backAfterMs === undefined ? {} : { backAfterMs }),
+      done,
+    });
+  }
+}
+
+async function downOnce(
+  engine: Engine,
+  options: DownOptions,
+  reached: { answered: boolean },
+): Promise<DownReport> {
   const began = performance.now();
   const phase = phaseRunner(engine, "down");
   const selector = {
@@ -267,6 +299,7 @@ export async function downEnvironment(engine: Engine, options: DownOptions): Pro
       wantsReused && options.project ? projectVolumes(options.project) : undefined,
     ]),
   );
+  reached.answered = true;
   const project = options.project ?? projectOf(inventory);
   const reused =
     wantsReused && project ? reusedNamedVolumes(inventory, known ?? (await projectVolumes(project))) : [];

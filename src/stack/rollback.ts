@@ -2,6 +2,7 @@
 // create in flight when the failure came is found too), with a second pass for what a busy
 // daemon had not settled yet; a timeout is described service by service.
 import type { Engine } from "../engine/engine.js";
+import { DaemonWentAwayError } from "../engine/errors.js";
 import type { Session } from "../janitor/session.js";
 import { diagnoseContainer, formatDiagnosis } from "../lifecycle/diagnose.js";
 import { sleep } from "../model/sleep.js";
@@ -32,12 +33,19 @@ export async function describeTimeout(
 /** Pause before the rollback's second pass, when the first left something behind. */
 const ROLLBACK_RETRY_DELAY_MS = 1_000;
 
+/**
+ * Removes everything of the session; answers whether that completed. A daemon that went away
+ * meanwhile is waited for by the down itself (see downEnvironment): its DaemonWentAwayError is
+ * answered in `wentAway`, and counts as complete when everything was removed once it was back.
+ */
 export async function rollback(
   engine: Engine,
   session: Session,
   error: unknown,
   emit: ProgressListener,
-): Promise<void> {
+): Promise<{ complete: boolean; wentAway?: DaemonWentAwayError }> {
+  let wentAway: DaemonWentAwayError | undefined;
+  let complete = true;
   const reason = (error as Error)?.message?.split("\n")[0] ?? String(error);
   emit({ type: "rollback", phase: "started", reason });
   const takeDown = () =>
@@ -66,9 +74,16 @@ export async function rollback(
     }
     await session.end();
   } catch (rollbackError) {
-    if (error instanceof Error) {
-      error.message += `\nRollback incomplete: ${(rollbackError as Error).message}`;
+    if (rollbackError instanceof DaemonWentAwayError) wentAway = rollbackError;
+    if (rollbackError instanceof DaemonWentAwayError && rollbackError.cleanedUp) {
+      await session.end().catch(() => undefined);
+    } else {
+      complete = false;
+      if (error instanceof Error) {
+        error.message += `\nRollback incomplete: ${(rollbackError as Error).message}`;
+      }
     }
   }
   emit({ type: "rollback", phase: "finished", reason });
+  return { complete, ...(wentAway ? { wentAway } : {}) };
 }

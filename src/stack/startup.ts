@@ -14,6 +14,7 @@ import { memoryHostConfig } from "../memory/limits.js";
 import type { ComposeProject, ServiceSpec } from "../model/compose.js";
 import { LABELS } from "../model/labels.js";
 import { DEFAULT_HOST_IP } from "./container-config.js";
+import { awaitDaemon, daemonWentAway, wentAwayError } from "./daemon-gone.js";
 import { StartedEnvironment } from "./environment.js";
 import { ensureImages } from "./images.js";
 import { createProjectResources } from "./resources.js";
@@ -150,8 +151,19 @@ export async function startEnvironment(
     await up.settled();
     let error: unknown = up.signal.reason instanceof BerthError ? up.signal.reason : caught;
     if (error === up.timeoutMarker) error = await describeTimeout(engine, up.timeoutMarker, all);
-    await up.phase("rollback", () => rollback(engine, session, error, up.emit.bind(up)));
+    // A daemon that answered this up (a container exists) and then went away: the failure is
+    // that, and the rollback waits for it to answer again.
+    const gone = all.some((r) => r.id !== undefined) && (await daemonWentAway(engine, error));
+    const backAfterMs = gone ? await awaitDaemon(engine) : undefined;
+    const rolledBack = await up.phase("rollback", () => rollback(engine, session, error, up.emit.bind(up)));
     up.emit({ type: "done", action: "up", ok: false, durationMs: performance.now() - up.began });
+    if (gone || rolledBack.wentAway) {
+      throw wentAwayError(engine, "up", error, {
+        back: gone ? backAfterMs !== undefined : rolledBack.complete,
+        ...(backAfterMs === undefined ? {} : { backAfterMs }),
+        done: rolledBack.complete,
+      });
+    }
     throw error;
   } finally {
     disarm();

@@ -39,6 +39,11 @@ export interface RelayRule {
   json?(body: Json, req: RelayRequest): Json;
   /** Drop lines of a streamed JSON-lines answer (events): answer false to drop one. */
   keepLine?(line: Json): boolean;
+  /**
+   * Answer this when the daemon cannot be reached, instead of dropping the client's connection:
+   * a socket proxy that hides a daemon restart behind an HTTP error.
+   */
+  unreachable?: { status: number; body?: Json };
 }
 
 interface AnswerRelay {
@@ -210,7 +215,14 @@ export async function startAnswerRelay(
       path,
       headers: req.headers,
     });
-    forward.on("error", () => res.destroy());
+    forward.on("error", () => {
+      if (!picked || !rule?.unreachable || res.headersSent) {
+        res.destroy();
+        return;
+      }
+      picked.change();
+      sendJson(res, rule.unreachable.status, rule.unreachable.body);
+    });
     res.on("close", () => forward.destroy());
     forward.on("response", (answer) => {
       const json = /json/.test(String(answer.headers["content-type"] ?? ""));

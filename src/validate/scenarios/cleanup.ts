@@ -15,6 +15,7 @@ import type { Category, ScenarioContext } from "../scenario.js";
 import { check, checkEqual, relayFault, scenarioIn, setupFault } from "../scenario.js";
 import { sweepRunResources } from "../sweep.js";
 import { deadPid } from "./conflicts.js";
+import { daemonRestart } from "./daemon-restart.js";
 
 const C = "cleanup";
 const scenario = scenarioIn(C);
@@ -303,5 +304,5 @@ const leakDiff = scenario("leak-detection", {
 export const cleanup: Category = {
   id: C,
   title: "Cleanup and leaks",
-  scenarios: [reaperAfterKill, reaperNormalExit, gcDead, gcDryRun, gcDetached, leakDiff],
+  scenarios: [reaperAfterKill, reaperNormalExit, gcDead, gcDryRun, gcDetached, leakDiff, daemonRestart],
 };

@@ -13,6 +13,7 @@ import { startAnswerRelay } from "../answer-relay.js";
 import { GRACE_SECONDS, TRAPPING_LOOP, waitForOutput } from "../run-scope.js";
 import type { Category, ScenarioContext } from "../scenario.js";
 import { check, checkEqual, relayFault, ScenarioSkipped, scenarioIn, setupFault } from "../scenario.js";
+import { proxyBadInput } from "./proxy-input.js";
 
 const C = "proxy";
 const scenario = scenarioIn(C);
@@ -249,5 +250,5 @@ const sharedLimit = scenario("shared-limit", {
 export const proxy: Category = {
   id: C,
   title: "Proxy",
-  scenarios: [cliThroughProxy, forceRewrite, policyDenial, sharedLimit],
+  scenarios: [cliThroughProxy, forceRewrite, policyDenial, sharedLimit, proxyBadInput],
 };
