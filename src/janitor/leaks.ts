@@ -2,7 +2,8 @@
 // container, network or volume that exists now, did not exist at the snapshot, and (when a label
 // is given) carries that label, or carries none of that key when unlabelled ones are claimed too.
 import { readFileSync, writeFileSync } from "node:fs";
-import { Engine } from "../engine/engine.js";
+import type { Engine } from "../engine/engine.js";
+import { defaultEngine } from "../guard/default-engine.js";
 import { type LabelSelector, matchesSelector } from "../model/labels.js";
 import { type ResourceRef, SnapshotFileError } from "./errors.js";
 import { listResources } from "./inventory.js";
@@ -31,7 +32,7 @@ function keyOf(resource: ResourceRef): string {
   return `${resource.kind}:${resource.id}`;
 }
 
-export async function snapshot(engine: Engine = new Engine()): Promise<Snapshot> {
+export async function snapshot(engine: Engine = defaultEngine()): Promise<Snapshot> {
   return {
     version: 1,
     takenAt: new Date().toISOString(),
@@ -57,7 +58,7 @@ export function diffResources(
 }
 
 export async function leaksSince(before: Snapshot, options: LeakOptions = {}): Promise<ResourceRef[]> {
-  const engine = options.engine ?? new Engine();
+  const engine = options.engine ?? defaultEngine();
   return diffResources(before.resources, await listResources(engine), options);
 }
 
@@ -75,7 +76,7 @@ export async function waitForNoLeaks(
   before: Snapshot,
   options: WaitForNoLeaksOptions = {},
 ): Promise<ResourceRef[]> {
-  const engine = options.engine ?? new Engine();
+  const engine = options.engine ?? defaultEngine();
   const deadline = Date.now() + (options.waitMs ?? 0);
   for (;;) {
     await options.beforeCheck?.();

@@ -175,6 +175,7 @@ async function waitReady(up: UpRun, run: ServiceRun): Promise<void> {
     engine: up.engine,
     service: service.name,
     containerId: id,
+    ...(info.State.Pid ? { pid: info.State.Pid } : {}),
     hostAddress: (port) => {
       const e = endpoints.find((x) => x.containerPort === port && x.protocol === "tcp");
       return e ? { host: e.host, port: e.port } : undefined;

@@ -1,7 +1,8 @@
 // A leak check for test runners: snapshot the daemon before the run, and after it fail the run if
 // containers, networks or volumes of the run remain. Made for a Vitest globalSetup (return the
 // teardown it gives), and plain enough for Jest's globalSetup/globalTeardown or node:test.
-import { Engine } from "../engine/engine.js";
+import type { Engine } from "../engine/engine.js";
+import { defaultEngine } from "../guard/default-engine.js";
 import { LeakDetectedError } from "../janitor/errors.js";
 import { snapshot, waitForNoLeaks } from "../janitor/leaks.js";
 import { drainPool, isFreePoolNetwork, networkPoolConfig } from "../janitor/network-pool.js";
@@ -27,7 +28,7 @@ export interface LeakCheckOptions {
  * is left and throws a LeakDetectedError listing what is.
  */
 export async function startLeakCheck(options: LeakCheckOptions = {}): Promise<() => Promise<void>> {
-  const engine = options.engine ?? new Engine();
+  const engine = options.engine ?? defaultEngine();
   const before = await snapshot(engine);
   const log = options.log === undefined ? (line: string) => process.stdout.write(`${line}\n`) : options.log;
   const pool = networkPoolConfig(process.env, true);

@@ -85,3 +85,26 @@ describe("readiness by the service's own healthcheck, run by berth with exec", (
     expect(await sessionResources(sessionId)).toEqual([]);
   });
 });
+
+describe("readiness by a published port", () => {
+  it("waits for the listener inside the container, not for the userland proxy's accept", {
+    timeout: 120_000,
+  }, async () => {
+    const env = await up({
+      engine,
+      spec: defineProject({
+        services: {
+          // Docker's proxy accepts on the host port at once; httpd listens only 2 s later.
+          late: { image: fixtureImage(), command: httpdCommand("late", "sleep 2; "), ports: [8080] },
+        },
+      }),
+    });
+    try {
+      const endpoint = env.services.find((s) => s.name === "late")?.endpoints[0];
+      const response = await fetch(`http://${endpoint?.host}:${endpoint?.port}/`);
+      expect(await response.text()).toBe("late\n");
+    } finally {
+      await env.down();
+    }
+  });
+});

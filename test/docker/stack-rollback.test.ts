@@ -178,6 +178,10 @@ describe("berth up rolls back atomically", () => {
     });
     expect(error).toBeInstanceOf(HealthTimeoutError);
     expect((error as HealthTimeoutError).diagnosis?.lastProbe).toMatch(/port 8080: 127\.0\.0\.1:\d+: /);
+    // Seen from inside (the container's sockets, read on this host), not from the userland proxy.
+    expect((error as HealthTimeoutError).diagnosis?.lastProbe).toContain(
+      "nothing listens on 8080/tcp in the container",
+    );
   });
 
   it("when interrupted through its AbortSignal", { timeout: 240_000 }, async () => {

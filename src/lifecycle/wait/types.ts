@@ -13,6 +13,8 @@ export interface WaitTarget {
   containerId: string;
   /** Where a container port is published on the host; undefined when it is not published. */
   hostAddress(containerPort: number): HostAddress | undefined;
+  /** The container's main process id as the daemon reports it (it may not be this host's). */
+  pid?: number;
   /** The session's events stream, when there is one. */
   events?: ContainerEventHub;
 }
