@@ -8,19 +8,13 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import type { Engine } from "../src/engine/engine.js";
 import { sessionLabels } from "../src/model/labels.js";
+import { percentile } from "../src/model/stats.js";
 
 export function median(values: number[]): number {
   return percentile(values, 50);
 }
 
-export function percentile(values: number[], p: number): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const rank = (p / 100) * (sorted.length - 1);
-  const lo = Math.floor(rank);
-  const hi = Math.ceil(rank);
-  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (rank - lo);
-}
+export { percentile };
 
 export function round(value: number, digits = 3): number {
   const f = 10 ** digits;

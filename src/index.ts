@@ -68,7 +68,8 @@ export type {
   EnvironmentWatcher,
   WatchOptions,
 } from "./lifecycle/watch.js";
-export { formatEnvironmentEvent, formatEventSummary, watchEnvironment } from "./lifecycle/watch.js";
+export { watchEnvironment } from "./lifecycle/watch.js";
+export { formatEnvironmentEvent, formatEventSummary } from "./lifecycle/watch-report.js";
 export type { MemoryMismatch } from "./memory/errors.js";
 export { MemoryMismatchError, OomKilledError } from "./memory/errors.js";
 export type { ComposeProject, ServiceSpec } from "./model/compose.js";

@@ -5,9 +5,9 @@
 import type { Duplex } from "node:stream";
 import { FrameDecoder } from "../engine/demux.js";
 import type { Engine } from "../engine/engine.js";
-import { sleep } from "../lifecycle/backoff.js";
+import { sleep } from "../model/sleep.js";
 
-export interface AttachedExecOptions {
+interface AttachedExecOptions {
   env?: string[];
   user?: string;
   workingDir?: string;

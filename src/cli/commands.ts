@@ -4,7 +4,7 @@
 import type { Command } from "commander";
 import type { GlobalOptions } from "./global-options.js";
 
-export type Register = (program: Command, globals: () => GlobalOptions) => void;
+type Register = (program: Command, globals: () => GlobalOptions) => void;
 
 export const COMMANDS: Record<string, () => Promise<Register>> = {
   rm: async () => (await import("./commands/rm.js")).registerRm,

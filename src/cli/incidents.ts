@@ -2,13 +2,14 @@
 // stderr (a line naming the time, the service and the cause, with the last log lines of a
 // failure; or a JSON line with --json), and a summary at the end.
 import type { Engine } from "../engine/engine.js";
-import { type EnvironmentEvent, formatEnvironmentEvent, formatEventSummary } from "../lifecycle/watch.js";
+import type { EnvironmentEvent } from "../lifecycle/watch.js";
+import { formatEnvironmentEvent, formatEventSummary } from "../lifecycle/watch-report.js";
 import { LABELS } from "../model/labels.js";
 import type { StartedEnvironment } from "../stack/environment.js";
 import { exitCodeFor, formatError } from "./output.js";
 
 /** Writes one incident to stderr at once: a line (and log tail), or a JSON line with --json. */
-export function reportIncident(incident: EnvironmentEvent, json: boolean): void {
+function reportIncident(incident: EnvironmentEvent, json: boolean): void {
   process.stderr.write(
     json ? `${JSON.stringify({ type: "incident", ...incident })}\n` : `${formatEnvironmentEvent(incident)}\n`,
   );

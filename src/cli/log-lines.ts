@@ -3,7 +3,7 @@
 // (RFC 3339 with nanoseconds, one per line) order them; `--timestamps` keeps them in the output.
 import { parseDuration } from "../model/duration.js";
 
-export interface LogLine {
+interface LogLine {
   service: string;
   /** The daemon's timestamp as written, e.g. `2026-12-02T16:10:56.123456789Z`. */
   time: string;
@@ -42,7 +42,7 @@ export function interleave(lines: LogLine[]): LogLine[] {
     .map((entry) => entry.line);
 }
 
-export interface RenderOptions {
+interface RenderOptions {
   timestamps?: boolean;
   /** Leave out the `service |` prefix. */
   noPrefix?: boolean;

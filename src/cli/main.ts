@@ -7,7 +7,7 @@ import type { GlobalOptions } from "./global-options.js";
 
 const VERSION_FLAGS = new Set(["-V", "--version"]);
 
-export async function buildProgram(args: readonly string[] = []) {
+async function buildProgram(args: readonly string[] = []) {
   const { Command } = await import("commander");
   const program = new Command("berth")
     .description("Real Docker environments for test suites, without hurting the Docker daemon")

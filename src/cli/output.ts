@@ -38,6 +38,26 @@ export function writeJSON(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value)}\n`);
 }
 
+/**
+ * A command that failed: rethrown for the CLI's error printer, or with `--json` one
+ * `{ ok: false, error }` line and the error's exit code.
+ */
+export function failCommand(error: unknown, json: boolean | undefined): void {
+  if (!json) throw error;
+  writeJSON({ ok: false, error: errorToJSON(error) });
+  process.exitCode = exitCodeFor(error);
+}
+
+/** A listing: the rows as JSON with `--json`, else `empty` when there are none, else a table. */
+export function writeListing<T>(
+  rows: T[],
+  options: { json?: boolean; empty: string; headers: string[]; row: (item: T) => string[] },
+): void {
+  if (options.json) writeJSON(rows);
+  else if (rows.length === 0) process.stdout.write(`${options.empty}\n`);
+  else process.stdout.write(`${table(options.headers, rows.map(options.row))}\n`);
+}
+
 /** Renders rows as an aligned plain-text table. */
 export function table(headers: string[], rows: string[][]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));

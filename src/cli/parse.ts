@@ -26,3 +26,8 @@ export function parsePositiveInt(value: string): number {
   }
   return n;
 }
+
+/** Commander's accumulator for a repeatable option (`-f a -f b`). */
+export function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}

@@ -2,14 +2,27 @@
 // project: -p (or --session), else COMPOSE_PROJECT_NAME, else the project of the Compose file
 // (-f, COMPOSE_FILE, or compose.yaml here): the running berth project named after the file's
 // `name` (exactly, or with berth's per-run suffix). Without any of these: no selector.
+import type { Command } from "commander";
 import type { Engine } from "../engine/engine.js";
 import { ConfigError, NotFoundError } from "../engine/errors.js";
 import { findDefaultComposeFiles } from "../stack/compose/default-files.js";
 import type { ProjectSelector } from "../stack/inventory.js";
 import { sanitizeProjectBase } from "../stack/naming.js";
 import { listServices } from "../stack/status.js";
+import { collect } from "./parse.js";
 
-export interface SelectionOptions {
+/** The options that name a running environment: -p, --session, -f (`exec`, `port`). */
+export function withSelectionOptions(command: Command): Command {
+  return command
+    .option(
+      "-p, --project-name <name>",
+      "the project (default: $COMPOSE_PROJECT_NAME, or the compose file's)",
+    )
+    .option("--session <id>", "the session")
+    .option("-f, --file <file>", "find the project of this Compose file (repeatable)", collect, []);
+}
+
+interface SelectionOptions {
   projectName?: string;
   session?: string;
   file?: string[];

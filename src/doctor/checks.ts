@@ -7,9 +7,9 @@ import type { Engine } from "../engine/engine.js";
 import type { EngineIdentity } from "../engine/identity.js";
 import type { ContainerCreateSpec } from "../engine/types.js";
 import type { Session } from "../janitor/session.js";
-import { sleep } from "../lifecycle/backoff.js";
 import { safeRemove } from "../lifecycle/safe-remove.js";
 import { oomEventLogged } from "../memory/oom-events.js";
+import { sleep } from "../model/sleep.js";
 import type { CheckResult } from "./report.js";
 
 const MiB = 1024 * 1024;

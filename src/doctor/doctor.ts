@@ -15,7 +15,7 @@ import {
 } from "./checks.js";
 import { type CheckResult, type DoctorReport, endpointFacts } from "./report.js";
 
-export interface DoctorOptions {
+interface DoctorOptions {
   /** Only the endpoint and the engine's facts; no check creates a container. */
   skipChecks?: boolean;
 }

@@ -4,7 +4,7 @@ import type { DockerEndpoint } from "../engine/docker-host.js";
 import type { EngineIdentity } from "../engine/identity.js";
 
 /** `warn`: the engine lacks it, and berth works around it (the detail says how). */
-export type CheckStatus = "pass" | "warn" | "fail" | "skip";
+type CheckStatus = "pass" | "warn" | "fail" | "skip";
 
 export interface CheckResult {
   id: "events" | "oom-events" | "healthchecks" | "memory-limits";
@@ -22,7 +22,7 @@ export interface DoctorReport {
   checks: CheckResult[];
 }
 
-export function describeTls(endpoint: DockerEndpoint): string | undefined {
+function describeTls(endpoint: DockerEndpoint): string | undefined {
   if (endpoint.kind !== "tcp" || !endpoint.tls) return undefined;
   const { tls } = endpoint;
   const parts = [

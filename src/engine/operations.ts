@@ -55,7 +55,3 @@ export const OPERATIONS = {
 } as const satisfies Record<string, OperationSpec>;
 
 export type OperationName = keyof typeof OPERATIONS;
-
-export function operationSpec(name: OperationName): OperationSpec {
-  return OPERATIONS[name];
-}

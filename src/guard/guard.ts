@@ -5,6 +5,7 @@
 import type { Readable } from "node:stream";
 import { Engine, type EngineCall, type EngineInterceptor, type EngineOptions } from "../engine/engine.js";
 import { AbortedError, BerthError, ConflictError } from "../engine/errors.js";
+import { sleep } from "../model/sleep.js";
 import {
   type Env,
   type LimiterMode,
@@ -63,24 +64,6 @@ function isStream(value: unknown): value is Readable {
   return (
     typeof (value as Readable | null)?.once === "function" && typeof (value as Readable).pipe === "function"
   );
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }
 
 /**

@@ -3,6 +3,7 @@
 // library as a plain object, and as the text block `berth --verbose` prints.
 import type { CallRecord } from "../engine/engine.js";
 import type { OperationClass } from "../engine/operations.js";
+import { percentile } from "../model/stats.js";
 import type { Limiter, LimiterSnapshot } from "./limiter.js";
 
 export interface LatencySummary {
@@ -74,14 +75,7 @@ class Reservoir {
     }
   }
   summary(): LatencySummary {
-    const sorted = [...this.values].sort((a, b) => a - b);
-    const at = (p: number) => {
-      if (sorted.length === 0) return 0;
-      const rank = (p / 100) * (sorted.length - 1);
-      const lo = Math.floor(rank);
-      const hi = Math.ceil(rank);
-      return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (rank - lo);
-    };
+    const at = (p: number) => percentile(this.values, p);
     return {
       count: this.count,
       p50: at(50),

@@ -6,7 +6,7 @@ import { spawn } from "node:child_process";
 import { CredentialsError } from "./errors.js";
 import { redactSecrets, rememberSecret } from "./secrets.js";
 
-export interface HelperCredentials {
+interface HelperCredentials {
   username: string;
   secret: string;
 }

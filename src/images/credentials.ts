@@ -11,14 +11,14 @@ import { CredentialsError } from "./errors.js";
 import { hostOfConfigKey, serverAddressOf } from "./reference.js";
 import { rememberSecret } from "./secrets.js";
 
-export interface AuthEntry {
+interface AuthEntry {
   auth?: string;
   username?: string;
   password?: string;
   identitytoken?: string;
 }
 
-export interface DockerConfigFile {
+interface DockerConfigFile {
   path: string;
   auths: Record<string, AuthEntry>;
   credsStore?: string;
@@ -152,13 +152,4 @@ export function encodeRegistryAuth(auth: RegistryAuth): string {
   rememberSecret(value);
   rememberSecret("password" in auth ? auth.password : auth.identitytoken);
   return value;
-}
-
-/** The header for `registry` as this environment's docker config says, or undefined (anonymous). */
-export async function registryAuthHeader(
-  registry: string,
-  options: CredentialOptions = {},
-): Promise<string | undefined> {
-  const auth = await credentialsFor(registry, readDockerConfig(dockerConfigPath(options.env)));
-  return auth ? encodeRegistryAuth(auth) : undefined;
 }

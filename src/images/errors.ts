@@ -3,7 +3,7 @@
 // store that cannot be asked. None of them ever carries a secret.
 import { BerthError, type BerthErrorDetails, ConfigError } from "../engine/errors.js";
 
-export interface ImageErrorDetails extends BerthErrorDetails {
+interface ImageErrorDetails extends BerthErrorDetails {
   registry?: string;
 }
 

@@ -3,6 +3,7 @@
 // Fixture builds lock their cache directory; pulls lock the image reference.
 import { closeSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { TimeoutError } from "../engine/errors.js";
+import { sleep } from "../model/sleep.js";
 
 function ownerAlive(path: string): boolean {
   let pid: number;
@@ -20,7 +21,7 @@ function ownerAlive(path: string): boolean {
   }
 }
 
-export interface FileLockOptions {
+interface FileLockOptions {
   /** Give up after this long (default 15 minutes). */
   timeoutMs?: number;
   /** How often a waiter looks again (default 1000 ms). */
@@ -32,7 +33,7 @@ export interface FileLockOptions {
   onWait?: () => void;
 }
 
-export interface HeldLock {
+interface HeldLock {
   release(): void;
   /** True when another process held the lock first and this one waited for it. */
   waited: boolean;
@@ -64,7 +65,7 @@ export async function acquireFileLock(path: string, options: FileLockOptions = {
       });
     }
     options.signal?.throwIfAborted();
-    await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 1000));
+    await sleep(options.pollMs ?? 1000);
   }
 }
 

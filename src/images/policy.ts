@@ -34,7 +34,7 @@ export function parsePullOption(value: string | boolean, where = "--pull"): Excl
   return policy;
 }
 
-export type PullAction = "pull" | "use-local" | "missing";
+type PullAction = "pull" | "use-local" | "missing";
 
 /** What to do for an image under `policy`, given whether the daemon already has it. */
 export function pullAction(policy: Exclude<PullPolicy, "build">, present: boolean): PullAction {

@@ -11,7 +11,7 @@ import { ImageNotFoundError, ImagePullError, RateLimitedError, RegistryAuthError
 import type { ImageReference } from "./reference.js";
 import { redactSecrets } from "./secrets.js";
 
-export type PullFailureKind = "rate-limited" | "transient" | "auth" | "not-found" | "other";
+type PullFailureKind = "rate-limited" | "transient" | "auth" | "not-found" | "other";
 
 const RULES: [PullFailureKind, RegExp][] = [
   ["rate-limited", /toomanyrequests|too many requests|\b429\b|rate limit/i],

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { acquireFileLock } from "./file-lock.js";
 import type { ImageProgress } from "./pull-progress.js";
 
-export interface SharedPull<T> {
+interface SharedPull<T> {
   /** Subscribes to the pull's progress; returns the unsubscribe. */
   listen(listener: (progress: ImageProgress) => void): () => void;
   result: Promise<T>;
@@ -51,7 +51,7 @@ export function pullLockDir(env: Record<string, string | undefined> = process.en
   return env.BERTH_PULL_LOCK_DIR?.trim() || join(tmpdir(), "berth-pull-locks");
 }
 
-export interface MachineLock {
+interface MachineLock {
   /** True when another process pulled this image while this one waited. */
   pulledByOther: boolean;
   /** Records that this process pulled it (for `always` callers waiting behind it). */

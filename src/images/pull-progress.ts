@@ -2,7 +2,7 @@
 // daemon's per-layer status lines. Pure; the pull feeds it and decides how often to report.
 
 /** One line of the daemon's pull stream. */
-export interface PullStreamEvent {
+interface PullStreamEvent {
   status?: string;
   id?: string;
   progressDetail?: { current?: number; total?: number };
@@ -10,7 +10,7 @@ export interface PullStreamEvent {
   errorDetail?: { message?: string };
 }
 
-export type ImagePhase =
+type ImagePhase =
   /** Another pull of the same image (this process or another) is under way; this one waits for it. */
   | "waiting"
   | "pulling"
@@ -73,11 +73,6 @@ export class PullTally {
     }
     return { layers: { done, total: this.layers.size }, bytes: { current, total } };
   }
-}
-
-/** The daemon's error object in a pull stream, if this line is one. */
-export function streamErrorOf(event: PullStreamEvent): string | undefined {
-  return event.error ?? event.errorDetail?.message;
 }
 
 /** `3/5 layers, 1.2/4.5 MB`: the progress as a short text. */

@@ -7,7 +7,7 @@ import { AbortedError, type BerthError, DaemonUnavailableError, TransientError }
 import { type RetrySettings, resolveRetrySettings } from "../guard/config.js";
 import { guardOf } from "../guard/guard.js";
 import { backoffDelay } from "../guard/retry.js";
-import { sleep } from "../lifecycle/backoff.js";
+import { sleep } from "../model/sleep.js";
 import {
   type CredentialOptions,
   credentialsFor,
@@ -22,7 +22,7 @@ import { type ImageProgress, PullTally } from "./pull-progress.js";
 import { canonicalReference, type ImageReference, parseImageReference } from "./reference.js";
 import { probeRetryAfter } from "./retry-after.js";
 
-export interface EnsureImageOptions extends CredentialOptions {
+interface EnsureImageOptions extends CredentialOptions {
   /** `missing` (default): pull only when absent; `always`: pull even when present. */
   policy?: "missing" | "always";
   onProgress?: (progress: ImageProgress) => void;
@@ -31,7 +31,7 @@ export interface EnsureImageOptions extends CredentialOptions {
   lockDir?: string;
 }
 
-export interface EnsuredImage {
+interface EnsuredImage {
   ref: string;
   /** The image id on the daemon (`sha256:...`). */
   imageId: string;

@@ -4,7 +4,7 @@ import { ConfigError } from "../engine/errors.js";
 
 export const DOCKER_HUB = "docker.io";
 /** The key the docker CLI stores Docker Hub credentials under. */
-export const DOCKER_HUB_AUTH_KEY = "https://index.docker.io/v1/";
+const DOCKER_HUB_AUTH_KEY = "https://index.docker.io/v1/";
 /** Names that all mean Docker Hub, in a reference or in a config file's keys. */
 const HUB_ALIASES = new Set([
   "docker.io",

@@ -23,12 +23,12 @@ export function isAddressPoolExhausted(error: unknown): boolean {
   return texts.some((text) => typeof text === "string" && EXHAUSTED.some((re) => re.test(text)));
 }
 
-export interface NetworkRecoveryOptions {
+interface NetworkRecoveryOptions {
   /** Host name for the ownership check (default: this host's). */
   host?: string;
 }
 
-export interface CreatedNetwork {
+interface CreatedNetwork {
   id: string;
   /** The gc that ran because the pools were exhausted; absent when the first attempt worked. */
   recovery?: GcReport;

@@ -17,9 +17,9 @@ import {
 import { drainPool, networkPoolConfig } from "./network-pool.js";
 import { type RemovalOutcome, removeResources } from "./remove.js";
 
-export type GcRemoveReason = "owner-dead" | "older-than" | "all" | "expired" | "reusable";
-export type GcKeepReason = "owner-alive" | "detached" | "foreign-host" | "unknown-owner" | "leased" | "idle";
-export type GcVerdict = { remove: true; reason: GcRemoveReason } | { remove: false; reason: GcKeepReason };
+type GcRemoveReason = "owner-dead" | "older-than" | "all" | "expired" | "reusable";
+type GcKeepReason = "owner-alive" | "detached" | "foreign-host" | "unknown-owner" | "leased" | "idle";
+type GcVerdict = { remove: true; reason: GcRemoveReason } | { remove: false; reason: GcKeepReason };
 
 /** What gc knows about one session, read from its resources' labels and the process table. */
 export interface SessionFacts {
@@ -174,7 +174,7 @@ async function leaseForRemoval(engine: Engine, session: GcSession): Promise<Reso
 }
 
 /** Groups berth's resources by session and gives each a verdict; touches nothing. */
-export async function planGc(engine: Engine, options: GcOptions = {}): Promise<GcSession[]> {
+async function planGc(engine: Engine, options: GcOptions = {}): Promise<GcSession[]> {
   const labels = [LABELS.session, ...(options.label ? [formatLabelSelector(options.label)] : [])];
   const resources = await listResources(engine, { labels });
   const bySession = new Map<string, ResourceRef[]>();

@@ -5,6 +5,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import type { Engine } from "../engine/engine.js";
 import { defaultEngine } from "../guard/default-engine.js";
 import { type LabelSelector, matchesSelector } from "../model/labels.js";
+import { sleep } from "../model/sleep.js";
 import { type ResourceRef, SnapshotFileError } from "./errors.js";
 import { listResources } from "./inventory.js";
 
@@ -63,7 +64,7 @@ export async function leaksSince(before: Snapshot, options: LeakOptions = {}): P
 }
 
 /** Polls until no leak remains or `waitMs` runs out (cleanups may be in flight); answers what remained. */
-export interface WaitForNoLeaksOptions extends LeakOptions {
+interface WaitForNoLeaksOptions extends LeakOptions {
   waitMs?: number;
   intervalMs?: number;
   /** Runs before each look (e.g. draining the run's idle pooled networks). */
@@ -82,7 +83,7 @@ export async function waitForNoLeaks(
     await options.beforeCheck?.();
     const leaks = (await leaksSince(before, { ...options, engine })).filter((r) => !options.legitimate?.(r));
     if (leaks.length === 0 || Date.now() >= deadline) return leaks;
-    await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 500));
+    await sleep(options.intervalMs ?? 500);
   }
 }
 

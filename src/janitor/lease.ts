@@ -15,7 +15,7 @@ import { type OwnerState, type OwnershipOptions, ownerState } from "../model/own
 export const DEFAULT_REUSE_TTL_MS = 3_600_000;
 
 /** A lease container as listed: its id, labels and creation time (ms since the epoch). */
-export interface LeaseContainer {
+interface LeaseContainer {
   id: string;
   labels: Record<string, string>;
 }

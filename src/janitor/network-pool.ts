@@ -50,8 +50,8 @@ export interface NetworkPoolConfig {
 }
 
 export const DEFAULT_POOL_SIZE = 2;
-export const MAX_POOL_SIZE = 8;
-export const DEFAULT_POOL_IDLE_TTL_MS = 10 * 60_000;
+const MAX_POOL_SIZE = 8;
+const DEFAULT_POOL_IDLE_TTL_MS = 10 * 60_000;
 
 function poolSwitch(value: string | undefined): boolean {
   const text = value?.trim().toLowerCase() ?? "";
@@ -112,7 +112,7 @@ export async function listPoolNetworks(engine: Engine, key?: string): Promise<Ne
   );
 }
 
-export interface Claimant {
+interface Claimant {
   session: string;
   project: string;
 }
@@ -186,7 +186,7 @@ async function createPoolNetwork(engine: Engine, name: string, config: NetworkPo
   });
 }
 
-export interface ClaimedNetwork {
+interface ClaimedNetwork {
   name: string;
   /** False when the pool had none free and this one was created for the claim. */
   fromPool: boolean;
@@ -250,11 +250,11 @@ export function refillPool(engine: Engine, config: NetworkPoolConfig): Promise<v
 }
 
 /** Refills still running in this process (a drain waits for them, so none lands after it). */
-export function poolRefillsSettled(): Promise<unknown> {
+function poolRefillsSettled(): Promise<unknown> {
   return Promise.all([...refills.values()]);
 }
 
-export type ReleaseOutcome = "returned" | "removed" | "gone";
+type ReleaseOutcome = "returned" | "removed" | "gone";
 
 async function removeClaimed(engine: Engine, dir: string, name: string): Promise<"removed" | "gone"> {
   try {
@@ -300,7 +300,7 @@ export async function releasePoolNetwork(
 }
 
 /** The networks `selector`'s session (or project) holds a claim on, with their generation. */
-export function heldPoolNetworks(
+function heldPoolNetworks(
   dir: string,
   selector: { session?: string; project?: string },
 ): { name: string; generation: number }[] {
@@ -313,7 +313,7 @@ export function heldPoolNetworks(
     .map((c) => ({ name: c.network, generation: c.generation }));
 }
 
-export interface DrainOptions {
+interface DrainOptions {
   /** Only pooled networks carrying this label (e.g. a test run's `berth.suite=...`). */
   label?: LabelSelector;
   /** Only networks idle at least this long (ms); all idle ones when omitted. */
@@ -356,7 +356,7 @@ export async function drainPool(engine: Engine, config: NetworkPoolConfig, optio
   return removed.sort();
 }
 
-export interface HeldRelease {
+interface HeldRelease {
   name: string;
   outcome?: ReleaseOutcome;
   error?: unknown;

@@ -3,11 +3,12 @@
 // be in flight on the daemon and produce a container after the first listing.
 import type { Engine } from "../engine/engine.js";
 import { LABELS } from "../model/labels.js";
+import { sleep } from "../model/sleep.js";
 import { listResources } from "./inventory.js";
 import { networkPoolConfig, releaseHeld } from "./network-pool.js";
 import { removeResources } from "./remove.js";
 
-export interface ReapOptions {
+interface ReapOptions {
   /** How long the session must stay empty before it counts as clean (ms, default 1500). */
   settleMs?: number;
   /** Give up after this long (ms, default 120 s). */
@@ -32,7 +33,7 @@ export interface ReapResult {
   clean: boolean;
 }
 
-export const DEFAULT_REAP_GRACE_SECONDS = 5;
+const DEFAULT_REAP_GRACE_SECONDS = 5;
 
 /** `BERTH_REAPER_GRACE` (seconds) overrides the reaper's grace cap. */
 export function reapGraceFromEnv(env: Record<string, string | undefined> = process.env): number {
@@ -61,8 +62,6 @@ async function releasePooledNetworks(engine: Engine, session: string, log: (line
   }
   return failed;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function reapSession(
   engine: Engine,

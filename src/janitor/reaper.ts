@@ -29,7 +29,7 @@ export function reaperDisabledByEnv(env: Record<string, string | undefined> = pr
  * The compiled watchdog: next to this module when berth runs from dist, else (tests importing
  * src through vitest or tsx) in the built dist of the same checkout.
  */
-export function watchdogScript(): string {
+function watchdogScript(): string {
   const candidates = [
     new URL("./watchdog.js", import.meta.url),
     new URL("../../dist/janitor/watchdog.js", import.meta.url),

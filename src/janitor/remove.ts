@@ -16,7 +16,7 @@ export interface RemovalOutcome {
   container?: RemovalRecord;
 }
 
-export interface RemoveResourcesOptions {
+interface RemoveResourcesOptions {
   /** Upper bound on a container's grace period, whatever it asks for (seconds). */
   maxGraceSeconds?: number;
   /** Containers removed at once (default 4): removal is a lifecycle call; do not storm the daemon. */

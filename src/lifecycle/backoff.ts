@@ -1,7 +1,7 @@
 // Polling with backoff: probes start quick (a service that is ready at once is seen at once) and
 // slow down geometrically, so waiting on a slow service costs the daemon a handful of calls.
 
-export interface BackoffOptions {
+interface BackoffOptions {
   /** First delay, ms. */
   initialMs: number;
   /** Growth per attempt (default 2). */
@@ -18,26 +18,7 @@ export function* backoffDelays(options: BackoffOptions): Generator<number, never
   }
 }
 
-/** Resolves after `ms`, or rejects with the signal's reason as soon as it aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
-}
-
-export interface PollOptions {
+interface PollOptions {
   backoff: BackoffOptions;
   signal: AbortSignal;
   /** Lets an event cut the current delay short (e.g. a health_status event); returns an unsubscribe. */

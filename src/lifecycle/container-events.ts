@@ -3,7 +3,7 @@
 // safety net, so a broken stream costs latency, never correctness.
 import type { Engine, EngineEvent } from "../engine/engine.js";
 
-export interface ContainerEvent {
+interface ContainerEvent {
   containerId: string;
   action: "start" | "die" | "oom" | "health";
   /** For `health`: `healthy`, `unhealthy` or `starting`. */

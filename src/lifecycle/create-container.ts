@@ -28,7 +28,7 @@ export class NameConflictError extends BerthError {
   }
 }
 
-export function describeHolder(info: ContainerInspect): string {
+function describeHolder(info: ContainerInspect): string {
   const labels = info.Config.Labels ?? {};
   const parts = [`container ${info.Id.slice(0, 12)} (${info.State.Status})`];
   if (labels[LABELS.session]) {
@@ -41,13 +41,13 @@ export function describeHolder(info: ContainerInspect): string {
   return parts.join(" ");
 }
 
-export interface CreateNamedOptions {
+interface CreateNamedOptions {
   /** The session creating it: a holder from this session is adopted. */
   session: string;
   signal?: AbortSignal;
 }
 
-export interface CreatedContainer {
+interface CreatedContainer {
   id: string;
   /** A leftover removed to free the name. */
   replaced?: RemovalRecord;

@@ -6,7 +6,7 @@ import { engineIdentity } from "../engine/identity.js";
 import { diagnoseExit, type ExitDiagnosis, mayBeLateOom } from "../memory/diagnose.js";
 import { oomEventLogged } from "../memory/oom-events.js";
 
-export const LOG_TAIL_LINES = 50;
+const LOG_TAIL_LINES = 50;
 
 export interface ContainerDiagnosis {
   container: string;

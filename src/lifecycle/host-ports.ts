@@ -3,6 +3,7 @@
 import { createServer } from "node:net";
 import type { Engine } from "../engine/engine.js";
 import { BerthError } from "../engine/errors.js";
+import { containerName } from "../model/container-name.js";
 import { LABELS } from "../model/labels.js";
 
 export class PortTakenError extends BerthError {
@@ -39,7 +40,7 @@ export async function findPortHolder(engine: Engine, port: number): Promise<stri
   const containers = await engine.listContainers({ all: false });
   const holder = containers.find((c) => (c.Ports ?? []).some((p) => p.PublicPort === port));
   if (!holder) return undefined;
-  const name = (holder.Names[0] ?? holder.Id).replace(/^\//, "");
+  const name = containerName(holder);
   const labels = holder.Labels ?? {};
   const project = labels[LABELS.project];
   return `container ${name}${project ? ` (berth project ${project}, service ${labels[LABELS.service] ?? "?"})` : ""}`;

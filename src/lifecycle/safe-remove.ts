@@ -4,18 +4,14 @@
 import { constants } from "node:os";
 import type { Engine } from "../engine/engine.js";
 import { ConflictError, NotFoundError, TimeoutError } from "../engine/errors.js";
+import { containerName } from "../model/container-name.js";
+import { sleep } from "../model/sleep.js";
 
 export type StopOutcome = "exited" | "killed-after-grace" | "was-stopped" | "already-removed";
 
-export type RemovalStepName =
-  | "inspect"
-  | "disable-restart"
-  | "stop"
-  | "wait-not-running"
-  | "remove"
-  | "verify-gone";
+type RemovalStepName = "inspect" | "disable-restart" | "stop" | "wait-not-running" | "remove" | "verify-gone";
 
-export interface RemovalStep {
+interface RemovalStep {
   step: RemovalStepName;
   /** Milliseconds since the removal began. */
   atMs: number;
@@ -93,24 +89,10 @@ export function signalName(signal: string): string {
   return upper.startsWith("SIG") ? upper : `SIG${upper}`;
 }
 
-export function gracePeriodFor(info: Inspect, options: SafeRemoveOptions): number {
+function gracePeriodFor(info: Inspect, options: SafeRemoveOptions): number {
   const own = (info.Config as { StopTimeout?: number }).StopTimeout;
   const grace = options.graceSeconds ?? (typeof own === "number" && own >= 0 ? own : DEFAULT_GRACE_SECONDS);
   return options.maxGraceSeconds === undefined ? grace : Math.min(grace, options.maxGraceSeconds);
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      "abort",
-      () => {
-        clearTimeout(timer);
-        reject(signal.reason);
-      },
-      { once: true },
-    );
-  });
 }
 
 /** Waits until inspect answers 404; used after our own removal and to join another's. */
@@ -170,7 +152,7 @@ export async function safeRemove(
     });
   }
   const id = info.Id;
-  const name = info.Name.replace(/^\//, "");
+  const name = containerName(info);
   const stopSignal = signalName((info.Config as { StopSignal?: string }).StopSignal || "SIGTERM");
   const graceSeconds = gracePeriodFor(info, options);
 

@@ -6,7 +6,7 @@ import { type ContainerDiagnosis, formatDiagnosis } from "./diagnose.js";
 // An OOM kill is reported with the memory layer's OomKilledError (it names the limit).
 export type ServiceFailureKind = "start" | "unhealthy" | "exited" | "timeout";
 
-export interface ServiceFailureDetails extends BerthErrorDetails {
+interface ServiceFailureDetails extends BerthErrorDetails {
   service: string;
   diagnosis?: ContainerDiagnosis;
 }

@@ -76,210 +76,71 @@ const OOM_DIE_WINDOW_MS = LATE_OOM_GRACE_MS;
 /** How long after a `kill` through the API a `die` counts as a deliberate stop. */
 const KILL_DIE_WINDOW_MS = 5 * 60_000;
 
+/** Follows the environment's container events until `stop()`, then reports what still waits. */
 export function watchEnvironment(engine: Engine, options: WatchOptions): EnvironmentWatcher {
-  const label = options.project
-    ? `${LABELS.project}=${options.project}`
-    : options.session
-      ? `${LABELS.session}=${options.session}`
-      : undefined;
-  if (!label) {
-    throw new ConfigError("watchEnvironment needs a `project` or a `session` to watch", {
-      hint: "Pass { project: env.project } or { session: env.session }.",
-    });
-  }
-  const events: EnvironmentEvent[] = [];
-  const controller = new AbortController();
-  const startNano = Date.now() * 1e6;
-  const chains = new Map<string, Promise<void>>();
-  const oomSeen = new Map<string, { at: number; timer: NodeJS.Timeout; event: EngineEvent }>();
-  const killedAt = new Map<string, number>();
-  const lateOomWaiters = new Map<string, (seen: boolean) => void>();
-  const completes = new Set(options.completes ?? []);
-  const logLines = options.logLines ?? 50;
+  const label = watchedLabel(options);
+  const watch = openWatch(engine, options);
+  const loop = followEvents(watch, label);
+  return { events: watch.events, stop: () => stopWatching(watch, loop) };
+}
 
-  const emit = (event: EnvironmentEvent) => {
-    events.push(event);
-    options.onEvent?.(event);
+/** What one watcher keeps between events. */
+interface Watch {
+  engine: Engine;
+  options: WatchOptions;
+  events: EnvironmentEvent[];
+  controller: AbortController;
+  /** When the watch began, ns since the epoch: earlier events are replays and are skipped. */
+  startNano: number;
+  /** Per container, the tail of its event handling: events of one container run in order. */
+  chains: Map<string, Promise<void>>;
+  /** `oom` events not yet matched with a `die`, and the timer that reports them alone. */
+  oomSeen: Map<string, { at: number; timer: NodeJS.Timeout; event: EngineEvent }>;
+  /** When a container was last killed through the API (ms), to tell a stop from a crash. */
+  killedAt: Map<string, number>;
+  /** `die` handlers waiting for an `oom` the daemon may still send. */
+  lateOomWaiters: Map<string, (seen: boolean) => void>;
+  completes: Set<string>;
+  logLines: number;
+}
+
+function watchedLabel(options: WatchOptions): string {
+  if (options.project) return `${LABELS.project}=${options.project}`;
+  if (options.session) return `${LABELS.session}=${options.session}`;
+  throw new ConfigError("watchEnvironment needs a `project` or a `session` to watch", {
+    hint: "Pass { project: env.project } or { session: env.session }.",
+  });
+}
+
+function openWatch(engine: Engine, options: WatchOptions): Watch {
+  return {
+    engine,
+    options,
+    events: [],
+    controller: new AbortController(),
+    startNano: Date.now() * 1e6,
+    chains: new Map(),
+    oomSeen: new Map(),
+    killedAt: new Map(),
+    lateOomWaiters: new Map(),
+    completes: new Set(options.completes ?? []),
+    logLines: options.logLines ?? 50,
   };
+}
 
-  // Events of one container are handled in order, so an `oom` is known when its `die` arrives.
-  const enqueue = (id: string, work: () => Promise<void>) => {
-    const next = (chains.get(id) ?? Promise.resolve()).then(work).catch((error) => options.onError?.(error));
-    chains.set(id, next);
-  };
-
-  const context = async (id: string): Promise<{ inspect?: ContainerInspect; logs: string[] }> => {
-    const inspect = await engine.findContainer(id).catch(() => undefined);
-    const logs = inspect
-      ? await engine
-          .containerLogs(id, { tail: logLines })
-          .then((l) =>
-            tailLines(
-              [l.stdout, l.stderr]
-                .filter(Boolean)
-                .map((text) => text.replace(/\r?\n$/, ""))
-                .join("\n"),
-              logLines,
-            ),
-          )
-          .catch(() => [])
-      : [];
-    return { inspect, logs };
-  };
-
-  const base = (e: EngineEvent) => {
-    const attributes = e.Actor.Attributes ?? {};
-    return {
-      service: attributes[LABELS.service] ?? attributes.name ?? e.Actor.ID.slice(0, 12),
-      container: attributes.name ?? e.Actor.ID.slice(0, 12),
-      project: attributes[LABELS.project],
-      time: new Date(Math.floor(e.timeNano / 1e6)),
-    };
-  };
-
-  const onOomWithoutDie = (e: EngineEvent) => async () => {
-    if (!oomSeen.has(e.Actor.ID)) return;
-    const { inspect, logs } = await context(e.Actor.ID);
-    // Its main process was the one killed; the `die` on its way (late on a busy daemon) reports it.
-    if (inspect && !inspect.State.Running) return;
-    oomSeen.delete(e.Actor.ID);
-    const who = base(e);
-    const limit = inspect?.HostConfig?.Memory || undefined;
-    emit({
-      ...who,
-      kind: "oom",
-      severity: "warning",
-      exitCode: undefined,
-      limitBytes: limit,
-      probeOutput: undefined,
-      message: oomProcessSummary(who.service, limit),
-      logsTail: logs,
-    });
-  };
-
-  /** Takes the `oom` recorded for `id`, if it came within the window around the exit at `at`. */
-  const takeOom = (id: string, at: number): boolean => {
-    const oom = oomSeen.get(id);
-    if (!oom) return false;
-    clearTimeout(oom.timer);
-    oomSeen.delete(id);
-    return Math.abs(at - oom.at) <= OOM_DIE_WINDOW_MS;
-  };
-
-  /** Resolves true when an `oom` for `id` arrives within the late-OOM grace, false after it. */
-  const lateOom = (id: string) =>
-    new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => {
-        lateOomWaiters.delete(id);
-        resolve(false);
-      }, OOM_DIE_WINDOW_MS);
-      lateOomWaiters.set(id, (seen) => {
-        clearTimeout(timer);
-        resolve(seen);
-      });
-    });
-
-  const handle = (e: EngineEvent) => {
-    const id = e.Actor.ID;
-    const action = e.Action;
-    if (action === "kill") {
-      killedAt.set(id, e.timeNano / 1e6);
-      return;
-    }
-    if (action === "oom") {
-      const waiter = lateOomWaiters.get(id);
-      if (waiter) {
-        // A `die` came first and waits for this: it reports the kill.
-        lateOomWaiters.delete(id);
-        waiter(true);
-        return;
-      }
-      const timer = setTimeout(() => enqueue(id, onOomWithoutDie(e)), OOM_DIE_WINDOW_MS);
-      oomSeen.set(id, { at: e.timeNano / 1e6, timer, event: e });
-      return;
-    }
-    if (action === "die") {
-      enqueue(id, async () => {
-        const at = e.timeNano / 1e6;
-        const killed = killedAt.get(id);
-        killedAt.delete(id);
-        const who = base(e);
-        const eventExit = Number(e.Actor.Attributes?.exitCode);
-        const { inspect, logs } = await context(id);
-        // The `oom` may have come before the `die` or while inspecting; or it is still on its way
-        // (the daemon took the exit first and lost the OOMKilled flag): wait for it a moment.
-        let oomRecent = takeOom(id, at);
-        const exited = inspect ? asExited(inspect, eventExit) : undefined;
-        const deliberate = killed !== undefined && at - killed <= KILL_DIE_WINDOW_MS;
-        if (!oomRecent && !deliberate && exited && mayBeLateOom(exited)) {
-          oomRecent = await lateOom(id);
-        }
-        const diagnosis = exited
-          ? diagnoseExit(who.service, exited, logs, { oomEventSeen: oomRecent })
-          : undefined;
-        const exitCode = diagnosis?.exitCode ?? (Number.isFinite(eventExit) ? eventExit : undefined);
-        const oomKilled = diagnosis?.oomKilled ?? (oomRecent && exitCode === 137);
-        const limit = diagnosis?.limitBytes;
-        let kind: EnvironmentEventKind = "exited";
-        let severity: EnvironmentEventSeverity = "error";
-        let message = diagnosis?.summary ?? `service \`${who.service}\` exited with code ${exitCode}`;
-        if (oomKilled) {
-          kind = "oom-killed";
-          message = oomSummary(who.service, limit);
-        } else if (deliberate) {
-          kind = "stopped";
-          severity = "info";
-          message = `service \`${who.service}\` was stopped through the API (exit code ${exitCode})`;
-        } else if (exitCode === 0) {
-          severity = completes.has(who.service) ? "info" : "warning";
-          message = `service \`${who.service}\` exited with code 0${completes.has(who.service) ? " (a one-shot service)" : ""}`;
-        }
-        emit({
-          ...who,
-          kind,
-          severity,
-          exitCode,
-          limitBytes: limit,
-          probeOutput: diagnosis?.lastProbe?.output,
-          message,
-          logsTail: logs,
-        });
-      });
-      return;
-    }
-    if (action.startsWith("health_status") && action.includes("unhealthy")) {
-      enqueue(id, async () => {
-        const who = base(e);
-        const { inspect, logs } = await context(id);
-        const diagnosis: ExitDiagnosis | undefined = inspect
-          ? diagnoseExit(who.service, inspect, logs)
-          : undefined;
-        const probe = diagnosis?.lastProbe;
-        emit({
-          ...who,
-          kind: "unhealthy",
-          severity: "error",
-          exitCode: undefined,
-          limitBytes: diagnosis?.limitBytes,
-          probeOutput: probe?.output,
-          message: `service \`${who.service}\` turned unhealthy${probe ? `: last probe exited ${probe.exitCode}${probe.output ? `: ${probe.output}` : ""}` : ""}`,
-          logsTail: logs,
-        });
-      });
-    }
-  };
-
-  const loop = (async () => {
+function followEvents(watch: Watch, label: string): Promise<void> {
+  const { controller, options } = watch;
+  return (async () => {
     try {
-      for await (const e of engine.events({
+      for await (const e of watch.engine.events({
         // Replaying from the start second closes the gap between this call and the stream opening.
-        since: Math.floor(startNano / 1e9),
+        since: Math.floor(watch.startNano / 1e9),
         filters: { type: ["container"], label: [label], event: ["die", "oom", "kill", "health_status"] },
         signal: controller.signal,
         unref: options.keepAlive === false,
       })) {
-        if (e.timeNano < startNano) continue;
-        handle(e);
+        if (e.timeNano < watch.startNano) continue;
+        handleEvent(watch, e);
       }
       // The daemon ended the stream (it is shutting down): from here on nothing would be seen.
       if (!controller.signal.aborted) {
@@ -293,25 +154,231 @@ export function watchEnvironment(engine: Engine, options: WatchOptions): Environ
       if (!controller.signal.aborted) options.onError?.(error);
     }
   })();
+}
 
+async function stopWatching(watch: Watch, loop: Promise<void>): Promise<void> {
+  watch.controller.abort();
+  await loop;
+  // No event arrives any more: a `die` still waiting for its late `oom` is reported as it is.
+  for (const [id, waiter] of watch.lateOomWaiters) {
+    watch.lateOomWaiters.delete(id);
+    waiter(false);
+  }
+  for (const [id, pending] of watch.oomSeen) {
+    // Stopping before the window closed: report the OOM now rather than lose it.
+    clearTimeout(pending.timer);
+    enqueue(watch, id, reportOomWithoutDie(watch, pending.event));
+  }
+  await Promise.all(watch.chains.values());
+}
+
+function handleEvent(watch: Watch, e: EngineEvent): void {
+  const id = e.Actor.ID;
+  const action = e.Action;
+  if (action === "kill") watch.killedAt.set(id, e.timeNano / 1e6);
+  else if (action === "oom") recordOom(watch, e);
+  else if (action === "die") enqueue(watch, id, () => reportExit(watch, e));
+  else if (action.startsWith("health_status") && action.includes("unhealthy")) {
+    enqueue(watch, id, () => reportUnhealthy(watch, e));
+  }
+}
+
+function emit(watch: Watch, event: EnvironmentEvent): void {
+  watch.events.push(event);
+  watch.options.onEvent?.(event);
+}
+
+/** Events of one container are handled in order, so an `oom` is known when its `die` arrives. */
+function enqueue(watch: Watch, id: string, work: () => Promise<void>): void {
+  const next = (watch.chains.get(id) ?? Promise.resolve())
+    .then(work)
+    .catch((error) => watch.options.onError?.(error));
+  watch.chains.set(id, next);
+}
+
+async function containerContext(
+  watch: Watch,
+  id: string,
+): Promise<{ inspect?: ContainerInspect; logs: string[] }> {
+  const { engine, logLines } = watch;
+  const inspect = await engine.findContainer(id).catch(() => undefined);
+  const logs = inspect
+    ? await engine
+        .containerLogs(id, { tail: logLines })
+        .then((l) =>
+          tailLines(
+            [l.stdout, l.stderr]
+              .filter(Boolean)
+              .map((text) => text.replace(/\r?\n$/, ""))
+              .join("\n"),
+            logLines,
+          ),
+        )
+        .catch(() => [])
+    : [];
+  return { inspect, logs };
+}
+
+function whoOf(e: EngineEvent) {
+  const attributes = e.Actor.Attributes ?? {};
   return {
-    events,
-    async stop() {
-      controller.abort();
-      await loop;
-      // No event arrives any more: a `die` still waiting for its late `oom` is reported as it is.
-      for (const [id, waiter] of lateOomWaiters) {
-        lateOomWaiters.delete(id);
-        waiter(false);
-      }
-      for (const [id, pending] of oomSeen) {
-        // Stopping before the window closed: report the OOM now rather than lose it.
-        clearTimeout(pending.timer);
-        enqueue(id, onOomWithoutDie(pending.event));
-      }
-      await Promise.all(chains.values());
-    },
+    service: attributes[LABELS.service] ?? attributes.name ?? e.Actor.ID.slice(0, 12),
+    container: attributes.name ?? e.Actor.ID.slice(0, 12),
+    project: attributes[LABELS.project],
+    time: new Date(Math.floor(e.timeNano / 1e6)),
   };
+}
+
+/** An `oom`: a `die` waiting for it takes it; else it waits for its `die`, or is reported alone. */
+function recordOom(watch: Watch, e: EngineEvent): void {
+  const id = e.Actor.ID;
+  const waiter = watch.lateOomWaiters.get(id);
+  if (waiter) {
+    // A `die` came first and waits for this: it reports the kill.
+    watch.lateOomWaiters.delete(id);
+    waiter(true);
+    return;
+  }
+  const timer = setTimeout(() => enqueue(watch, id, reportOomWithoutDie(watch, e)), OOM_DIE_WINDOW_MS);
+  watch.oomSeen.set(id, { at: e.timeNano / 1e6, timer, event: e });
+}
+
+function reportOomWithoutDie(watch: Watch, e: EngineEvent): () => Promise<void> {
+  return async () => {
+    if (!watch.oomSeen.has(e.Actor.ID)) return;
+    const { inspect, logs } = await containerContext(watch, e.Actor.ID);
+    // Its main process was the one killed; the `die` on its way (late on a busy daemon) reports it.
+    if (inspect && !inspect.State.Running) return;
+    watch.oomSeen.delete(e.Actor.ID);
+    const who = whoOf(e);
+    const limit = inspect?.HostConfig?.Memory || undefined;
+    emit(watch, {
+      ...who,
+      kind: "oom",
+      severity: "warning",
+      exitCode: undefined,
+      limitBytes: limit,
+      probeOutput: undefined,
+      message: oomProcessSummary(who.service, limit),
+      logsTail: logs,
+    });
+  };
+}
+
+/** Takes the `oom` recorded for `id`, if it came within the window around the exit at `at`. */
+function takeOom(watch: Watch, id: string, at: number): boolean {
+  const oom = watch.oomSeen.get(id);
+  if (!oom) return false;
+  clearTimeout(oom.timer);
+  watch.oomSeen.delete(id);
+  return Math.abs(at - oom.at) <= OOM_DIE_WINDOW_MS;
+}
+
+/** Resolves true when an `oom` for `id` arrives within the late-OOM grace, false after it. */
+function lateOom(watch: Watch, id: string): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => {
+      watch.lateOomWaiters.delete(id);
+      resolve(false);
+    }, OOM_DIE_WINDOW_MS);
+    watch.lateOomWaiters.set(id, (seen) => {
+      clearTimeout(timer);
+      resolve(seen);
+    });
+  });
+}
+
+async function reportExit(watch: Watch, e: EngineEvent): Promise<void> {
+  const id = e.Actor.ID;
+  const at = e.timeNano / 1e6;
+  const killed = watch.killedAt.get(id);
+  watch.killedAt.delete(id);
+  const who = whoOf(e);
+  const eventExit = Number(e.Actor.Attributes?.exitCode);
+  const { inspect, logs } = await containerContext(watch, id);
+  // The `oom` may have come before the `die` or while inspecting; or it is still on its way
+  // (the daemon took the exit first and lost the OOMKilled flag): wait for it a moment.
+  let oomRecent = takeOom(watch, id, at);
+  const exited = inspect ? asExited(inspect, eventExit) : undefined;
+  const deliberate = killed !== undefined && at - killed <= KILL_DIE_WINDOW_MS;
+  if (!oomRecent && !deliberate && exited && mayBeLateOom(exited)) {
+    oomRecent = await lateOom(watch, id);
+  }
+  const diagnosis = exited ? diagnoseExit(who.service, exited, logs, { oomEventSeen: oomRecent }) : undefined;
+  const exitCode = diagnosis?.exitCode ?? (Number.isFinite(eventExit) ? eventExit : undefined);
+  const { kind, severity, message } = classifyExit(who.service, {
+    diagnosis,
+    exitCode,
+    oomKilled: diagnosis?.oomKilled ?? (oomRecent && exitCode === 137),
+    deliberate,
+    completes: watch.completes.has(who.service),
+  });
+  emit(watch, {
+    ...who,
+    kind,
+    severity,
+    exitCode,
+    limitBytes: diagnosis?.limitBytes,
+    probeOutput: diagnosis?.lastProbe?.output,
+    message,
+    logsTail: logs,
+  });
+}
+
+/** What an exit was: an OOM kill, a stop through the API, a clean or a failed exit. */
+function classifyExit(
+  service: string,
+  exit: {
+    diagnosis: ExitDiagnosis | undefined;
+    exitCode: number | undefined;
+    oomKilled: boolean;
+    deliberate: boolean;
+    completes: boolean;
+  },
+): Pick<EnvironmentEvent, "kind" | "severity" | "message"> {
+  if (exit.oomKilled) {
+    return {
+      kind: "oom-killed",
+      severity: "error",
+      message: oomSummary(service, exit.diagnosis?.limitBytes),
+    };
+  }
+  if (exit.deliberate) {
+    return {
+      kind: "stopped",
+      severity: "info",
+      message: `service \`${service}\` was stopped through the API (exit code ${exit.exitCode})`,
+    };
+  }
+  if (exit.exitCode === 0) {
+    return {
+      kind: "exited",
+      severity: exit.completes ? "info" : "warning",
+      message: `service \`${service}\` exited with code 0${exit.completes ? " (a one-shot service)" : ""}`,
+    };
+  }
+  return {
+    kind: "exited",
+    severity: "error",
+    message: exit.diagnosis?.summary ?? `service \`${service}\` exited with code ${exit.exitCode}`,
+  };
+}
+
+async function reportUnhealthy(watch: Watch, e: EngineEvent): Promise<void> {
+  const who = whoOf(e);
+  const { inspect, logs } = await containerContext(watch, e.Actor.ID);
+  const diagnosis: ExitDiagnosis | undefined = inspect ? diagnoseExit(who.service, inspect, logs) : undefined;
+  const probe = diagnosis?.lastProbe;
+  emit(watch, {
+    ...who,
+    kind: "unhealthy",
+    severity: "error",
+    exitCode: undefined,
+    limitBytes: diagnosis?.limitBytes,
+    probeOutput: probe?.output,
+    message: `service \`${who.service}\` turned unhealthy${probe ? `: last probe exited ${probe.exitCode}${probe.output ? `: ${probe.output}` : ""}` : ""}`,
+    logsTail: logs,
+  });
 }
 
 /** A container restarted by its policy is running again; describe the exit the event reported. */
@@ -326,35 +393,4 @@ function asExited(inspect: ContainerInspect, eventExit: number): ContainerInspec
       ExitCode: Number.isFinite(eventExit) ? eventExit : inspect.State.ExitCode,
     },
   };
-}
-
-function clock(time: Date): string {
-  return `${time.toISOString().slice(11, 19)}Z`;
-}
-
-/** The stderr line for one event: `berth: 12:03:04Z service `api` was killed by ...`. */
-export function formatEnvironmentEvent(event: EnvironmentEvent): string {
-  const lines = [`berth: ${clock(event.time)} ${event.message}`];
-  if (event.severity === "error" && event.logsTail.length) {
-    lines.push(`  last ${Math.min(event.logsTail.length, 10)} log lines of ${event.container}:`);
-    for (const line of event.logsTail.slice(-10)) lines.push(`    ${line}`);
-  }
-  return lines.join("\n");
-}
-
-/** The end-of-run summary: every event that was not a deliberate stop, or a clean bill. */
-export function formatEventSummary(events: readonly EnvironmentEvent[]): string {
-  const notable = events.filter((e) => e.severity !== "info");
-  if (notable.length === 0)
-    return "berth: no service died, was OOM-killed or turned unhealthy during the run";
-  const perService = new Map<string, number>();
-  for (const e of notable) perService.set(e.service, (perService.get(e.service) ?? 0) + 1);
-  const lines = [
-    `berth: ${notable.length} service event${notable.length === 1 ? "" : "s"} during the run:`,
-    ...notable.map(
-      (e) => `  ${clock(e.time)}  ${e.severity === "error" ? "error  " : "warning"}  ${e.message}`,
-    ),
-    `  per service: ${[...perService].map(([service, count]) => `${service} ${count}`).join(", ")}`,
-  ];
-  return lines.join("\n");
 }

@@ -1,18 +1,19 @@
 // The advisor: samples memory over a window and recommends a limit per service by one stated
 // rule, so raising limits is a measured, repeatable step instead of hand edits after a crash.
 import type { Engine } from "../engine/engine.js";
+import { pause } from "../model/sleep.js";
 import { formatComposeSize, formatSize, roundUpToCleanSize } from "./size.js";
 import { type ContainerRef, sampleStats } from "./stats.js";
 
 /** At its observed peak a service should use at most this share of its limit. */
-export const ADVICE_TARGET_FRACTION = 0.6;
+const ADVICE_TARGET_FRACTION = 0.6;
 
 export const ADVICE_RULE =
   "limit = peak / 0.6, rounded up to the next clean size (6, 8, 12, 16, 24, 32, 48, 64, 96, 128 MiB ...: " +
   "powers of two and 1.5x powers of two), never below 6 MiB; at its peak a service then uses at most " +
   "60% of its limit, below the 70% warning threshold";
 
-export interface ServiceObservation {
+interface ServiceObservation {
   project?: string;
   service: string;
   container: string;
@@ -23,7 +24,7 @@ export interface ServiceObservation {
   limitBytes: number | undefined;
 }
 
-export type AdviceChange = "set" | "raise" | "lower" | "keep";
+type AdviceChange = "set" | "raise" | "lower" | "keep";
 
 export interface LimitAdvice extends ServiceObservation {
   recommendedBytes: number;
@@ -46,7 +47,7 @@ export function adviseLimits(observations: ServiceObservation[]): LimitAdvice[] 
   });
 }
 
-export interface ObserveOptions {
+interface ObserveOptions {
   durationMs: number;
   /** Time between the starts of two sampling rounds (default 1000 ms; a round takes about 1 s). */
   intervalMs?: number;
@@ -84,21 +85,9 @@ export async function observePeaks(
     round++;
     options.onRound?.(round, [...byService.values()]);
     const wait = Math.min(interval - (Date.now() - started), deadline - Date.now());
-    if (wait > 0 && !options.signal?.aborted) await sleep(wait, options.signal);
+    if (wait > 0 && !options.signal?.aborted) await pause(wait, options.signal);
   } while (Date.now() < deadline && !options.signal?.aborted);
   return [...byService.values()];
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-    signal?.addEventListener("abort", done, { once: true });
-  });
 }
 
 const yamlKey = (name: string) => (/^[A-Za-z0-9_.-]+$/.test(name) ? name : JSON.stringify(name));

@@ -2,9 +2,10 @@
 // logs: an OOM kill at its limit, a signal, an exit code, a failing healthcheck. Up's rollback
 // errors, the events watcher and `berth ps` all describe failures through this one function.
 import type { ContainerInspect } from "../engine/types.js";
+import { containerName } from "../model/container-name.js";
 import { formatSize } from "./size.js";
 
-export type ExitCause = "oom-killed" | "signal" | "exited" | "start-failed" | "unhealthy" | "running";
+type ExitCause = "oom-killed" | "signal" | "exited" | "start-failed" | "unhealthy" | "running";
 
 export interface ExitDiagnosis {
   service: string;
@@ -45,7 +46,7 @@ export function tailLines(logs: string | string[], max = 50): string[] {
 }
 
 /** Describes the limit as the message needs it: `at its 64 MiB limit`. */
-export function describeLimit(limitBytes: number | undefined): string {
+function describeLimit(limitBytes: number | undefined): string {
   return limitBytes === undefined
     ? "with no memory limit of its own"
     : `at its ${formatSize(limitBytes)} limit`;
@@ -132,7 +133,7 @@ export function diagnoseExit(
   }
   return {
     service,
-    container: inspect.Name?.replace(/^\//, "") ?? inspect.Id,
+    container: containerName(inspect),
     cause,
     oomKilled,
     probableOom,

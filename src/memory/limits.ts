@@ -5,6 +5,7 @@
 import { ConfigError } from "../engine/errors.js";
 import type { ContainerInspect } from "../engine/types.js";
 import type { ServiceSpec } from "../model/compose.js";
+import { containerName } from "../model/container-name.js";
 import { type MemoryMismatch, MemoryMismatchError } from "./errors.js";
 import { type LimitProfile, matchLimitRule } from "./profiles.js";
 import { formatSize, MIN_MEMORY_BYTES } from "./size.js";
@@ -23,9 +24,9 @@ export interface MemoryDefaults {
   profile?: LimitProfile;
 }
 
-export type LimitSource = "file" | "profile" | "default";
+type LimitSource = "file" | "profile" | "default";
 
-export interface ResolvedLimit {
+interface ResolvedLimit {
   limitBytes: number;
   source: LimitSource;
   /** The profile rule that gave the limit, e.g. `limits.yml: limits.postgres*`. */
@@ -102,7 +103,7 @@ function describe(field: keyof MemoryHostConfig, value: number | undefined): str
   return value === -1 ? "unlimited" : formatSize(value);
 }
 
-export interface VerifyOptions {
+interface VerifyOptions {
   /**
    * Whether the daemon can limit swap (`docker info` SwapLimit). Without it the daemon answers
    * MemorySwap -1 and warns; that is accepted then, since no swap limit can be enforced at all.
@@ -128,5 +129,5 @@ export function verifyAppliedMemory(
     mismatches.push({ field, expected: describe(field, want), actual: describe(field, got) });
   }
   if (mismatches.length)
-    throw new MemoryMismatchError(service, mismatches, { resource: inspect.Name?.replace(/^\//, "") });
+    throw new MemoryMismatchError(service, mismatches, { resource: containerName(inspect) });
 }

@@ -7,7 +7,7 @@ import type { Engine } from "../engine/engine.js";
 /** How long after an exit berth waits for a late `oom` event before it calls a 137 a plain SIGKILL. */
 export const LATE_OOM_GRACE_MS = 1_500;
 
-export interface OomEventQuery {
+interface OomEventQuery {
   /** When the container last started (its State.StartedAt); earlier events are another run's. */
   since: Date;
   /** How long to keep listening for an `oom` still on its way (default LATE_OOM_GRACE_MS). */

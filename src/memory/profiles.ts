@@ -7,7 +7,7 @@ import { parse } from "yaml";
 import { ConfigError } from "../engine/errors.js";
 import { parseSize } from "./size.js";
 
-export interface LimitRule {
+interface LimitRule {
   /** A service name, or a glob with `*` (any characters) and `?` (one character). */
   pattern: string;
   limitBytes: number;

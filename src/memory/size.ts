@@ -23,7 +23,7 @@ const UNITS: Record<string, number> = {
   tib: 1024 ** 4,
 };
 
-export interface SizeContext {
+interface SizeContext {
   /** Where the value came from, e.g. `compose.yml: services.api.mem_limit`. */
   where?: string;
   /** Enforce Docker's memory minimum. */

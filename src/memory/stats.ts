@@ -3,6 +3,7 @@
 // against the container's limit. Containers are found by berth's labels.
 import type { Engine } from "../engine/engine.js";
 import { ConflictError, NotFoundError } from "../engine/errors.js";
+import { containerName } from "../model/container-name.js";
 import { LABELS } from "../model/labels.js";
 import { formatSize } from "./size.js";
 
@@ -14,7 +15,7 @@ export interface ContainerRef {
 }
 
 /** The part of the Engine API's stats answer berth reads. */
-export interface MemoryStatsSample {
+interface MemoryStatsSample {
   memory_stats?: {
     usage?: number;
     max_usage?: number;
@@ -23,7 +24,7 @@ export interface MemoryStatsSample {
   };
 }
 
-export interface MemoryFigures {
+interface MemoryFigures {
   /** Usage minus reclaimable page cache, bytes. */
   usageBytes: number;
   /** The container's limit; undefined when it has none (the daemon then reports host memory). */
@@ -85,7 +86,7 @@ export async function projectContainers(engine: Engine, project?: string): Promi
   return containers
     .map((c) => ({
       id: c.Id,
-      name: (c.Names[0] ?? c.Id).replace(/^\//, ""),
+      name: containerName(c),
       project: c.Labels?.[LABELS.project],
       service: c.Labels?.[LABELS.service],
     }))
@@ -125,7 +126,7 @@ export async function sampleStats(engine: Engine, containers: ContainerRef[]): P
   return samples.filter((s): s is MemoryUsage => s !== undefined);
 }
 
-export interface UsageWarning {
+interface UsageWarning {
   project?: string;
   service: string;
   percent: number;

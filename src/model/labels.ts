@@ -57,7 +57,7 @@ export function parseOwner(value: string | undefined): OwnerIdentity | undefined
   return { host: match[1]!, pid: Number(match[2]), startTime: match[3]! };
 }
 
-export interface SessionLabelInput {
+interface SessionLabelInput {
   session: string;
   project?: string;
   service?: string;

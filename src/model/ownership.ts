@@ -18,7 +18,7 @@ export interface OwnershipOptions {
   foreignAlive?: boolean;
 }
 
-export type OwnerLike = Record<string, string> | OwnerIdentity | string | undefined;
+type OwnerLike = Record<string, string> | OwnerIdentity | string | undefined;
 
 function isOwnerIdentity(value: object): value is OwnerIdentity {
   const v = value as Partial<OwnerIdentity>;

@@ -1,5 +1,5 @@
-// berth's own version, read from its package.json (two levels up from src/shared and
-// dist/shared alike): for `berth --version` and validate's results file.
+// berth's own version, read from its package.json (two levels up from src/model and
+// dist/model alike): for `berth --version` and validate's results file.
 import { readFileSync } from "node:fs";
 
 export function berthVersion(): string {

@@ -5,6 +5,7 @@
 // When every client of a pull has left, the pull is cancelled, as a lone client's leaving would.
 import { createHash } from "node:crypto";
 import { type ClientRequest, type IncomingMessage, request, type ServerResponse } from "node:http";
+import { sleep } from "../model/sleep.js";
 import type { ForwardResult } from "./forward-http.js";
 import { endToEndHeaders, sendError } from "./http-messages.js";
 import type { ProxyContext } from "./proxy-context.js";
@@ -96,7 +97,7 @@ async function fly(
     };
     if (shouldRetry({ attempt, maxAttempts: ctx.maxAttempts, idempotent: true, replayable: true, failure })) {
       ctx.metrics.retried();
-      await new Promise((resolve) => setTimeout(resolve, backoffMs(attempt)));
+      await sleep(backoffMs(attempt));
       continue;
     }
     ctx.metrics.upstreamFailed();

@@ -9,6 +9,7 @@ import type { Duplex } from "node:stream";
 import { apiMessageOf } from "../engine/classify.js";
 import type { Permit, PermitSample } from "../guard/limiter.js";
 import { sampleOutcomeForStatus } from "../guard/retry.js";
+import { sleep } from "../model/sleep.js";
 import { type ClassifiedRequest, classifyRequest } from "./classify-request.js";
 import { errorBody } from "./http-messages.js";
 import { checkEndpoint } from "./policy.js";
@@ -42,8 +43,6 @@ function rawError(status: number, message: string): Buffer {
     "latin1",
   );
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 type Exchange =
   | { kind: "answered"; reader: ResponseReader; buffered?: Buffer[] }

@@ -5,6 +5,7 @@ import { apiMessageOf } from "../engine/classify.js";
 import { OPERATIONS } from "../engine/operations.js";
 import type { Permit, PermitSample } from "../guard/limiter.js";
 import { sampleOutcomeForStatus } from "../guard/retry.js";
+import { sleep } from "../model/sleep.js";
 import type { ClassifiedRequest } from "./classify-request.js";
 import { endToEndHeaders, sendError } from "./http-messages.js";
 import type { ProxyContext } from "./proxy-context.js";
@@ -92,8 +93,6 @@ function readSmall(upstream: IncomingMessage): Promise<Buffer | undefined> {
     upstream.on("aborted", () => resolve(undefined));
   });
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Forwards `req` and answers `res`. `body` is the buffered request body when the proxy read it

@@ -16,7 +16,7 @@ import { STACK_LABELS } from "./stack-labels.js";
 
 export const DEFAULT_HOST_IP = "127.0.0.1";
 
-export interface AttachedNetwork {
+interface AttachedNetwork {
   /** The network's name on the daemon. */
   name: string;
   aliases: string[];
@@ -24,7 +24,7 @@ export interface AttachedNetwork {
   ipv4Address?: string;
 }
 
-export interface ContainerConfigInput {
+interface ContainerConfigInput {
   name: string;
   image: string;
   /** Ownership labels for the container (the session's, with the service). */
@@ -40,7 +40,7 @@ export interface ContainerConfigInput {
 }
 
 /** The create body, as berth builds it (engine/types.ts's ContainerCreateSpec is what is sent). */
-export interface ContainerCreateBody {
+interface ContainerCreateBody {
   name: string;
   Image: string;
   Cmd?: string[];
@@ -229,7 +229,7 @@ function isPlainBind(grant: FileGrant): boolean {
 }
 
 /** The names a service answers to on the project's networks: its own, `container_name`, `hostname`. */
-export function serviceAliases(service: ServiceSpec, aliases: string[]): string[] {
+function serviceAliases(service: ServiceSpec, aliases: string[]): string[] {
   const extra = [service.containerName, service.hostname].filter((a): a is string => a !== undefined);
   return [...new Set([...aliases, ...extra])];
 }

@@ -7,12 +7,14 @@ import type { Engine } from "../engine/engine.js";
 import { BerthError, NotFoundError } from "../engine/errors.js";
 import type { VolumeInspect } from "../engine/types.js";
 import { defaultEngine } from "../guard/default-engine.js";
+import type { ResourceRef } from "../janitor/errors.js";
 import { isLeaseContainer } from "../janitor/lease.js";
 import { type NetworkPoolConfig, networkPoolConfig, releaseHeld } from "../janitor/network-pool.js";
+import { removeResources } from "../janitor/remove.js";
 import { type RemovalRecord, safeRemove } from "../lifecycle/safe-remove.js";
+import { containerName } from "../model/container-name.js";
 import { LABELS } from "../model/labels.js";
 import {
-  containerName,
   describeSelector,
   type ProjectInventory,
   type ProjectSelector,
@@ -149,25 +151,22 @@ async function removeContainers(
   return removals;
 }
 
+/** Networks or volumes by name, all at once (the containers are gone): the names removed or already gone. */
 async function removeEach(
+  engine: Engine,
+  kind: "network" | "volume",
   names: string[],
-  remove: (name: string) => Promise<void>,
-  kind: string,
   failures: string[],
 ): Promise<string[]> {
-  const removed: string[] = [];
-  await Promise.all(
-    names.map(async (name) => {
-      try {
-        await remove(name);
-        removed.push(name);
-      } catch (error) {
-        if (error instanceof NotFoundError) removed.push(name);
-        else failures.push(`${kind} ${name}: ${(error as Error).message}`);
-      }
-    }),
-  );
-  return removed.sort();
+  const refs = names.map((name): ResourceRef => ({ kind, id: name, name, labels: {} }));
+  const outcomes = await removeResources(engine, refs, { concurrency: refs.length });
+  for (const o of outcomes) {
+    if (!o.ok) failures.push(`${kind} ${o.resource.name}: ${(o.error as Error).message}`);
+  }
+  return outcomes
+    .filter((o) => o.ok)
+    .map((o) => o.resource.name)
+    .sort();
 }
 
 /** Pooled networks the selection holds: back to the pool, or removed (the pool is full, or gone). */
@@ -285,9 +284,9 @@ export async function downEnvironment(engine: Engine, options: DownOptions): Pro
   const [removedNetworks, pooled] = await phase("networks", () =>
     Promise.all([
       removeEach(
-        inventory.networks.map((n) => n.Name),
-        (name) => engine.removeNetwork(name),
+        engine,
         "network",
+        inventory.networks.map((n) => n.Name),
         failures,
       ),
       releasePooled(engine, selector, pool, failures),
@@ -313,7 +312,7 @@ export async function downEnvironment(engine: Engine, options: DownOptions): Pro
   const keptVolumes = [...inventory.volumes, ...reused]
     .map((v) => v.Name)
     .filter((name) => !volumeNames.includes(name));
-  const volumes = await removeEach(volumeNames, (name) => engine.removeVolume(name), "volume", failures);
+  const volumes = await removeEach(engine, "volume", volumeNames, failures);
   for (const name of volumes)
     options.onProgress?.({ type: "resource", kind: "volume", name, action: "removed" });
   for (const name of keptVolumes)

@@ -16,7 +16,7 @@ import { STACK_LABELS } from "./stack-labels.js";
 
 export { ImageMissingError, ImagePullError } from "../images/errors.js";
 
-export interface ImageOptions {
+interface ImageOptions {
   /** `--pull`: a policy for every service, over their own `pull_policy` (default: theirs, else `missing`). */
   pull?: Exclude<PullPolicy, "build">;
   /** Base for tags of built images without an `image` name. */

@@ -3,7 +3,7 @@
 
 import type { Engine } from "../engine/engine.js";
 import { ConfigError } from "../engine/errors.js";
-import type { ContainerSummary, NetworkInspect, VolumeInspect } from "../engine/types.js";
+import { type LabelledResources, listLabelled } from "../janitor/inventory.js";
 import { LABELS } from "../model/labels.js";
 
 export interface ProjectSelector {
@@ -11,11 +11,7 @@ export interface ProjectSelector {
   session?: string;
 }
 
-export interface ProjectInventory {
-  containers: ContainerSummary[];
-  networks: NetworkInspect[];
-  volumes: VolumeInspect[];
-}
+export type ProjectInventory = LabelledResources;
 
 export function selectorLabel(selector: ProjectSelector): string {
   if (selector.session) return `${LABELS.session}=${selector.session}`;
@@ -30,15 +26,5 @@ export function describeSelector(selector: ProjectSelector): string {
 }
 
 export async function projectInventory(engine: Engine, selector: ProjectSelector): Promise<ProjectInventory> {
-  const label = [selectorLabel(selector)];
-  const [containers, networks, volumes] = await Promise.all([
-    engine.listContainers({ all: true, filters: { label } }),
-    engine.listNetworks({ label }),
-    engine.listVolumes({ label }),
-  ]);
-  return { containers, networks, volumes };
-}
-
-export function containerName(info: ContainerSummary): string {
-  return (info.Names[0] ?? info.Id).replace(/^\//, "");
+  return listLabelled(engine, [selectorLabel(selector)]);
 }

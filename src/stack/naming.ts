@@ -5,7 +5,7 @@ import { ConfigError } from "../engine/errors.js";
 /** Compose's rule for project names: lower-case letters, digits, `-` and `_`, starting with a letter or digit. */
 const PROJECT_NAME = /^[a-z0-9][a-z0-9_-]*$/;
 
-export function assertProjectName(name: string, where = "project name"): string {
+function assertProjectName(name: string, where = "project name"): string {
   if (!PROJECT_NAME.test(name)) {
     throw new ConfigError(`Invalid ${where} \`${name}\``, {
       resource: name,

@@ -9,29 +9,29 @@ import { ComposeError } from "./compose/errors.js";
 
 type Services = Record<string, Pick<ServiceSpec, "dependsOn"> & Partial<Pick<ServiceSpec, "location">>>;
 
-export interface PlannedStart {
+interface PlannedStart {
   service: string;
   /** What to wait for before starting this service. */
   dependencies: Dependency[];
 }
 
-export interface StartupPlan {
+interface StartupPlan {
   /** Level 0 has no dependencies; level N depends only on levels below N. */
   levels: PlannedStart[][];
 }
 
-export interface PlannedStop {
+interface PlannedStop {
   service: string;
   /** Services that depend on this one; they are stopped in earlier levels. */
   dependents: string[];
 }
 
-export interface ShutdownPlan {
+interface ShutdownPlan {
   /** Level 0 holds the services nothing depends on; each level stops after the one before. */
   levels: PlannedStop[][];
 }
 
-export interface PlanOptions {
+interface PlanOptions {
   /** Plan only these services and what they need (transitively); default: all. */
   only?: string[];
 }
@@ -210,7 +210,7 @@ export function assertStartable(project: Pick<ComposeProject, "services">): void
   }
 }
 
-export interface ShutdownNode {
+interface ShutdownNode {
   name: string;
   dependsOn: string[];
 }

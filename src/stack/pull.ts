@@ -17,7 +17,7 @@ export interface PullOptions
   signal?: AbortSignal;
 }
 
-export interface PulledImage {
+interface PulledImage {
   image: string;
   services: string[];
   imageId: string;
@@ -33,7 +33,7 @@ export interface PullReport {
 }
 
 /** The images `pull` would fetch, by image, and the services it leaves alone. */
-export function imagesToPull(project: ComposeProject): {
+function imagesToPull(project: ComposeProject): {
   images: Map<string, string[]>;
   skipped: PullReport["skipped"];
 } {

@@ -62,7 +62,7 @@ export function readinessExecPlan(
   return healthExecPlan(config, container.shell);
 }
 
-export function waitStrategy(spec: WaitStrategySpec, exec?: HealthExecPlan): WaitStrategy {
+function waitStrategy(spec: WaitStrategySpec, exec?: HealthExecPlan): WaitStrategy {
   switch (spec.kind) {
     case "healthcheck":
       return healthcheckWait(exec ? { exec } : {});
@@ -75,11 +75,6 @@ export function waitStrategy(spec: WaitStrategySpec, exec?: HealthExecPlan): Wai
     case "command":
       return commandWait(spec.command);
   }
-}
-
-export function hasOwnHealthcheck(service: ServiceSpec): boolean {
-  const hc = service.healthcheck;
-  return hc !== undefined && !hc.disable && hc.test[0] !== "NONE";
 }
 
 /**

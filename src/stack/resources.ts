@@ -22,7 +22,7 @@ export interface ProjectResources {
   poolEmptied?: boolean;
 }
 
-export interface NetworkSpecForCreate {
+interface NetworkSpecForCreate {
   Name: string;
   Driver: string;
   Labels: Record<string, string>;
@@ -62,7 +62,7 @@ export function networkCreateSpec(
 }
 
 /** The networks the services use (`default` when a service names none). */
-export function usedNetworks(project: ComposeProject): Set<string> {
+function usedNetworks(project: ComposeProject): Set<string> {
   const used = new Set<string>();
   for (const service of Object.values(project.services)) {
     if (service.networkMode) continue;
@@ -90,7 +90,7 @@ export function isPoolable(key: string, spec: NetworkSpec | undefined): boolean 
   );
 }
 
-export function usedVolumes(project: ComposeProject): Set<string> {
+function usedVolumes(project: ComposeProject): Set<string> {
   const used = new Set<string>();
   for (const service of Object.values(project.services)) {
     for (const mount of service.volumes) if (mount.type === "volume") used.add(mount.source);

@@ -4,6 +4,7 @@
 import type { Engine } from "../engine/engine.js";
 import type { Session } from "../janitor/session.js";
 import { diagnoseContainer, formatDiagnosis } from "../lifecycle/diagnose.js";
+import { sleep } from "../model/sleep.js";
 import { DownIncompleteError, downEnvironment } from "./down.js";
 import { UpTimeoutError } from "./errors.js";
 import type { ProgressListener } from "./progress/events.js";
@@ -55,7 +56,7 @@ export async function rollback(
       // verification decides; what the first pass met is kept in the message if it fails too.
       if (!(first instanceof DownIncompleteError)) throw first;
       emit({ type: "warning", message: `Rollback: a second pass, the first left: ${first.message}` });
-      await new Promise((resolve) => setTimeout(resolve, ROLLBACK_RETRY_DELAY_MS));
+      await sleep(ROLLBACK_RETRY_DELAY_MS);
       try {
         await takeDown();
       } catch (second) {

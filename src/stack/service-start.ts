@@ -39,7 +39,7 @@ import type { ServiceRun, UpRun } from "./up-run.js";
 
 const NS_PER_MS = 1_000_000;
 
-export async function serviceFailure(
+async function serviceFailure(
   up: UpRun,
   service: string,
   containerId: string,

@@ -5,9 +5,10 @@ import type { Engine } from "../engine/engine.js";
 import { ConfigError, NotFoundError } from "../engine/errors.js";
 import type { ContainerSummary } from "../engine/types.js";
 import { isLeaseContainer } from "../janitor/lease.js";
+import { containerName } from "../model/container-name.js";
 import { LABELS } from "../model/labels.js";
 import { type Endpoint, endpointsFromPorts } from "./endpoints.js";
-import { containerName, describeSelector, type ProjectSelector, selectorLabel } from "./inventory.js";
+import { describeSelector, type ProjectSelector, selectorLabel } from "./inventory.js";
 
 export interface ServiceStatus {
   project: string;

@@ -31,7 +31,7 @@ export interface StartOptions {
   networkPool?: NetworkPoolConfig;
 }
 
-export interface Deferred {
+interface Deferred {
   promise: Promise<void>;
   resolve: () => void;
   reject: (error: unknown) => void;
@@ -48,7 +48,7 @@ function deferred(): Deferred {
   return { promise, resolve, reject };
 }
 
-export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     if (signal.aborted) {
       reject(signal.reason);

@@ -16,7 +16,7 @@ import { serveTempSocket } from "./fault-proxy.js";
 // biome-ignore lint/suspicious/noExplicitAny: answers are the daemon's free-form JSON.
 export type Json = any;
 
-export interface RelayRequest {
+interface RelayRequest {
   method: string;
   /** Path and query without the API version prefix: `/containers/abc/json?size=false`. */
   path: string;
@@ -41,7 +41,7 @@ export interface RelayRule {
   keepLine?(line: Json): boolean;
 }
 
-export interface AnswerRelay {
+interface AnswerRelay {
   /** DOCKER_HOST for clients that should see the changed answers. */
   readonly dockerHost: string;
   /** Requests a rule changed, per rule index. */

@@ -11,14 +11,14 @@ import type { Duplex } from "node:stream";
 import type { DockerEndpoint } from "../engine/docker-host.js";
 import { createTransport } from "../engine/transport.js";
 
-export type FaultAction = "pass" | "reset" | "reset-after-response" | "conflict";
+type FaultAction = "pass" | "reset" | "reset-after-response" | "conflict";
 
 /**
  * What the relay answers for a `conflict`, without asking the daemon: the daemon's own 409 for
  * a resource another holds (a network with endpoints, a container being removed). It is not a
  * transient fault, so the guard does not retry it: the caller's own recovery is what is tested.
  */
-export function conflictResponse(requestLine: string): Buffer {
+function conflictResponse(requestLine: string): Buffer {
   const body = JSON.stringify({
     message: `berth fault relay: conflict injected for ${requestLine.split(" ").slice(0, 2).join(" ")}`,
   });
@@ -28,14 +28,14 @@ export function conflictResponse(requestLine: string): Buffer {
   );
 }
 
-export interface FaultDecision {
+interface FaultDecision {
   /** Connections seen so far, this one included. */
   connection: number;
   /** The request line of the first request on the connection: `POST /v1.41/containers/create?name=x HTTP/1.1`. */
   requestLine: string;
 }
 
-export interface FaultProxy {
+interface FaultProxy {
   /** DOCKER_HOST for clients that should see the faults. */
   readonly dockerHost: string;
   readonly stats: {
@@ -81,19 +81,19 @@ function cut(socket: Socket): void {
 }
 
 /** A relay's listening server, tracking its sockets so close ends them all. */
-export interface RelayServer {
+interface RelayServer {
   /** Sockets to end on close: the server adds its clients; handlers add their upstream sockets. */
   readonly open: Set<Duplex>;
   close(): Promise<void>;
 }
 
 /** A server on a fresh unix socket in a temp directory. */
-export interface TempSocketServer extends RelayServer {
+interface TempSocketServer extends RelayServer {
   readonly path: string;
 }
 
 /** A server on a loopback TCP port (relays in front of registries, which the daemon reaches by TCP). */
-export interface LoopbackServer extends RelayServer {
+interface LoopbackServer extends RelayServer {
   readonly port: number;
 }
 

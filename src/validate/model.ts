@@ -47,7 +47,7 @@ const failureSchema = z.object({
 });
 
 /** How a scenario did under its fault (`berth validate --prove`). */
-export const proofSchema = z.object({
+const proofSchema = z.object({
   /** What the fault breaks, in words. */
   fault: z.string(),
   kind: z.enum(["relay", "setup"]),
@@ -61,7 +61,7 @@ export const proofSchema = z.object({
   proven: z.boolean(),
 });
 
-export const scenarioResultSchema = z.object({
+const scenarioResultSchema = z.object({
   id: z.string(),
   category: z.string(),
   title: z.string(),
@@ -77,7 +77,7 @@ export const scenarioResultSchema = z.object({
   proof: proofSchema.optional(),
 });
 
-export const latencySummarySchema = z.object({
+const latencySummarySchema = z.object({
   count: z.number(),
   mean: z.number(),
   p50: z.number(),
@@ -125,7 +125,7 @@ const categorySummarySchema = z.object({
   durationMs: z.number(),
 });
 
-export const machineSchema = z.object({
+const machineSchema = z.object({
   hostname: z.string(),
   os: z.string(),
   kernel: z.string(),
@@ -199,10 +199,8 @@ export const resultsSchema = z.object({
 
 export type LimiterPoint = z.infer<typeof limiterPointSchema>;
 export type ScenarioProof = z.infer<typeof proofSchema>;
-export type ScenarioFailure = z.infer<typeof failureSchema>;
 export type ScenarioResult = z.infer<typeof scenarioResultSchema>;
 export type LatencySummary = z.infer<typeof latencySummarySchema>;
-export type OperationFigures = z.infer<typeof operationFiguresSchema>;
 export type ConcurrencyFigure = z.infer<typeof concurrencyFigureSchema>;
 export type CategorySummary = z.infer<typeof categorySummarySchema>;
 export type MachineFacts = z.infer<typeof machineSchema>;

@@ -4,7 +4,7 @@
 import { formatMs } from "./report/format.js";
 import type { ProgressEvent } from "./runner.js";
 
-export interface ProgressStream {
+interface ProgressStream {
   write(text: string): unknown;
   isTTY?: boolean;
   columns?: number;

@@ -64,7 +64,7 @@ export interface RunState {
   cleanupEngine?: Engine;
 }
 
-export interface ScenarioScope {
+interface ScenarioScope {
   ctx: ScenarioContext;
   evidence: Evidence;
   timings: Record<string, number>;
@@ -72,7 +72,7 @@ export interface ScenarioScope {
   cleanup(): Promise<string[]>;
 }
 
-export function runLabels(state: RunState, service?: string): Record<string, string> {
+function runLabels(state: RunState, service?: string): Record<string, string> {
   return { ...state.session.labels(service), [RUN_LABEL]: state.runId };
 }
 

@@ -1,15 +1,8 @@
-// Summary statistics for latency samples. Percentiles interpolate between ranks, like the
-// benchmarks, so the report and `npm run bench` agree on what p95 means.
-import type { LatencySummary } from "./model.js";
+// Summary statistics for latency samples (percentiles: model/stats.ts, shared with the
+// benchmarks, so the report and `npm run bench` agree on what p95 means).
 
-export function percentile(values: readonly number[], p: number): number {
-  if (values.length === 0) return 0;
-  const sorted = [...values].sort((a, b) => a - b);
-  const rank = (p / 100) * (sorted.length - 1);
-  const lo = Math.floor(rank);
-  const hi = Math.ceil(rank);
-  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (rank - lo);
-}
+import { percentile } from "../model/stats.js";
+import type { LatencySummary } from "./model.js";
 
 export function round(value: number, digits = 1): number {
   const f = 10 ** digits;

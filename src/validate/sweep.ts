@@ -1,11 +1,10 @@
 // The run's final leak check: everything still carrying the run's label is a leak. It is counted
 // (the run fails on any) and then removed safely, so a failed validation leaves the daemon clean.
 import type { Engine } from "../engine/engine.js";
-import { NotFoundError } from "../engine/errors.js";
 import type { ResourceRef } from "../janitor/errors.js";
 import { listResources } from "../janitor/inventory.js";
 import { diffResources } from "../janitor/leaks.js";
-import { safeRemove } from "../lifecycle/safe-remove.js";
+import { removeResources } from "../janitor/remove.js";
 import { LABELS } from "../model/labels.js";
 import { RUN_LABEL } from "./run-scope.js";
 
@@ -15,17 +14,8 @@ export interface LeakedResource {
 }
 
 export async function findRunResources(engine: Engine, runId: string): Promise<LeakedResource[]> {
-  const filter = { label: [`${RUN_LABEL}=${runId}`] };
-  const [containers, networks, volumes] = await Promise.all([
-    engine.listContainers({ all: true, filters: filter }),
-    engine.listNetworks(filter),
-    engine.listVolumes(filter),
-  ]);
-  return [
-    ...containers.map((c) => ({ kind: "container" as const, name: c.Names[0]?.replace(/^\//, "") ?? c.Id })),
-    ...networks.map((n) => ({ kind: "network" as const, name: n.Name })),
-    ...volumes.map((v) => ({ kind: "volume" as const, name: v.Name })),
-  ];
+  const found = await listResources(engine, { labels: [`${RUN_LABEL}=${runId}`] });
+  return found.map((r) => ({ kind: r.kind, name: r.name }));
 }
 
 /**
@@ -46,19 +36,7 @@ export async function findUnlabelledSince(
 
 /** Removes what `findRunResources` found: containers first, so networks and volumes are free. */
 export async function sweepRunResources(engine: Engine, leaked: LeakedResource[]): Promise<string[]> {
-  const errors: string[] = [];
-  const attempt = async (work: () => Promise<unknown>) => {
-    try {
-      await work();
-    } catch (error) {
-      if (!(error instanceof NotFoundError)) errors.push((error as Error).message);
-    }
-  };
-  const of = (kind: LeakedResource["kind"]) => leaked.filter((r) => r.kind === kind);
-  await Promise.all(
-    of("container").map((r) => attempt(() => safeRemove(engine, r.name, { maxGraceSeconds: 2 }))),
-  );
-  await Promise.all(of("network").map((r) => attempt(() => engine.removeNetwork(r.name))));
-  await Promise.all(of("volume").map((r) => attempt(() => engine.removeVolume(r.name))));
-  return errors;
+  const refs = leaked.map((r): ResourceRef => ({ kind: r.kind, id: r.name, name: r.name, labels: {} }));
+  const outcomes = await removeResources(engine, refs, { maxGraceSeconds: 2, concurrency: refs.length });
+  return outcomes.filter((o) => !o.ok).map((o) => (o.error as Error).message);
 }

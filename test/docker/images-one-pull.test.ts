@@ -4,7 +4,7 @@
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { sleep } from "../../src/lifecycle/backoff.js";
+import { sleep } from "../../src/model/sleep.js";
 import { defineProject } from "../../src/stack/builder.js";
 import type { StartedEnvironment } from "../../src/stack/environment.js";
 import type { StackEvent } from "../../src/stack/progress/events.js";

@@ -4,12 +4,8 @@
 import { afterAll, describe, expect, it } from "vitest";
 import type { ContainerCreateSpec } from "../../src/engine/types.js";
 import { safeRemove } from "../../src/lifecycle/safe-remove.js";
-import {
-  type EnvironmentEvent,
-  formatEnvironmentEvent,
-  formatEventSummary,
-  watchEnvironment,
-} from "../../src/lifecycle/watch.js";
+import { type EnvironmentEvent, watchEnvironment } from "../../src/lifecycle/watch.js";
+import { formatEnvironmentEvent, formatEventSummary } from "../../src/lifecycle/watch-report.js";
 import { diagnoseExit, formatDiagnosis } from "../../src/memory/diagnose.js";
 import { MemoryMismatchError, OomKilledError } from "../../src/memory/errors.js";
 import { memoryHostConfig, verifyAppliedMemory } from "../../src/memory/limits.js";

@@ -6,7 +6,8 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../src/engine/errors.js";
 import { ComposeError, loadCompose } from "../../src/stack/compose/index.js";
-import { FIXTURES, loadText, rejection } from "./compose-support.js";
+import { caught } from "../support/caught.js";
+import { FIXTURES, loadText } from "./compose-support.js";
 
 const BAD = join(FIXTURES, "bad");
 /** Override cases are merged after this (valid) base file. */
@@ -274,7 +275,7 @@ describe("the bad compose corpus", () => {
   });
 
   it.each(CASES)("$file", async (expected) => {
-    const error = await rejection(loadCompose({ files: filesFor(expected.file), cwd: BAD, env: {} }));
+    const error = await caught(loadCompose({ files: filesFor(expected.file), cwd: BAD, env: {} }));
     expect(error).toBeInstanceOf(ComposeError);
     expect(error).toBeInstanceOf(ConfigError);
     const compose = error as unknown as ComposeError;
@@ -297,7 +298,7 @@ describe("the bad compose corpus", () => {
 describe("bad input written at test time", () => {
   // The repository's linter refuses tab-indented YAML, so this file is not kept in the corpus.
   it("tab indentation is invalid YAML, with its line and column", async () => {
-    const error = await rejection(loadText("services:\n\tapi:\n    image: x\n"));
+    const error = await caught(loadText("services:\n\tapi:\n    image: x\n"));
     expect(error).toMatchObject({ code: "BERTH_COMPOSE", line: 2, column: 1 });
     expect(error.message).toContain("invalid YAML: Tabs are not allowed as indentation");
   });

@@ -9,7 +9,8 @@ import { INLINE_DOCKERFILE } from "../../src/model/compose.js";
 import { readBuildContext } from "../../src/stack/build-context.js";
 import type { ComposeError } from "../../src/stack/compose/index.js";
 import { buildSettings } from "../../src/stack/images.js";
-import { loadText, rejection } from "./compose-support.js";
+import { caught } from "../support/caught.js";
+import { loadText } from "./compose-support.js";
 
 const DOCKERFILE = { Dockerfile: "FROM berth-fixture/busybox:1.35.0\n" };
 
@@ -19,7 +20,7 @@ async function build(yaml: string, extra: Record<string, string> = DOCKERFILE) {
 }
 
 async function refusal(yaml: string): Promise<ComposeError> {
-  return (await rejection(
+  return (await caught(
     loadText(`services:\n  a:\n${yaml}`, { extra: DOCKERFILE }),
   )) as unknown as ComposeError;
 }

@@ -1,6 +1,7 @@
 // Value forms the loader refuses, written inline: each names its path and the reason.
 import { describe, expect, it } from "vitest";
-import { loadText, rejection } from "./compose-support.js";
+import { caught } from "../support/caught.js";
+import { loadText } from "./compose-support.js";
 
 const service = (body: string) => `services:\n  a:\n    image: x\n${body.replace(/^/gm, "    ")}\n`;
 
@@ -100,18 +101,18 @@ describe("values the loader refuses", () => {
     ["build: {context: ., args: 5}", "services.a.build.args", "expected a mapping of build arguments"],
     ["build: 5", "services.a.build", "expected a context directory or a mapping"],
   ])("%s", async (body, path, message) => {
-    const error = await rejection(loadText(service(body), { extra: { "a.env": "A=1\n" } }));
+    const error = await caught(loadText(service(body), { extra: { "a.env": "A=1\n" } }));
     expect(error).toMatchObject({ code: "BERTH_COMPOSE", path });
     expect(error.message).toContain(message);
   });
 
   it("refuses a top-level network or volume name Docker cannot use", async () => {
-    const error = await rejection(loadText("services:\n  a:\n    image: x\nnetworks:\n  'bad name':\n"));
+    const error = await caught(loadText("services:\n  a:\n    image: x\nnetworks:\n  'bad name':\n"));
     expect(error).toMatchObject({ path: 'networks["bad name"]', line: 5 });
   });
 
   it("refuses when every service is behind an inactive profile, naming the profiles", async () => {
-    const error = await rejection(loadText("services:\n  a:\n    image: x\n    profiles: [dev]\n"));
+    const error = await caught(loadText("services:\n  a:\n    image: x\n    profiles: [dev]\n"));
     expect(error.message).toContain("no services enabled");
     expect(error).toMatchObject({ path: "services", hint: expect.stringContaining("dev") });
   });

@@ -4,7 +4,8 @@ import { DotenvProblem, parseDotenv } from "../../src/stack/compose/dotenv.js";
 import { ComposeError } from "../../src/stack/compose/errors.js";
 import { expandTemplate, InterpolationProblem } from "../../src/stack/compose/interpolate.js";
 import { ShellSplitProblem, shellSplit } from "../../src/stack/compose/shell-split.js";
-import { FIXTURES, loadText, rejection } from "./compose-support.js";
+import { caught } from "../support/caught.js";
+import { FIXTURES, loadText } from "./compose-support.js";
 
 const vars: Record<string, string> = { NAME: "world", EMPTY: "", PORT: "8080" };
 const expand = (text: string, onUnset?: (name: string) => void) =>
@@ -99,13 +100,7 @@ describe("parseDotenv", () => {
   });
 
   it("names the line of a malformed entry", () => {
-    const error = (() => {
-      try {
-        parseDotenv("A=1\nnot valid line\n");
-      } catch (e) {
-        return e as DotenvProblem;
-      }
-    })();
+    const error = caught<DotenvProblem>(() => parseDotenv("A=1\nnot valid line\n"));
     expect(error).toBeInstanceOf(DotenvProblem);
     expect(error?.line).toBe(2);
     expect(error?.message).toContain("not valid line");
@@ -187,13 +182,13 @@ describe("interpolation in compose files", () => {
       envFile: "ci.env",
     });
     expect(project.services.a!.image).toBe("x:ci");
-    const error = await rejection(loadText(text, { envFile: "nope.env" }));
+    const error = await caught(loadText(text, { envFile: "nope.env" }));
     expect(error).toBeInstanceOf(ComposeError);
     expect(error.message).toMatch(/nope\.env: env file cannot be read \(ENOENT\)/);
   });
 
   it("names the .env file and line of a malformed entry", async () => {
-    const error = await rejection(
+    const error = await caught(
       loadText("services:\n  a:\n    image: x\n", { extra: { ".env": "OK=1\n=bad\n" } }),
     );
     expect(error).toMatchObject({ code: "BERTH_COMPOSE", line: 2 });

@@ -1,7 +1,8 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadCompose } from "../../src/stack/compose/index.js";
-import { FIXTURES, loadTexts, plain, rejection } from "./compose-support.js";
+import { caught } from "../support/caught.js";
+import { FIXTURES, loadTexts, plain } from "./compose-support.js";
 
 const GOOD = join(FIXTURES, "good");
 const load = (...files: string[]) => loadCompose({ files, cwd: GOOD, env: {} });
@@ -118,7 +119,7 @@ describe("merging -f files (Compose's override rules)", () => {
   });
 
   it("finds conflicts that only exist after merging, in the file that made them", async () => {
-    const error = await rejection(
+    const error = await caught(
       loadTexts([
         "services:\n  a:\n    image: x\n    mem_limit: 64m\n",
         "services:\n  a:\n    deploy:\n      resources:\n        limits:\n          memory: 128m\n",
@@ -134,7 +135,7 @@ describe("merging -f files (Compose's override rules)", () => {
   });
 
   it("refuses a -f file that does not exist, naming it", async () => {
-    const error = await rejection(load("override-base.yml", "nope.yml"));
+    const error = await caught(load("override-base.yml", "nope.yml"));
     expect(error).toMatchObject({ code: "BERTH_COMPOSE", file: join(GOOD, "nope.yml") });
     expect(error.message).toContain("nope.yml: compose file not found");
   });

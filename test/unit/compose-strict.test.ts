@@ -6,7 +6,8 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ComposeError, loadCompose } from "../../src/stack/compose/index.js";
 import { closestKey, editDistance } from "../../src/stack/compose/key-tree.js";
-import { FIXTURES, loadText, loadTexts, rejection } from "./compose-support.js";
+import { caught } from "../support/caught.js";
+import { FIXTURES, loadText, loadTexts } from "./compose-support.js";
 
 const CORPUS = join(FIXTURES, "corpus");
 const TYPOS = join(FIXTURES, "typos");
@@ -87,7 +88,7 @@ describe("typos", () => {
   });
 
   it.each(CASES)("%s is refused at %s with a suggestion", async (file, path, suggestion, line, column) => {
-    const error = await rejection(loadCompose({ files: [file], cwd: TYPOS, env: {} }));
+    const error = await caught(loadCompose({ files: [file], cwd: TYPOS, env: {} }));
     expect(error).toBeInstanceOf(ComposeError);
     const compose = error as unknown as ComposeError;
     expect(compose.exitCode).toBe(2);
@@ -96,14 +97,14 @@ describe("typos", () => {
   });
 
   it("names the other unknown keys too", async () => {
-    const error = await rejection(loadText("services:\n  a:\n    image: x\n    imagee: y\n    comand: z\n"));
+    const error = await caught(loadText("services:\n  a:\n    image: x\n    imagee: y\n    comand: z\n"));
     expect((error as Error).message).toMatch(
       /unknown key `imagee`; did you mean `image`\? \(and 1 more: services\.a\.comand\)/,
     );
   });
 
   it("suggests nothing when no key is close", async () => {
-    const error = await rejection(loadText("services:\n  a:\n    image: x\n    zzzzzzzz: 1\n"));
+    const error = await caught(loadText("services:\n  a:\n    image: x\n    zzzzzzzz: 1\n"));
     expect((error as Error).message).toMatch(/unknown key `zzzzzzzz`$/);
   });
 
@@ -117,7 +118,7 @@ describe("typos", () => {
 
 describe("keys berth cannot honour", () => {
   it("refuses one, naming it and why, with a hint to x-berth.ignore", async () => {
-    const error = (await rejection(
+    const error = (await caught(
       loadText("services:\n  a:\n    image: x\n    mac_address: 02:42:ac:11:00:02\n"),
     )) as unknown as ComposeError;
     expect(error).toMatchObject({ path: "services.a.mac_address", line: 4, column: 5 });
@@ -126,11 +127,11 @@ describe("keys berth cannot honour", () => {
   });
 
   it("refuses keys below honoured ones (deploy.restart_policy, build.ssh)", async () => {
-    const deploy = await rejection(
+    const deploy = await caught(
       loadText("services:\n  a:\n    image: x\n    deploy:\n      restart_policy: {condition: any}\n"),
     );
     expect((deploy as Error).message).toContain("use the service's `restart` key");
-    const build = (await rejection(
+    const build = (await caught(
       loadText("services:\n  a:\n    build:\n      context: .\n      ssh: [default]\n"),
     )) as unknown as ComposeError;
     expect(build.path).toBe("services.a.build.ssh");
@@ -170,7 +171,7 @@ describe("keys berth cannot honour", () => {
   });
 
   it("refuses an ignore list that is not a list of names", async () => {
-    const error = (await rejection(
+    const error = (await caught(
       loadText("x-berth:\n  ignore: links\nservices:\n  a:\n    image: x\n"),
     )) as unknown as ComposeError;
     expect(error.path).toBe("x-berth.ignore");

@@ -43,14 +43,4 @@ export function plain<T>(value: T): T {
   return JSON.parse(JSON.stringify(value, (key, item) => (key === "location" ? undefined : item)));
 }
 
-/** The error a promise rejects with (fails the test when it resolves). */
-export async function rejection(promise: Promise<unknown>): Promise<Error & Record<string, unknown>> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error & Record<string, unknown>;
-  }
-  throw new Error("expected the promise to reject");
-}
-
 export const BUSYBOX = "berth-fixture/busybox:1.35.0";

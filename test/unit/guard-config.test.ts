@@ -6,15 +6,12 @@ import { ConfigError } from "../../src/engine/errors.js";
 import { resolveLimiterSettings, resolveLogSettings, resolveRetrySettings } from "../../src/guard/config.js";
 import { DEFAULT_GRADIENT } from "../../src/guard/gradient.js";
 import { createGuardLog } from "../../src/guard/log.js";
+import { caught } from "../support/caught.js";
 
 function refusal(run: () => unknown): ConfigError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return error as ConfigError;
-  }
-  throw new Error("expected a ConfigError");
+  const error = caught<ConfigError>(run);
+  expect(error).toBeInstanceOf(ConfigError);
+  return error;
 }
 
 describe("limiter settings", () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../src/engine/errors.js";
 import { formatAge, parseDuration } from "../../src/model/duration.js";
+import { caught } from "../support/caught.js";
 
 describe("durations as ages (days: true)", () => {
   const age = (text: string) => parseDuration(text, { days: true });
@@ -27,13 +28,7 @@ describe("durations as ages (days: true)", () => {
 
   it("refuse values without a unit or with junk, naming the value", () => {
     for (const bad of ["10", "abc", "1h junk", "", "-5m", "5 m"]) {
-      const error = (() => {
-        try {
-          parseDuration(bad, { where: "--older-than", days: true });
-        } catch (e) {
-          return e;
-        }
-      })();
+      const error = caught<ConfigError>(() => parseDuration(bad, { where: "--older-than", days: true }));
       expect(error).toBeInstanceOf(ConfigError);
       expect((error as ConfigError).message).toContain(`\`${bad}\``);
       expect((error as ConfigError).message).toContain("--older-than");

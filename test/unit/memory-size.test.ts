@@ -7,6 +7,7 @@ import {
   parseSize,
   roundUpToCleanSize,
 } from "../../src/memory/size.js";
+import { caught } from "../support/caught.js";
 
 const MiB = 1024 ** 2;
 const GiB = 1024 ** 3;
@@ -51,12 +52,10 @@ describe("parseSize", () => {
   });
 
   it("errors are configuration errors (exit 2)", () => {
-    try {
-      parseSize("2GBB");
-    } catch (error) {
-      expect((error as ConfigError).exitCode).toBe(2);
-      expect((error as ConfigError).hint).toMatch(/512m/);
-    }
+    const error = caught<ConfigError>(() => parseSize("2GBB"));
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.exitCode).toBe(2);
+    expect(error.hint).toMatch(/512m/);
   });
 });
 

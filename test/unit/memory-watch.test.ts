@@ -1,9 +1,6 @@
 import { describe, expect, it } from "vitest";
-import {
-  type EnvironmentEvent,
-  formatEnvironmentEvent,
-  formatEventSummary,
-} from "../../src/lifecycle/watch.js";
+import type { EnvironmentEvent } from "../../src/lifecycle/watch.js";
+import { formatEnvironmentEvent, formatEventSummary } from "../../src/lifecycle/watch-report.js";
 
 const event = (overrides: Partial<EnvironmentEvent>): EnvironmentEvent => ({
   kind: "oom-killed",

@@ -11,6 +11,7 @@ import {
   policyReadsBody,
 } from "../../src/proxy/policy.js";
 import { loadPolicyFile, PolicyFileError, policyFromDocument } from "../../src/proxy/policy-file.js";
+import { caught } from "../support/caught.js";
 
 const strict: ProxyPolicy = {
   source: "policy.yaml",
@@ -153,13 +154,7 @@ describe("policy files", () => {
   });
 
   it("reports unreadable and unparsable files as configuration errors (exit 2)", () => {
-    const error = (() => {
-      try {
-        loadPolicyFile("/nonexistent/policy.yaml");
-      } catch (e) {
-        return e as PolicyFileError;
-      }
-    })();
+    const error = caught<PolicyFileError>(() => loadPolicyFile("/nonexistent/policy.yaml"));
     expect(error?.code).toBe("BERTH_PROXY_POLICY");
     expect(error?.exitCode).toBe(2);
     const dir = mkdtempSync(join(tmpdir(), "berth-policy-"));

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { ConfigError } from "../../src/engine/errors.js";
 import { readResults, writeReportDir } from "../../src/validate/report/files.js";
+import { caught } from "../support/caught.js";
 import { sampleResults } from "./report-sample.js";
 
 const dir = mkdtempSync(join(tmpdir(), "berth-report-files-"));
@@ -12,14 +13,10 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 function refusal(content: string | undefined): ConfigError {
   const file = join(dir, `r-${Math.random()}.json`);
   if (content !== undefined) writeFileSync(file, content);
-  try {
-    readResults(file);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    expect((error as ConfigError).message).toContain(file);
-    return error as ConfigError;
-  }
-  throw new Error("readResults accepted the file");
+  const error = caught<ConfigError>(() => readResults(file));
+  expect(error).toBeInstanceOf(ConfigError);
+  expect(error.message).toContain(file);
+  return error;
 }
 
 describe("results files", () => {

@@ -5,7 +5,8 @@ import { containerConfig, networksFor } from "../../src/stack/container-config.j
 import { tarArchive, tarHeader } from "../../src/stack/file-archive.js";
 import { networkCreateSpec } from "../../src/stack/resources.js";
 import { STACK_LABELS } from "../../src/stack/stack-labels.js";
-import { loadText, rejection } from "./compose-support.js";
+import { caught } from "../support/caught.js";
+import { loadText } from "./compose-support.js";
 
 const input = {
   name: "p-api-1",
@@ -130,7 +131,7 @@ describe("container options from the file", () => {
       ["    hostname: -bad-\n", "services.api.hostname"],
       ["    mem_swappiness: 101\n", "services.api.mem_swappiness"],
     ] as const) {
-      const error = await rejection(service(yaml));
+      const error = await caught(service(yaml));
       expect(error.path, yaml).toBe(path);
     }
   });
@@ -182,20 +183,20 @@ describe("ipv4_address and ipam", () => {
   it("refuses a fixed address on two networks, a bad address or subnet, and replicas with one", async () => {
     const two =
       "    networks:\n      a: {ipv4_address: 10.1.0.2}\n      b: {ipv4_address: 10.2.0.2}\nnetworks: {a: {}, b: {}}\n";
-    expect((await rejection(service(two))).message).toContain("one network per service");
+    expect((await caught(service(two))).message).toContain("one network per service");
     expect(
-      (await rejection(service("    networks:\n      a: {ipv4_address: 10.1.0}\nnetworks: {a: {}}\n"))).path,
+      (await caught(service("    networks:\n      a: {ipv4_address: 10.1.0}\nnetworks: {a: {}}\n"))).path,
     ).toBe("services.api.networks.a.ipv4_address");
     expect(
       (
-        await rejection(
+        await caught(
           service("    networks: [a]\nnetworks:\n  a:\n    ipam:\n      config: [{subnet: 10.1.0.0}]\n"),
         )
       ).path,
     ).toBe("networks.a.ipam.config[0].subnet");
-    expect(
-      (await rejection(service("    container_name: x\n    deploy: {replicas: 2}\n"))).message,
-    ).toContain("2 replicas but one fixed container_name");
+    expect((await caught(service("    container_name: x\n    deploy: {replicas: 2}\n"))).message).toContain(
+      "2 replicas but one fixed container_name",
+    );
   });
 });
 
@@ -233,19 +234,19 @@ describe("secrets and configs", () => {
   });
 
   it("refuses undeclared, unset, missing and ambiguous sources", async () => {
-    expect((await rejection(service("    secrets: [nope]\n"))).message).toContain("undefined secret nope");
-    expect((await rejection(service("secrets:\n  pw: {environment: UNSET}\n"))).message).toContain(
+    expect((await caught(service("    secrets: [nope]\n"))).message).toContain("undefined secret nope");
+    expect((await caught(service("secrets:\n  pw: {environment: UNSET}\n"))).message).toContain(
       "the variable UNSET is not set",
     );
-    expect((await rejection(service("configs:\n  c: {file: ./missing.conf}\n"))).message).toContain(
+    expect((await caught(service("configs:\n  c: {file: ./missing.conf}\n"))).message).toContain(
       "does not exist",
     );
-    expect((await rejection(service("configs:\n  c: {file: ./a, content: b}\n"))).message).toContain(
+    expect((await caught(service("configs:\n  c: {file: ./a, content: b}\n"))).message).toContain(
       "exactly one of",
     );
     expect(
       (
-        await rejection(
+        await caught(
           service("    secrets: [{source: s, uid: root}]\nsecrets:\n  s: {environment: X}\n", { X: "1" }),
         )
       ).path,
@@ -284,7 +285,7 @@ describe("pull_policy and replicas in the model", () => {
     expect((await service("    pull_policy: if_not_present\n")).spec.pullPolicy).toBe("missing");
     expect((await service("    deploy: {replicas: 3}\n")).spec.replicas).toBe(3);
     expect((await service("    scale: 2\n")).spec.replicas).toBe(2);
-    expect((await rejection(service("    scale: 2\n    deploy: {replicas: 3}\n"))).message).toContain(
+    expect((await caught(service("    scale: 2\n    deploy: {replicas: 3}\n"))).message).toContain(
       "conflicts with",
     );
   });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { maxOverlap, percentile, summarize } from "../../src/validate/stats.js";
+import { percentile } from "../../src/model/stats.js";
+import { maxOverlap, summarize } from "../../src/validate/stats.js";
 
 describe("summarize", () => {
   it("gives count, mean, p50, p95, min and max rounded to 0.1 ms", () => {
@@ -20,6 +21,11 @@ describe("summarize", () => {
   it("interpolates percentiles between ranks", () => {
     expect(percentile([1, 2, 3, 4], 50)).toBe(2.5);
     expect(percentile([5], 95)).toBe(5);
+  });
+
+  it("answers 0 for no samples, in reports and benchmarks alike", () => {
+    expect(percentile([], 50)).toBe(0);
+    expect(percentile([], 95)).toBe(0);
   });
 });
 

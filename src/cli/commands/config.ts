@@ -4,17 +4,14 @@ import type { Command } from "commander";
 import { stringify } from "yaml";
 import { type LoadComposeOptions, loadCompose } from "../../stack/compose/index.js";
 import type { GlobalOptions } from "../global-options.js";
-import { errorToJSON, exitCodeFor, writeJSON } from "../output.js";
+import { failCommand, writeJSON } from "../output.js";
+import { collect } from "../parse.js";
 
 export interface ComposeFileOptions {
   file: string[];
   profile?: string[];
   envFile?: string[];
   projectDirectory?: string;
-}
-
-function collect(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), value];
 }
 
 /** Adds `-f/--file`, `--profile` and `--env-file`, shared by the commands that read Compose files. */
@@ -67,9 +64,7 @@ export function registerConfig(program: Command, _globals: () => GlobalOptions):
       try {
         loaded = await loadCompose(composeLoadOptions(options));
       } catch (error) {
-        if (!options.json) throw error;
-        writeJSON({ ok: false, error: errorToJSON(error) });
-        process.exitCode = exitCodeFor(error);
+        failCommand(error, options.json);
         return;
       }
       const { project, warnings } = loaded;

@@ -8,7 +8,7 @@ import type { LabelSelector } from "../../model/labels.js";
 import { type DownReport, downEnvironment } from "../../stack/down.js";
 import { createReporter } from "../../stack/progress/reporter.js";
 import { createCliEngine, type GlobalOptions } from "../global-options.js";
-import { EXIT, errorToJSON, exitCodeFor, formatError, writeJSON } from "../output.js";
+import { EXIT, errorToJSON, failCommand, formatError, writeJSON } from "../output.js";
 import { parseSeconds } from "../parse.js";
 import { selectProject } from "../project-selection.js";
 import { parseLabelOption } from "./gc.js";
@@ -25,7 +25,7 @@ interface DownCliOptions {
   json?: boolean;
 }
 
-export function describeDown(report: DownReport): string {
+function describeDown(report: DownReport): string {
   const who = report.project ? `project ${report.project}` : `session ${report.session}`;
   if (report.containers.length + report.networks.length + report.volumes.length === 0) {
     return `${who}: nothing to remove`;
@@ -125,9 +125,7 @@ export function registerDown(program: Command, globals: () => GlobalOptions): vo
         else process.stdout.write(`${describeDown(report)}\n`);
       } catch (error) {
         await reporter.finish();
-        if (!options.json) throw error;
-        writeJSON({ ok: false, error: errorToJSON(error) });
-        process.exitCode = exitCodeFor(error);
+        failCommand(error, options.json);
       }
     });
 }

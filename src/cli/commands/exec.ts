@@ -7,7 +7,8 @@ import type { Command } from "commander";
 import { findServiceContainer } from "../../stack/status.js";
 import { runAttachedExec } from "../attached-exec.js";
 import { createCliEngine, type GlobalOptions } from "../global-options.js";
-import { selectProject } from "../project-selection.js";
+import { collect } from "../parse.js";
+import { selectProject, withSelectionOptions } from "../project-selection.js";
 
 interface ExecCliOptions {
   projectName?: string;
@@ -20,26 +21,20 @@ interface ExecCliOptions {
   tty: boolean;
 }
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
-
 export function registerExec(program: Command, globals: () => GlobalOptions): void {
-  program
-    .command("exec")
-    .description("Run a command in a service's container, attached to this terminal, and exit with its code")
-    .argument("<service>", "the service (a replica: NAME-K)")
-    .argument("<command...>", "the command and its arguments")
-    .option(
-      "-T, --no-tty",
-      "no pseudo-terminal (default: one when stdin is a terminal); stdin is still forwarded",
-    )
-    .option(
-      "-p, --project-name <name>",
-      "the project (default: $COMPOSE_PROJECT_NAME, or the compose file's)",
-    )
-    .option("--session <id>", "the session")
-    .option("-f, --file <file>", "find the project of this Compose file (repeatable)", collect, [])
+  withSelectionOptions(
+    program
+      .command("exec")
+      .description(
+        "Run a command in a service's container, attached to this terminal, and exit with its code",
+      )
+      .argument("<service>", "the service (a replica: NAME-K)")
+      .argument("<command...>", "the command and its arguments")
+      .option(
+        "-T, --no-tty",
+        "no pseudo-terminal (default: one when stdin is a terminal); stdin is still forwarded",
+      ),
+  )
     .option("-u, --user <user>", "run as this user")
     .option("-w, --workdir <dir>", "run in this directory")
     .option("-e, --env <NAME=value>", "set an environment variable (repeatable)", collect, [])

@@ -14,7 +14,7 @@ interface GcCliOptions {
   json?: boolean;
 }
 
-export function parseDurationOption(value: string): number {
+function parseDurationOption(value: string): number {
   try {
     return parseDuration(value, { where: "--older-than", days: true });
   } catch (error) {

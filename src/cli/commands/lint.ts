@@ -9,7 +9,7 @@ import { loadCompose, locate } from "../../stack/compose/index.js";
 import { countFindings, type Finding } from "../../stack/lint/finding.js";
 import { type LintSource, lintCompose } from "../../stack/lint/lint.js";
 import type { GlobalOptions } from "../global-options.js";
-import { EXIT, errorToJSON, exitCodeFor, writeJSON } from "../output.js";
+import { EXIT, failCommand, writeJSON } from "../output.js";
 import { addComposeFileOptions, type ComposeFileOptions, composeLoadOptions } from "./config.js";
 
 interface LintCommandOptions extends ComposeFileOptions {
@@ -22,7 +22,7 @@ function readSource(file: string): LintSource {
   return { file, value: parse(readFileSync(file, "utf8")) };
 }
 
-export function formatFinding(finding: Finding): string {
+function formatFinding(finding: Finding): string {
   const where = [displayFile(finding.file), finding.line, finding.column]
     .filter((p) => p !== undefined)
     .join(":");
@@ -73,9 +73,7 @@ export function registerLint(program: Command, _globals: () => GlobalOptions): v
             : `${plural(errors, "error")}, ${plural(warned, "warning")} in ${files}\n`,
         );
       } catch (error) {
-        if (!options.json) throw error;
-        writeJSON({ ok: false, error: errorToJSON(error) });
-        process.exitCode = exitCodeFor(error);
+        failCommand(error, options.json);
       }
     });
 }

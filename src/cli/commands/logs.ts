@@ -6,7 +6,7 @@ import { NotFoundError } from "../../engine/errors.js";
 import { listServices, type ServiceStatus } from "../../stack/status.js";
 import { createCliEngine, type GlobalOptions } from "../global-options.js";
 import { interleave, parseSince, parseTimestamped, renderLine, renderLines } from "../log-lines.js";
-import { parsePositiveInt } from "../parse.js";
+import { collect, parsePositiveInt } from "../parse.js";
 import { selectProject } from "../project-selection.js";
 
 interface LogsCliOptions {
@@ -18,10 +18,6 @@ interface LogsCliOptions {
   since?: string;
   timestamps?: boolean;
   logPrefix?: boolean;
-}
-
-function collect(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), value];
 }
 
 async function containersFor(

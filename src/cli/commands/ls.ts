@@ -5,7 +5,7 @@ import { formatAge } from "../../model/duration.js";
 import { shortKey } from "../../stack/reuse/key.js";
 import { type EnvironmentRow, listEnvironments } from "../../stack/reuse/list.js";
 import { createCliEngine, type GlobalOptions } from "../global-options.js";
-import { table, writeJSON } from "../output.js";
+import { writeListing } from "../output.js";
 
 function stateText(row: EnvironmentRow): string {
   if (row.state === "leased") return `leased by ${row.owner ?? "?"}`;
@@ -22,26 +22,18 @@ export function registerLs(program: Command, globals: () => GlobalOptions): void
     .option("--json", "print one JSON array")
     .action(async (options: { json?: boolean }) => {
       const rows = await listEnvironments(createCliEngine(globals()));
-      if (options.json) {
-        writeJSON(rows);
-        return;
-      }
-      if (rows.length === 0) {
-        process.stdout.write("No berth environments.\n");
-        return;
-      }
-      process.stdout.write(
-        `${table(
-          ["PROJECT", "KEY", "STATE", "AGE", "IDLE", "SERVICES"],
-          rows.map((r) => [
-            r.project,
-            r.key ? shortKey(r.key) : "-",
-            stateText(r),
-            formatAge(r.ageMs),
-            r.idleMs === undefined ? "-" : formatAge(r.idleMs),
-            r.services.join(","),
-          ]),
-        )}\n`,
-      );
+      writeListing(rows, {
+        json: options.json,
+        empty: "No berth environments.",
+        headers: ["PROJECT", "KEY", "STATE", "AGE", "IDLE", "SERVICES"],
+        row: (r) => [
+          r.project,
+          r.key ? shortKey(r.key) : "-",
+          stateText(r),
+          formatAge(r.ageMs),
+          r.idleMs === undefined ? "-" : formatAge(r.idleMs),
+          r.services.join(","),
+        ],
+      });
     });
 }

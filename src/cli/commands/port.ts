@@ -5,7 +5,7 @@ import { findEndpoint } from "../../stack/endpoints.js";
 import { findServiceContainer } from "../../stack/status.js";
 import { createCliEngine, type GlobalOptions } from "../global-options.js";
 import { parsePositiveInt } from "../parse.js";
-import { selectProject } from "../project-selection.js";
+import { selectProject, withSelectionOptions } from "../project-selection.js";
 
 interface PortCliOptions {
   projectName?: string;
@@ -15,30 +15,21 @@ interface PortCliOptions {
   index?: number;
 }
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
-
 export function registerPort(program: Command, globals: () => GlobalOptions): void {
-  program
-    .command("port")
-    .description("Print the host address a service's container port is published on")
-    .argument("<service>", "the service")
-    .argument("<port>", "the container port", parsePositiveInt)
-    .option("--protocol <protocol>", "tcp or udp", "tcp")
-    .option("--index <n>", "the replica (default 1)", parsePositiveInt)
-    .option(
-      "-p, --project-name <name>",
-      "the project (default: $COMPOSE_PROJECT_NAME, or the compose file's)",
-    )
-    .option("--session <id>", "the session")
-    .option("-f, --file <file>", "find the project of this Compose file (repeatable)", collect, [])
-    .action(async (service: string, port: number, options: PortCliOptions) => {
-      const engine = createCliEngine(globals());
-      const selector = await selectProject(engine, options);
-      const name = options.index && options.index > 1 ? `${service}-${options.index}` : service;
-      const found = await findServiceContainer(engine, name, selector ?? {});
-      const protocol = options.protocol === "udp" ? "udp" : "tcp";
-      process.stdout.write(`${findEndpoint(found.endpoints, name, port, protocol).address}\n`);
-    });
+  withSelectionOptions(
+    program
+      .command("port")
+      .description("Print the host address a service's container port is published on")
+      .argument("<service>", "the service")
+      .argument("<port>", "the container port", parsePositiveInt)
+      .option("--protocol <protocol>", "tcp or udp", "tcp")
+      .option("--index <n>", "the replica (default 1)", parsePositiveInt),
+  ).action(async (service: string, port: number, options: PortCliOptions) => {
+    const engine = createCliEngine(globals());
+    const selector = await selectProject(engine, options);
+    const name = options.index && options.index > 1 ? `${service}-${options.index}` : service;
+    const found = await findServiceContainer(engine, name, selector ?? {});
+    const protocol = options.protocol === "udp" ? "udp" : "tcp";
+    process.stdout.write(`${findEndpoint(found.endpoints, name, port, protocol).address}\n`);
+  });
 }

@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { formatSize } from "../../memory/size.js";
 import { listServices } from "../../stack/status.js";
 import { createCliEngine, type GlobalOptions } from "../global-options.js";
-import { table, writeJSON } from "../output.js";
+import { writeListing } from "../output.js";
 
 export function registerPs(program: Command, globals: () => GlobalOptions): void {
   program
@@ -17,27 +17,19 @@ export function registerPs(program: Command, globals: () => GlobalOptions): void
         ...(options.projectName ? { project: options.projectName } : {}),
         ...(options.session ? { session: options.session } : {}),
       });
-      if (options.json) {
-        writeJSON(rows);
-        return;
-      }
-      if (rows.length === 0) {
-        process.stdout.write("No berth environments.\n");
-        return;
-      }
-      process.stdout.write(
-        `${table(
-          ["PROJECT", "SERVICE", "STATE", "HEALTH", "PORTS", "MEMORY", "SESSION"],
-          rows.map((r) => [
-            r.project,
-            r.service,
-            r.state,
-            r.health ?? "-",
-            r.endpoints.map((e) => `${e.address}->${e.containerPort}/${e.protocol}`).join(", ") || "-",
-            r.memoryLimitBytes ? formatSize(r.memoryLimitBytes) : "-",
-            `${r.session}${r.detached ? " (detached)" : ""}`,
-          ]),
-        )}\n`,
-      );
+      writeListing(rows, {
+        json: options.json,
+        empty: "No berth environments.",
+        headers: ["PROJECT", "SERVICE", "STATE", "HEALTH", "PORTS", "MEMORY", "SESSION"],
+        row: (r) => [
+          r.project,
+          r.service,
+          r.state,
+          r.health ?? "-",
+          r.endpoints.map((e) => `${e.address}->${e.containerPort}/${e.protocol}`).join(", ") || "-",
+          r.memoryLimitBytes ? formatSize(r.memoryLimitBytes) : "-",
+          `${r.session}${r.detached ? " (detached)" : ""}`,
+        ],
+      });
     });
 }

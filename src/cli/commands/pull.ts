@@ -5,8 +5,9 @@ import type { Command } from "commander";
 import { createReporter } from "../../stack/progress/reporter.js";
 import { type PullReport, pullImages } from "../../stack/pull.js";
 import { createCliEngine, type GlobalOptions } from "../global-options.js";
-import { errorToJSON, exitCodeFor, table, writeJSON } from "../output.js";
-import { withInterrupt } from "./up.js";
+import { table, writeJSON } from "../output.js";
+import { collect } from "../parse.js";
+import { runWithProgress } from "./up.js";
 
 interface PullCliOptions {
   file: string[];
@@ -16,11 +17,7 @@ interface PullCliOptions {
   json?: boolean;
 }
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
-
-export function pullTable(report: PullReport): string {
+function pullTable(report: PullReport): string {
   return table(
     ["IMAGE", "SERVICES", "RESULT", "ID"],
     report.images.map((i) => [
@@ -49,28 +46,19 @@ export function registerPull(program: Command, globals: () => GlobalOptions): vo
     .option("--json", "print the result as JSON (progress as JSON lines on stderr)")
     .action(async (services: string[], options: PullCliOptions) => {
       const reporter = await createReporter({ json: options.json === true });
-      let report: PullReport;
-      try {
-        report = await withInterrupt((signal) =>
-          pullImages({
-            files: options.file,
-            ...(options.profile.length > 0 ? { profiles: options.profile } : {}),
-            ...(options.envFile ? { envFile: options.envFile } : {}),
-            ...(services.length > 0 ? { services } : {}),
-            policy: options.missing ? "missing" : "always",
-            engine: createCliEngine(globals()),
-            onProgress: reporter.listener,
-            signal,
-          }),
-        );
-      } catch (error) {
-        await reporter.finish();
-        if (!options.json) throw error;
-        writeJSON({ ok: false, error: errorToJSON(error) });
-        process.exitCode = exitCodeFor(error);
-        return;
-      }
-      await reporter.finish();
+      const report = await runWithProgress(reporter, options.json, (signal) =>
+        pullImages({
+          files: options.file,
+          ...(options.profile.length > 0 ? { profiles: options.profile } : {}),
+          ...(options.envFile ? { envFile: options.envFile } : {}),
+          ...(services.length > 0 ? { services } : {}),
+          policy: options.missing ? "missing" : "always",
+          engine: createCliEngine(globals()),
+          onProgress: reporter.listener,
+          signal,
+        }),
+      );
+      if (report === undefined) return;
       if (options.json) writeJSON({ ok: true, ...report, durationMs: Math.round(report.durationMs) });
       else if (report.images.length === 0) process.stdout.write("No images to pull.\n");
       else process.stdout.write(`${pullTable(report)}\n`);

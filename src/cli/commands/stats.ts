@@ -20,6 +20,7 @@ import {
   usageWarnings,
 } from "../../memory/stats.js";
 import { parseDuration } from "../../model/duration.js";
+import { pause } from "../../model/sleep.js";
 import { createCliEngine, type GlobalOptions } from "../global-options.js";
 import { table, writeJSON } from "../output.js";
 
@@ -149,14 +150,7 @@ async function watch(engine: Engine, options: StatsOptions): Promise<void> {
       await showOnce(engine, options);
       const wait = options.interval - (Date.now() - started);
       if (wait > 0) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, wait);
-          const wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-          signal.addEventListener("abort", wake, { once: true });
-        });
+        await pause(wait, signal);
       }
     }
   } finally {

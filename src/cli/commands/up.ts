@@ -10,12 +10,12 @@ import { type LimitProfile, loadLimitProfile } from "../../memory/profiles.js";
 import { parseSize } from "../../memory/size.js";
 import { endpointEnv, formatEnvLines } from "../../stack/endpoints.js";
 import type { StartedEnvironment } from "../../stack/environment.js";
-import { createReporter } from "../../stack/progress/reporter.js";
+import { createReporter, type ProgressReporter } from "../../stack/progress/reporter.js";
 import { type UpOptions, up } from "../../stack/up.js";
 import { createCliEngine, type GlobalOptions } from "../global-options.js";
 import { followEnvironment } from "../incidents.js";
-import { errorToJSON, exitCodeFor, table, writeJSON } from "../output.js";
-import { parseSeconds } from "../parse.js";
+import { failCommand, table, writeJSON } from "../output.js";
+import { collect, parseSeconds } from "../parse.js";
 
 export interface EnvironmentCliOptions {
   file: string[];
@@ -29,10 +29,6 @@ export interface EnvironmentCliOptions {
   timeout?: number;
   serviceTimeout?: number;
   json?: boolean;
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
 }
 
 function parseMemoryOption(value: string): number {
@@ -111,7 +107,7 @@ export function upOptionsFrom(options: EnvironmentCliOptions, services: string[]
 }
 
 /** Runs `work` with SIGINT/SIGTERM turned into an abort (so `up` rolls back instead of dying). */
-export async function withInterrupt<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+async function withInterrupt<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
   const onSignal = () => controller.abort();
   process.on("SIGINT", onSignal);
@@ -124,11 +120,32 @@ export async function withInterrupt<T>(work: (signal: AbortSignal) => Promise<T>
   }
 }
 
-export function environmentEnv(env: StartedEnvironment): Record<string, string> {
+/**
+ * Runs `work` as a command with progress: an interrupt aborts it, the reporter finishes before
+ * anything else is printed, and a failure is reported as `failCommand` does (answering undefined).
+ */
+export async function runWithProgress<T>(
+  reporter: ProgressReporter,
+  json: boolean | undefined,
+  work: (signal: AbortSignal) => Promise<T>,
+): Promise<T | undefined> {
+  let result: T;
+  try {
+    result = await withInterrupt(work);
+  } catch (error) {
+    await reporter.finish();
+    failCommand(error, json);
+    return undefined;
+  }
+  await reporter.finish();
+  return result;
+}
+
+function environmentEnv(env: StartedEnvironment): Record<string, string> {
   return { BERTH_PROJECT: env.project, BERTH_SESSION: env.session, ...endpointEnv(env.endpoints) };
 }
 
-export function environmentJSON(env: StartedEnvironment): Record<string, unknown> {
+function environmentJSON(env: StartedEnvironment): Record<string, unknown> {
   return {
     ok: true,
     project: env.project,
@@ -149,7 +166,7 @@ export function environmentJSON(env: StartedEnvironment): Record<string, unknown
   };
 }
 
-export function endpointTable(env: StartedEnvironment): string {
+function endpointTable(env: StartedEnvironment): string {
   const rows = env.services.flatMap((s) =>
     s.endpoints.length > 0
       ? s.endpoints.map((e) => [s.name, `${e.containerPort}/${e.protocol}`, e.address, s.state])
@@ -186,30 +203,21 @@ export function registerUp(program: Command, globals: () => GlobalOptions): void
       ) => {
         const reporter = await createReporter({ json: options.json === true });
         const engine = createCliEngine(globals());
-        let env: StartedEnvironment;
-        try {
-          env = await withInterrupt((signal) =>
-            up({
-              ...upOptionsFrom(options, services),
-              ...(options.reuse ? { reuse: true } : {}),
-              engine,
-              detach: true,
-              // Without --watch this process ends once up answers: nothing to follow.
-              watch: options.watch === true,
-              // Without --watch the lease is released before this command ends.
-              leaseWatchdog: options.watch === true,
-              onProgress: reporter.listener,
-              signal,
-            }),
-          );
-        } catch (error) {
-          await reporter.finish();
-          if (!options.json) throw error;
-          writeJSON({ ok: false, error: errorToJSON(error) });
-          process.exitCode = exitCodeFor(error);
-          return;
-        }
-        await reporter.finish();
+        const env = await runWithProgress(reporter, options.json, (signal) =>
+          up({
+            ...upOptionsFrom(options, services),
+            ...(options.reuse ? { reuse: true } : {}),
+            engine,
+            detach: true,
+            // Without --watch this process ends once up answers: nothing to follow.
+            watch: options.watch === true,
+            // Without --watch the lease is released before this command ends.
+            leaseWatchdog: options.watch === true,
+            onProgress: reporter.listener,
+            signal,
+          }),
+        );
+        if (env === undefined) return;
         // A reusable environment is only leased while this command runs: released before it
         // exits (after --watch ends), it stays up and idle for the next `up --reuse`.
         const release = async () => {

@@ -5,11 +5,11 @@
 // then on Docker's status is the one that counts (incidents, `ps`). A failing probe never fails
 // the service: only Docker's own verdict (after its retries) does.
 import { guardOf } from "../../guard/guard.js";
-import { sleep } from "../backoff.js";
+import { sleep } from "../../model/sleep.js";
 import type { WaitTarget } from "./types.js";
 
 /** First pause after the immediate first probe; each later pause doubles. */
-export const HEALTH_EXEC_FIRST_DELAY_MS = 50;
+const HEALTH_EXEC_FIRST_DELAY_MS = 50;
 /** At most this many execs per service and up. */
 export const HEALTH_EXEC_CAP = 10;
 /** Docker's interval when the healthcheck gives none. */

@@ -13,12 +13,12 @@ interface HealthLogEntry {
   Output?: string;
 }
 
-export function describeProbe(entry: HealthLogEntry | undefined): string | undefined {
+function describeProbe(entry: HealthLogEntry | undefined): string | undefined {
   if (!entry) return undefined;
   return `exit ${entry.ExitCode ?? "?"}: ${(entry.Output ?? "").trim() || "(no output)"}`;
 }
 
-export interface HealthcheckWait extends WaitStrategy {
+interface HealthcheckWait extends WaitStrategy {
   /** Healthcheck probes berth ran itself with exec. */
   readonly execs: number;
 }

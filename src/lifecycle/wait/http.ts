@@ -6,7 +6,7 @@ import { NotReadyError, type WaitStrategy, type WaitTarget } from "./types.js";
 
 const REQUEST_TIMEOUT_MS = 2_000;
 
-export function httpStatus(url: string, signal: AbortSignal): Promise<number | string> {
+function httpStatus(url: string, signal: AbortSignal): Promise<number | string> {
   return new Promise((resolve) => {
     const req = request(url, { method: "GET", timeout: REQUEST_TIMEOUT_MS, signal }, (res) => {
       res.resume();

@@ -5,7 +5,7 @@ import type { Engine } from "../../engine/engine.js";
 import { logWait } from "./log.js";
 import { NotReadyError } from "./types.js";
 
-export interface OutputLineOptions {
+interface OutputLineOptions {
   timeoutMs: number;
   signal?: AbortSignal;
 }

@@ -3,7 +3,7 @@
 // there, it runs the check itself at the container's own interval, as Docker's daemon would.
 import type { Engine } from "../../engine/engine.js";
 import { engineIdentity } from "../../engine/identity.js";
-import { sleep } from "../backoff.js";
+import { sleep } from "../../model/sleep.js";
 
 /** The pause before the first probe berth runs; it doubles up to the container's interval. */
 const FIRST_PAUSE_MS = 50;

@@ -13,7 +13,7 @@ const HOLD_MS = 75;
 const CONNECT_TIMEOUT_MS = 2_000;
 
 /** Connects once; answers whether the connection stayed open (or delivered data) through the hold. */
-export function probeTcp(host: string, port: number, signal?: AbortSignal): Promise<string | undefined> {
+function probeTcp(host: string, port: number, signal?: AbortSignal): Promise<string | undefined> {
   return new Promise((resolve) => {
     const socket = connect({ host, port });
     let settled = false;

@@ -2,7 +2,7 @@
 import type { Engine } from "../../engine/engine.js";
 import type { ContainerEventHub } from "../container-events.js";
 
-export interface HostAddress {
+interface HostAddress {
   host: string;
   port: number;
 }
@@ -28,7 +28,7 @@ export interface WaitStrategy {
   lastProbe(): string | undefined;
 }
 
-export type NotReadyReason = "unhealthy" | "exited" | "timeout" | "invalid";
+type NotReadyReason = "unhealthy" | "exited" | "timeout" | "invalid";
 
 /** A readiness check that will never pass; the stack turns it into a service failure with a diagnosis. */
 export class NotReadyError extends Error {

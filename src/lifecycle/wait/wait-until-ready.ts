@@ -3,14 +3,14 @@
 // one-shot service is instead waited on until it exits, and must exit 0.
 import { NotReadyError, type WaitStrategy, type WaitTarget } from "./types.js";
 
-export interface ReadyOptions {
+interface ReadyOptions {
   timeoutMs: number;
   signal: AbortSignal;
   /** `ready`: the checks pass while it runs. `completed`: it runs to an exit code 0. */
   until: "ready" | "completed";
 }
 
-export interface ReadyOutcome {
+interface ReadyOutcome {
   state: "ready" | "completed";
   durationMs: number;
 }

@@ -11,7 +11,7 @@ export class DotenvProblem extends Error {
   }
 }
 
-export interface DotenvOptions {
+interface DotenvOptions {
   /** Variables the values may refer to (after those defined earlier in the file). */
   lookup?: Lookup;
   /** `raw`: values are taken as written, without quotes processing or interpolation. */

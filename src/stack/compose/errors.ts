@@ -18,7 +18,7 @@ export interface ComposeErrorDetails {
 }
 
 /** Shows a value in a message: short, quoted, one line. */
-export function showValue(value: unknown): string {
+function showValue(value: unknown): string {
   let text: string;
   try {
     text = typeof value === "string" ? value : (JSON.stringify(value) ?? String(value));

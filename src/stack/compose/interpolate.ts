@@ -14,7 +14,7 @@ export class InterpolationProblem extends Error {
   }
 }
 
-export interface InterpolationContext {
+interface InterpolationContext {
   lookup: Lookup;
   /** Called for each variable used without a value or default (Compose warns and uses ""). */
   onUnset?: (name: string) => void;

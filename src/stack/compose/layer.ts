@@ -24,7 +24,7 @@ export interface BuildLayer extends BuildSettings {
   target?: string;
 }
 
-export interface EnvFileRef {
+interface EnvFileRef {
   /** Absolute path. */
   path: string;
   required: boolean;
@@ -38,7 +38,7 @@ export interface DependencyLayer {
   location: SourceLocation;
 }
 
-export interface DeployLayer {
+interface DeployLayer {
   memory?: Located<number>;
   reservation?: Located<number>;
   cpus?: Located<number>;
@@ -57,7 +57,7 @@ export interface GrantLayer {
 }
 
 /** `extends`: the service this one starts from, in this file or another. */
-export interface ExtendsRef {
+interface ExtendsRef {
   service: string;
   /** Absolute path; absent for the same file. */
   file?: string;

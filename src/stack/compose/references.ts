@@ -4,7 +4,7 @@ import type { ComposeProject, ServiceSpec } from "../../model/compose.js";
 import { cycleError, findDependencyCycle } from "../plan.js";
 import { ComposeError } from "./errors.js";
 
-export interface ReferenceContext {
+interface ReferenceContext {
   /** Services dropped because none of their profiles is active, with those profiles. */
   disabled: Map<string, string[]>;
   warnings: string[];

@@ -79,7 +79,7 @@ export function finishResource(key: string, spec: Partial<ResourceSpec>): Resour
 }
 
 /** A secret's environment value, kept out of every printed or serialised model. */
-export function environmentSource(variable: string, value: string): ProvidedSource {
+function environmentSource(variable: string, value: string): ProvidedSource {
   const source = { environment: variable } as { environment: string; value: string };
   Object.defineProperty(source, "value", { value, enumerable: false });
   return source;

@@ -76,7 +76,7 @@ const WaitStep = z.union(
   ),
 );
 
-export const BerthExtensionSchema = z.object({
+const BerthExtensionSchema = z.object({
   wait: z.union([WaitStep, z.array(WaitStep)]).optional(),
   timeout: DurationLike.optional(),
   allow: z.array(z.string()).optional(),
@@ -132,7 +132,7 @@ const DependencyLong = z
   })
   .nullable();
 
-export const ServiceSchema = z
+const ServiceSchema = z
   .object({
     image: Str("an image reference").optional(),
     build: z
@@ -380,7 +380,6 @@ export const ComposeFileSchema = z
   })
   .catchall(z.unknown());
 
-export type RawComposeFile = z.output<typeof ComposeFileSchema>;
 export type RawService = z.output<typeof ServiceSchema>;
 export type RawResource = z.output<typeof ResourceSchema>;
 export type RawProvided = z.output<typeof ProvidedSchema>;

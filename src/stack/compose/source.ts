@@ -7,7 +7,7 @@ import { ComposeError } from "./errors.js";
 import { locateInDocument } from "./locate.js";
 import { formatPath, type YamlPath } from "./path.js";
 
-export type MergeTag = "!reset" | "!override";
+type MergeTag = "!reset" | "!override";
 
 export interface ComposeSource {
   /** Absolute path. */
@@ -49,7 +49,7 @@ function firstLine(message: string): string {
 }
 
 /** Parses Compose YAML text; invalid YAML is a ComposeError at the parser's line and column. */
-export function parseComposeText(file: string, text: string): ComposeSource {
+function parseComposeText(file: string, text: string): ComposeSource {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, merge: true });
   const error = doc.errors[0];

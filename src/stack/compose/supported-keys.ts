@@ -80,7 +80,7 @@ const NETWORK: KeyTree = {
   ipam: { driver: true, config: { "[]": leaves("subnet gateway ip_range") } },
 };
 
-export const COMPOSE_KEYS: KeyTree = {
+const COMPOSE_KEYS: KeyTree = {
   // `version` is obsolete in the Compose specification and ignored, as Compose does.
   ...leaves("version name"),
   include: { "[]": leaves("path project_directory env_file") },

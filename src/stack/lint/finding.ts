@@ -14,7 +14,7 @@ export const RULES = {
 } as const;
 
 export type RuleId = keyof typeof RULES;
-export type Severity = "error" | "warning";
+type Severity = "error" | "warning";
 
 export function isRuleId(value: unknown): value is RuleId {
   return typeof value === "string" && Object.hasOwn(RULES, value);

@@ -18,7 +18,7 @@ export interface LintSource {
   value: unknown;
 }
 
-export interface LintOptions {
+interface LintOptions {
   /** Finds the line and column of a path in a file (the compose loader's `locate`). */
   locate?: (file: string, path: YamlPath) => { line: number; column: number } | undefined;
   /** A limit profile given outside the files (`--profile`); it counts as a memory limit. */

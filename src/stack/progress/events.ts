@@ -33,8 +33,3 @@ export type StackEvent =
   | { type: "done"; action: "up" | "down" | "pull"; ok: boolean; durationMs: number };
 
 export type ProgressListener = (event: StackEvent) => void;
-
-/** Phases after which a service has nothing more to report in this run. */
-export function isFinalPhase(phase: ServicePhase): boolean {
-  return phase === "ready" || phase === "completed" || phase === "failed" || phase === "removed";
-}

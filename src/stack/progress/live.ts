@@ -21,7 +21,7 @@ export interface LiveProgress {
   finish(): Promise<void>;
 }
 
-export interface LiveStream {
+interface LiveStream {
   write(text: string): boolean;
   columns?: number;
 }

@@ -25,7 +25,7 @@ const SHARED = [
   LABELS.reuseSource,
 ] as const;
 
-export function sharedLabels(labels: Record<string, string>): Record<string, string> {
+function sharedLabels(labels: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const key of SHARED) if (labels[key] !== undefined) out[key] = labels[key]!;
   return out;

@@ -8,7 +8,7 @@ import { readBuildContext } from "../build-context.js";
 import { buildHash, builtTag, ensureImages, ImageMissingError } from "../images.js";
 import { STACK_LABELS } from "../stack-labels.js";
 
-export interface ImageIdOptions {
+interface ImageIdOptions {
   /** Build and pull as `up` does (true), or only look at what the daemon has (false). */
   prepare: boolean;
   /** `up`'s pull policy over the services' own (`--pull`). */

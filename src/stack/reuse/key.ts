@@ -5,7 +5,7 @@
 import { createHash } from "node:crypto";
 import type { ComposeProject } from "../../model/compose.js";
 
-export interface ReuseKeyInput {
+interface ReuseKeyInput {
   project: ComposeProject;
   /** Image id (`sha256:...`) per service. */
   imageIds: Record<string, string>;

@@ -13,7 +13,7 @@ import { reuseKey } from "./key.js";
 import type { ListedContainer } from "./safety.js";
 import type { ReuseSource } from "./up-reusable.js";
 
-export type EnvironmentState = "leased" | "idle" | "stale" | "owned" | "detached" | "orphaned";
+type EnvironmentState = "leased" | "idle" | "stale" | "owned" | "detached" | "orphaned";
 
 export interface EnvironmentRow {
   project: string;

@@ -3,7 +3,7 @@
 // BERTH_REUSE=force, because a CI job should start from nothing; the decision says why.
 import type { ComposeProject } from "../../model/compose.js";
 
-export interface ReuseDecision {
+interface ReuseDecision {
   enabled: boolean;
   /** Shown as a warning when reuse was asked for but is off. */
   note?: string;

@@ -6,7 +6,7 @@ import { BerthError } from "../../engine/errors.js";
 import type { ComposeProject } from "../../model/compose.js";
 
 /** Per command unless the service's `x-berth.timeout` says otherwise. */
-export const DEFAULT_RESET_TIMEOUT_MS = 60_000;
+const DEFAULT_RESET_TIMEOUT_MS = 60_000;
 
 export class ResetFailedError extends BerthError {
   override readonly code = "BERTH_RESET_FAILED";

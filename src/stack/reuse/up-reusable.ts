@@ -13,6 +13,7 @@ import {
 import { guardLease, leaseGuardId, reaperDisabledByEnv, releaseSession } from "../../janitor/reaper.js";
 import { createSession, type Session } from "../../janitor/session.js";
 import type { ComposeProject } from "../../model/compose.js";
+import { containerName } from "../../model/container-name.js";
 import { LABELS } from "../../model/labels.js";
 import { berthVersion } from "../../model/version.js";
 import { downEnvironment } from "../down.js";
@@ -46,7 +47,7 @@ export interface ReuseSource {
   keyOptions: Record<string, unknown>;
 }
 
-export interface ReusableUpInput {
+interface ReusableUpInput {
   engine: Engine;
   project: ComposeProject;
   sessionId: string;
@@ -109,7 +110,7 @@ function describeReused(project: ComposeProject, environment: ReusableEnvironmen
     return {
       name: service.name,
       containerId: c.Id,
-      containerName: (c.Names[0] ?? c.Id).replace(/^\//, ""),
+      containerName: containerName(c),
       image: service.image ?? "",
       imageId: c.ImageID ?? "",
       state: oneShots.has(service.name) ? "completed" : "ready",

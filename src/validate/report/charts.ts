@@ -1,11 +1,12 @@
 // Inline SVG charts for the HTML report: drawn from the results alone, with no script and no
 // network, so the file renders the same in a browser, a CI artifact viewer or a screenshot.
+
+import { percentile } from "../../model/stats.js";
 import type { CategorySummary, ConcurrencyFigure, LatencySummary, LimiterPoint } from "../model.js";
-import { percentile } from "../stats.js";
 import type { LatencyChange } from "./compare.js";
 import { formatChange, formatMs, formatPercent, formatRate } from "./format.js";
 
-export const COLORS = {
+const COLORS = {
   pass: "#16a34a",
   fail: "#dc2626",
   skip: "#cbd5e1",
@@ -93,7 +94,7 @@ function axis(ticks: number[], scale: (v: number) => number, top: number, bottom
 }
 
 /** Round tick labels: 1 ms, 20 ms, 500 ms, 1 s, 10 s. */
-export function tickLabel(ms: number): string {
+function tickLabel(ms: number): string {
   if (ms < 1) return `${ms} ms`;
   if (ms < 1000) return `${Math.round(ms)} ms`;
   return `${ms / 1000} s`;

@@ -3,7 +3,7 @@
 // only when it is both relatively and absolutely large, so jitter on fast calls is not news.
 import type { LatencySummary, ScenarioStatus, ValidationResults } from "../model.js";
 
-export type LatencyVerdict = "faster" | "slower" | "same" | "new" | "gone";
+type LatencyVerdict = "faster" | "slower" | "same" | "new" | "gone";
 
 export interface LatencyChange {
   operation: string;
@@ -25,7 +25,7 @@ export interface ScenarioChange {
   message?: string;
 }
 
-export interface CategoryChange {
+interface CategoryChange {
   category: string;
   title: string;
   before?: number;
@@ -47,14 +47,14 @@ export interface RunComparison {
   removed: ScenarioChange[];
 }
 
-export interface CompareThresholds {
+interface CompareThresholds {
   /** Smallest relative p50 change that counts (default 0.10). */
   relative: number;
   /** Smallest absolute p50 change in ms that counts (default 5). */
   absoluteMs: number;
 }
 
-export const DEFAULT_THRESHOLDS: CompareThresholds = { relative: 0.1, absoluteMs: 5 };
+const DEFAULT_THRESHOLDS: CompareThresholds = { relative: 0.1, absoluteMs: 5 };
 
 export function latencyVerdict(
   before: LatencySummary | undefined,

@@ -50,7 +50,7 @@ export function readResults(file: string): ValidationResults {
   return parsed.data;
 }
 
-export interface WrittenReports {
+interface WrittenReports {
   json?: string;
   markdown?: string;
   html?: string;

@@ -3,7 +3,7 @@
 import type { ValidationResults } from "../model.js";
 import { formatMs, formatPercent } from "./format.js";
 
-export interface SeedRow {
+interface SeedRow {
   figure: string;
   seed: string;
   berth: string;

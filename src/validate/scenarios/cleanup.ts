@@ -9,6 +9,7 @@ import { type GcOptions, gc } from "../../janitor/gc.js";
 import { listResources } from "../../janitor/inventory.js";
 import { leaksSince, snapshot } from "../../janitor/leaks.js";
 import { LABELS, processStartTime, sessionLabels } from "../../model/labels.js";
+import { sleep } from "../../model/sleep.js";
 import { RUN_LABEL } from "../run-scope.js";
 import { type Category, check, checkEqual, type Scenario, type ScenarioContext } from "../scenario.js";
 import { sweepRunResources } from "../sweep.js";
@@ -61,7 +62,7 @@ function startOwner(
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
     // If the scenario gave up early, let the owner's reaper finish before the run's leak check.
     for (let i = 0; session && i < 120 && (await sessionResources(ctx, session)) > 0; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 250));
+      await sleep(250);
     }
   });
   let stderr = "";

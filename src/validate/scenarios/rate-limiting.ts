@@ -7,6 +7,7 @@ import { NotFoundError } from "../../engine/errors.js";
 import type { ContainerCreateSpec } from "../../engine/types.js";
 import type { LimiterOptions } from "../../guard/config.js";
 import { createEngine, guardOf } from "../../guard/guard.js";
+import { percentile } from "../../model/stats.js";
 import { startFaultProxy } from "../fault-proxy.js";
 import {
   type Category,
@@ -16,7 +17,7 @@ import {
   type Scenario,
   type ScenarioContext,
 } from "../scenario.js";
-import { maxOverlap, percentile, round } from "../stats.js";
+import { maxOverlap, round } from "../stats.js";
 
 const C = "rate-limiting";
 

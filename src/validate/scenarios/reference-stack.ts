@@ -15,7 +15,7 @@ const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
 
 /** The example's directory in this checkout or package (two levels above src/validate or dist/validate). */
-export function referenceStackDir(): string {
+function referenceStackDir(): string {
   return fileURLToPath(new URL("../../../examples/reference-stack/", import.meta.url));
 }
 

@@ -2,12 +2,13 @@
 // `up` through the run's guarded engine, `down` afterwards (also when the scenario fails).
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { containerName } from "../../model/container-name.js";
 import type { StartedEnvironment } from "../../stack/environment.js";
 import { projectInventory } from "../../stack/inventory.js";
 import { type UpOptions, up } from "../../stack/up.js";
 import { check, checkRejects, type ScenarioContext } from "../scenario.js";
 
-export interface ComposeRun {
+interface ComposeRun {
   project: string;
   file: string;
   dir: string;
@@ -66,7 +67,7 @@ export async function checkNothingLeft(ctx: ScenarioContext, project: string): P
   check(count === 0, `${count} resource(s) of project ${project} were left after the failed up`, {
     expected: 0,
     actual: [
-      ...left.containers.map((c) => `container ${c.Names[0]}`),
+      ...left.containers.map((c) => `container ${containerName(c)}`),
       ...left.networks.map((n) => `network ${n.Name}`),
       ...left.volumes.map((v) => `volume ${v.Name}`),
     ],
