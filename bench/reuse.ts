@@ -210,7 +210,9 @@ export default async function main(): Promise<void> {
             async () => (env = await up({ files: [file], reuse: true, watch: false, engine: warmEngine })),
           ),
         );
+        // down() logs on into a new array: upLines keeps the up's lines only.
         const upLines = logged;
+        logged = [];
         if (!env!.reused) throw new Error("the warm round did not reuse the idle environment");
         await env!.down();
         // Loading the file is not a phase of the log: timed on its own, as `up` does it.
