@@ -9,7 +9,7 @@
 // sides, and one untimed warm-up round per side builds backend and auth (each tool its own way).
 import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -17,7 +17,7 @@ import { Engine } from "../src/engine/engine.js";
 import { ensureBusyboxFixture } from "../src/fixtures/busybox.js";
 import { ensureReferenceStackImages } from "../src/fixtures/reference-stack.js";
 import { up } from "../src/stack/up.js";
-import { benchEnv, median, peakRssProbe, printJson, printTable, round } from "./support.js";
+import { benchEnv, ensureFreshBuild, median, peakRssProbe, printJson, printTable, round } from "./support.js";
 
 const run = promisify(execFile);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -65,31 +65,6 @@ async function timed(work: () => Promise<unknown>): Promise<number> {
   const t0 = performance.now();
   await work();
   return performance.now() - t0;
-}
-
-/** The dist build `bin/berth.js` runs, rebuilt when any source file is newer. */
-export async function ensureFreshBuild(): Promise<void> {
-  const built = join(ROOT, "dist", "cli", "main.js");
-  const newest = (dir: string): number =>
-    Math.max(
-      0,
-      ...readdirSync(dir, { withFileTypes: true }).map((e) =>
-        e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs,
-      ),
-    );
-  if (existsSync(built) && statSync(built).mtimeMs >= newest(join(ROOT, "src"))) return;
-  process.stdout.write("dist is older than src: building it first (tsc -p tsconfig.build.json)\n");
-  await run(
-    process.execPath,
-    [join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json"],
-    {
-      cwd: ROOT,
-    },
-  ).catch((error: { stdout?: string }) => {
-    // tsc still emits when another part of the tree has type errors; the CLI only needs the output.
-    if (!existsSync(built)) throw error;
-    process.stdout.write(`tsc reported errors (build still emitted):\n${error.stdout ?? ""}\n`);
-  });
 }
 
 /** What one benchmark run brings up and down. */

@@ -106,17 +106,8 @@ export function rssMb(pid: number): number | undefined {
 /** The repository root, where bin/berth.js and dist/ live. */
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 
-/** The dist build `bin/berth.js` runs, rebuilt when any source file is newer. */
-export async function ensureFreshBuild(): Promise<void> {
-  const built = join(ROOT, "dist", "cli", "main.js");
-  const newest = (dir: string): number =>
-    Math.max(
-      0,
-      ...readdirSync(dir, { withFileTypes: true }).map((e) =>
-        e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs,
-      ),
-    );
-  if (existsSync(built) && statSync(built).mtimeMs >= newest(join(ROOT, "src"))) return;
+/** Compiles src into dist (tsc only: the benchmarks need no CommonJS twin). */
+async function compileDist(built: string): Promise<void> {
   process.stdout.write("dist is older than src: building it first (tsc -p tsconfig.build.json)\n");
   await promisify(execFile)(
     process.execPath,
@@ -127,4 +118,22 @@ export async function ensureFreshBuild(): Promise<void> {
     if (!existsSync(built)) throw error;
     process.stdout.write(`tsc reported errors (build still emitted):\n${error.stdout ?? ""}\n`);
   });
+}
+
+/** The dist build `bin/berth.js` runs, rebuilt when any source file is newer, and its CLI bundle. */
+export async function ensureFreshBuild(): Promise<void> {
+  const built = join(ROOT, "dist", "cli", "main.js");
+  const newest = (dir: string): number =>
+    Math.max(
+      0,
+      ...readdirSync(dir, { withFileTypes: true }).map((e) =>
+        e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs,
+      ),
+    );
+  if (!existsSync(built) || statSync(built).mtimeMs < newest(join(ROOT, "src"))) await compileDist(built);
+  // bin/berth.js runs the bundle only while it is not older than dist/cli/main.js.
+  const bundle = join(ROOT, "dist", "cli", "bundle", "main.js");
+  if (existsSync(bundle) && statSync(bundle).mtimeMs >= statSync(built).mtimeMs) return;
+  process.stdout.write("the CLI bundle is older than dist: building it (scripts/build-cli.mjs)\n");
+  await promisify(execFile)(process.execPath, [join(ROOT, "scripts", "build-cli.mjs")], { cwd: ROOT });
 }

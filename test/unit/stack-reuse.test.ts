@@ -3,7 +3,7 @@ import { type GcRules, gcVerdict, type SessionFacts } from "../../src/janitor/gc
 import { leaseState } from "../../src/janitor/lease.js";
 import type { ComposeProject } from "../../src/model/compose.js";
 import { currentOwner, formatOwner, LABELS } from "../../src/model/labels.js";
-import { groupEnvironments, idleInOrder } from "../../src/stack/reuse/candidates.js";
+import { environmentsOfKey, groupEnvironments, idleInOrder } from "../../src/stack/reuse/candidates.js";
 import { majorVersion, reuseKey } from "../../src/stack/reuse/key.js";
 import { reuseDecision } from "../../src/stack/reuse/policy.js";
 import { type ListedContainer, safetyProblems } from "../../src/stack/reuse/safety.js";
@@ -209,6 +209,26 @@ describe("candidates", () => {
     ]);
     expect(idleInOrder(envs, 0).map((e) => e.session)).toEqual(["a", "c"]);
     expect(idleInOrder(envs, 1).map((e) => e.session)).toEqual(["c", "a"]);
+  });
+  it("keeps the environments of one key from a list of every reusable container", () => {
+    const of = (session: string, key: string) =>
+      container("db", {}, { [LABELS.session]: session, [LABELS.reuseKey]: key });
+    const leaseOf = (session: string, key: string) => ({
+      ...container("lease", {}, {}),
+      Labels: {
+        [LABELS.session]: session,
+        [LABELS.reuseKey]: key,
+        ...lease(1, "release", alive, "2026-01-01T00:01:00Z").labels,
+      },
+    });
+    const envs = environmentsOfKey(
+      [of("a", "k1"), leaseOf("a", "k1"), of("b", "k2"), leaseOf("b", "k2"), of("c", "k1")],
+      "k1",
+    );
+    expect(envs.map((e) => [e.session, e.lease.generation])).toEqual([
+      ["a", 1],
+      ["c", 0],
+    ]);
   });
 });
 

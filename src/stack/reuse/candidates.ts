@@ -61,12 +61,20 @@ export function groupEnvironments(containers: ListedContainer[], now = Date.now(
   });
 }
 
-export async function listReusable(engine: Engine, key: string): Promise<ReusableEnvironment[]> {
-  const containers = await engine.listContainers({
+/**
+ * Every container of every reusable environment, whatever its key: one list, which `up` starts
+ * while the images' ids (and so the key) are still being looked up.
+ */
+export async function listReusableContainers(engine: Engine): Promise<ListedContainer[]> {
+  return engine.listContainers({
     all: true,
-    filters: { label: [`${LABELS.reuseKey}=${key}`] },
+    filters: { label: [LABELS.reuseKey] },
   });
-  return groupEnvironments(containers);
+}
+
+/** The environments of one key among listed containers. Pure. */
+export function environmentsOfKey(containers: ListedContainer[], key: string): ReusableEnvironment[] {
+  return groupEnvironments(containers.filter((c) => c.Labels?.[LABELS.reuseKey] === key));
 }
 
 /** What a lease on this environment needs: its shared labels (with this run's BERTH_LABELS) and an image. */

@@ -27,12 +27,18 @@ async function lookedUpBuild(
   return image?.Config?.Labels?.[STACK_LABELS.buildHash] === hash ? image.Id : undefined;
 }
 
-/** Service name -> image id; with `prepare`, a missing image is an error, else it is left out. */
+export interface ProjectImageIds {
+  /** Service name -> image id; with `prepare`, a missing image is an error, else it is left out. */
+  ids: Record<string, string>;
+  /** Whether anything was built or pulled (or checked for a pull) on the way. */
+  prepared: boolean;
+}
+
 export async function projectImageIds(
   engine: Engine,
   project: ComposeProject,
   options: ImageIdOptions,
-): Promise<Record<string, string>> {
+): Promise<ProjectImageIds> {
   const services = Object.values(project.services);
   const base = project.name ?? "berth";
   // One inspect per image, however many services run it.
@@ -74,5 +80,8 @@ export async function projectImageIds(
   );
   const missing = found.filter(([, , id]) => !id).map(([service, image]) => ({ service, image }));
   if (options.prepare && missing.length > 0) throw new ImageMissingError(missing);
-  return Object.fromEntries(found.filter(([, , id]) => id).map(([service, , id]) => [service, id!]));
+  return {
+    ids: Object.fromEntries(found.filter(([, , id]) => id).map(([service, , id]) => [service, id!])),
+    prepared: prepared.length > 0,
+  };
 }

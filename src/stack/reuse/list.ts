@@ -48,7 +48,7 @@ async function currentKey(engine: Engine, sourceLabel: string): Promise<string |
       ...(source.profiles ? { profiles: source.profiles } : {}),
       ...(source.envFile ? { envFile: source.envFile } : {}),
     });
-    const imageIds = await projectImageIds(engine, project, { prepare: false });
+    const { ids: imageIds } = await projectImageIds(engine, project, { prepare: false });
     return reuseKey({ project, imageIds, berthVersion: berthVersion(), options: source.keyOptions });
   } catch {
     return "unresolvable";

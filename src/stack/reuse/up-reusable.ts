@@ -20,10 +20,17 @@ import { downEnvironment } from "../down.js";
 import { endpointsFromPorts } from "../endpoints.js";
 import { type EnvironmentReuse, type ServiceInfo, StartedEnvironment } from "../environment.js";
 import { projectNameFor } from "../naming.js";
+import { type PhaseRunner, phaseRunner } from "../phases.js";
 import type { ProgressListener } from "../progress/events.js";
 import { oneShotServices } from "../readiness.js";
 import { type StartOptions, startEnvironment } from "../startup.js";
-import { idleInOrder, leaseSubjectOf, listReusable, type ReusableEnvironment } from "./candidates.js";
+import {
+  environmentsOfKey,
+  idleInOrder,
+  leaseSubjectOf,
+  listReusableContainers,
+  type ReusableEnvironment,
+} from "./candidates.js";
 import { projectImageIds } from "./image-ids.js";
 import { reuseKey } from "./key.js";
 import { resetEnvironment } from "./reset.js";
@@ -50,18 +57,25 @@ interface ReusableUpInput {
   leaseWatchdog: boolean;
 }
 
-/** Phase 1: every service's image id (building or pulling what `up` would), and the key. */
-async function imagesAndKey(
+/**
+ * Phase 1: every service's image id (building or pulling what `up` would), and the key; the
+ * reusable environments on the daemon are listed meanwhile. A list made before a build or pull
+ * could be minutes old: then it is made again.
+ */
+async function imagesAndCandidates(
   input: ReusableUpInput,
-): Promise<{ key: string; imageIds: Record<string, string> }> {
+): Promise<{ key: string; imageIds: Record<string, string>; environments: ReusableEnvironment[] }> {
   const { engine, project, start } = input;
-  const imageIds = await projectImageIds(engine, project, {
+  const early = listReusableContainers(engine);
+  early.catch(() => {}); // awaited below unless the images fail first
+  const { ids: imageIds, prepared } = await projectImageIds(engine, project, {
     prepare: true,
     ...(start.pull ? { pull: start.pull } : {}),
     ...(start.signal ? { signal: start.signal } : {}),
   });
   const key = reuseKey({ project, imageIds, berthVersion: berthVersion(), options: input.source.keyOptions });
-  return { key, imageIds };
+  const containers = prepared ? await listReusableContainers(engine) : await early;
+  return { key, imageIds, environments: environmentsOfKey(containers, key) };
 }
 
 function holdLease(input: ReusableUpInput, lease: Lease, key: string, reused: boolean): EnvironmentReuse {
@@ -115,14 +129,20 @@ async function removeHeld(engine: Engine, environment: ReusableEnvironment, emit
 async function takeIdle(
   input: ReusableUpInput,
   key: string,
+  environments: ReusableEnvironment[],
   image: string,
   emit: ProgressListener,
   began: number,
   replaced: string[],
+  phase: PhaseRunner,
 ): Promise<StartedEnvironment | undefined> {
   const { engine, project } = input;
-  for (const environment of idleInOrder(await listReusable(engine, key))) {
-    const lease = await takeLease(engine, leaseSubjectOf(environment, image), environment.lease.generation);
+  for (const environment of idleInOrder(environments)) {
+    const lease = await phase(
+      "reuse-lease",
+      () => takeLease(engine, leaseSubjectOf(environment, image), environment.lease.generation),
+      environment.project,
+    );
     if (!lease) continue; // another owner took it first
     const replace = async (why: string) => {
       emit({
@@ -137,10 +157,15 @@ async function takeIdle(
       continue;
     }
     try {
-      await resetEnvironment(
-        engine,
-        project,
-        new Map([...environment.services].map(([name, c]) => [name, c.Id])),
+      await phase(
+        "reuse-reset",
+        () =>
+          resetEnvironment(
+            engine,
+            project,
+            new Map([...environment.services].map(([name, c]) => [name, c.Id])),
+          ),
+        environment.project,
       );
     } catch (error) {
       await replace((error as Error).message);
@@ -227,9 +252,12 @@ export async function upReusable(input: ReusableUpInput): Promise<StartedEnviron
     if (event.type === "warning") replaced.push(event.message);
     input.start.onProgress?.(event);
   };
-  const { key, imageIds } = await imagesAndKey(input);
+  const phase = phaseRunner(input.engine, "up");
+  const { key, imageIds, environments } = await phase("reuse-key-and-candidates", () =>
+    imagesAndCandidates(input),
+  );
   const image = Object.values(imageIds)[0]!;
-  const hit = await takeIdle(input, key, image, emit, began, replaced);
+  const hit = await takeIdle(input, key, environments, image, emit, began, replaced, phase);
   if (hit) return hit;
   return createReusable(input, key, image, replaced);
 }
