@@ -4,7 +4,7 @@ import { classifyEngineError, endpointContext } from "./classify.js";
 import { path } from "./core.js";
 import { demuxDockerStream, FrameDecoder } from "./demux.js";
 import { NotFoundError } from "./errors.js";
-import { fetchBody, jsonLines } from "./http.js";
+import { fetchBody, jsonLines, type RequestSpec } from "./http.js";
 import { SystemApi } from "./system-api.js";
 import type {
   ContainerCreateSpec,
@@ -134,37 +134,30 @@ export class ContainerApi extends SystemApi {
   }
 
   killContainer(id: string, killSignal = "SIGKILL"): Promise<void> {
-    return this.call(
-      "container.kill",
-      async () =>
-        void (await this.status({
-          method: "POST",
-          path: `/containers/${path(id)}/kill`,
-          query: { signal: killSignal },
-        })),
-      { resource: id },
-    );
+    const request: RequestSpec = {
+      method: "POST",
+      path: `/containers/${path(id)}/kill`,
+      query: { signal: killSignal },
+    };
+    return this.callStatus("container.kill", request, { resource: id });
   }
 
   /** Removes a stopped container. There is deliberately no way to pass `force` here. */
   removeContainer(id: string, options: { volumes: boolean; signal?: AbortSignal }): Promise<void> {
-    return this.call(
-      "container.remove",
-      async () =>
-        void (await this.status({
-          method: "DELETE",
-          path: `/containers/${path(id)}`,
-          query: { v: options.volumes, force: false },
-          signal: options.signal,
-        })),
-      { resource: id, signal: options.signal },
-    );
+    const { signal } = options;
+    const request: RequestSpec = {
+      method: "DELETE",
+      path: `/containers/${path(id)}`,
+      query: { v: options.volumes, force: false },
+      signal,
+    };
+    return this.callStatus("container.remove", request, { resource: id, signal });
   }
 
   updateContainer(id: string, body: Record<string, unknown>): Promise<void> {
-    return this.call(
+    return this.callStatus(
       "container.update",
-      async () => void (await this.status({ method: "POST", path: `/containers/${path(id)}/update`, body })),
+      { method: "POST", path: `/containers/${path(id)}/update`, body },
       { resource: id },
     );
   }
@@ -175,17 +168,13 @@ export class ContainerApi extends SystemApi {
     condition: "not-running" | "next-exit" | "removed",
     signal?: AbortSignal,
   ): Promise<{ StatusCode: number }> {
-    return this.call(
-      "container.wait",
-      () =>
-        this.json<{ StatusCode: number }>({
-          method: "POST",
-          path: `/containers/${path(id)}/wait`,
-          query: { condition },
-          signal,
-        }),
-      { resource: id, signal },
-    );
+    const request: RequestSpec = {
+      method: "POST",
+      path: `/containers/${path(id)}/wait`,
+      query: { condition },
+      signal,
+    };
+    return this.callJson("container.wait", request, { resource: id, signal });
   }
 
   private logsQuery(options: ContainerLogOptions, follow: boolean): Record<string, unknown> {

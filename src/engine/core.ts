@@ -152,6 +152,24 @@ export class EngineCore {
     for (const observer of this.observers) observer(record);
   }
 
+  /** One named operation that is one request with a JSON answer. */
+  protected callJson<T>(
+    operation: OperationName,
+    spec: RequestSpec,
+    context: { resource?: string; signal?: AbortSignal } = {},
+  ): Promise<T> {
+    return this.call(operation, () => this.json<T>(spec), context);
+  }
+
+  /** One named operation that is one request whose answer is only its status. */
+  protected callStatus(
+    operation: OperationName,
+    spec: RequestSpec,
+    context: { resource?: string; signal?: AbortSignal } = {},
+  ): Promise<void> {
+    return this.call(operation, async () => void (await this.status(spec)), context);
+  }
+
   protected json<T>(spec: RequestSpec): Promise<T> {
     return fetchJson<T>(this.link(), spec);
   }

@@ -3,7 +3,7 @@ import type { Duplex, Readable } from "node:stream";
 import { ContainerApi } from "./container-api.js";
 import { path } from "./core.js";
 import { demuxDockerStream } from "./demux.js";
-import { hijack, readBody } from "./http.js";
+import { hijack, type RequestSpec, readBody } from "./http.js";
 import type { ExecInspect } from "./types.js";
 
 export interface ExecResult {
@@ -115,22 +115,18 @@ export class ExecApi extends ContainerApi {
 
   /** Sets the size of an exec's terminal (it must be running). */
   resizeExec(execId: string, size: { rows: number; columns: number }): Promise<void> {
-    return this.call(
-      "container.exec-resize",
-      async () =>
-        void (await this.status({
-          method: "POST",
-          path: `/exec/${path(execId)}/resize`,
-          query: { h: size.rows, w: size.columns },
-        })),
-      { resource: execId },
-    );
+    const request: RequestSpec = {
+      method: "POST",
+      path: `/exec/${path(execId)}/resize`,
+      query: { h: size.rows, w: size.columns },
+    };
+    return this.callStatus("container.exec-resize", request, { resource: execId });
   }
 
   inspectExec(execId: string): Promise<ExecInspect> {
-    return this.call(
+    return this.callJson(
       "container.exec-inspect",
-      () => this.json<ExecInspect>({ method: "GET", path: `/exec/${path(execId)}/json` }),
+      { method: "GET", path: `/exec/${path(execId)}/json` },
       { resource: execId },
     );
   }

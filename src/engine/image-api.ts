@@ -80,15 +80,13 @@ export function pullQuery(ref: string): { fromImage: string; tag?: string } {
 
 export class ImageApi extends NetworkApi {
   listImages(filters?: Filters): Promise<ImageSummary[]> {
-    return this.call("image.list", () =>
-      this.json<ImageSummary[]>({ method: "GET", path: "/images/json", query: { filters } }),
-    );
+    return this.callJson("image.list", { method: "GET", path: "/images/json", query: { filters } });
   }
 
   inspectImage(ref: string): Promise<ImageInspect> {
-    return this.call(
+    return this.callJson(
       "image.inspect",
-      () => this.json<ImageInspect>({ method: "GET", path: `/images/${path(ref)}/json` }),
+      { method: "GET", path: `/images/${path(ref)}/json` },
       { resource: ref },
     );
   }
@@ -103,9 +101,9 @@ export class ImageApi extends NetworkApi {
   }
 
   removeImage(ref: string): Promise<void> {
-    return this.call(
+    return this.callStatus(
       "image.remove",
-      async () => void (await this.status({ method: "DELETE", path: `/images/${path(ref)}` })),
+      { method: "DELETE", path: `/images/${path(ref)}` },
       { resource: ref },
     );
   }

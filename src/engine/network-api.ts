@@ -5,59 +5,48 @@ import type { Filters, NetworkCreateSpec, NetworkInspect, VolumeCreateSpec, Volu
 
 export class NetworkApi extends ExecApi {
   listNetworks(filters?: Filters): Promise<NetworkInspect[]> {
-    return this.call("network.list", () =>
-      this.json<NetworkInspect[]>({ method: "GET", path: "/networks", query: { filters } }),
-    );
+    return this.callJson("network.list", { method: "GET", path: "/networks", query: { filters } });
   }
 
   inspectNetwork(id: string): Promise<NetworkInspect> {
-    return this.call(
+    return this.callJson(
       "network.inspect",
-      () => this.json<NetworkInspect>({ method: "GET", path: `/networks/${path(id)}` }),
+      { method: "GET", path: `/networks/${path(id)}` },
       { resource: id },
     );
   }
 
-  createNetwork(spec: NetworkCreateSpec): Promise<{ id: string }> {
-    return this.call(
+  async createNetwork(spec: NetworkCreateSpec): Promise<{ id: string }> {
+    const created = await this.callJson<{ Id: string }>(
       "network.create",
-      async () => ({
-        id: (await this.json<{ Id: string }>({ method: "POST", path: "/networks/create", body: spec })).Id,
-      }),
+      { method: "POST", path: "/networks/create", body: spec },
       { resource: spec.Name },
     );
+    return { id: created.Id };
   }
 
   removeNetwork(id: string): Promise<void> {
-    return this.call(
+    return this.callStatus(
       "network.remove",
-      async () => void (await this.status({ method: "DELETE", path: `/networks/${path(id)}` })),
+      { method: "DELETE", path: `/networks/${path(id)}` },
       { resource: id },
     );
   }
 
   connectNetwork(network: string, container: string, aliases: string[] = []): Promise<void> {
-    return this.call(
+    const body = { Container: container, EndpointConfig: { Aliases: aliases } };
+    return this.callStatus(
       "network.connect",
-      async () =>
-        void (await this.status({
-          method: "POST",
-          path: `/networks/${path(network)}/connect`,
-          body: { Container: container, EndpointConfig: { Aliases: aliases } },
-        })),
+      { method: "POST", path: `/networks/${path(network)}/connect`, body },
       { resource: `${container}@${network}` },
     );
   }
 
   disconnectNetwork(network: string, container: string): Promise<void> {
-    return this.call(
+    const body = { Container: container, Force: false };
+    return this.callStatus(
       "network.disconnect",
-      async () =>
-        void (await this.status({
-          method: "POST",
-          path: `/networks/${path(network)}/disconnect`,
-          body: { Container: container, Force: false },
-        })),
+      { method: "POST", path: `/networks/${path(network)}/disconnect`, body },
       { resource: `${container}@${network}` },
     );
   }
@@ -65,39 +54,35 @@ export class NetworkApi extends ExecApi {
   // volumes --------------------------------------------------------------------------------
 
   async listVolumes(filters?: Filters): Promise<VolumeInspect[]> {
-    const result = await this.call("volume.list", () =>
-      this.json<{ Volumes: VolumeInspect[] | null }>({ method: "GET", path: "/volumes", query: { filters } }),
-    );
+    const result = await this.callJson<{ Volumes: VolumeInspect[] | null }>("volume.list", {
+      method: "GET",
+      path: "/volumes",
+      query: { filters },
+    });
     return result.Volumes ?? [];
   }
 
   inspectVolume(name: string): Promise<VolumeInspect> {
-    return this.call(
+    return this.callJson(
       "volume.inspect",
-      () => this.json<VolumeInspect>({ method: "GET", path: `/volumes/${path(name)}` }),
+      { method: "GET", path: `/volumes/${path(name)}` },
       { resource: name },
     );
   }
 
-  createVolume(spec: VolumeCreateSpec): Promise<{ name: string }> {
-    return this.call(
+  async createVolume(spec: VolumeCreateSpec): Promise<{ name: string }> {
+    const created = await this.callJson<{ Name?: string }>(
       "volume.create",
-      async () => {
-        const created = await this.json<{ Name?: string }>({
-          method: "POST",
-          path: "/volumes/create",
-          body: spec,
-        });
-        return { name: created.Name ?? spec.Name ?? "" };
-      },
+      { method: "POST", path: "/volumes/create", body: spec },
       { resource: spec.Name },
     );
+    return { name: created.Name ?? spec.Name ?? "" };
   }
 
   removeVolume(name: string): Promise<void> {
-    return this.call(
+    return this.callStatus(
       "volume.remove",
-      async () => void (await this.status({ method: "DELETE", path: `/volumes/${path(name)}` })),
+      { method: "DELETE", path: `/volumes/${path(name)}` },
       { resource: name },
     );
   }
