@@ -7,24 +7,29 @@ import { NetworkApi } from "./network-api.js";
 import { type TarExtra, tarFiles } from "./tar.js";
 import type { BuildProgressEvent, Filters, ImageInspect, ImageSummary, PullProgressEvent } from "./types.js";
 
-export interface BuildOptions {
+/** The build settings a Compose file and the build API share. */
+export interface BuildFlags {
+  labels?: Record<string, string>;
+  shmSizeBytes?: number;
+  /** `HOST:ADDRESS` entries for RUN steps' /etc/hosts. */
+  extraHosts?: string[];
+  ulimits?: Record<string, { soft: number; hard: number }>;
+  /** Build without the daemon's layer cache. */
+  noCache?: boolean;
+  /** Pull newer versions of the base images. */
+  pull?: boolean;
+  platform?: string;
+}
+
+export interface BuildOptions extends BuildFlags {
   tag: string;
   /** More names for the image. */
   extraTags?: string[];
-  labels?: Record<string, string>;
   dockerfile?: string;
   buildargs?: Record<string, string>;
   target?: string;
   /** The network of RUN steps: `default`, `host`, `none` (or a network's name). */
   networkMode?: string;
-  shmSizeBytes?: number;
-  /** `HOST:ADDRESS` entries for RUN steps' /etc/hosts. */
-  extraHosts?: string[];
-  ulimits?: Record<string, { soft: number; hard: number }>;
-  noCache?: boolean;
-  /** Pull newer versions of the base images. */
-  pull?: boolean;
-  platform?: string;
   signal?: AbortSignal;
 }
 

@@ -1,6 +1,7 @@
 // The typed model of a Compose project after parsing, interpolation, merging and validation.
 // Everything downstream (planner, up/down, lint, memory) works on this model, never on YAML.
 // Sizes are bytes, durations are milliseconds; paths are absolute.
+import type { BuildFlags } from "../engine/image-api.js";
 
 /** Where a value came from, so errors and lint findings can name the file, line and column. */
 export interface SourceLocation {
@@ -58,20 +59,13 @@ export type VolumeMount = (
 export const INLINE_DOCKERFILE = ".berth-dockerfile-inline";
 
 /** The `build` keys berth passes to the Engine's build API besides context, Dockerfile, args and target. */
-export interface BuildSettings {
+export interface BuildSettings extends BuildFlags {
   /** `dockerfile_inline`: the Dockerfile's text (sent in the context as `dockerfile`). */
   dockerfileInline?: string;
-  labels?: Record<string, string>;
   /** The network of the build's RUN steps: `default`, `host` or `none`. */
   network?: "default" | "host" | "none";
-  shmSizeBytes?: number;
-  /** `HOST:ADDRESS` entries. */
-  extraHosts?: string[];
-  ulimits?: Record<string, { soft: number; hard: number }>;
   /** Build without the daemon's layer cache, and never reuse an earlier build of berth's. */
   noCache?: boolean;
-  /** Pull newer versions of the base images. */
-  pull?: boolean;
   /** `platforms` (one) or else the service's `platform`. */
   platform?: string;
   /** More names for the built image. */

@@ -1,7 +1,7 @@
 // The short text summary `berth validate` prints when a run ends: the verdict, each category,
 // the key timings and concurrency figures. The full story is in the reports.
-import { PERF_OPERATION_TITLES, PERF_OPERATIONS, type ValidationResults } from "./model.js";
-import { formatMs, formatPercent, formatRate } from "./report/format.js";
+import type { ValidationResults } from "./model.js";
+import { formatMs, formatPercent, formatRate, timingRows } from "./report/format.js";
 import { verdictOf } from "./report/markdown.js";
 
 function columns(rows: string[][]): string[] {
@@ -36,24 +36,9 @@ export function renderSummary(results: ValidationResults): string {
       ]),
     ]).map((l) => `  ${l}`),
   ];
-  const ops = PERF_OPERATIONS.filter((op) => performance.operations[op]);
-  if (ops.length > 0) {
-    lines.push(
-      "",
-      ...columns([
-        ["operation", "n", "mean", "p50", "p95"],
-        ...ops.map((op) => {
-          const f = performance.operations[op]!;
-          return [
-            PERF_OPERATION_TITLES[op],
-            String(f.count),
-            formatMs(f.mean),
-            formatMs(f.p50),
-            formatMs(f.p95),
-          ];
-        }),
-      ]).map((l) => `  ${l}`),
-    );
+  const timings = timingRows(performance, false);
+  if (timings.length > 0) {
+    lines.push("", ...columns([["operation", "n", "mean", "p50", "p95"], ...timings]).map((l) => `  ${l}`));
   }
   if (performance.concurrency.length > 0) {
     lines.push(

@@ -1,6 +1,12 @@
 // How figures read in both reports: one formatter per kind of number, so the Markdown, the HTML
 // and the CLI summary print the same value the same way (and tests can look for it).
-import type { EvidenceValue, ScenarioStatus } from "../model.js";
+import {
+  type EvidenceValue,
+  PERF_OPERATION_TITLES,
+  PERF_OPERATIONS,
+  type ScenarioStatus,
+  type ValidationResults,
+} from "../model.js";
 
 export function formatMs(ms: number): string {
   if (!Number.isFinite(ms)) return "n/a";
@@ -50,4 +56,19 @@ export function humanKey(key: string): string {
     .replace(/([a-z0-9])([A-Z])/g, "$1 $2")
     .replace(/[_-]+/g, " ")
     .toLowerCase();
+}
+
+/** One row per timed operation of the run (title, samples, mean, p50, p95, and min/max with `range`). */
+export function timingRows(performance: ValidationResults["performance"], range: boolean): string[][] {
+  return PERF_OPERATIONS.filter((op) => performance.operations[op]).map((op) => {
+    const f = performance.operations[op]!;
+    const row = [
+      PERF_OPERATION_TITLES[op],
+      String(f.count),
+      formatMs(f.mean),
+      formatMs(f.p50),
+      formatMs(f.p95),
+    ];
+    return range ? [...row, formatMs(f.min), formatMs(f.max)] : row;
+  });
 }

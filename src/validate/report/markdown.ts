@@ -3,12 +3,7 @@
 // the machine and daemon. With a baseline, a section on what changed.
 
 import { formatSize } from "../../memory/size.js";
-import {
-  PERF_OPERATION_TITLES,
-  PERF_OPERATIONS,
-  type ScenarioResult,
-  type ValidationResults,
-} from "../model.js";
+import { PERF_OPERATION_TITLES, type ScenarioResult, type ValidationResults } from "../model.js";
 import type { LatencyChange, RunComparison } from "./compare.js";
 import {
   formatChange,
@@ -20,6 +15,7 @@ import {
   humanKey,
   STATUS_ICON,
   STATUS_LABEL,
+  timingRows,
 } from "./format.js";
 import { seedComparison } from "./seed.js";
 
@@ -94,28 +90,21 @@ function summarySection(results: ValidationResults): string[] {
     ),
     "",
   ];
-  const ops = PERF_OPERATIONS.filter((op) => performance.operations[op]);
+  const timings = timingRows(performance, true);
   lines.push("### Timings", "");
-  if (ops.length === 0) {
+  if (timings.length === 0) {
     lines.push("No lifecycle timings were recorded in this run.", "");
   } else {
     lines.push(
-      table(
-        ["Operation", "Samples", "Mean", "p50", "p95", "Min", "Max"],
-        ops.map((op) => {
-          const f = performance.operations[op]!;
-          return [
-            PERF_OPERATION_TITLES[op],
-            String(f.count),
-            formatMs(f.mean),
-            formatMs(f.p50),
-            formatMs(f.p95),
-            formatMs(f.min),
-            formatMs(f.max),
-          ];
-        }),
-        ["l", "r", "r", "r", "r", "r", "r"],
-      ),
+      table(["Operation", "Samples", "Mean", "p50", "p95", "Min", "Max"], timings, [
+        "l",
+        "r",
+        "r",
+        "r",
+        "r",
+        "r",
+        "r",
+      ]),
       "",
     );
   }
