@@ -61,8 +61,8 @@ export function createTransport(endpoint: DockerEndpoint): Transport {
   };
   // No TLS session resumption: an OpenSSL server that verifies client certificates without a
   // session id context (socat's OPENSSL-LISTEN with verify=1) answers a resumed session with an
-  // "internal error" alert, so every connection after the first failed (issue 18's `berth up`).
-  // Keep-alive already spares most handshakes.
+  // "internal error" alert, which would fail every connection after the first. Keep-alive
+  // already spares most handshakes.
   const agent = new HttpsAgent({ ...AGENT_OPTIONS, ...tls, maxCachedSessions: 0 });
   return {
     endpoint,
