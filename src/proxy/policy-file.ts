@@ -2,7 +2,7 @@
 // with messages that name the file, the field and the value.
 import { readFileSync } from "node:fs";
 import { parse } from "yaml";
-import { z } from "zod";
+import * as z from "zod";
 import { ConfigError } from "../engine/errors.js";
 import { ENDPOINT_GROUPS } from "./classify-request.js";
 import { HOST_NAMESPACES, type HostNamespace, type ProxyPolicy } from "./policy.js";
