@@ -46,15 +46,44 @@ function twinMetaUrl(outdir, base) {
   };
 }
 
-/** Leaves every command but `keep` out of the command table's lazy imports. */
-function onlyCommand(keep) {
+/**
+ * One entry per command in a single build (so each source is parsed once): `berth-command:NAME`
+ * is main.ts again, whose command table imports NAME's module only (the others are left out).
+ */
+function commandEntries() {
+  const main = join(src, "cli", "main.ts");
   return {
-    name: "only-command",
+    name: "command-entries",
     setup(builder) {
-      builder.onResolve({ filter: /^\.\/commands\/[a-z-]+\.js$/ }, (args) => {
-        if (args.importer !== commandTable || args.path === `./commands/${keep}.js`) return undefined;
-        return { path: args.path, namespace: "berth-left-out" };
-      });
+      builder.onResolve({ filter: /^berth-command:/ }, (args) => ({
+        path: args.path.slice("berth-command:".length),
+        namespace: "berth-main",
+      }));
+      builder.onLoad({ filter: /.*/, namespace: "berth-main" }, () => ({
+        contents: readFileSync(main, "utf8"),
+        loader: "ts",
+        resolveDir: dirname(main),
+      }));
+      // main.ts of command NAME imports its own table.
+      builder.onResolve({ filter: /^\.\/commands\.js$/, namespace: "berth-main" }, (args) => ({
+        path: args.importer,
+        namespace: "berth-table",
+      }));
+      // The table's own command is imported by its file name (resolved by esbuild, so it keeps its
+      // package's module type); the others are left out.
+      builder.onLoad({ filter: /.*/, namespace: "berth-table" }, (args) => ({
+        contents: readFileSync(commandTable, "utf8").replace(
+          /import\("\.\/commands\/([a-z-]+)\.js"\)/g,
+          (_, name) =>
+            name === args.path ? `import("./commands/${name}.ts")` : `import("berth-left-out:${name}")`,
+        ),
+        loader: "ts",
+        resolveDir: dirname(commandTable),
+      }));
+      builder.onResolve({ filter: /^berth-left-out:/ }, (args) => ({
+        path: args.path,
+        namespace: "berth-left-out",
+      }));
       builder.onLoad({ filter: /.*/, namespace: "berth-left-out" }, () => ({ contents: "export {};" }));
     },
   };
@@ -89,14 +118,17 @@ const results = await Promise.all([
     },
     plugins: [twinMetaUrl(out, "import.meta.url")],
   }),
-  ...singleFiles.map((name) =>
-    build({
-      ...common,
-      format: "cjs",
-      outfile: join(commandsOut, `${name}.cjs`),
-      plugins: [onlyCommand(name), twinMetaUrl(commandsOut, 'require("node:url").pathToFileURL(__filename)')],
-    }),
-  ),
+  build({
+    ...common,
+    entryPoints: Object.fromEntries(singleFiles.map((name) => [name, `berth-command:${name}`])),
+    format: "cjs",
+    outdir: commandsOut,
+    outExtension: { ".js": ".cjs" },
+    // Strict as the ES modules it comes from (esbuild adds this only for files under tsconfig's
+    // `strict`, which the generated entries are not).
+    banner: { js: '"use strict";' },
+    plugins: [commandEntries(), twinMetaUrl(commandsOut, 'require("node:url").pathToFileURL(__filename)')],
+  }),
 ]);
 const outputs = results.flatMap((r) => Object.values(r.metafile.outputs));
 const kib = Math.round(outputs.reduce((sum, o) => sum + o.bytes, 0) / 1024);
