@@ -141,6 +141,24 @@ export class GradientLaw {
     return this.longTerm.get(operation);
   }
 
+  /** Every operation's long-term latency (ms): what another process may start from (`remember`). */
+  baselines(): Record<string, number> {
+    return Object.fromEntries(this.longTerm);
+  }
+
+  /**
+   * Takes long-term latencies learned earlier (by another process on the same daemon) for the
+   * operations not measured yet: they need no probe. Values that are not positive finite numbers
+   * are ignored. What this law learns from then on moves them as it moves its own.
+   */
+  remember(baselines: Readonly<Record<string, number>>): void {
+    for (const [operation, latencyMs] of Object.entries(baselines)) {
+      if (this.longTerm.has(operation) || this.probed.has(operation)) continue;
+      if (typeof latencyMs !== "number" || !Number.isFinite(latencyMs) || latencyMs <= 0) continue;
+      this.longTerm.set(operation, latencyMs);
+    }
+  }
+
   /**
    * Whether a call of `operation` may be dispatched now, with `inFlight` calls in flight. An
    * operation never measured before is a probe (Envoy's minRTT measurement, per operation): it
