@@ -1,6 +1,7 @@
 // The adaptive limiter's control law, as a pure state machine: latency samples and errors in,
 // a concurrency limit out. No timers, no I/O; the caller passes the time. docs/limiter.md
 // explains the law and why it looks the way it does.
+import { percentile } from "../model/stats.js";
 
 export interface GradientConfig {
   /** Limit before the first window closes. */
@@ -76,12 +77,6 @@ interface Window {
   samples: WindowSample[];
   /** True once in-flight calls reached the limit during the window: growth is wanted. */
   saturated: boolean;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 function byOperation(samples: WindowSample[]): Map<string, WindowSample[]> {
@@ -255,7 +250,10 @@ export class GradientLaw {
     if (now - w.startedAt < this.config.windowMs || w.samples.length < this.config.minWindowSamples) {
       return undefined;
     }
-    const ratio = median(w.samples.map((s) => s.ratio));
+    const ratio = percentile(
+      w.samples.map((s) => s.ratio),
+      50,
+    );
     const gradient = Math.max(0.5, Math.min(1, this.config.tolerance / ratio));
     const from = this.limit;
     if (gradient < 1) this.slowStart = false;
@@ -284,7 +282,10 @@ export class GradientLaw {
     // A daemon under load is never faster than unloaded: an operation whose calls ran faster than
     // its long-term latency shows that value is stale (Gradient2 pulls its long RTT down likewise).
     for (const [operation, samples] of groups) {
-      const r = median(samples.map((s) => s.ratio));
+      const r = percentile(
+        samples.map((s) => s.ratio),
+        50,
+      );
       if (samples.length >= 3 && r < 1) {
         const long = this.longTerm.get(operation)!;
         this.longTerm.set(operation, (long * (1 + r)) / 2);
@@ -297,7 +298,13 @@ export class GradientLaw {
     this.floorWindows = gradient < 1 && this.limit <= floor ? this.floorWindows + 1 : 0;
     if (this.floorWindows >= FLOOR_WINDOWS) {
       for (const [operation, samples] of groups) {
-        this.longTerm.set(operation, median(samples.map((s) => s.latencyMs)));
+        this.longTerm.set(
+          operation,
+          percentile(
+            samples.map((s) => s.latencyMs),
+            50,
+          ),
+        );
       }
       this.floorWindows = 0;
     }
