@@ -1,12 +1,11 @@
 // bench/lifecycle: create, start and safe removal of a SIGTERM-handling fixture container,
 // through berth (guarded engine) and through raw Engine API calls over the same socket,
 // alternating rounds.
-import { request } from "node:http";
 import type { Engine } from "../src/engine/engine.js";
 import { ensureBusyboxFixture } from "../src/fixtures/busybox.js";
 import { createEngine } from "../src/guard/guard.js";
 import { safeRemove } from "../src/lifecycle/safe-remove.js";
-import { benchEnv, benchLabels, median, printJson, printTable, round } from "./support.js";
+import { benchEnv, benchLabels, median, printJson, printTable, raw, round } from "./support.js";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 20);
 const CMD = ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"];
@@ -18,37 +17,6 @@ interface Round {
   create: number;
   start: number;
   remove: number;
-}
-
-function raw(
-  socketPath: string,
-  method: string,
-  path: string,
-  body?: unknown,
-): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    const req = request(
-      {
-        socketPath,
-        method,
-        path,
-        headers: payload
-          ? { "content-type": "application/json", "content-length": Buffer.byteLength(payload) }
-          : {},
-      },
-      (res) => {
-        let text = "";
-        res.setEncoding("utf8");
-        res.on("data", (c: string) => {
-          text += c;
-        });
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
-      },
-    );
-    req.on("error", reject);
-    req.end(payload);
-  });
 }
 
 async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {

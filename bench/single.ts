@@ -9,15 +9,21 @@
 // berth runs twice per round: as configured by default (a network created and removed per
 // environment) and with the network pool on (`networkPool: true`: the network is claimed from
 // and returned to a pool of pre-created ones, verified empty); the bench's pool is drained at the end.
+// The floor runs in the same rounds: raw Engine API calls straight over the socket (create, start,
+// one inspect for the published port, then berth's own HTTP readiness check, same backoff; down a
+// stop with the default grace and a remove), once on the default bridge and once on a
+// user-defined bridge network created before the rounds. No tool can bring this container up
+// faster than the daemon does these calls; the ratios to testcontainers say where the floor is.
 import { createRequire } from "node:module";
 import { ensureBusyboxFixture } from "../src/fixtures/busybox.js";
 import { defaultEngine } from "../src/guard/default-engine.js";
 import { guardOf } from "../src/guard/guard.js";
 import { drainPool, networkPoolConfig } from "../src/janitor/network-pool.js";
+import { httpWait } from "../src/lifecycle/wait/http.js";
 import { defineProject } from "../src/stack/builder.js";
 import type { DownReport } from "../src/stack/down.js";
 import { up } from "../src/stack/up.js";
-import { benchEnv, median, printJson, printTable, round } from "./support.js";
+import { benchEnv, median, printJson, printTable, raw, round } from "./support.js";
 
 process.env.TESTCONTAINERS_RYUK_DISABLED = "true";
 // Its wait strategies reach the container through a host name that may resolve to ::1, where
@@ -101,6 +107,44 @@ async function berth(image: string, graceful: boolean[], networkPool = false): P
   return { upMs, downMs };
 }
 
+/** The floor: raw calls on the socket, then the same HTTP readiness check berth runs. */
+async function rawFloor(socketPath: string, image: string, name: string, network?: string): Promise<Timing> {
+  const call = async (method: string, path: string, expected: number, body?: unknown) => {
+    const res = await raw(socketPath, method, path, body);
+    if (res.status !== expected) throw new Error(`raw ${method} ${path}: ${res.status} ${res.body}`);
+    return res.body;
+  };
+  const began = performance.now();
+  const created = await call("POST", `/containers/create?name=${name}`, 201, {
+    Image: image,
+    Cmd: COMMAND,
+    Labels: { "berth.bench": MARKER },
+    ExposedPorts: { "8080/tcp": {} },
+    HostConfig: {
+      PortBindings: { "8080/tcp": [{ HostIp: "127.0.0.1", HostPort: "" }] },
+      ...(network ? { NetworkMode: network } : {}),
+    },
+  });
+  const id = (JSON.parse(created) as { Id: string }).Id;
+  await call("POST", `/containers/${id}/start`, 204);
+  const inspect = JSON.parse(await call("GET", `/containers/${id}/json`, 200)) as {
+    NetworkSettings: { Ports: Record<string, { HostIp: string; HostPort: string }[] | null> };
+  };
+  const port = Number(inspect.NetworkSettings.Ports["8080/tcp"]?.[0]?.HostPort);
+  const target = {
+    engine: defaultEngine(),
+    service: "web",
+    containerId: id,
+    hostAddress: () => ({ host: "127.0.0.1", port }),
+  };
+  await httpWait(8080, "/health").wait(target, AbortSignal.timeout(60_000));
+  const upMs = performance.now() - began;
+  const downBegan = performance.now();
+  await call("POST", `/containers/${id}/stop?t=10`, 204);
+  await call("DELETE", `/containers/${id}`, 204);
+  return { upMs, downMs: performance.now() - downBegan };
+}
+
 function summary(timings: Timing[]) {
   return {
     upMs: round(median(timings.map((t) => t.upMs)), 1),
@@ -114,8 +158,21 @@ export default async function main(): Promise<void> {
   const image = (await ensureBusyboxFixture(engine)).ref;
   const tcVersion = (createRequire(import.meta.url)("testcontainers/package.json") as { version: string })
     .version;
-  type Side = "berth" | "berthPool" | "testcontainers";
-  const results: Record<Side, Timing[]> = { berth: [], berthPool: [], testcontainers: [] };
+  if (engine.endpoint.kind !== "unix") throw new Error("bench/single measures its floor on a unix socket");
+  const socketPath = engine.endpoint.socketPath;
+  const floorNetwork = `berth-bench-floor-${process.pid}`;
+  await engine.createNetwork({ Name: floorNetwork, Labels: { "berth.bench": MARKER } });
+  let floorRuns = 0;
+  const floor = (network?: string) =>
+    rawFloor(socketPath, image, `berth-bench-floor-${process.pid}-${floorRuns++}`, network);
+  type Side = "berth" | "berthPool" | "testcontainers" | "rawBridge" | "rawNetwork";
+  const results: Record<Side, Timing[]> = {
+    berth: [],
+    berthPool: [],
+    testcontainers: [],
+    rawBridge: [],
+    rawNetwork: [],
+  };
   const graceful: boolean[] = [];
   const gracefulPool: boolean[] = [];
   const calls: Record<"berth" | "berthPool", number> = { berth: 0, berthPool: 0 };
@@ -128,17 +185,23 @@ export default async function main(): Promise<void> {
   await berth(image, []);
   await berth(image, [], true);
   await testcontainers(image);
-  const sides: Side[] = ["berth", "berthPool", "testcontainers"];
+  await floor();
+  await floor(floorNetwork);
+  const sides: Side[] = ["berth", "berthPool", "testcontainers", "rawBridge", "rawNetwork"];
   for (let i = 0; i < ROUNDS; i++) {
-    // Each contender goes first, second and third in turn.
+    // Each contender goes first, second, ... in turn.
     const order = sides.map((_, k) => sides[(k + i) % sides.length]!);
     for (const side of order) {
       const before = callCount();
       const timing =
         side === "testcontainers"
           ? await testcontainers(image)
-          : await berth(image, side === "berth" ? graceful : gracefulPool, side === "berthPool");
-      if (side !== "testcontainers") calls[side] += callCount() - before;
+          : side === "rawBridge"
+            ? await floor()
+            : side === "rawNetwork"
+              ? await floor(floorNetwork)
+              : await berth(image, side === "berth" ? graceful : gracefulPool, side === "berthPool");
+      if (side === "berth" || side === "berthPool") calls[side] += callCount() - before;
       results[side].push(timing);
       process.stdout.write(
         `round ${i + 1}/${ROUNDS} ${side}: up ${timing.upMs.toFixed(0)} ms, down ${timing.downMs.toFixed(0)} ms\n`,
@@ -148,6 +211,7 @@ export default async function main(): Promise<void> {
   const drained = await drainPool(engine, networkPoolConfig(process.env, true), {
     label: { key: "berth.bench", value: MARKER },
   });
+  await engine.removeNetwork(floorNetwork);
   const left = [
     ...(await engine.listContainers({ all: true, filters: { label: [`berth.bench=${MARKER}`] } })),
     ...(await engine.listNetworks({ label: [`berth.bench=${MARKER}`] })),
@@ -155,6 +219,8 @@ export default async function main(): Promise<void> {
   const b = summary(results.berth);
   const p = summary(results.berthPool);
   const t = summary(results.testcontainers);
+  const fb = summary(results.rawBridge);
+  const fn = summary(results.rawNetwork);
   const ratio = (x: number, y: number) => round(x / y, 3);
   printTable(
     `one service (busybox httpd, HTTP readiness), median of ${ROUNDS} rounds (ms)`,
@@ -165,6 +231,26 @@ export default async function main(): Promise<void> {
       [`testcontainers ${tcVersion} (Ryuk off)`, t.upMs, t.downMs, t.totalMs],
       ["ratio", ratio(b.upMs, t.upMs), ratio(b.downMs, t.downMs), ratio(b.totalMs, t.totalMs)],
       ["ratio, network pool", ratio(p.upMs, t.upMs), ratio(p.downMs, t.downMs), ratio(p.totalMs, t.totalMs)],
+      ["floor: raw API, default bridge", fb.upMs, fb.downMs, fb.totalMs],
+      ["floor: raw API, user-defined network", fn.upMs, fn.downMs, fn.totalMs],
+      [
+        "floor ratio, default bridge",
+        ratio(fb.upMs, t.upMs),
+        ratio(fb.downMs, t.downMs),
+        ratio(fb.totalMs, t.totalMs),
+      ],
+      [
+        "floor ratio, user-defined network",
+        ratio(fn.upMs, t.upMs),
+        ratio(fn.downMs, t.downMs),
+        ratio(fn.totalMs, t.totalMs),
+      ],
+      [
+        "berth pool vs its floor (network)",
+        ratio(p.upMs, fn.upMs),
+        ratio(p.downMs, fn.downMs),
+        ratio(p.totalMs, fn.totalMs),
+      ],
     ],
   );
   const apiCalls = round(calls.berth / ROUNDS, 1);
@@ -180,6 +266,11 @@ export default async function main(): Promise<void> {
       berthLibrary: b,
       berthLibraryNetworkPool: p,
       testcontainers: t,
+      floorRawBridge: fb,
+      floorRawNetwork: fn,
+      floorUpVsTestcontainers: { bridge: ratio(fb.upMs, t.upMs), network: ratio(fn.upMs, t.upMs) },
+      poolUpVsFloorNetwork: ratio(p.upMs, fn.upMs),
+      berthUpVsFloorNetwork: ratio(b.upMs, fn.upMs),
       berthApiCallsPerRound: apiCalls,
       berthPoolApiCallsPerRound: apiCallsPool,
       gracefulVerifiedDowns: gracefulCount,

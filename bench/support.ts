@@ -2,6 +2,7 @@
 import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { request } from "node:http";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -136,4 +137,36 @@ export async function ensureFreshBuild(): Promise<void> {
   if (existsSync(bundle) && statSync(bundle).mtimeMs >= statSync(built).mtimeMs) return;
   process.stdout.write("the CLI bundle is older than dist: building it (scripts/build-cli.mjs)\n");
   await promisify(execFile)(process.execPath, [join(ROOT, "scripts", "build-cli.mjs")], { cwd: ROOT });
+}
+
+/** One Engine API call straight over the unix socket: the raw baseline, no berth code on the path. */
+export function raw(
+  socketPath: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const req = request(
+      {
+        socketPath,
+        method,
+        path,
+        headers: payload
+          ? { "content-type": "application/json", "content-length": Buffer.byteLength(payload) }
+          : {},
+      },
+      (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (c: string) => {
+          text += c;
+        });
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
+      },
+    );
+    req.on("error", reject);
+    req.end(payload);
+  });
 }

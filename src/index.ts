@@ -76,11 +76,12 @@ export type { ComposeProject, ServiceSpec } from "./model/compose.js";
 export type { DurationContext } from "./model/duration.js";
 export { parseDuration } from "./model/duration.js";
 export type { LabelSelector } from "./model/labels.js";
+export { ProxyStartError } from "./proxy/bind.js";
 export { ListenAddressError } from "./proxy/listen-address.js";
 export { PolicyFileError } from "./proxy/policy-file.js";
 // --- the guard proxy (the rest of it: berth-docker/proxy) ---
 export type { ProxyOptions, RunningProxy } from "./proxy/server.js";
-export { ProxyStartError, startProxy } from "./proxy/server.js";
+export { startProxy } from "./proxy/server.js";
 // --- environments: up/down, programmatic projects, endpoints handed to other processes ---
 export type { ProjectDefinition, ServiceDefinition } from "./stack/builder.js";
 export { defineProject } from "./stack/builder.js";

@@ -1,8 +1,10 @@
 // What every command shares: the engine it talks through (always guarded) and its global flags.
 // With --verbose the guard logs every call to stderr, and the guard's metrics are printed to
 // stderr when the command ends, whether it succeeded or failed.
-import type { Engine } from "../engine/engine.js";
-import { createEngine, guardOf } from "../guard/guard.js";
+import { Engine } from "../engine/engine.js";
+import { guardEngine, guardOf } from "../guard/guard.js";
+import { createLimiter } from "../guard/limiter.js";
+import { baselinesPath, loadBaselines, saveBaselines } from "./limiter-memory.js";
 
 export interface GlobalOptions {
   verbose?: boolean;
@@ -17,8 +19,27 @@ function printMetrics(): void {
   }
 }
 
+const remembered: { path: string | undefined; engine: Engine }[] = [];
+
+function rememberBaselines(): void {
+  for (const { path, engine } of remembered) {
+    const limiter = guardOf(engine)?.limiter;
+    if (limiter) saveBaselines(path, limiter.baselines());
+  }
+}
+
+/**
+ * The command's guarded engine. Its adaptive limiter starts from the latencies the last command
+ * learned about the same daemon and leaves its own for the next (src/cli/limiter-memory.ts).
+ */
 export function createCliEngine(options: GlobalOptions = {}): Engine {
-  const engine = createEngine({ verbose: options.verbose });
+  const engine = new Engine();
+  const path = baselinesPath(engine.endpoint.url);
+  const limiter = createLimiter({ env: process.env, baselines: loadBaselines(path) });
+  guardEngine(engine, { limiter, verbose: options.verbose });
+  // Synchronous writes only: 'exit' also fires after a failed command and on process.exit().
+  if (remembered.length === 0) process.once("exit", rememberBaselines);
+  remembered.push({ path, engine });
   if (options.verbose) {
     // 'exit' also fires after a failed command and on process.exit(); stderr writes are synchronous there.
     if (reported.length === 0) process.once("exit", printMetrics);

@@ -27,6 +27,17 @@ export function parsePositiveInt(value: string): number {
   return n;
 }
 
+/** A berth parser as a Commander option parser: its error becomes a usage error (exit 2). */
+export function optionParser<T>(parse: (value: string) => T): (value: string) => T {
+  return (value) => {
+    try {
+      return parse(value);
+    } catch (error) {
+      throw new InvalidArgumentError((error as Error).message);
+    }
+  };
+}
+
 /** Commander's accumulator for a repeatable option (`-f a -f b`). */
 export function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];

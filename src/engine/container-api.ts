@@ -177,15 +177,10 @@ export class ContainerApi extends SystemApi {
     return this.callJson("container.wait", request, { resource: id, signal });
   }
 
-  private logsQuery(options: ContainerLogOptions, follow: boolean): Record<string, unknown> {
-    return {
-      stdout: true,
-      stderr: true,
-      follow,
-      tail: options.tail ?? "all",
-      since: options.since,
-      timestamps: options.timestamps,
-    };
+  private logsRequest(id: string, options: ContainerLogOptions, follow: boolean): RequestSpec {
+    const { tail = "all", since, timestamps, signal } = options;
+    const query = { stdout: true, stderr: true, follow, tail, since, timestamps };
+    return { method: "GET", path: `/containers/${path(id)}/logs`, query, signal };
   }
 
   /** The container's output so far (stdout and stderr interleaved per stream), demultiplexed. */
@@ -193,17 +188,11 @@ export class ContainerApi extends SystemApi {
     id: string,
     options: ContainerLogOptions = {},
   ): Promise<{ stdout: string; stderr: string }> {
-    const { body } = await this.call(
-      "container.logs",
-      () =>
-        fetchBody(this.link(), {
-          method: "GET",
-          path: `/containers/${path(id)}/logs`,
-          query: this.logsQuery(options, false),
-          signal: options.signal,
-        }),
-      { resource: id, signal: options.signal },
-    );
+    const request = this.logsRequest(id, options, false);
+    const { body } = await this.call("container.logs", () => fetchBody(this.link(), request), {
+      resource: id,
+      signal: options.signal,
+    });
     const info = await this.findContainer(id);
     if (info?.Config.Tty) return { stdout: body.toString("utf8"), stderr: "" };
     return demuxDockerStream(body);
@@ -214,17 +203,11 @@ export class ContainerApi extends SystemApi {
     id: string,
     options: { tail?: number | "all"; since?: number; timestamps?: boolean; signal?: AbortSignal } = {},
   ): Promise<Readable> {
-    const raw = await this.call(
-      "container.logs-follow",
-      () =>
-        this.stream({
-          method: "GET",
-          path: `/containers/${path(id)}/logs`,
-          query: this.logsQuery(options, true),
-          signal: options.signal,
-        }),
-      { resource: id, signal: options.signal },
-    );
+    const request = this.logsRequest(id, options, true);
+    const raw = await this.call("container.logs-follow", () => this.stream(request), {
+      resource: id,
+      signal: options.signal,
+    });
     const info = await this.findContainer(id);
     const out = info?.Config.Tty ? new PassThrough() : new FrameDecoder();
     raw.on("error", (error) => (options.signal?.aborted ? out.end() : out.destroy(error)));

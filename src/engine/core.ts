@@ -170,6 +170,26 @@ export class EngineCore {
     return this.call(operation, async () => void (await this.status(spec)), context);
   }
 
+  /** One named `GET` of a resource's JSON (the `inspect*` calls). */
+  protected callGet<T>(operation: OperationName, url: string, resource: string): Promise<T> {
+    return this.callJson(operation, { method: "GET", path: url }, { resource });
+  }
+
+  /** One named `DELETE` of a resource (the `remove*` calls that take no options). */
+  protected callDelete(operation: OperationName, url: string, resource: string): Promise<void> {
+    return this.callStatus(operation, { method: "DELETE", path: url }, { resource });
+  }
+
+  /** One named operation that is one request whose streamed answer `read` follows to its end. */
+  protected callStream<T>(
+    operation: OperationName,
+    spec: RequestSpec,
+    resource: string,
+    read: (stream: IncomingMessage) => Promise<T>,
+  ): Promise<T> {
+    return this.call(operation, async () => read(await this.stream(spec)), { resource, signal: spec.signal });
+  }
+
   protected json<T>(spec: RequestSpec): Promise<T> {
     return fetchJson<T>(this.link(), spec);
   }

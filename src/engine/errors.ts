@@ -65,6 +65,9 @@ export class BerthError extends Error {
   }
 }
 
+/** An error about reaching the daemon; `source` says why berth used that endpoint. */
+type EndpointErrorDetails = BerthErrorDetails & { source?: string };
+
 /** The daemon cannot be reached: socket missing, connection refused, permission denied. */
 export class DaemonUnavailableError extends BerthError {
   override readonly code: string = "BERTH_DAEMON_UNAVAILABLE";
@@ -73,7 +76,7 @@ export class DaemonUnavailableError extends BerthError {
   declare readonly endpoint: string;
   /** Why that endpoint: `DOCKER_HOST`, `context ci via DOCKER_CONTEXT`, `the default socket`. */
   declare readonly source: string | undefined;
-  constructor(message: string, endpoint: string, details: BerthErrorDetails & { source?: string } = {}) {
+  constructor(message: string, endpoint: string, details: EndpointErrorDetails = {}) {
     super(message, details);
     this.withFacts({ endpoint, source: details.source });
   }
@@ -87,18 +90,10 @@ export class DaemonUnavailableError extends BerthError {
 export class DaemonWentAwayError extends DaemonUnavailableError {
   override readonly code = "BERTH_DAEMON_WENT_AWAY";
   /** Whether berth saw the daemon answer again and finished removing what it had to. */
-  readonly cleanedUp: boolean;
-  constructor(
-    message: string,
-    endpoint: string,
-    cleanedUp: boolean,
-    details: BerthErrorDetails & { source?: string } = {},
-  ) {
+  declare readonly cleanedUp: boolean;
+  constructor(message: string, endpoint: string, cleanedUp: boolean, details: EndpointErrorDetails = {}) {
     super(message, endpoint, details);
-    this.cleanedUp = cleanedUp;
-  }
-  override toJSON(): Record<string, unknown> {
-    return { ...super.toJSON(), cleanedUp: this.cleanedUp };
+    this.withFacts({ cleanedUp });
   }
 }
 
@@ -116,12 +111,7 @@ export type TlsProblem =
 export class TlsError extends DaemonUnavailableError {
   override readonly code = "BERTH_TLS";
   declare readonly problem: TlsProblem;
-  constructor(
-    message: string,
-    endpoint: string,
-    problem: TlsProblem,
-    details: BerthErrorDetails & { source?: string } = {},
-  ) {
+  constructor(message: string, endpoint: string, problem: TlsProblem, details: EndpointErrorDetails = {}) {
     super(message, endpoint, details);
     this.withFacts({ problem });
   }

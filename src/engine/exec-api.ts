@@ -124,11 +124,7 @@ export class ExecApi extends ContainerApi {
   }
 
   inspectExec(execId: string): Promise<ExecInspect> {
-    return this.callJson(
-      "container.exec-inspect",
-      { method: "GET", path: `/exec/${path(execId)}/json` },
-      { resource: execId },
-    );
+    return this.callGet("container.exec-inspect", `/exec/${path(execId)}/json`, execId);
   }
 
   /**

@@ -2,7 +2,7 @@
 import type { Readable } from "node:stream";
 import { path } from "./core.js";
 import { BuildFailedError, EngineError, NotFoundError, PullStreamError } from "./errors.js";
-import { jsonLines } from "./http.js";
+import { jsonLines, type RequestSpec } from "./http.js";
 import { NetworkApi } from "./network-api.js";
 import { type TarExtra, tarFiles } from "./tar.js";
 import type { BuildProgressEvent, Filters, ImageInspect, ImageSummary, PullProgressEvent } from "./types.js";
@@ -89,11 +89,7 @@ export class ImageApi extends NetworkApi {
   }
 
   inspectImage(ref: string): Promise<ImageInspect> {
-    return this.callJson(
-      "image.inspect",
-      { method: "GET", path: `/images/${path(ref)}/json` },
-      { resource: ref },
-    );
+    return this.callGet("image.inspect", `/images/${path(ref)}/json`, ref);
   }
 
   async findImage(ref: string): Promise<ImageInspect | undefined> {
@@ -106,11 +102,7 @@ export class ImageApi extends NetworkApi {
   }
 
   removeImage(ref: string): Promise<void> {
-    return this.callStatus(
-      "image.remove",
-      { method: "DELETE", path: `/images/${path(ref)}` },
-      { resource: ref },
-    );
+    return this.callDelete("image.remove", `/images/${path(ref)}`, ref);
   }
 
   /**
@@ -118,61 +110,52 @@ export class ImageApi extends NetworkApi {
    * reports inside the stream (after answering 200) is an PullStreamError with its message.
    */
   pullImage(ref: string, options: PullOptions = {}): Promise<void> {
-    const { signal } = options;
-    return this.call(
-      "image.pull",
-      async () => {
-        const stream = await this.stream({
-          method: "POST",
-          path: "/images/create",
-          query: pullQuery(ref),
-          headers: options.auth ? { "X-Registry-Auth": options.auth } : {},
-          signal,
-        });
-        for await (const event of jsonLines<PullProgressEvent>(stream)) {
-          options.onProgress?.(event);
-          if (event.error || event.errorDetail?.message) {
-            stream.destroy();
-            const message = event.errorDetail?.message ?? event.error ?? "unknown error";
-            throw new PullStreamError(`Pulling ${ref} failed: ${message}`, {
-              operation: "image.pull",
-              resource: ref,
-              apiMessage: message,
-              errorDetail: event.errorDetail,
-            });
-          }
+    const request: RequestSpec = {
+      method: "POST",
+      path: "/images/create",
+      query: pullQuery(ref),
+      headers: options.auth ? { "X-Registry-Auth": options.auth } : {},
+      signal: options.signal,
+    };
+    return this.callStream("image.pull", request, ref, async (stream) => {
+      for await (const event of jsonLines<PullProgressEvent>(stream)) {
+        options.onProgress?.(event);
+        if (event.error || event.errorDetail?.message) {
+          stream.destroy();
+          const message = event.errorDetail?.message ?? event.error ?? "unknown error";
+          throw new PullStreamError(`Pulling ${ref} failed: ${message}`, {
+            operation: "image.pull",
+            resource: ref,
+            apiMessage: message,
+            errorDetail: event.errorDetail,
+          });
         }
-      },
-      { resource: ref, signal },
-    );
+      }
+    });
   }
 
   /** Imports a root filesystem tar stream as an image (`docker import`). */
   importImage(tar: Readable, options: ImportOptions): Promise<void> {
     const ref = `${options.repo}:${options.tag ?? "latest"}`;
-    return this.call(
-      "image.import",
-      async () => {
-        const stream = await this.stream({
-          method: "POST",
-          path: "/images/create",
-          query: { fromSrc: "-", repo: options.repo, tag: options.tag, changes: options.changes },
-          headers: { "Content-Type": "application/x-tar" },
-          stream: tar,
-          signal: options.signal,
-        });
-        for await (const event of jsonLines<PullProgressEvent>(stream)) {
-          const message = event.errorDetail?.message ?? event.error;
-          if (message)
-            throw new EngineError(`Importing ${ref} failed: ${message}`, {
-              operation: "image.import",
-              resource: ref,
-              apiMessage: message,
-            });
-        }
-      },
-      { resource: ref, signal: options.signal },
-    );
+    const request: RequestSpec = {
+      method: "POST",
+      path: "/images/create",
+      query: { fromSrc: "-", repo: options.repo, tag: options.tag, changes: options.changes },
+      headers: { "Content-Type": "application/x-tar" },
+      stream: tar,
+      signal: options.signal,
+    };
+    return this.callStream("image.import", request, ref, async (stream) => {
+      for await (const event of jsonLines<PullProgressEvent>(stream)) {
+        const message = event.errorDetail?.message ?? event.error;
+        if (message)
+          throw new EngineError(`Importing ${ref} failed: ${message}`, {
+            operation: "image.import",
+            resource: ref,
+            apiMessage: message,
+          });
+      }
+    });
   }
 
   /**
@@ -184,36 +167,32 @@ export class ImageApi extends NetworkApi {
     context: { dir: string; files: string[]; extras?: TarExtra[] },
     options: BuildOptions,
   ): Promise<{ imageId: string; log: string }> {
-    return this.call(
-      "image.build",
-      async () => {
-        const stream = await this.stream({
-          method: "POST",
-          path: "/build",
-          query: buildQuery(options),
-          headers: { "Content-Type": "application/x-tar" },
-          stream: tarFiles(context.dir, context.files, context.extras),
-          signal: options.signal,
-        });
-        const lines: string[] = [];
-        let failure: string | undefined;
-        let imageId = "";
-        for await (const event of jsonLines<BuildProgressEvent>(stream)) {
-          if (event.stream) lines.push(event.stream);
-          if (event.error) failure = event.errorDetail?.message ?? event.error;
-          if (event.aux?.ID) imageId = event.aux.ID;
-        }
-        const log = lines.join("");
-        if (failure) {
-          throw new BuildFailedError(
-            `Building ${options.tag} failed: ${failure.trim()}`,
-            log.split("\n").slice(-50).join("\n"),
-            { operation: "image.build", resource: options.tag },
-          );
-        }
-        return { imageId, log };
-      },
-      { resource: options.tag, signal: options.signal },
-    );
+    const request: RequestSpec = {
+      method: "POST",
+      path: "/build",
+      query: buildQuery(options),
+      headers: { "Content-Type": "application/x-tar" },
+      stream: tarFiles(context.dir, context.files, context.extras),
+      signal: options.signal,
+    };
+    return this.callStream("image.build", request, options.tag, async (stream) => {
+      const lines: string[] = [];
+      let failure: string | undefined;
+      let imageId = "";
+      for await (const event of jsonLines<BuildProgressEvent>(stream)) {
+        if (event.stream) lines.push(event.stream);
+        if (event.error) failure = event.errorDetail?.message ?? event.error;
+        if (event.aux?.ID) imageId = event.aux.ID;
+      }
+      const log = lines.join("");
+      if (failure) {
+        throw new BuildFailedError(
+          `Building ${options.tag} failed: ${failure.trim()}`,
+          log.split("\n").slice(-50).join("\n"),
+          { operation: "image.build", resource: options.tag },
+        );
+      }
+      return { imageId, log };
+    });
   }
 }

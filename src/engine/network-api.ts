@@ -9,11 +9,7 @@ export class NetworkApi extends ExecApi {
   }
 
   inspectNetwork(id: string): Promise<NetworkInspect> {
-    return this.callJson(
-      "network.inspect",
-      { method: "GET", path: `/networks/${path(id)}` },
-      { resource: id },
-    );
+    return this.callGet("network.inspect", `/networks/${path(id)}`, id);
   }
 
   async createNetwork(spec: NetworkCreateSpec): Promise<{ id: string }> {
@@ -26,11 +22,7 @@ export class NetworkApi extends ExecApi {
   }
 
   removeNetwork(id: string): Promise<void> {
-    return this.callStatus(
-      "network.remove",
-      { method: "DELETE", path: `/networks/${path(id)}` },
-      { resource: id },
-    );
+    return this.callDelete("network.remove", `/networks/${path(id)}`, id);
   }
 
   connectNetwork(network: string, container: string, aliases: string[] = []): Promise<void> {
@@ -63,11 +55,7 @@ export class NetworkApi extends ExecApi {
   }
 
   inspectVolume(name: string): Promise<VolumeInspect> {
-    return this.callJson(
-      "volume.inspect",
-      { method: "GET", path: `/volumes/${path(name)}` },
-      { resource: name },
-    );
+    return this.callGet("volume.inspect", `/volumes/${path(name)}`, name);
   }
 
   async createVolume(spec: VolumeCreateSpec): Promise<{ name: string }> {
@@ -80,10 +68,6 @@ export class NetworkApi extends ExecApi {
   }
 
   removeVolume(name: string): Promise<void> {
-    return this.callStatus(
-      "volume.remove",
-      { method: "DELETE", path: `/volumes/${path(name)}` },
-      { resource: name },
-    );
+    return this.callDelete("volume.remove", `/volumes/${path(name)}`, name);
   }
 }

@@ -1,6 +1,7 @@
 // The adaptive limiter's control law, as a pure state machine: latency samples and errors in,
 // a concurrency limit out. No timers, no I/O; the caller passes the time. docs/limiter.md
 // explains the law and why it looks the way it does.
+import { percentile } from "../model/stats.js";
 
 export interface GradientConfig {
   /** Limit before the first window closes. */
@@ -78,12 +79,6 @@ interface Window {
   saturated: boolean;
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
 function byOperation(samples: WindowSample[]): Map<string, WindowSample[]> {
   const groups = new Map<string, WindowSample[]>();
   for (const s of samples) groups.set(s.operation, [...(groups.get(s.operation) ?? []), s]);
@@ -139,6 +134,24 @@ export class GradientLaw {
   /** The long-term latency berth holds for an operation, in milliseconds. */
   longTermLatency(operation: string): number | undefined {
     return this.longTerm.get(operation);
+  }
+
+  /** Every operation's long-term latency (ms): what another process may start from (`remember`). */
+  baselines(): Record<string, number> {
+    return Object.fromEntries(this.longTerm);
+  }
+
+  /**
+   * Takes long-term latencies learned earlier (by another process on the same daemon) for the
+   * operations not measured yet: they need no probe. Values that are not positive finite numbers
+   * are ignored. What this law learns from then on moves them as it moves its own.
+   */
+  remember(baselines: Readonly<Record<string, number>>): void {
+    for (const [operation, latencyMs] of Object.entries(baselines)) {
+      if (this.longTerm.has(operation) || this.probed.has(operation)) continue;
+      if (typeof latencyMs !== "number" || !Number.isFinite(latencyMs) || latencyMs <= 0) continue;
+      this.longTerm.set(operation, latencyMs);
+    }
   }
 
   /**
@@ -237,7 +250,10 @@ export class GradientLaw {
     if (now - w.startedAt < this.config.windowMs || w.samples.length < this.config.minWindowSamples) {
       return undefined;
     }
-    const ratio = median(w.samples.map((s) => s.ratio));
+    const ratio = percentile(
+      w.samples.map((s) => s.ratio),
+      50,
+    );
     const gradient = Math.max(0.5, Math.min(1, this.config.tolerance / ratio));
     const from = this.limit;
     if (gradient < 1) this.slowStart = false;
@@ -266,7 +282,10 @@ export class GradientLaw {
     // A daemon under load is never faster than unloaded: an operation whose calls ran faster than
     // its long-term latency shows that value is stale (Gradient2 pulls its long RTT down likewise).
     for (const [operation, samples] of groups) {
-      const r = median(samples.map((s) => s.ratio));
+      const r = percentile(
+        samples.map((s) => s.ratio),
+        50,
+      );
       if (samples.length >= 3 && r < 1) {
         const long = this.longTerm.get(operation)!;
         this.longTerm.set(operation, (long * (1 + r)) / 2);
@@ -279,7 +298,13 @@ export class GradientLaw {
     this.floorWindows = gradient < 1 && this.limit <= floor ? this.floorWindows + 1 : 0;
     if (this.floorWindows >= FLOOR_WINDOWS) {
       for (const [operation, samples] of groups) {
-        this.longTerm.set(operation, median(samples.map((s) => s.latencyMs)));
+        this.longTerm.set(
+          operation,
+          percentile(
+            samples.map((s) => s.latencyMs),
+            50,
+          ),
+        );
       }
       this.floorWindows = 0;
     }

@@ -75,6 +75,8 @@ export interface Limiter {
   snapshot(): LimiterSnapshot;
   /** Calls `listener` on every change of the lifecycle limit. Returns a function that stops it. */
   onLimitChange(listener: (change: LimitChangeEvent) => void): () => void;
+  /** adaptive: each lifecycle operation's long-term latency in ms (empty in the other modes). */
+  baselines(): Record<string, number>;
 }
 
 export interface LimiterConfig extends LimiterOptions {
@@ -82,6 +84,11 @@ export interface LimiterConfig extends LimiterOptions {
   env?: Env;
   /** Monotonic clock in milliseconds (default performance.now). */
   now?: () => number;
+  /**
+   * adaptive: long-term latencies learned before (`baselines()` of an earlier limiter on the
+   * same daemon); operations found here are not probed again.
+   */
+  baselines?: Readonly<Record<string, number>>;
 }
 
 interface Waiter {
@@ -142,11 +149,12 @@ class SlotLimiter implements Limiter {
   private highestLimit: number;
 
   constructor(config: LimiterConfig) {
-    const { env, now, ...options } = config;
+    const { env, now, baselines, ...options } = config;
     this.settings = resolveLimiterSettings(options, env ?? {});
     this.now = now ?? (() => performance.now());
     const s = this.settings;
     this.law = s.mode === "adaptive" ? new GradientLaw(s, this.now()) : undefined;
+    if (baselines) this.law?.remember(baselines);
     const law = this.law;
     const lifecycleLimit =
       s.mode === "off" ? Number.POSITIVE_INFINITY : s.mode === "fixed" ? s.maxConcurrent : law!.limit;
@@ -201,6 +209,10 @@ class SlotLimiter implements Limiter {
   onLimitChange(listener: (change: LimitChangeEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  baselines(): Record<string, number> {
+    return this.law?.baselines() ?? {};
   }
 
   private aborted(signal: AbortSignal, opClass: OperationClass): AbortedError {

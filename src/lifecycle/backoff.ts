@@ -1,5 +1,6 @@
 // Polling with backoff: probes start quick (a service that is ready at once is seen at once) and
 // slow down geometrically, so waiting on a slow service costs the daemon a handful of calls.
+import { pause } from "../model/sleep.js";
 
 interface BackoffOptions {
   /** First delay, ms. */
@@ -34,26 +35,10 @@ export async function pollUntil(probe: () => Promise<boolean>, options: PollOpti
   for (;;) {
     options.signal.throwIfAborted();
     if (await probe()) return;
-    const delay = delays.next().value;
-    await new Promise<void>((resolve, reject) => {
-      const done = () => {
-        clearTimeout(timer);
-        unsubscribe?.();
-        options.signal.removeEventListener("abort", onAbort);
-      };
-      const onAbort = () => {
-        done();
-        reject(options.signal.reason);
-      };
-      const timer = setTimeout(() => {
-        done();
-        resolve();
-      }, delay);
-      const unsubscribe = options.wake?.(() => {
-        done();
-        resolve();
-      });
-      options.signal.addEventListener("abort", onAbort, { once: true });
-    });
+    const woken = new AbortController();
+    const unsubscribe = options.wake?.(() => woken.abort());
+    // An abort ends the pause quietly; the check at the top of the loop rejects with its reason.
+    await pause(delays.next().value, AbortSignal.any([options.signal, woken.signal]));
+    unsubscribe?.();
   }
 }

@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { parse } from "yaml";
 import { ConfigError } from "../engine/errors.js";
+import { readConfigFile } from "../model/config-file.js";
 import { parseSize } from "./size.js";
 
 interface LimitRule {
@@ -64,25 +65,7 @@ export function parseLimitProfile(data: unknown, where: string): LimitProfile {
 
 /** Loads a profile file (YAML or JSON). */
 export function loadLimitProfile(file: string): LimitProfile {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (error) {
-    throw new ConfigError(`cannot read limit profile ${file}: ${(error as Error).message}`, {
-      resource: file,
-      cause: error,
-    });
-  }
-  let data: unknown;
-  try {
-    data = parse(text);
-  } catch (error) {
-    throw new ConfigError(`${file}: invalid YAML in limit profile: ${(error as Error).message}`, {
-      resource: file,
-      cause: error,
-    });
-  }
-  return parseLimitProfile(data, file);
+  return parseLimitProfile(readConfigFile(file, { what: "limit profile", format: "YAML", parse }), file);
 }
 
 /** Combines profiles; for the same pattern the earlier profile wins. */

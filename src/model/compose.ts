@@ -256,27 +256,24 @@ export interface IpamConfig {
   ipRange?: string;
 }
 
-export interface NetworkSpec {
-  /** The file's `name:` when given (what an external network is called on the daemon), else the key. */
+/** A top-level network or volume of the file. */
+interface NamedResourceSpec {
+  /** The file's `name:` when given (what an external one is called on the daemon), else the key. */
   name: string;
   external: boolean;
   driver?: string;
   labels: Record<string, string>;
   driverOpts?: Record<string, string>;
+}
+
+export interface NetworkSpec extends NamedResourceSpec {
   internal?: boolean;
   attachable?: boolean;
   /** Only when the file asks: a fixed subnet means two runs of the file cannot share the daemon. */
   ipam?: { driver?: string; config: IpamConfig[] };
 }
 
-export interface NamedVolumeSpec {
-  /** The file's `name:` when given (what an external volume is called on the daemon), else the key. */
-  name: string;
-  external: boolean;
-  driver?: string;
-  labels: Record<string, string>;
-  driverOpts?: Record<string, string>;
-}
+export type NamedVolumeSpec = NamedResourceSpec;
 
 export interface ComposeProject {
   /** `name` from the files, if any (the CLI's -p wins). */

@@ -167,36 +167,39 @@ function execRoute(rest: string[]): Route | undefined {
   return undefined;
 }
 
+/** Image endpoints that name no image, by `METHOD path`. */
+const IMAGE_COLLECTION: Record<string, [string, OperationClass]> = {
+  "GET json": ["image.list", "read"],
+  "POST create": ["image.pull", "stream"],
+  "POST load": ["image.load", "stream"],
+  "GET get": ["image.export", "stream"],
+  "GET search": ["image.search", "read"],
+  "POST prune": ["image.prune", "lifecycle"],
+};
+
+/** Actions on a named image, by `METHOD action`. */
+const IMAGE_ACTIONS: Record<string, [string, OperationClass]> = {
+  "GET json": ["image.inspect", "read"],
+  "GET history": ["image.history", "read"],
+  "GET get": ["image.export", "stream"],
+  "POST push": ["image.push", "stream"],
+  "POST tag": ["image.tag", "lifecycle"],
+};
+
 function imageRoute(method: string, rest: string[]): Route | undefined {
-  const joined = rest.join("/");
-  const last = rest.at(-1);
-  const named = (operation: string, cls: OperationClass, drop = 1): Route => ({
+  const collection = IMAGE_COLLECTION[`${method} ${rest.join("/")}`];
+  if (collection) return { operation: collection[0], class: collection[1], group: "images" };
+  if (rest.length === 0 || rest[0] === "") return undefined;
+  // Image names contain slashes (`berth-fixture/busybox`), so the action is the last segment.
+  const named = ([operation, cls]: [string, OperationClass], drop = 1): Route => ({
     operation,
     class: cls,
     group: "images",
     resource: rest.slice(0, rest.length - drop).join("/"),
   });
-  if (method === "GET" && joined === "json")
-    return { operation: "image.list", class: "read", group: "images" };
-  if (method === "POST" && joined === "create")
-    return { operation: "image.pull", class: "stream", group: "images" };
-  if (method === "POST" && joined === "load")
-    return { operation: "image.load", class: "stream", group: "images" };
-  if (method === "GET" && joined === "get")
-    return { operation: "image.export", class: "stream", group: "images" };
-  if (method === "GET" && joined === "search")
-    return { operation: "image.search", class: "read", group: "images" };
-  if (method === "POST" && joined === "prune")
-    return { operation: "image.prune", class: "lifecycle", group: "images" };
-  if (rest.length === 0 || rest[0] === "") return undefined;
-  // Image names contain slashes (`berth-fixture/busybox`), so the action is the last segment.
-  if (method === "DELETE") return named("image.remove", "lifecycle", 0);
-  if (method === "GET" && last === "json") return named("image.inspect", "read");
-  if (method === "GET" && last === "history") return named("image.history", "read");
-  if (method === "GET" && last === "get") return named("image.export", "stream");
-  if (method === "POST" && last === "push") return named("image.push", "stream");
-  if (method === "POST" && last === "tag") return named("image.tag", "lifecycle");
-  return undefined;
+  if (method === "DELETE") return named(["image.remove", "lifecycle"], 0);
+  const action = IMAGE_ACTIONS[`${method} ${rest.at(-1)}`];
+  return action && named(action);
 }
 
 function objectRoute(

@@ -11,19 +11,31 @@ import { type DispatchAttempt, guardedDispatch, RETRY } from "../guard/dispatch.
 import type { PermitSample } from "../guard/limiter.js";
 import { sampleOutcomeForStatus } from "../guard/retry.js";
 import { type ClassifiedRequest, classifyRequest } from "./classify-request.js";
+import { type Exchange, exchange, UpstreamLink } from "./fast-exchange.js";
 import { errorBody } from "./http-messages.js";
 import { checkEndpoint } from "./policy.js";
-import type { ProxyContext, ProxyLogEntry } from "./proxy-context.js";
-import { ResponseReader, readRequestHead } from "./raw-http.js";
-import { mayBeTransient, shouldRetry, type UpstreamFailure } from "./retry-rules.js";
+import type { ProxyContext } from "./proxy-context.js";
+import { readRequestHead } from "./raw-http.js";
+import { shouldRetry, type UpstreamFailure } from "./retry-rules.js";
 
-/** Error answers are small JSON; a larger one is relayed without being read for a retry. */
-const MAX_ERROR_BODY = 64 * 1024;
 const PROXY_PATHS = "/_berth/";
 
 export interface FastLane {
   /** Connections in the lane now; `idle` ones are between requests. */
   readonly connections: Set<{ socket: Duplex; idle(): boolean }>;
+}
+
+/**
+ * Serves `client` in the fast lane until it closes or a request needs the full path; then
+ * `handOver(client, pending)` gives the connection to the HTTP server with the bytes not yet handled.
+ */
+export function serveFast(
+  ctx: ProxyContext,
+  lane: FastLane,
+  client: Socket,
+  handOver: (client: Socket, pending: Buffer) => void,
+): void {
+  new FastConnection(ctx, lane, client, handOver).start();
 }
 
 /** A request the lane takes: classified as a read, allowed by the policy. */
@@ -44,305 +56,261 @@ function rawError(status: number, message: string): Buffer {
   );
 }
 
-type Exchange =
-  | { kind: "answered"; reader: ResponseReader; buffered?: Buffer[] }
-  | {
-      kind: "failed";
-      code: string | undefined;
-      reusedSocket: boolean;
-      message: string;
-      /** Part of the answer already went to the client: it cannot be repeated. */
-      partial: boolean;
-      status: number;
-    }
-  | { kind: "client-left" };
+/** One read the lane relays, and what the access log says of it once it ends. */
+interface LaneRead {
+  bytes: Buffer;
+  method: string;
+  url: string;
+  request: ClassifiedRequest;
+  /** The client asked to close the connection after this answer. */
+  clientClose: boolean;
+  started: number;
+  attempts: number;
+  queuedMs: number;
+  bytesOut: number;
+}
+
+/** What one attempt's answer means: keep the connection (true), close it (false), or RETRY. */
+type Verdict = boolean | typeof RETRY;
+
+/** An attempt's permit, released with what the daemon's answer says about its load. */
+type Finish = (sample: PermitSample["outcome"]) => void;
 
 /**
- * Serves `client` in the fast lane until it closes or a request needs the full path; then
- * `handOver(client, pending)` gives the connection to the HTTP server with the bytes not yet handled.
+ * One client connection in the lane. Each request goes: read its head (`next`), take it or hand
+ * the connection over (`leave`), relay it through the limiter and retry policy (`relay`), one
+ * attempt at a time (`attempt`), whose outcome is judged by `clientLeft`, `failed` or `answered`.
  */
-export function serveFast(
-  ctx: ProxyContext,
-  lane: FastLane,
-  client: Socket,
-  handOver: (client: Socket, pending: Buffer) => void,
-): void {
-  let pending: Buffer = Buffer.alloc(0);
-  let busy = false;
-  let upstream: Duplex | undefined;
-  let upstreamUsed = false;
-  let ended = false;
-  const gone = new AbortController();
-  const entry = { socket: client, idle: () => !busy };
-  lane.connections.add(entry);
+class FastConnection {
+  #pending: Buffer = Buffer.alloc(0);
+  #busy = false;
+  #ended = false;
+  readonly #gone = new AbortController();
+  readonly #upstream: UpstreamLink;
+  readonly #entry: { socket: Duplex; idle(): boolean };
 
-  const dropUpstream = () => {
-    upstream?.destroy();
-    upstream = undefined;
-  };
-  const onData = (chunk: Buffer) => {
-    pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
-    if (!busy) next();
-  };
-  const onClose = () => {
-    lane.connections.delete(entry);
-    gone.abort();
-    dropUpstream();
-  };
-  const onError = () => client.destroy();
-  // The server allows half-open connections (attach needs them); a client that ended its side
-  // gets its answer, then the end of ours.
-  const onEnd = () => {
-    ended = true;
-    if (!busy) client.end();
-  };
-  client.on("data", onData);
-  client.once("close", onClose);
-  client.on("error", onError);
-  client.once("end", onEnd);
-
-  function leave(): void {
-    client.pause();
-    client.off("data", onData);
-    client.off("close", onClose);
-    client.off("error", onError);
-    client.off("end", onEnd);
-    lane.connections.delete(entry);
-    dropUpstream();
-    const rest = pending;
-    pending = Buffer.alloc(0);
-    handOver(client, rest);
+  constructor(
+    private readonly ctx: ProxyContext,
+    private readonly lane: FastLane,
+    private readonly client: Socket,
+    private readonly handOver: (client: Socket, pending: Buffer) => void,
+  ) {
+    this.#upstream = new UpstreamLink(() => ctx.upstream.connect());
+    this.#entry = { socket: client, idle: () => !this.#busy };
   }
 
-  function next(): void {
-    if (pending.length === 0 || client.destroyed) return;
+  start(): void {
+    this.lane.connections.add(this.#entry);
+    this.client.on("data", this.#onData);
+    this.client.once("close", this.#onClose);
+    this.client.on("error", this.#onError);
+    this.client.once("end", this.#onEnd);
+  }
+
+  readonly #onData = (chunk: Buffer) => {
+    this.#pending = this.#pending.length === 0 ? chunk : Buffer.concat([this.#pending, chunk]);
+    if (!this.#busy) this.#next();
+  };
+  readonly #onClose = () => {
+    this.lane.connections.delete(this.#entry);
+    this.#gone.abort();
+    this.#upstream.drop();
+  };
+  readonly #onError = () => this.client.destroy();
+  // The server allows half-open connections (attach needs them); a client that ended its side
+  // gets its answer, then the end of ours.
+  readonly #onEnd = () => {
+    this.#ended = true;
+    if (!this.#busy) this.client.end();
+  };
+
+  /** Takes the next complete request, or hands the connection over when the lane cannot serve it. */
+  #next(): void {
+    if (this.#pending.length === 0 || this.client.destroyed) return;
     // A head that came in pieces is left to the HTTP server too, with its header timeout.
-    const head = readRequestHead(pending);
-    if (head.kind !== "plain") {
-      leave();
+    const head = readRequestHead(this.#pending);
+    const request = head.kind === "plain" ? laneRequest(this.ctx, head.method, head.url) : undefined;
+    if (head.kind !== "plain" || !request) {
+      this.#leave();
       return;
     }
-    const request = laneRequest(ctx, head.method, head.url);
-    if (!request) {
-      leave();
-      return;
-    }
-    const bytes = pending.subarray(0, head.length);
-    pending = pending.subarray(head.length);
-    busy = true;
-    relay(bytes, head.method, head.url, request, head.close).then(
+    const bytes = this.#pending.subarray(0, head.length);
+    this.#pending = this.#pending.subarray(head.length);
+    this.#busy = true;
+    const read: LaneRead = {
+      bytes,
+      method: head.method,
+      url: head.url,
+      request,
+      clientClose: head.close,
+      started: performance.now(),
+      attempts: 0,
+      queuedMs: 0,
+      bytesOut: 0,
+    };
+    this.#relay(read).then(
       (keep) => {
-        busy = false;
-        if (keep && !ended) next();
-        else client.end();
+        this.#busy = false;
+        if (keep && !this.#ended) this.#next();
+        else this.client.end();
       },
-      () => client.destroy(),
+      () => this.client.destroy(),
     );
   }
 
-  /** Opens (or reuses) the upstream connection and sends the request; resolves with what came back. */
-  function exchange(bytes: Buffer, noBody: boolean): Promise<Exchange> {
-    if (!upstream || upstream.destroyed) {
-      const opened = ctx.upstream.connect();
-      // An idle connection the daemon drops must not crash the proxy; the next request reconnects.
-      opened.on("error", () => opened.destroy());
-      opened.once("close", () => {
-        if (upstream === opened) upstream = undefined;
-      });
-      upstream = opened;
-      upstreamUsed = false;
-    }
-    const socket = upstream;
-    const reusedSocket = upstreamUsed;
-    upstreamUsed = true;
-    const reader = new ResponseReader(noBody);
-    return new Promise<Exchange>((resolve) => {
-      // Bytes held back until the status is known, and kept for a possible retry of a small error.
-      let held: Buffer[] | undefined = [];
-      let wrote = false;
-      const settle = (result: Exchange) => {
-        socket.off("data", onUpstreamData);
-        socket.off("error", onError);
-        socket.off("close", onUpstreamClose);
-        gone.signal.removeEventListener("abort", onGone);
-        client.off("drain", onDrain);
-        socket.resume();
-        resolve(result);
-      };
-      const forward = (part: Buffer) => {
-        wrote = true;
-        if (!client.write(part)) {
-          socket.pause();
-          client.once("drain", onDrain);
-        }
-      };
-      const onDrain = () => socket.resume();
-      const failed = (code: string | undefined, message: string): Exchange => ({
-        kind: "failed",
-        code,
-        reusedSocket,
-        message,
-        partial: wrote,
-        status: reader.status,
-      });
-      const onUpstreamData = (chunk: Buffer) => {
-        let used: number;
-        try {
-          used = reader.feed(chunk);
-        } catch (error) {
-          socket.destroy();
-          settle(failed("EPROTO", (error as Error).message));
-          return;
-        }
-        const part = used === chunk.length ? chunk : chunk.subarray(0, used);
-        if (held) {
-          held.push(part);
-          if (reader.headReceived) {
-            const declared = reader.declaredLength ?? Number.POSITIVE_INFINITY;
-            if (!(mayBeTransient(reader.status) && declared <= MAX_ERROR_BODY)) {
-              forward(held.length === 1 ? held[0]! : Buffer.concat(held));
-              held = undefined;
-            }
-          }
-        } else {
-          forward(part);
-        }
-        // Bytes after the response that nobody asked for: the connection is not reused.
-        if (used < chunk.length) socket.destroy();
-        if (reader.done) settle({ kind: "answered", reader, ...(held ? { buffered: held } : {}) });
-      };
-      const onError = (error: NodeJS.ErrnoException) => {
-        if (!reader.endsAtClose) settle(failed(error.code, error.message));
-      };
-      const onUpstreamClose = () => {
-        settle(
-          reader.endsAtClose
-            ? { kind: "answered", reader }
-            : failed("ECONNRESET", "the daemon closed the connection"),
-        );
-      };
-      const onGone = () => settle({ kind: "client-left" });
-      socket.on("data", onUpstreamData);
-      socket.on("error", onError);
-      socket.on("close", onUpstreamClose);
-      gone.signal.addEventListener("abort", onGone, { once: true });
-      socket.write(bytes);
-    });
+  /** Gives the connection, with the bytes not yet handled, to the full path for the rest of its life. */
+  #leave(): void {
+    const { client } = this;
+    client.pause();
+    client.off("data", this.#onData);
+    client.off("close", this.#onClose);
+    client.off("error", this.#onError);
+    client.off("end", this.#onEnd);
+    this.lane.connections.delete(this.#entry);
+    this.#upstream.drop();
+    const rest = this.#pending;
+    this.#pending = Buffer.alloc(0);
+    this.handOver(client, rest);
   }
 
-  async function relay(
-    bytes: Buffer,
-    method: string,
-    url: string,
-    request: ClassifiedRequest,
-    clientClose: boolean,
-  ): Promise<boolean> {
-    const started = performance.now();
-    const cls = request.class;
-    ctx.metrics.received(cls);
-    let queuedMs = 0;
-    let bytesOut = 0;
-    const result = (status: number, latencyMs: number | undefined, attempts: number, note?: string) => {
-      ctx.metrics.bytes(0, bytesOut);
-      if (!ctx.log) return;
-      const entry: ProxyLogEntry = {
-        time: new Date().toISOString(),
-        method,
-        url,
-        operation: request.operation,
-        class: cls,
-        status,
-        queuedMs,
-        latencyMs,
-        durationMs: performance.now() - started,
-        attempts,
-        bytesIn: 0,
-        bytesOut,
-        ...(note ? { note } : {}),
-      };
-      ctx.log(entry);
-    };
-    let attempts = 0;
-    /** One attempt in its slot: the answer relayed (keep the connection?), or RETRY. */
-    const attemptOnce = async ({
-      number,
-      permit,
-      mayRetry,
-    }: DispatchAttempt): Promise<boolean | typeof RETRY> => {
-      attempts = number;
-      queuedMs += permit.queuedMs;
-      ctx.metrics.dispatched(cls, permit.queuedMs);
-      const t0 = performance.now();
-      const outcome = await exchange(bytes, method === "HEAD");
-      const latencyMs = performance.now() - t0;
-      const finish = (sample: PermitSample["outcome"]) => {
-        permit.release({ latencyMs, outcome: sample, operation: request.operation });
-        ctx.metrics.finished(cls, latencyMs);
-      };
-      // Reads are idempotent and carry no body: the proxy's rules only ask what the failure says.
-      const retryable = (failure: UpstreamFailure) =>
-        shouldRetry({ idempotent: true, replayable: true, failure }) && mayRetry();
-      if (outcome.kind === "client-left") {
-        dropUpstream();
-        finish("dropped");
-        ctx.metrics.clientAborted();
-        result(499, undefined, number, "client left");
-        return false;
-      }
-      if (outcome.kind === "failed") {
-        dropUpstream();
-        finish(gone.signal.aborted ? "dropped" : "error");
-        if (outcome.partial) {
-          ctx.metrics.upstreamFailed();
-          client.destroy();
-          result(outcome.status || 502, latencyMs, number, "daemon cut the response");
-          return false;
-        }
-        if (retryable({ kind: "connection", code: outcome.code, reusedSocket: outcome.reusedSocket })) {
-          ctx.metrics.retried();
-          return RETRY;
-        }
-        ctx.metrics.upstreamFailed();
-        const message = `berth proxy: cannot reach the Docker daemon at ${ctx.upstream.endpoint.url} (${outcome.code ?? outcome.message})`;
-        ctx.metrics.status(502);
-        client.write(rawError(502, message));
-        result(502, undefined, number, message);
-        return !clientClose;
-      }
-      const { reader, buffered } = outcome;
-      if (reader.close) dropUpstream();
-      const status = reader.status;
-      if (buffered) {
-        const all = Buffer.concat(buffered);
-        const bodyStart = all.indexOf("\r\n\r\n") + 4;
-        const message = apiMessageOf({ json: all.toString("utf8", bodyStart) }) ?? "";
-        if (retryable({ kind: "status", status, message })) {
-          finish(sampleOutcomeForStatus(status));
-          ctx.metrics.retried();
-          return RETRY;
-        }
-        client.write(all);
-      }
-      bytesOut = reader.bodyBytes;
-      ctx.metrics.status(status);
-      finish(sampleOutcomeForStatus(status));
-      result(status, latencyMs, number);
-      return !(clientClose || reader.close);
-    };
+  /** Relays one read through the limiter and the retry policy; resolves whether to keep the connection. */
+  async #relay(read: LaneRead): Promise<boolean> {
+    const { ctx } = this;
+    ctx.metrics.received(read.request.class);
     try {
       return await guardedDispatch(
         ctx.dispatch,
-        { class: cls, operation: request.operation, signal: gone.signal },
-        attemptOnce,
+        { class: read.request.class, operation: read.request.operation, signal: this.#gone.signal },
+        (attempt) => this.#attempt(read, attempt),
       );
     } catch (error) {
       // The client left while the request waited for a slot or for a retry.
-      if (!gone.signal.aborted) throw error;
+      if (!this.#gone.signal.aborted) throw error;
       ctx.metrics.clientAborted();
-      result(499, undefined, Math.max(attempts, 1), "client left");
+      this.#log(read, 499, undefined, "client left", Math.max(read.attempts, 1));
       return false;
     }
   }
 
-  if (pending.length > 0) next();
+  /** One attempt in its slot: send, then judge what came back. */
+  async #attempt(read: LaneRead, { number, permit, mayRetry }: DispatchAttempt): Promise<Verdict> {
+    const { ctx } = this;
+    const cls = read.request.class;
+    read.attempts = number;
+    read.queuedMs += permit.queuedMs;
+    ctx.metrics.dispatched(cls, permit.queuedMs);
+    const t0 = performance.now();
+    const outcome = await exchange(
+      this.#upstream,
+      this.client,
+      read.bytes,
+      read.method === "HEAD",
+      this.#gone.signal,
+    );
+    const latencyMs = performance.now() - t0;
+    const finish: Finish = (sample) => {
+      permit.release({ latencyMs, outcome: sample, operation: read.request.operation });
+      ctx.metrics.finished(cls, latencyMs);
+    };
+    // Reads are idempotent and carry no body: the proxy's rules only ask what the failure says.
+    const retryable = (failure: UpstreamFailure) =>
+      shouldRetry({ idempotent: true, replayable: true, failure }) && mayRetry();
+    if (outcome.kind === "client-left") return this.#clientLeft(read, finish);
+    if (outcome.kind === "failed") return this.#failed(read, outcome, latencyMs, finish, retryable);
+    return this.#answered(read, outcome, latencyMs, finish, retryable);
+  }
+
+  #clientLeft(read: LaneRead, finish: Finish): Verdict {
+    this.#upstream.drop();
+    finish("dropped");
+    this.ctx.metrics.clientAborted();
+    this.#log(read, 499, undefined, "client left");
+    return false;
+  }
+
+  /** No whole answer: cut the client if part of it went out, else retry or answer 502. */
+  #failed(
+    read: LaneRead,
+    outcome: Extract<Exchange, { kind: "failed" }>,
+    latencyMs: number,
+    finish: Finish,
+    retryable: (failure: UpstreamFailure) => boolean,
+  ): Verdict {
+    const { ctx } = this;
+    this.#upstream.drop();
+    finish(this.#gone.signal.aborted ? "dropped" : "error");
+    if (outcome.partial) {
+      ctx.metrics.upstreamFailed();
+      this.client.destroy();
+      this.#log(read, outcome.status || 502, latencyMs, "daemon cut the response");
+      return false;
+    }
+    if (retryable({ kind: "connection", code: outcome.code, reusedSocket: outcome.reusedSocket })) {
+      ctx.metrics.retried();
+      return RETRY;
+    }
+    ctx.metrics.upstreamFailed();
+    const message = `berth proxy: cannot reach the Docker daemon at ${ctx.upstream.endpoint.url} (${outcome.code ?? outcome.message})`;
+    ctx.metrics.status(502);
+    this.client.write(rawError(502, message));
+    this.#log(read, 502, undefined, message);
+    return !read.clientClose;
+  }
+
+  /** A whole answer: relayed (a held-back error first, unless it is retried). */
+  #answered(
+    read: LaneRead,
+    { reader, buffered }: Extract<Exchange, { kind: "answered" }>,
+    latencyMs: number,
+    finish: Finish,
+    retryable: (failure: UpstreamFailure) => boolean,
+  ): Verdict {
+    const { ctx } = this;
+    if (reader.close) this.#upstream.drop();
+    const status = reader.status;
+    if (buffered) {
+      const all = Buffer.concat(buffered);
+      const bodyStart = all.indexOf("\r\n\r\n") + 4;
+      const message = apiMessageOf({ json: all.toString("utf8", bodyStart) }) ?? "";
+      if (retryable({ kind: "status", status, message })) {
+        finish(sampleOutcomeForStatus(status));
+        ctx.metrics.retried();
+        return RETRY;
+      }
+      this.client.write(all);
+    }
+    read.bytesOut = reader.bodyBytes;
+    ctx.metrics.status(status);
+    finish(sampleOutcomeForStatus(status));
+    this.#log(read, status, latencyMs);
+    return !(read.clientClose || reader.close);
+  }
+
+  /** The read's end: its bytes in the metrics, its line in the access log. */
+  #log(
+    read: LaneRead,
+    status: number,
+    latencyMs: number | undefined,
+    note?: string,
+    attempts = read.attempts,
+  ): void {
+    const { ctx } = this;
+    ctx.metrics.bytes(0, read.bytesOut);
+    if (!ctx.log) return;
+    ctx.log({
+      time: new Date().toISOString(),
+      method: read.method,
+      url: read.url,
+      operation: read.request.operation,
+      class: read.request.class,
+      status,
+      queuedMs: read.queuedMs,
+      latencyMs,
+      durationMs: performance.now() - read.started,
+      attempts,
+      bytesIn: 0,
+      bytesOut: read.bytesOut,
+      ...(note ? { note } : {}),
+    });
+  }
 }

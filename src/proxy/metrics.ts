@@ -2,6 +2,7 @@
 // daemon-side latency per operation class, retries, rewrites, denials and bytes. Pure state; the
 // server feeds it, `/_berth/metrics` and `metrics()` read it.
 import type { OperationClass } from "../engine/operations.js";
+import { percentile } from "../model/stats.js";
 import type { DenialRule } from "./policy.js";
 
 const CLASSES: OperationClass[] = ["read", "lifecycle", "stream"];
@@ -21,15 +22,12 @@ class SampleWindow {
   }
 
   summary(): LatencySummary {
-    const sorted = [...this.values].sort((a, b) => a - b);
-    const at = (p: number) =>
-      sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]!;
     return {
       count: this.count,
-      p50Ms: round(at(0.5)),
-      p95Ms: round(at(0.95)),
-      p99Ms: round(at(0.99)),
-      maxMs: round(sorted.at(-1) ?? 0),
+      p50Ms: round(percentile(this.values, 50)),
+      p95Ms: round(percentile(this.values, 95)),
+      p99Ms: round(percentile(this.values, 99)),
+      maxMs: round(percentile(this.values, 100)),
     };
   }
 }

@@ -1,9 +1,9 @@
 // Reads a proxy policy file (YAML or JSON) into a ProxyPolicy, refusing unknown fields and values
 // with messages that name the file, the field and the value.
-import { readFileSync } from "node:fs";
 import { parse } from "yaml";
 import * as z from "zod";
 import { ConfigError } from "../engine/errors.js";
+import { readConfigFile } from "../model/config-file.js";
 import { ENDPOINT_GROUPS } from "./classify-request.js";
 import { HOST_NAMESPACES, type HostNamespace, type ProxyPolicy } from "./policy.js";
 
@@ -51,23 +51,11 @@ export function policyFromDocument(document: unknown, source: string): ProxyPoli
 }
 
 export function loadPolicyFile(path: string): ProxyPolicy {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (error) {
-    throw new PolicyFileError(`Cannot read the policy file ${path}: ${(error as Error).message}`, {
-      resource: path,
-      cause: error,
-    });
-  }
-  let document: unknown;
-  try {
-    document = parse(text);
-  } catch (error) {
-    throw new PolicyFileError(`Policy ${path} is not valid YAML or JSON: ${(error as Error).message}`, {
-      resource: path,
-      cause: error,
-    });
-  }
+  const document = readConfigFile(path, {
+    what: "policy file",
+    format: "YAML or JSON",
+    parse,
+    error: PolicyFileError,
+  });
   return policyFromDocument(document, path);
 }

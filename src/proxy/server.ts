@@ -1,16 +1,16 @@
 // `startProxy`: one Docker API socket in front of the daemon that gives every client (docker CLI,
 // Compose, Testcontainers, test workers) the guard's limiter, the safe-removal rewrite, an
 // optional policy and metrics.
-import { chmodSync, existsSync, mkdirSync, unlinkSync } from "node:fs";
-import { createServer } from "node:http";
-import { connect, createServer as createNetServer, type Server as NetServer, type Socket } from "node:net";
-import { dirname, join } from "node:path";
-import { type DockerEnv, resolveDockerEndpoint } from "../engine/docker-host.js";
+import { existsSync, unlinkSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import { createServer as createNetServer, type Server as NetServer, type Socket } from "node:net";
+import { join } from "node:path";
+import { type DockerEndpoint, type DockerEnv, resolveDockerEndpoint } from "../engine/docker-host.js";
 import { Engine, type EngineInterceptor } from "../engine/engine.js";
-import { ConfigError } from "../engine/errors.js";
 import { type RetryOptions, type RetrySettings, resolveRetrySettings } from "../guard/config.js";
 import { guardEngine } from "../guard/guard.js";
 import { createLimiter, type Limiter, type LimiterConfig } from "../guard/limiter.js";
+import { bind } from "./bind.js";
 import { type FastLane, serveFast } from "./fast-lane.js";
 import { handleRequest, handleUpgrade } from "./handle-request.js";
 import { sendRawError } from "./http-messages.js";
@@ -81,10 +81,6 @@ export interface RunningProxy {
   close(): Promise<void>;
 }
 
-export class ProxyStartError extends ConfigError {
-  override readonly code = "BERTH_PROXY_START";
-}
-
 const DEFAULT_MAX_BODY = 8 * 1024 * 1024;
 
 function isLimiter(value: unknown): value is Limiter {
@@ -118,56 +114,6 @@ function rewriteEngine(
   return { engine, retries: () => guard.metrics.snapshot().retries };
 }
 
-/** Refuses to take over a socket another process still answers on; clears a stale one. */
-async function claimSocketPath(path: string): Promise<void> {
-  if (!existsSync(path)) return;
-  const alive = await new Promise<boolean>((resolve) => {
-    const probe: Socket = connect({ path });
-    probe.once("connect", () => {
-      probe.destroy();
-      resolve(true);
-    });
-    probe.once("error", () => resolve(false));
-  });
-  if (alive) {
-    throw new ProxyStartError(`Something already listens on ${path}`, {
-      resource: path,
-      hint: "Stop the other proxy, or choose another path with --listen unix:///PATH.",
-    });
-  }
-  unlinkSync(path);
-}
-
-function listen(server: NetServer, address: ListenAddress): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    const done = () => {
-      server.off("error", reject);
-      resolve();
-    };
-    if (address.kind === "unix") server.listen(address.path, done);
-    else server.listen(address.port, address.host, done);
-  });
-}
-
-/** Creates the unix socket with mode 0600 from the start (umask), then makes sure of it. */
-async function listenPrivately(server: NetServer, path: string): Promise<void> {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  await claimSocketPath(path);
-  let previous: number | undefined;
-  try {
-    previous = process.umask(0o177);
-  } catch {
-    // Worker threads cannot change the umask; the chmod below still applies.
-  }
-  try {
-    await listen(server, { kind: "unix", path });
-  } finally {
-    if (previous !== undefined) process.umask(previous);
-  }
-  chmodSync(path, 0o600);
-}
-
 export function defaultListenAddress(
   env: DockerEnv = process.env,
   name = `proxy-${process.pid}.sock`,
@@ -175,8 +121,34 @@ export function defaultListenAddress(
   return `unix://${join(runtimeDir(env), name)}`;
 }
 
+/**
+ * Starts the proxy: where it listens and relays to, what every request shares, the HTTP server for
+ * the full path, the listener that gives each connection to the fast lane, then the bind.
+ */
 export async function startProxy(options: ProxyOptions = {}): Promise<RunningProxy> {
   const env = options.env ?? process.env;
+  const { upstreamEndpoint, address } = resolveAddresses(options, env);
+  const ctx = await createContext(options, env, upstreamEndpoint);
+  const server = createFullPathServer(ctx, options);
+  const accepted = acceptConnections(ctx, server);
+  const actual = await bind(accepted.listener, address).catch((error: unknown) => {
+    ctx.upstream.close();
+    throw error;
+  });
+  let closing: Promise<void> | undefined;
+  return {
+    dockerHost: dockerHostFor(actual),
+    upstream: upstreamEndpoint.url,
+    metrics: () => ctx.metrics.snapshot(),
+    close: () => {
+      closing ??= drain(ctx, server, accepted, actual, options.drainTimeoutMs ?? 5_000);
+      return closing;
+    },
+  };
+}
+
+/** The daemon's endpoint and the proxy's own address, refusing a proxy that would relay to itself. */
+function resolveAddresses(options: ProxyOptions, env: DockerEnv) {
   const upstreamEndpoint = resolveDockerEndpoint({
     ...env,
     DOCKER_HOST: options.upstream ?? env.DOCKER_HOST,
@@ -194,6 +166,15 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
       hint: "Set --upstream (or DOCKER_HOST) to the daemon's socket, not the proxy's.",
     });
   }
+  return { upstreamEndpoint, address };
+}
+
+/** What every request shares: the daemon, policy, limiter, retry policy, metrics, the rewrite's engine. */
+async function createContext(
+  options: ProxyOptions,
+  env: DockerEnv,
+  upstreamEndpoint: DockerEndpoint,
+): Promise<ProxyContext> {
   // The file reader brings YAML and schema parsing, which a proxy without a policy file never needs.
   const policy =
     typeof options.policy === "string"
@@ -215,7 +196,6 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
     () => rewriteRetries(),
   );
   const upstream = createUpstream(upstreamEndpoint);
-  let closing: Promise<void> | undefined;
   const ctx: ProxyContext = {
     upstream,
     limiter,
@@ -227,15 +207,20 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
     dispatch: { limiter, retry },
     log: options.log,
   };
-
   if (options.rewriteForceRemoval !== false) {
     const rewrite = rewriteEngine(upstreamEndpoint.url, env, limiter, retry, metrics);
     ctx.rewrite = { engine: rewrite.engine, maxGraceSeconds: options.maxGraceSeconds };
     rewriteRetries = rewrite.retries;
   }
+  return ctx;
+}
 
+/**
+ * The HTTP server of the full path (bodies, upgrades, streams, denials). It never listens: it gets
+ * the connections the fast lane hands over.
+ */
+function createFullPathServer(ctx: ProxyContext, options: ProxyOptions): Server {
   // No request or keep-alive deadline a build upload or a log stream could hit; headers only.
-  // This server never listens: it gets the connections the fast lane hands over.
   const headersTimeout = options.headersTimeoutMs ?? 10_000;
   const server = createServer({
     requestTimeout: 0,
@@ -248,20 +233,6 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
   });
   // Node starts tracking connections (header timeouts, closeIdleConnections) on "listening".
   server.emit("listening");
-  const sockets = new Set<Socket>();
-  const lane: FastLane = { connections: new Set() };
-  const handOver = (socket: Socket, pending: Buffer) => {
-    if (pending.length > 0) socket.unshift(pending);
-    server.emit("connection", socket);
-    socket.resume();
-  };
-  // Half-open connections stay open: attach relays stdin's end to the container, then its output.
-  const listener = createNetServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
-    sockets.add(socket);
-    socket.once("close", () => sockets.delete(socket));
-    if (closing) handOver(socket, Buffer.alloc(0));
-    else serveFast(ctx, lane, socket, handOver);
-  });
   server.on("request", (req, res) => {
     handleRequest(ctx, req, res).catch((error: unknown) => {
       res.destroy(error instanceof Error ? error : undefined);
@@ -276,56 +247,69 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
       socket.destroy();
       return;
     }
-    metrics.badRequest();
+    ctx.metrics.badRequest();
     const status =
       error.code === "HPE_HEADER_OVERFLOW" ? 431 : error.code === "ERR_HTTP_REQUEST_TIMEOUT" ? 408 : 400;
     sendRawError(socket, status, `berth proxy: malformed HTTP request (${error.code ?? error.message})`);
   });
+  return server;
+}
 
-  try {
-    if (address.kind === "unix") await listenPrivately(listener, address.path);
-    else await listen(listener, address);
-  } catch (error) {
-    upstream.close();
-    if (error instanceof ConfigError) throw error;
-    const where = dockerHostFor(address);
-    throw new ProxyStartError(`Cannot listen on ${where}: ${(error as Error).message}`, {
-      resource: where,
-      cause: error,
-    });
-  }
-  const bound = listener.address();
-  const actual: ListenAddress =
-    address.kind === "tcp" && bound && typeof bound === "object" ? { ...address, port: bound.port } : address;
+/** The listener and the connections it took; once `closing`, new ones go straight to the full path. */
+interface Accepted {
+  listener: NetServer;
+  sockets: Set<Socket>;
+  lane: FastLane;
+  closing: boolean;
+}
 
-  const close = (): Promise<void> => {
-    closing ??= (async () => {
-      const drainTimeoutMs = options.drainTimeoutMs ?? 5_000;
-      const closed = new Promise<void>((resolve) => listener.close(() => resolve()));
-      server.close();
-      // Keep-alive connections become idle as their last response ends; close each as it does.
-      const closeIdle = () => {
-        server.closeIdleConnections();
-        for (const { socket, idle } of lane.connections) if (idle()) socket.destroy();
-      };
-      closeIdle();
-      const sweep = setInterval(closeIdle, 50);
-      const timer = setTimeout(() => {
-        for (const socket of sockets) socket.destroy();
-      }, drainTimeoutMs);
-      await closed;
-      clearInterval(sweep);
-      clearTimeout(timer);
-      upstream.close();
-      if (actual.kind === "unix" && existsSync(actual.path)) unlinkSync(actual.path);
-    })();
-    return closing;
+/** Each connection starts in the fast lane, which hands it to `server` when a request needs that. */
+function acceptConnections(ctx: ProxyContext, server: Server): Accepted {
+  const handOver = (socket: Socket, pending: Buffer) => {
+    if (pending.length > 0) socket.unshift(pending);
+    server.emit("connection", socket);
+    socket.resume();
   };
-
-  return {
-    dockerHost: dockerHostFor(actual),
-    upstream: upstreamEndpoint.url,
-    metrics: () => metrics.snapshot(),
-    close,
+  // Half-open connections stay open: attach relays stdin's end to the container, then its output.
+  const listener = createNetServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+    accepted.sockets.add(socket);
+    socket.once("close", () => accepted.sockets.delete(socket));
+    if (accepted.closing) handOver(socket, Buffer.alloc(0));
+    else serveFast(ctx, accepted.lane, socket, handOver);
+  });
+  const accepted: Accepted = {
+    listener,
+    sockets: new Set(),
+    lane: { connections: new Set() },
+    closing: false,
   };
+  return accepted;
+}
+
+/** Stops accepting, closes connections as they go idle, cuts the rest after the drain timeout. */
+async function drain(
+  ctx: ProxyContext,
+  server: Server,
+  accepted: Accepted,
+  actual: ListenAddress,
+  drainTimeoutMs: number,
+): Promise<void> {
+  accepted.closing = true;
+  const closed = new Promise<void>((resolve) => accepted.listener.close(() => resolve()));
+  server.close();
+  // Keep-alive connections become idle as their last response ends; close each as it does.
+  const closeIdle = () => {
+    server.closeIdleConnections();
+    for (const { socket, idle } of accepted.lane.connections) if (idle()) socket.destroy();
+  };
+  closeIdle();
+  const sweep = setInterval(closeIdle, 50);
+  const timer = setTimeout(() => {
+    for (const socket of accepted.sockets) socket.destroy();
+  }, drainTimeoutMs);
+  await closed;
+  clearInterval(sweep);
+  clearTimeout(timer);
+  ctx.upstream.close();
+  if (actual.kind === "unix" && existsSync(actual.path)) unlinkSync(actual.path);
 }

@@ -6,7 +6,7 @@
 import type { Engine } from "../engine/engine.js";
 import { DaemonUnavailableError, DaemonWentAwayError, TlsError } from "../engine/errors.js";
 import { isConnectionFailure } from "../guard/retry.js";
-import { sleep } from "../model/sleep.js";
+import { pollUntil } from "../lifecycle/backoff.js";
 
 /** How long removal waits for a daemon that went away to answer again. */
 export const DAEMON_RETURN_WAIT_MS = 30_000;
@@ -32,21 +32,35 @@ export async function daemonWentAway(engine: Engine, error: unknown): Promise<bo
   }
 }
 
-/** Waits until the daemon accepts connections again; answers after how many ms, or undefined. */
+/**
+ * Waits up to `timeoutMs` for the daemon to accept connections again: answers after how many ms
+ * it did, or undefined when it did not (or failed otherwise). An abort of `signal` rejects.
+ */
 export async function awaitDaemon(
   engine: Engine,
   timeoutMs = DAEMON_RETURN_WAIT_MS,
   signal?: AbortSignal,
 ): Promise<number | undefined> {
   const began = performance.now();
-  for (;;) {
+  const answers = async () => {
     try {
       await engine.pingFresh(signal);
-      return performance.now() - began;
+      return true;
     } catch (error) {
-      if (!isUnreachable(error) || performance.now() - began > timeoutMs) return undefined;
-      await sleep(250, signal);
+      if (isUnreachable(error)) return false;
+      throw error;
     }
+  };
+  const deadline = AbortSignal.timeout(timeoutMs);
+  try {
+    await pollUntil(answers, {
+      backoff: { initialMs: 250, factor: 1, maxMs: 250 },
+      signal: signal ? AbortSignal.any([signal, deadline]) : deadline,
+    });
+    return performance.now() - began;
+  } catch (error) {
+    if (signal?.aborted) throw error;
+    return undefined;
   }
 }
 
@@ -55,8 +69,11 @@ export function wentAwayError(
   engine: Engine,
   during: string,
   cause: unknown,
-  /** `backAfterMs`: when it answered again, if known; `done`: everything was removed. */
-  cleanup: { back: boolean; backAfterMs?: number; done: boolean },
+  /**
+   * `backAfterMs`: when it answered again, if known; `waitedMs`: how long berth waited when it did
+   * not; `done`: everything was removed.
+   */
+  cleanup: { back: boolean; backAfterMs?: number; waitedMs?: number; done: boolean },
 ): DaemonWentAwayError {
   const endpoint = engine.endpoint.url;
   const met = (cause as Error)?.message?.split("\n")[0] ?? String(cause);
@@ -64,7 +81,7 @@ export function wentAwayError(
     cleanup.backAfterMs === undefined ? "" : ` ${(cleanup.backAfterMs / 1000).toFixed(1)} s later`;
   const then = cleanup.back
     ? `it answered again${after} and ${cleanup.done ? "berth removed what was left" : "removing what was left failed"}`
-    : `it did not answer again within ${DAEMON_RETURN_WAIT_MS / 1000} s`;
+    : `it did not answer again${cleanup.waitedMs === undefined ? "" : ` within ${cleanup.waitedMs / 1000} s`}`;
   return new DaemonWentAwayError(
     `The Docker daemon at ${endpoint} went away during ${during} (it stopped accepting connections; the ${during} met: ${met}); ${then}`,
     endpoint,

@@ -61,23 +61,22 @@ export interface DownReport {
   durationMs: number;
 }
 
+/** What is left (`remaining`) and which removals failed and why (`failures`); either may be empty. */
 export class DownIncompleteError extends BerthError {
   override readonly code = "BERTH_DOWN_INCOMPLETE";
-  readonly remaining: string[];
-  readonly failures: string[];
+  declare readonly remaining: string[];
+  declare readonly failures: string[];
   constructor(selector: string, remaining: string[], failures: string[]) {
-    super(
-      [
-        `Taking ${selector} down left ${remaining.length} resource(s) behind: ${remaining.join(", ")}`,
-        ...failures.map((f) => `  ${f}`),
-      ].join("\n"),
-      {
-        resource: selector,
-        hint: "Run `berth down` again; if it persists, check `berth ps` and the daemon log.",
-      },
-    );
-    this.remaining = remaining;
-    this.failures = failures;
+    const left =
+      remaining.length > 0
+        ? `left ${remaining.length} resource(s) behind: ${remaining.join(", ")}`
+        : "left nothing behind";
+    const failed = failures.length > 0 ? `, and ${failures.length} removal(s) failed:` : "";
+    super([`Taking ${selector} down ${left}${failed}`, ...failures.map((f) => `  ${f}`)].join("\n"), {
+      resource: selector,
+      hint: "Run `berth down` again; if it persists, check `berth ps` and the daemon log.",
+    });
+    this.withFacts({ remaining, failures });
   }
 }
 
@@ -272,7 +271,7 @@ export async function downEnvironment(engine: Engine, options: DownOptions): Pro
       ));
     throw wentAwayError(engine, "down", error, {
       back: backAfterMs !== undefined,
-      ...(backAfterMs === undefined ? {} : { backAfterMs }),
+      ...(backAfterMs === undefined ? { waitedMs: DAEMON_RETURN_WAIT_MS } : { backAfterMs }),
       done,
     });
   }

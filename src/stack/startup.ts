@@ -14,7 +14,7 @@ import { memoryHostConfig } from "../memory/limits.js";
 import type { ComposeProject, ServiceSpec } from "../model/compose.js";
 import { LABELS } from "../model/labels.js";
 import { DEFAULT_HOST_IP } from "./container-config.js";
-import { awaitDaemon, daemonWentAway, wentAwayError } from "./daemon-gone.js";
+import { awaitDaemon, DAEMON_RETURN_WAIT_MS, daemonWentAway, wentAwayError } from "./daemon-gone.js";
 import { StartedEnvironment } from "./environment.js";
 import { ensureImages } from "./images.js";
 import { createProjectResources } from "./resources.js";
@@ -154,13 +154,13 @@ export async function startEnvironment(
     // A daemon that answered this up (a container exists) and then went away: the failure is
     // that, and the rollback waits for it to answer again.
     const gone = all.some((r) => r.id !== undefined) && (await daemonWentAway(engine, error));
-    const backAfterMs = gone ? await awaitDaemon(engine) : undefined;
+    const backAfterMs = gone ? await awaitDaemon(engine, DAEMON_RETURN_WAIT_MS) : undefined;
     const rolledBack = await up.phase("rollback", () => rollback(engine, session, error, up.emit.bind(up)));
     up.emit({ type: "done", action: "up", ok: false, durationMs: performance.now() - up.began });
     if (gone || rolledBack.wentAway) {
       throw wentAwayError(engine, "up", error, {
         back: gone ? backAfterMs !== undefined : rolledBack.complete,
-        ...(backAfterMs === undefined ? {} : { backAfterMs }),
+        ...(backAfterMs === undefined ? { waitedMs: DAEMON_RETURN_WAIT_MS } : { backAfterMs }),
         done: rolledBack.complete,
       });
     }

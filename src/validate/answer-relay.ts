@@ -234,6 +234,8 @@ export async function startAnswerRelay(
         sendFiltered(answer, res, rule.keepLine);
       } else {
         res.writeHead(answer.statusCode ?? 502, answer.headers);
+        // A wait or an event stream answers its head long before its body; clients wait for it.
+        res.flushHeaders();
         answer.pipe(res);
       }
     });

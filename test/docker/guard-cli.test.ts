@@ -70,6 +70,56 @@ describe("berth --verbose", () => {
     });
   });
 
+  it("starts from what the previous command's limiter learned: no probe holds the second stop back", async () => {
+    const { mkdtempSync, readFileSync, rmSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const dir = mkdtempSync(join(tmpdir(), "berth-guard-cli-"));
+    const memory = join(dir, "limiter.json");
+    // Each stop lasts as long as the trap: a probed stop would hold the other back that long.
+    const slowStop = async () => {
+      const { name } = await startFixture({
+        cmd: ["sh", "-c", "trap 'sleep 1; exit 0' TERM; sleep 3600 & wait"],
+      });
+      started.push(name);
+      return name;
+    };
+    const stops = (file: string) =>
+      readFileSync(file, "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .filter((l) => l.operation === "container.stop")
+        .map((l) => {
+          const end = Date.parse(l.time as string);
+          return { dispatched: end - (l.durationMs as number), end };
+        });
+    try {
+      const first = (await berth(["rm", await slowStop()], { BERTH_LIMITER_BASELINES: memory })) as {
+        code?: number;
+      };
+      expect(first.code ?? 0).toBe(0);
+      const learned = JSON.parse(readFileSync(memory, "utf8")) as { baselines: Record<string, number> };
+      expect(Object.keys(learned.baselines)).toEqual(
+        expect.arrayContaining(["container.stop", "container.remove"]),
+      );
+      const log = join(dir, "second.log");
+      const second = (await berth(["rm", await slowStop(), await slowStop()], {
+        BERTH_LIMITER_BASELINES: memory,
+        BERTH_LOG: "debug",
+        BERTH_LOG_FORMAT: "json",
+        BERTH_LOG_FILE: log,
+      })) as { code?: number };
+      expect(second.code ?? 0).toBe(0);
+      const [a, b] = stops(log).sort((x, y) => x.dispatched - y.dispatched);
+      // Both stops were in flight together: the second went long before the first answered (a
+      // probe would have sent it only then; each stop lasts the trap's second).
+      expect(b!.dispatched).toBeLessThan((a!.dispatched + a!.end) / 2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("refuses a bad BERTH_LIMITER_MAX_CONCURRENT with exit 2 and the p-queue-style message", async () => {
     const result = (await berth(["rm", "anything"], {
       BERTH_LIMITER: "fixed",

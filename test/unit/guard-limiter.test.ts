@@ -287,6 +287,34 @@ describe("adaptive mode through the limiter", () => {
     start!.release({ latencyMs: 150, outcome: "ok", operation: "container.start" });
   });
 
+  it("probes nothing it was given a baseline for, and hands its baselines on", async () => {
+    const first = createLimiter({ initialLimit: 4, now });
+    const probe = await first.acquire("lifecycle", undefined, "container.start");
+    probe.release({ latencyMs: 150, outcome: "ok", operation: "container.start" });
+    expect(first.baselines()).toEqual({ "container.start": 150 });
+    // A later process starts from what the first learned: two starts at once, nothing waits.
+    const next = createLimiter({ initialLimit: 4, now, baselines: first.baselines() });
+    const granted: Permit[] = [];
+    for (let i = 0; i < 2; i++) {
+      void next.acquire("lifecycle", undefined, "container.start").then((p) => granted.push(p));
+    }
+    await vi.advanceTimersByTimeAsync(0);
+    expect(granted).toHaveLength(2);
+    // An operation it was not given is still probed: it waits for the starts in flight.
+    let stop: Permit | undefined;
+    void next.acquire("lifecycle", undefined, "container.stop").then((p) => {
+      stop = p;
+    });
+    await vi.advanceTimersByTimeAsync(10);
+    expect(stop).toBeUndefined();
+    for (const p of granted) p.release({ latencyMs: 150, outcome: "ok", operation: "container.start" });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(stop).toBeDefined();
+    stop!.release({ latencyMs: 20, outcome: "ok", operation: "container.stop" });
+    expect(Object.keys(next.baselines()).sort()).toEqual(["container.start", "container.stop"]);
+    expect(createLimiter({ mode: "fixed", baselines: { "container.start": 1 } }).baselines()).toEqual({});
+  });
+
   it("never makes a lone caller wait, however the clock moves between calls", async () => {
     let t = 0;
     const limiter = createLimiter({ now: () => (t += 7) });

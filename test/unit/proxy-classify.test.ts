@@ -23,6 +23,13 @@ describe("classifyRequest", () => {
     ["DELETE", "/v1.41/volumes/data", "volume.remove", "lifecycle"],
     ["GET", "/v1.41/images/berth-fixture/busybox:1.35.0/json", "image.inspect", "read"],
     ["DELETE", "/v1.41/images/berth-fixture/busybox:1.35.0", "image.remove", "lifecycle"],
+    ["GET", "/v1.41/images/json", "image.list", "read"],
+    ["POST", "/v1.41/images/create?fromImage=busybox", "image.pull", "stream"],
+    ["GET", "/v1.41/images/get?names=busybox", "image.export", "stream"],
+    ["POST", "/v1.41/images/prune", "image.prune", "lifecycle"],
+    ["GET", "/v1.41/images/berth-fixture/busybox:1.35.0/history", "image.history", "read"],
+    ["GET", "/v1.41/images/busybox/get", "image.export", "stream"],
+    ["POST", "/v1.41/images/busybox/tag?repo=x", "image.tag", "lifecycle"],
   ])("%s %s is %s (%s)", (method, url, operation, cls) => {
     const r = classify(method, url);
     expect(r.operation).toBe(operation);

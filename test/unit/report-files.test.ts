@@ -29,7 +29,7 @@ describe("results files", () => {
 
   it("refuses a missing file, a non-JSON file and a foreign JSON file, naming the file", () => {
     expect(refusal(undefined).message).toContain("cannot read results file");
-    expect(refusal("{ not json").message).toContain("is not JSON");
+    expect(refusal("{ not json").message).toContain("is not valid JSON");
     expect(refusal('{"schema":"other/v9"}').message).toContain("unknown results schema `other/v9`");
   });
 

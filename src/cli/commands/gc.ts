@@ -5,6 +5,7 @@ import { formatAge, parseDuration } from "../../model/duration.js";
 import { type LabelSelector, parseLabelSelector } from "../../model/labels.js";
 import { createCliEngine, type GlobalOptions } from "../global-options.js";
 import { EXIT, errorToJSON, formatError, table, writeJSON } from "../output.js";
+import { optionParser } from "../parse.js";
 
 interface GcCliOptions {
   dryRun?: boolean;
@@ -12,14 +13,6 @@ interface GcCliOptions {
   all?: boolean;
   label?: LabelSelector;
   json?: boolean;
-}
-
-function parseDurationOption(value: string): number {
-  try {
-    return parseDuration(value, { where: "--older-than", days: true });
-  } catch (error) {
-    throw new InvalidArgumentError((error as Error).message);
-  }
 }
 
 export function parseLabelOption(value: string): LabelSelector {
@@ -95,7 +88,7 @@ export function registerGc(program: Command, globals: () => GlobalOptions): void
       "--older-than <duration>",
       "also remove sessions at least this old (e.g. 2h, 7d), detached ones and other hosts' included; " +
         "idle reusable environments go once idle this long instead of their TTL (default 1h, x-berth.reuse.ttl)",
-      parseDurationOption,
+      optionParser((value) => parseDuration(value, { where: "--older-than", days: true })),
     )
     .option("--all", "remove every session whose owner is not alive on this host")
     .option("--label <key=value>", "only consider resources carrying this label", parseLabelOption)

@@ -23,6 +23,7 @@ import { parseDuration } from "../../model/duration.js";
 import { pause } from "../../model/sleep.js";
 import { createCliEngine, type GlobalOptions } from "../global-options.js";
 import { table, writeJSON } from "../output.js";
+import { optionParser } from "../parse.js";
 
 interface StatsOptions {
   project?: string;
@@ -35,13 +36,7 @@ interface StatsOptions {
   write?: string;
 }
 
-function durationArg(value: string): number {
-  try {
-    return parseDuration(value);
-  } catch (error) {
-    throw new InvalidArgumentError((error as Error).message);
-  }
-}
+const durationArg = optionParser((value) => parseDuration(value));
 
 function percentArg(value: string): number {
   const n = Number(value);

@@ -3,7 +3,7 @@
 // `--json` or `--env` lines; progress goes to stderr. With `--watch` it then stays in the
 // foreground reporting every service that dies, is OOM-killed or turns unhealthy, until Ctrl-C
 // or SIGTERM, which stop the watching and leave the environment up.
-import { type Command, InvalidArgumentError } from "commander";
+import type { Command } from "commander";
 import { ConfigError } from "../../engine/errors.js";
 import { parsePullOption } from "../../images/policy.js";
 import { type LimitProfile, loadLimitProfile } from "../../memory/profiles.js";
@@ -15,7 +15,7 @@ import { type UpOptions, up } from "../../stack/up.js";
 import { createCliEngine, type GlobalOptions } from "../global-options.js";
 import { followEnvironment } from "../incidents.js";
 import { failCommand, table, writeJSON } from "../output.js";
-import { collect, parseSeconds } from "../parse.js";
+import { collect, optionParser, parseSeconds } from "../parse.js";
 
 export interface EnvironmentCliOptions {
   file: string[];
@@ -29,14 +29,6 @@ export interface EnvironmentCliOptions {
   timeout?: number;
   serviceTimeout?: number;
   json?: boolean;
-}
-
-function parseMemoryOption(value: string): number {
-  try {
-    return parseSize(value, { where: "--default-memory", memory: true });
-  } catch (error) {
-    throw new InvalidArgumentError((error as Error).message);
-  }
 }
 
 /** The options `up` and `run` share: files, project, profiles, images, memory, timeouts. */
@@ -64,7 +56,11 @@ export function addEnvironmentOptions(command: Command): Command {
       "--pull [policy]",
       "pull policy for every service: always (the default without a value), missing, never (default: each service's pull_policy, else missing)",
     )
-    .option("--default-memory <size>", "memory limit for services without one, e.g. 512m", parseMemoryOption)
+    .option(
+      "--default-memory <size>",
+      "memory limit for services without one, e.g. 512m",
+      optionParser((value) => parseSize(value, { where: "--default-memory", memory: true })),
+    )
     .option(
       "--limit-profile <file>",
       "limits by service name or pattern for services without one",

@@ -60,51 +60,52 @@ const fixedHostPort: Rule = (service) =>
         ],
   );
 
-function allowHint(rule: RuleId, what: string): string {
-  return `Drop ${what}; if the service really needs it, say so: \`x-berth: {allow: [${rule}]}\`.`;
+/** A setting that opens the host to the service; `x-berth: {allow: [rule]}` says it is meant. */
+function hostAccessRule(
+  rule: RuleId,
+  setting: {
+    key: string;
+    present: (service: ServiceSpec) => boolean;
+    /** What the service does and what that costs, after its name. */
+    effect: string;
+    /** The setting to drop, and what to use instead. */
+    drop: string;
+  },
+): Rule {
+  return (service) =>
+    setting.present(service)
+      ? [
+          {
+            rule,
+            service: service.name,
+            path: ["services", service.name, setting.key],
+            message: `service \`${service.name}\` ${setting.effect}`,
+            hint: `Drop ${setting.drop}; if the service really needs it, say so: \`x-berth: {allow: [${rule}]}\`.`,
+          },
+        ]
+      : [];
 }
 
-const privileged: Rule = (service) =>
-  service.privileged
-    ? [
-        {
-          rule: "privileged",
-          service: service.name,
-          path: ["services", service.name, "privileged"],
-          message: `service \`${service.name}\` runs privileged: it has every capability and all host devices`,
-          hint: allowHint(
-            "privileged",
-            "`privileged: true` (grant single capabilities with cap_add instead)",
-          ),
-        },
-      ]
-    : [];
+const privileged = hostAccessRule("privileged", {
+  key: "privileged",
+  present: (service) => service.privileged === true,
+  effect: "runs privileged: it has every capability and all host devices",
+  drop: "`privileged: true` (grant single capabilities with cap_add instead)",
+});
 
-const hostNetwork: Rule = (service) =>
-  service.networkMode === "host"
-    ? [
-        {
-          rule: "host-network",
-          service: service.name,
-          path: ["services", service.name, "network_mode"],
-          message: `service \`${service.name}\` uses \`network_mode: host\`: its ports collide between runs and it reaches everything on the host`,
-          hint: allowHint("host-network", "`network_mode: host` (publish ports instead)"),
-        },
-      ]
-    : [];
+const hostNetwork = hostAccessRule("host-network", {
+  key: "network_mode",
+  present: (service) => service.networkMode === "host",
+  effect: "uses `network_mode: host`: its ports collide between runs and it reaches everything on the host",
+  drop: "`network_mode: host` (publish ports instead)",
+});
 
-const hostPid: Rule = (service) =>
-  service.pid === "host"
-    ? [
-        {
-          rule: "host-pid",
-          service: service.name,
-          path: ["services", service.name, "pid"],
-          message: `service \`${service.name}\` uses \`pid: host\`: it sees and can signal every process on the host`,
-          hint: allowHint("host-pid", "`pid: host`"),
-        },
-      ]
-    : [];
+const hostPid = hostAccessRule("host-pid", {
+  key: "pid",
+  present: (service) => service.pid === "host",
+  effect: "uses `pid: host`: it sees and can signal every process on the host",
+  drop: "`pid: host`",
+});
 
 function hasHealthcheck(service: ServiceSpec): boolean {
   const check = service.healthcheck;

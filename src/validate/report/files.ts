@@ -1,33 +1,21 @@
 // Reading a results file (validated, so a wrong or foreign file is a clear usage error) and
 // writing the report files of a run.
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError } from "../../engine/errors.js";
+import { readConfigFile } from "../../model/config-file.js";
 import { RESULTS_SCHEMA, resultsSchema, type ValidationResults } from "../model.js";
 import type { RunComparison } from "./compare.js";
 import { renderHtml } from "./html.js";
 import { renderMarkdown } from "./markdown.js";
 
 export function readResults(file: string): ValidationResults {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (error) {
-    throw new ConfigError(`cannot read results file ${file}: ${(error as Error).message}`, {
-      resource: file,
-      hint: "Pass the file written by `berth validate --json FILE` (or results.json from --report DIR).",
-      cause: error,
-    });
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (error) {
-    throw new ConfigError(`${file} is not JSON: ${(error as Error).message}`, {
-      resource: file,
-      cause: error,
-    });
-  }
+  const raw = readConfigFile(file, {
+    what: "results file",
+    format: "JSON",
+    parse: JSON.parse,
+    hint: "Pass the file written by `berth validate --json FILE` (or results.json from --report DIR).",
+  });
   const schema = (raw as { schema?: unknown })?.schema;
   if (schema !== RESULTS_SCHEMA) {
     throw new ConfigError(

@@ -1,0 +1,73 @@
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import {
+  BASELINES_MAX_AGE_MS,
+  baselinesPath,
+  loadBaselines,
+  parseBaselines,
+  saveBaselines,
+} from "../../src/cli/limiter-memory.js";
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "berth-limiter-memory-"));
+  dirs.push(dir);
+  return dir;
+}
+
+describe("the CLI's limiter memory", () => {
+  it("keeps one file per daemon endpoint in the user's runtime directory", () => {
+    const env = { XDG_RUNTIME_DIR: "/run/user/1000" };
+    expect(baselinesPath("unix:///var/run/docker.sock", env)).toBe(
+      "/run/user/1000/berth/limiter-unix_var_run_docker.sock.json",
+    );
+    expect(baselinesPath("tcp://10.0.0.5:2376", env)).toBe(
+      "/run/user/1000/berth/limiter-tcp_10.0.0.5_2376.json",
+    );
+    expect(baselinesPath("unix:///x.sock", { ...env, BERTH_LIMITER_BASELINES: "off" })).toBeUndefined();
+    expect(baselinesPath("unix:///x.sock", { ...env, BERTH_LIMITER_BASELINES: "/tmp/b.json" })).toBe(
+      "/tmp/b.json",
+    );
+  });
+
+  it("takes only operation names with sane latencies from the file", () => {
+    const text = JSON.stringify({
+      baselines: {
+        "container.start": 512.5,
+        "container.exec-create": 8,
+        "container.stop": -1,
+        "container.remove": "12",
+        "network.create": Number.MAX_VALUE,
+        "../etc": 5,
+      },
+    });
+    expect(parseBaselines(text)).toEqual({ "container.start": 512.5, "container.exec-create": 8 });
+    expect(parseBaselines("{}")).toEqual({});
+  });
+
+  it("round-trips through the file, and forgets a missing, broken or day-old one", () => {
+    const path = join(tempDir(), "sub", "limiter.json");
+    expect(loadBaselines(path)).toEqual({});
+    saveBaselines(path, { "container.start": 300 });
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    expect(loadBaselines(path)).toEqual({ "container.start": 300 });
+    expect(loadBaselines(path, Date.now() + BASELINES_MAX_AGE_MS + 60_000)).toEqual({});
+    const old = (Date.now() - BASELINES_MAX_AGE_MS - 60_000) / 1000;
+    utimesSync(path, old, old);
+    expect(loadBaselines(path)).toEqual({});
+    saveBaselines(path, { "container.start": 300 });
+    chmodSync(path, 0o666);
+    expect(loadBaselines(path)).toEqual({});
+    chmodSync(path, 0o600);
+    writeFileSync(path, "not json");
+    expect(loadBaselines(path)).toEqual({});
+    saveBaselines(path, {});
+    expect(readFileSync(path, "utf8")).toBe("not json");
+    expect(loadBaselines(undefined)).toEqual({});
+  });
+});
