@@ -1,24 +1,35 @@
 #!/usr/bin/env node
-// The `berth` command. It runs the bundled CLI (dist/cli/bundle, a few files instead of ~300
-// modules: start-up is most of a quick command's time) unless a build of dist without the
-// bundle step left it older than dist/cli/main.js; then the modules of dist, which are current.
+// The `berth` command. A command named on the command line runs from its own CommonJS bundle
+// (dist/cli/bundle/commands/NAME.cjs: one file, that command only); --version, help, no command
+// or an unknown one run from the ES module bundle (dist/cli/bundle/main.js and its chunks). Start-up
+// is most of a quick command's time. A build of dist without the bundle step leaves the bundles
+// older than dist/cli/main.js; then the modules of dist run, which are current.
 // Node 22.1 and later also keep the compiled code in their compile cache between runs.
 import { statSync } from "node:fs";
-import module from "node:module";
+import module, { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
 
 module.enableCompileCache?.();
 
 const cli = new URL("../dist/cli/", import.meta.url);
-const bundled = new URL("bundle/main.js", cli);
 const modules = new URL("main.js", cli);
 
-function bundleIsCurrent() {
+function isCurrent(bundle) {
   try {
-    return statSync(bundled).mtimeMs >= statSync(modules).mtimeMs;
+    return statSync(bundle).mtimeMs >= statSync(modules).mtimeMs;
   } catch {
     return false;
   }
 }
 
-const { main } = await import(bundleIsCurrent() ? bundled.href : modules.href);
+// The command is the first operand (berth's global options take no values), as in src/cli/commands.ts.
+const command = process.argv.slice(2).find((arg) => !arg.startsWith("-"));
+const single =
+  command && /^[a-z-]+$/.test(command) ? new URL(`bundle/commands/${command}.cjs`, cli) : undefined;
+const bundled = new URL("bundle/main.js", cli);
+
+const { main } =
+  single && isCurrent(single)
+    ? createRequire(import.meta.url)(fileURLToPath(single))
+    : await import(isCurrent(bundled) ? bundled.href : modules.href);
 process.exitCode = await main(process.argv);

@@ -1,7 +1,7 @@
 // Reads a proxy policy file (YAML or JSON) into a ProxyPolicy, refusing unknown fields and values
 // with messages that name the file, the field and the value.
 import { parse } from "yaml";
-import { z } from "zod";
+import * as z from "zod";
 import { ConfigError } from "../engine/errors.js";
 import { readConfigFile } from "../model/config-file.js";
 import { ENDPOINT_GROUPS } from "./classify-request.js";

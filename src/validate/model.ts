@@ -1,6 +1,6 @@
 // The results of a validation run as written to `--json` and read by `berth report`. Versioned:
 // a reader refuses a file whose `schema` it does not know instead of rendering nonsense.
-import { z } from "zod";
+import * as z from "zod";
 
 export const RESULTS_SCHEMA = "berth.validate/v1";
 

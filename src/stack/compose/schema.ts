@@ -1,7 +1,7 @@
 // The shape of a Compose file after interpolation, as zod schemas. They check types and the
 // forms Compose allows (string or list, map or list, short or long syntax); meanings (ports,
 // sizes, durations, paths) are parsed afterwards by the normalisers, which know the location.
-import { z } from "zod";
+import * as z from "zod";
 
 /** An error message that tells a missing value from a wrong one. */
 function expected(what: string) {
