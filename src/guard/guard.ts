@@ -207,7 +207,9 @@ export function guardEngine(engine: Engine, options: GuardOptions = {}): Guarded
       decision = "retry";
     }
     if (decision === "fail" || !mayRetry()) throw failure;
-    if (log.enabled) {
+    // A call its caller aborted (a readiness wait that is over) ends with an AbortedError in the
+    // dispatch's wait: no retry follows, so none is logged.
+    if (log.enabled && !call.signal?.aborted) {
       log.retry({
         operation: call.operation,
         attempt: number,

@@ -5,7 +5,7 @@
 import { connect, createServer, type Server, type Socket } from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Engine } from "../../src/engine/engine.js";
-import { TransientError } from "../../src/engine/errors.js";
+import { AbortedError, TransientError } from "../../src/engine/errors.js";
 import { createEngine, guardOf } from "../../src/guard/guard.js";
 import { safeRemove } from "../../src/lifecycle/safe-remove.js";
 import {
@@ -230,5 +230,28 @@ describe("the guard against a connection-resetting proxy", () => {
     expect(brokenRequests(`before POST /containers/${id}/kill`)).toBe(1);
     expect((await direct.inspectContainer(id)).State.Running).toBe(true);
     await safeRemove(engine, id);
+  });
+
+  it("neither retries nor logs a retry of a wait its caller aborted", async () => {
+    const name = named("aborted-wait");
+    const lines: string[] = [];
+    const logged = createEngine({
+      env: {},
+      log: { level: "debug" },
+      logSink: (line) => lines.push(line),
+    });
+    const { id } = await logged.createContainer(spec(name));
+    await logged.startContainer(id);
+    await waitForLine(id);
+    const controller = new AbortController();
+    const waiting = logged.waitContainer(id, "not-running", controller.signal);
+    setTimeout(() => controller.abort(), 200);
+
+    const error = await waiting.catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(AbortedError);
+    const waitLines = lines.filter((line) => line.includes("container.wait"));
+    expect(waitLines.length).toBeGreaterThan(0);
+    expect(waitLines.filter((line) => line.includes(" retry "))).toEqual([]);
   });
 });
