@@ -21,6 +21,10 @@ export interface Terminal {
   stderr: NodeJS.WriteStream;
 }
 
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 const SIGNALS = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as const;
 type Ending = { output: "ended" } | { signal: keyof typeof SIGNALS };
 
@@ -34,18 +38,30 @@ function terminalSize(terminal: Terminal): { rows: number; columns: number } | u
   return out && out.rows > 0 && out.columns > 0 ? { rows: out.rows, columns: out.columns } : undefined;
 }
 
-/** Sizes the exec's terminal; the first attempt may come before the command runs, so it is retried. */
-async function resize(engine: Engine, execId: string, terminal: Terminal, attempts: number): Promise<void> {
+/**
+ * Sizes the exec's terminal; the first attempt may come before the command runs, so it is retried
+ * (as the docker CLI does: 10 attempts over about half a second). Answers the last error when
+ * every attempt failed.
+ */
+async function resize(
+  engine: Engine,
+  execId: string,
+  terminal: Terminal,
+  attempts: number,
+): Promise<unknown> {
   const size = terminalSize(terminal);
-  if (!size) return;
+  if (!size) return undefined;
+  let failure: unknown;
   for (let attempt = 1; attempt <= attempts; attempt++) {
     try {
       await engine.resizeExec(execId, size);
-      return;
-    } catch {
+      return undefined;
+    } catch (error) {
+      failure = error;
       if (attempt < attempts) await sleep(10 * attempt);
     }
   }
+  return failure;
 }
 
 /** The exit code, once the daemon has seen the command end (it may lag the output by a moment). */
@@ -114,7 +130,12 @@ export async function runAttachedExec(
     if (tty) {
       // Node reads the new size and emits 'resize' on SIGWINCH.
       screen(terminal)?.on("resize", onResize);
-      await resize(engine, execId, terminal, 5);
+      const failure = await resize(engine, execId, terminal, 10);
+      // The command runs on in the daemon's default size (80x24); say so, as the docker CLI does.
+      if (failure)
+        terminal.stderr.write(
+          `berth: could not size the terminal, using the default: ${messageOf(failure)}\n`,
+        );
     }
     const ending = await wired.done;
     if ("signal" in ending) return 128 + SIGNALS[ending.signal];

@@ -89,9 +89,10 @@ describe("berth exec attached (built CLI, real daemon)", () => {
   it("passes the terminal's size, follows SIGWINCH and restores the terminal's mode", async () => {
     // The command waits to see the size berth passed, says so, then waits for the new size
     // (stty sets rows and columns one at a time: each is a SIGWINCH).
+    // Every wait is bounded (30 s) and says where it stuck, so a failure is not a bare timeout.
     const inner = [
-      'until [ "$(stty size 2>/dev/null)" = "33 101" ]; do sleep 0.1; done; echo sized',
-      'until [ "$(stty size)" = "40 120" ]; do sleep 0.1; done; echo resized; exit 4',
+      'i=0; until [ "$(stty size 2>/dev/null)" = "33 101" ]; do i=$((i+1)); [ $i -gt 300 ] && { echo "stuck at $(stty size)"; exit 5; }; sleep 0.1; done; echo sized',
+      'i=0; until [ "$(stty size)" = "40 120" ]; do i=$((i+1)); [ $i -gt 300 ] && { echo "stuck at $(stty size)"; exit 6; }; sleep 0.1; done; echo resized; exit 4',
     ].join("; ");
     const outcome = await underTerminal(
       dir,
@@ -101,7 +102,7 @@ describe("berth exec attached (built CLI, real daemon)", () => {
         'before="$(stty -g)"',
         `${BERTH} exec s sh -c '${inner}' </dev/tty >winch.out &`,
         "pid=$!",
-        "until grep -q sized winch.out 2>/dev/null; do sleep 0.1; done",
+        "i=0; until grep -qE '^(sized|stuck)' winch.out 2>/dev/null; do i=$((i+1)); [ $i -gt 400 ] && break; sleep 0.1; done",
         '[ "$(stty -g)" = "$before" ] || echo raw-while-attached',
         "stty rows 40 cols 120",
         'wait "$pid"; echo "exit $?"',
