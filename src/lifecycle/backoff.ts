@@ -35,10 +35,18 @@ export async function pollUntil(probe: () => Promise<boolean>, options: PollOpti
   for (;;) {
     options.signal.throwIfAborted();
     if (await probe()) return;
+    // A wake-up or an abort ends the pause quietly; the check at the top of the loop rejects with
+    // the abort's reason. The listener on the caller's signal goes with each pause (a signal made
+    // by AbortSignal.any would keep one per pause on it until garbage collection).
     const woken = new AbortController();
-    const unsubscribe = options.wake?.(() => woken.abort());
-    // An abort ends the pause quietly; the check at the top of the loop rejects with its reason.
-    await pause(delays.next().value, AbortSignal.any([options.signal, woken.signal]));
-    unsubscribe?.();
+    const wakeUp = () => woken.abort();
+    const unsubscribe = options.wake?.(wakeUp);
+    options.signal.addEventListener("abort", wakeUp, { once: true });
+    try {
+      await pause(delays.next().value, woken.signal);
+    } finally {
+      options.signal.removeEventListener("abort", wakeUp);
+      unsubscribe?.();
+    }
   }
 }

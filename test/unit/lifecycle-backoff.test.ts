@@ -1,5 +1,6 @@
 // pollUntil: probes until true, sleeping with backoff; a wake cuts a delay short; an abort rejects
 // with the signal's reason.
+import { getEventListeners } from "node:events";
 import { describe, expect, it } from "vitest";
 import { pollUntil } from "../../src/lifecycle/backoff.js";
 
@@ -48,5 +49,13 @@ describe("pollUntil", () => {
         { backoff: LONG, signal: new AbortController().signal },
       ),
     ).rejects.toBe(error);
+  });
+
+  it("leaves no listener on the caller's signal, however many pauses it took", async () => {
+    const signal = new AbortController().signal;
+    let calls = 0;
+    await pollUntil(async () => ++calls === 30, { backoff: { initialMs: 1, maxMs: 1 }, signal });
+    expect(calls).toBe(30);
+    expect(getEventListeners(signal, "abort")).toHaveLength(0);
   });
 });
