@@ -57,6 +57,13 @@ function dockerVerdict(
   );
 }
 
+/** Runs the container's healthcheck at its own interval on Podman (it needs the interval first). */
+async function drivePodman(target: WaitTarget, signal: AbortSignal): Promise<void> {
+  const info = await target.engine.inspectContainer(target.containerId, signal);
+  const interval = (info.Config as { Healthcheck?: { Interval?: number } }).Healthcheck;
+  await drivePodmanHealthchecks(target.engine, target.containerId, healthcheckIntervalMs(interval), signal);
+}
+
 export function healthcheckWait(options: { exec?: HealthExecPlan } = {}): HealthcheckWait {
   let dockerProbe: string | undefined;
   let probes: HealthExecProbes | undefined;
@@ -70,13 +77,8 @@ export function healthcheckWait(options: { exec?: HealthExecPlan } = {}): Health
       const stop = new AbortController();
       const both = AbortSignal.any([signal, stop.signal]);
       // Podman without systemd never runs healthchecks itself: berth drives them (podman-health.ts).
-      const first = await target.engine.inspectContainer(target.containerId, signal);
-      const driver = drivePodmanHealthchecks(
-        target.engine,
-        target.containerId,
-        healthcheckIntervalMs((first.Config as { Healthcheck?: { Interval?: number } }).Healthcheck),
-        both,
-      ).catch(() => {});
+      const podman = (await engineIdentity(target.engine)).kind === "podman";
+      const driver = podman ? drivePodman(target, both).catch(() => {}) : undefined;
       try {
         const verdict = dockerVerdict(target, both, (probe) => {
           dockerProbe = probe ?? dockerProbe;
@@ -84,7 +86,6 @@ export function healthcheckWait(options: { exec?: HealthExecPlan } = {}): Health
         verdict.catch(() => {});
         // On Podman the driver's probes set the engine's own status, which an exec probe would not
         // (without systemd nothing else would ever mark the container healthy).
-        const podman = (await engineIdentity(target.engine)).kind === "podman";
         if (!options.exec || podman) return await verdict;
         probes = runHealthExecProbes(target, options.exec, both);
         // A probe that passed is ready; one that never passes leaves the verdict to Docker.
