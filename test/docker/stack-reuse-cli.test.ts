@@ -169,10 +169,13 @@ describe("reuse through the CLI", () => {
     timeout: 300_000,
   }, async () => {
     // One environment leased by this process (the idle one from before), one new and released.
+    const before = await cliInProcess("ls", "--json");
     const leased = await up({ files: [file], reuse: true, watch: false });
     held.push(leased);
     sessions.add(leased.session);
-    expect(leased.reused).toBe(true);
+    // Failed once in CI (a new environment instead of the idle one): say what there was to take.
+    const why = `warnings: ${JSON.stringify(leased.warnings)}; berth ls before: ${before.stdout}`;
+    expect(leased.reused, why).toBe(true);
     const idle = await up({ files: [file], reuse: true, watch: false });
     sessions.add(idle.session);
     expect(idle.reused).toBe(false);
