@@ -1,11 +1,8 @@
 // Limit profiles: named default memory limits per service name or glob pattern (`postgres*`),
 // applied where a service sets none. A profile comes from its own file (YAML or JSON) or from a
-// Compose file's top-level `x-berth: { limits: ... }` (or `x-berth: { profile: FILE }`).
-import { readFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
-import { parse } from "yaml";
+// Compose file's top-level `x-berth: { limits: ... }` (or `x-berth: { profile: FILE }`); reading
+// those files is profile-files.ts's (YAML), so that what only applies a profile does not load it.
 import { ConfigError } from "../engine/errors.js";
-import { readConfigFile } from "../model/config-file.js";
 import { parseSize } from "./size.js";
 
 interface LimitRule {
@@ -21,7 +18,7 @@ export interface LimitProfile {
   rules: LimitRule[];
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
+export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
@@ -63,11 +60,6 @@ export function parseLimitProfile(data: unknown, where: string): LimitProfile {
   return { name: data.name as string | undefined, rules };
 }
 
-/** Loads a profile file (YAML or JSON). */
-export function loadLimitProfile(file: string): LimitProfile {
-  return parseLimitProfile(readConfigFile(file, { what: "limit profile", format: "YAML", parse }), file);
-}
-
 /** Combines profiles; for the same pattern the earlier profile wins. */
 export function mergeLimitProfiles(...profiles: Array<LimitProfile | undefined>): LimitProfile | undefined {
   const present = profiles.filter((p): p is LimitProfile => p !== undefined);
@@ -82,48 +74,6 @@ export function mergeLimitProfiles(...profiles: Array<LimitProfile | undefined>)
     }
   }
   return { name: present.find((p) => p.name)?.name, rules };
-}
-
-/**
- * The profile given by a Compose document's top-level `x-berth` (parsed YAML of one file):
- * `limits` inline, or `profile` naming a file relative to the Compose file.
- */
-export function limitProfileFromExtension(document: unknown, file: string): LimitProfile | undefined {
-  if (!isRecord(document)) return undefined;
-  const extension = document["x-berth"];
-  if (extension === undefined) return undefined;
-  if (!isRecord(extension)) {
-    throw new ConfigError(`${file}: \`x-berth\` must be a map, got \`${JSON.stringify(extension)}\``, {
-      resource: file,
-    });
-  }
-  const inline =
-    extension.limits === undefined
-      ? undefined
-      : parseLimitProfile({ limits: extension.limits }, `${file}: x-berth`);
-  if (extension.profile !== undefined && typeof extension.profile !== "string") {
-    throw new ConfigError(`${file}: \`x-berth.profile\` must be a file path`, { resource: file });
-  }
-  const fromFile =
-    typeof extension.profile === "string"
-      ? loadLimitProfile(resolve(dirname(file), extension.profile))
-      : undefined;
-  return mergeLimitProfiles(inline, fromFile);
-}
-
-/** The profile the Compose files declare; later files (overrides) win for the same pattern. */
-export function limitProfileFromComposeFiles(files: string[]): LimitProfile | undefined {
-  const profiles = files.map((file) => {
-    let document: unknown;
-    try {
-      document = parse(readFileSync(file, "utf8"));
-    } catch {
-      // The compose loader reports unreadable or invalid files with line and column.
-      return undefined;
-    }
-    return limitProfileFromExtension(document, file);
-  });
-  return mergeLimitProfiles(...profiles.reverse());
 }
 
 /** The rule for a service: an exact name beats patterns; among patterns the first written wins. */

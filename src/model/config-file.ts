@@ -9,6 +9,8 @@ export interface ConfigFileOptions {
   /** The format `parse` reads, in messages: `YAML`, `JSON`. */
   format: string;
   parse(text: string): unknown;
+  /** Reads the file's text (default: fs.readFileSync as UTF-8). */
+  read?: (file: string) => string;
   hint?: string;
   /** The ConfigError subclass to throw, when the caller has its own code. */
   error?: new (
@@ -24,7 +26,7 @@ export function readConfigFile(file: string, options: ConfigFileOptions): unknow
     new ErrorClass(`${message}: ${(cause as Error).message}`, { resource: file, hint, cause });
   let text: string;
   try {
-    text = readFileSync(file, "utf8");
+    text = options.read ? options.read(file) : readFileSync(file, "utf8");
   } catch (error) {
     throw fail(`cannot read ${what} ${file}`, error);
   }

@@ -1,6 +1,8 @@
 // `up`: the library's entry point. Resolves the project (compose files through the loader, or a
 // programmatic ComposeProject), names the run (session id, project name unique per run unless
-// given), and hands over to the startup, which is atomic.
+// given), and hands over to the startup, which is atomic. The Compose loader (YAML, the schema)
+// is imported when files are loaded, not before: a caller that has the project already (the
+// CLI's model cache) never loads it.
 import { resolve } from "node:path";
 import type { Engine } from "../engine/engine.js";
 import { ConfigError } from "../engine/errors.js";
@@ -8,10 +10,10 @@ import { defaultEngine } from "../guard/default-engine.js";
 import { type PullPolicy, parsePullOption } from "../images/policy.js";
 import { networkPoolConfig } from "../janitor/network-pool.js";
 import { createSession, newSessionId } from "../janitor/session.js";
-import { type LimitProfile, limitProfileFromComposeFiles, mergeLimitProfiles } from "../memory/profiles.js";
+import { type LimitProfile, mergeLimitProfiles } from "../memory/profiles.js";
 import { parseSize } from "../memory/size.js";
 import type { ComposeProject } from "../model/compose.js";
-import { loadCompose } from "./compose/index.js";
+import type { ComposeReader } from "./compose/inputs.js";
 import type { IncidentListener, StartedEnvironment } from "./environment.js";
 import { projectNameFor } from "./naming.js";
 import { assertStartable } from "./plan.js";
@@ -143,12 +145,16 @@ export function selectServices(project: ComposeProject, only: string[] | undefin
   };
 }
 
+/** What decides the project: the files and how they are read. */
+export type ResolveOptions = Pick<
+  UpOptions,
+  "files" | "spec" | "cwd" | "env" | "profiles" | "envFile" | "projectDirectory" | "services"
+>;
+
 /** The project `up` would start, and the loader's warnings; nothing is created. */
 export async function resolveProject(
-  options: Pick<
-    UpOptions,
-    "files" | "spec" | "cwd" | "env" | "profiles" | "envFile" | "projectDirectory" | "services"
-  >,
+  options: ResolveOptions,
+  reader?: ComposeReader,
 ): Promise<{ project: ComposeProject; warnings: string[] }> {
   let project: ComposeProject;
   let warnings: string[];
@@ -159,6 +165,7 @@ export async function resolveProject(
     project = options.spec;
     warnings = [];
   } else {
+    const { loadCompose } = await import("./compose/load.js");
     const loaded = await loadCompose({
       files: options.files ?? [],
       ...(options.cwd ? { cwd: options.cwd } : {}),
@@ -166,6 +173,7 @@ export async function resolveProject(
       ...(options.profiles ? { profiles: options.profiles } : {}),
       ...(options.envFile ? { envFile: options.envFile } : {}),
       ...(options.projectDirectory ? { projectDirectory: options.projectDirectory } : {}),
+      ...(reader ? { reader } : {}),
     });
     project = loaded.project;
     warnings = loaded.warnings;
@@ -179,6 +187,27 @@ export async function resolveProject(
   assertStartable(project);
   assertWaitable(project);
   return { project, warnings };
+}
+
+/** What `up` starts from: the project, the loader's warnings, the files' own limit profile. */
+export interface ResolvedProject {
+  project: ComposeProject;
+  warnings: string[];
+  /** The files' top-level `x-berth` limits (and the profile file it names), if any. */
+  fileLimitProfile?: LimitProfile;
+}
+
+export type ProjectResolver = (options: ResolveOptions) => Promise<ResolvedProject>;
+
+/** resolveProject plus the files' limit profile, every file read through `reader` when given. */
+export async function resolveForUp(
+  options: ResolveOptions,
+  reader?: ComposeReader,
+): Promise<ResolvedProject> {
+  const { project, warnings } = await resolveProject(options, reader);
+  const { limitProfileFromComposeFiles } = await import("../memory/profile-files.js");
+  const fileLimitProfile = limitProfileFromComposeFiles(project.files, reader?.readFileSync);
+  return { project, warnings, ...(fileLimitProfile ? { fileLimitProfile } : {}) };
 }
 
 /** What a reusable environment's key was computed from, absolute, for `berth ls`'s stale check. */
@@ -203,7 +232,12 @@ function reuseSource(
  * Brings an environment up and answers once every service is ready (healthy, or completed for
  * one-shot services). On any failure everything created is removed before the error is thrown.
  */
-export async function up(options: UpOptions = {}): Promise<StartedEnvironment> {
+export function up(options: UpOptions = {}): Promise<StartedEnvironment> {
+  return upWith(options, (resolveOptions) => resolveForUp(resolveOptions));
+}
+
+/** `up` with the project from `resolve` (the CLI's model cache answers it without the loader). */
+export async function upWith(options: UpOptions, resolveWith: ProjectResolver): Promise<StartedEnvironment> {
   const timeoutMs = positive(options.timeoutMs, "timeoutMs") ?? DEFAULT_UP_TIMEOUT_MS;
   const serviceTimeoutMs =
     positive(options.serviceTimeoutMs, "serviceTimeoutMs") ?? DEFAULT_SERVICE_TIMEOUT_MS;
@@ -211,7 +245,7 @@ export async function up(options: UpOptions = {}): Promise<StartedEnvironment> {
     options.defaultMemory === undefined
       ? undefined
       : parseSize(options.defaultMemory, { where: "defaultMemory", memory: true });
-  const { project, warnings } = await resolveProject(options);
+  const { project, warnings, fileLimitProfile } = await resolveWith(options);
   const engine = options.engine ?? defaultEngine();
   const sessionId = options.sessionId ?? newSessionId();
   const name = projectNameFor({
@@ -219,7 +253,7 @@ export async function up(options: UpOptions = {}): Promise<StartedEnvironment> {
     ...(project.name ? { fileName: project.name } : {}),
     sessionId,
   });
-  const limitProfile = mergeLimitProfiles(options.limitProfile, limitProfileFromComposeFiles(project.files));
+  const limitProfile = mergeLimitProfiles(options.limitProfile, fileLimitProfile);
   const start: StartOptions = {
     ...(options.pull === undefined ? {} : { pull: parsePullOption(options.pull, "pull") }),
     memory: {

@@ -3,13 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { ConfigError } from "../../src/engine/errors.js";
-import {
-  limitProfileFromComposeFiles,
-  loadLimitProfile,
-  matchLimitRule,
-  mergeLimitProfiles,
-  parseLimitProfile,
-} from "../../src/memory/profiles.js";
+import { limitProfileFromComposeFiles, loadLimitProfile } from "../../src/memory/profile-files.js";
+import { matchLimitRule, mergeLimitProfiles, parseLimitProfile } from "../../src/memory/profiles.js";
 
 const MiB = 1024 ** 2;
 const dir = mkdtempSync(join(tmpdir(), "berth-profiles-"));

@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { parse } from "yaml";
-import { loadLimitProfile } from "../../memory/profiles.js";
+import { loadLimitProfile } from "../../memory/profile-files.js";
 import { displayFile } from "../../stack/compose/errors.js";
 import { loadCompose, locate } from "../../stack/compose/index.js";
 import { countFindings, type Finding } from "../../stack/lint/finding.js";

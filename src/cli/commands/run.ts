@@ -102,7 +102,7 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
         let env: StartedEnvironment;
         try {
           env = await up({
-            ...upOptionsFrom(options),
+            ...(await upOptionsFrom(options)),
             keep: options.keep === true,
             engine,
             onProgress: reporter.listener,

@@ -6,14 +6,14 @@
 import type { Command } from "commander";
 import { ConfigError } from "../../engine/errors.js";
 import { parsePullOption } from "../../images/policy.js";
-import { type LimitProfile, loadLimitProfile } from "../../memory/profiles.js";
 import { parseSize } from "../../memory/size.js";
 import { endpointEnv, formatEnvLines } from "../../stack/endpoints.js";
 import type { StartedEnvironment } from "../../stack/environment.js";
 import { createReporter, type ProgressReporter } from "../../stack/progress/reporter.js";
-import { type UpOptions, up } from "../../stack/up.js";
+import { type UpOptions, upWith } from "../../stack/up.js";
 import { createCliEngine, type GlobalOptions } from "../global-options.js";
 import { followEnvironment } from "../incidents.js";
+import { cachedResolver } from "../model-cache.js";
 import { failCommand, table, writeJSON } from "../output.js";
 import { collect, optionParser, parseSeconds } from "../parse.js";
 
@@ -25,7 +25,8 @@ export interface EnvironmentCliOptions {
   projectDirectory?: string;
   pull?: string | boolean;
   defaultMemory?: number;
-  limitProfile?: LimitProfile;
+  /** The file; read when the command runs (its YAML parser is not loaded otherwise). */
+  limitProfile?: string;
   timeout?: number;
   serviceTimeout?: number;
   json?: boolean;
@@ -61,11 +62,7 @@ export function addEnvironmentOptions(command: Command): Command {
       "memory limit for services without one, e.g. 512m",
       optionParser((value) => parseSize(value, { where: "--default-memory", memory: true })),
     )
-    .option(
-      "--limit-profile <file>",
-      "limits by service name or pattern for services without one",
-      loadLimitProfile,
-    )
+    .option("--limit-profile <file>", "limits by service name or pattern for services without one")
     .option(
       "--timeout <duration>",
       "overall timeout for bringing the environment up: seconds or 90s, 5m (default 300)",
@@ -78,7 +75,10 @@ export function addEnvironmentOptions(command: Command): Command {
     );
 }
 
-export function upOptionsFrom(options: EnvironmentCliOptions, services: string[] = []): UpOptions {
+export async function upOptionsFrom(
+  options: EnvironmentCliOptions,
+  services: string[] = [],
+): Promise<UpOptions> {
   const seconds = (value: number | undefined, flag: string) => {
     if (value === undefined) return undefined;
     if (value <= 0) throw new ConfigError(`Expected ${flag} to be above 0 seconds, got \`${value}\``);
@@ -87,6 +87,9 @@ export function upOptionsFrom(options: EnvironmentCliOptions, services: string[]
   const timeoutMs = seconds(options.timeout, "--timeout");
   const serviceTimeoutMs = seconds(options.serviceTimeout, "--service-timeout");
   const project = options.projectName ?? (process.env.COMPOSE_PROJECT_NAME || undefined);
+  const limitProfile = options.limitProfile
+    ? (await import("../../memory/profile-files.js")).loadLimitProfile(options.limitProfile)
+    : undefined;
   return {
     files: options.file,
     ...(project ? { project } : {}),
@@ -96,7 +99,7 @@ export function upOptionsFrom(options: EnvironmentCliOptions, services: string[]
     ...(services.length > 0 ? { services } : {}),
     ...(options.pull === undefined ? {} : { pull: parsePullOption(options.pull) }),
     ...(options.defaultMemory === undefined ? {} : { defaultMemory: options.defaultMemory }),
-    ...(options.limitProfile ? { limitProfile: options.limitProfile } : {}),
+    ...(limitProfile ? { limitProfile } : {}),
     ...(timeoutMs === undefined ? {} : { timeoutMs }),
     ...(serviceTimeoutMs === undefined ? {} : { serviceTimeoutMs }),
   };
@@ -199,19 +202,23 @@ export function registerUp(program: Command, globals: () => GlobalOptions): void
       ) => {
         const reporter = await createReporter({ json: options.json === true });
         const engine = createCliEngine(globals());
-        const env = await runWithProgress(reporter, options.json, (signal) =>
-          up({
-            ...upOptionsFrom(options, services),
-            ...(options.reuse ? { reuse: true } : {}),
-            engine,
-            detach: true,
-            // Without --watch this process ends once up answers: nothing to follow.
-            watch: options.watch === true,
-            // Without --watch the lease is released before this command ends.
-            leaseWatchdog: options.watch === true,
-            onProgress: reporter.listener,
-            signal,
-          }),
+        const env = await runWithProgress(reporter, options.json, async (signal) =>
+          upWith(
+            {
+              ...(await upOptionsFrom(options, services)),
+              ...(options.reuse ? { reuse: true } : {}),
+              engine,
+              detach: true,
+              // Without --watch this process ends once up answers: nothing to follow.
+              watch: options.watch === true,
+              // Without --watch the lease is released before this command ends.
+              leaseWatchdog: options.watch === true,
+              onProgress: reporter.listener,
+              signal,
+            },
+            // The project from the model cache when the files are unchanged (no Compose loader).
+            cachedResolver(),
+          ),
         );
         if (env === undefined) return;
         // A reusable environment is only leased while this command runs: released before it

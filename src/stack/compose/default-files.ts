@@ -5,10 +5,13 @@ import { join } from "node:path";
 
 const CANDIDATES = ["compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml"];
 
-export function findDefaultComposeFiles(dir: string): string[] {
-  const main = CANDIDATES.find((name) => existsSync(join(dir, name)));
+export function findDefaultComposeFiles(
+  dir: string,
+  exists: (path: string) => boolean = existsSync,
+): string[] {
+  const main = CANDIDATES.find((name) => exists(join(dir, name)));
   if (!main) return [];
   const extension = main.endsWith(".yaml") ? ".yaml" : ".yml";
   const override = main.replace(/\.ya?ml$/, `.override${extension}`);
-  return existsSync(join(dir, override)) ? [join(dir, main), join(dir, override)] : [join(dir, main)];
+  return exists(join(dir, override)) ? [join(dir, main), join(dir, override)] : [join(dir, main)];
 }

@@ -25,7 +25,7 @@ async function loadOtherFile(
   let loaded = cache.get(file);
   if (!loaded) {
     loaded = (async () => {
-      const source = await readComposeSource(file);
+      const source = await readComposeSource(file, from.reader);
       const context: FileContext = {
         ...from,
         source,

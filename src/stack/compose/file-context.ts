@@ -3,6 +3,7 @@
 import { ConfigError } from "../../engine/errors.js";
 import type { SourceLocation } from "../../model/compose.js";
 import { ComposeError } from "./errors.js";
+import type { ComposeReader } from "./inputs.js";
 import type { PathSegment, YamlPath } from "./path.js";
 import { type ComposeSource, sourceLocation } from "./source.js";
 import type { IgnoreRules } from "./supported-keys.js";
@@ -13,6 +14,8 @@ export interface FileContext {
   projectDir: string;
   /** Variables for `NAME` entries without a value (environment, then `.env`). */
   lookup: (name: string) => string | undefined;
+  /** How the load reads files and checks paths (secret and config files, `extends` targets). */
+  reader: ComposeReader;
   /** Values berth accepts but does not apply (harmless mount modes), reported in one warning. */
   unsupported: SourceLocation[];
   /** Keys berth cannot honour that `x-berth.ignore` names: removed, reported in one warning. */

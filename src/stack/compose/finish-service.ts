@@ -1,6 +1,5 @@
 // A merged service layer into the model's ServiceSpec: env files read and combined with
 // `environment`, memory and CPU settings reconciled (conflicts refused), defaults filled in.
-import { readFile } from "node:fs/promises";
 import { formatSize } from "../../memory/size.js";
 import {
   type Dependency,
@@ -12,14 +11,19 @@ import { DotenvProblem, parseDotenv } from "./dotenv.js";
 import { ComposeError } from "./errors.js";
 import { finishGrants, finishOptions, type ProvidedFiles } from "./finish-options.js";
 import { finishHealthcheck } from "./healthcheck.js";
+import { type ComposeReader, fsReader } from "./inputs.js";
 import type { Located, ServiceLayer } from "./layer.js";
 
-async function readEnvFiles(layer: ServiceLayer, lookup: (name: string) => string | undefined) {
+async function readEnvFiles(
+  layer: ServiceLayer,
+  lookup: (name: string) => string | undefined,
+  reader: ComposeReader,
+) {
   const values: Record<string, string> = {};
   for (const ref of layer.fields.env_file ?? []) {
     let text: string;
     try {
-      text = await readFile(ref.path, "utf8");
+      text = await reader.readFile(ref.path);
     } catch (cause) {
       if (!ref.required && (cause as NodeJS.ErrnoException).code === "ENOENT") continue;
       throw ComposeError.at(
@@ -131,6 +135,7 @@ export async function finishService(
   lookup: (name: string) => string | undefined,
   projectDir: string,
   provided: ProvidedFiles = { secrets: {}, configs: {} },
+  reader: ComposeReader = fsReader,
 ): Promise<ServiceSpec> {
   const f = layer.fields;
   if (f.image === undefined && f.build === undefined) {
@@ -154,7 +159,7 @@ export async function finishService(
       },
     );
   }
-  const environment = await readEnvFiles(layer, lookup);
+  const environment = await readEnvFiles(layer, lookup, reader);
   for (const [key, value] of Object.entries(f.environment ?? {})) {
     const resolved = value ?? lookup(key);
     if (resolved === undefined) delete environment[key];

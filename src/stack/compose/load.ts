@@ -2,7 +2,6 @@
 // nothing is created. Every problem is a ComposeError naming file, line, path and value; keys
 // berth cannot honour are refused unless `x-berth.ignore` names them. `include` loads other
 // projects' files into this one; `extends` starts a service from another (in this file or not).
-import { readFile } from "node:fs/promises";
 import { delimiter, dirname, join, resolve } from "node:path";
 import type { ComposeProject, ProvidedSource, SourceLocation } from "../../model/compose.js";
 import { findDefaultComposeFiles } from "./default-files.js";
@@ -11,6 +10,7 @@ import { ComposeError, displayFile } from "./errors.js";
 import { resolveExtends } from "./extends.js";
 import type { FileContext } from "./file-context.js";
 import { finishService } from "./finish-service.js";
+import { type ComposeReader, fsReader } from "./inputs.js";
 import type { ServiceLayer } from "./layer.js";
 import { type FileLayers, type IncludeEntry, loadFile } from "./load-file.js";
 import { mergeLayers } from "./merge.js";
@@ -34,6 +34,11 @@ export interface LoadComposeOptions {
   envFile?: string | string[];
   /** The directory relative paths are resolved against (default: the first file's directory). */
   projectDirectory?: string;
+  /**
+   * How files and variables are read (default: the file system and `env` as they are). Every
+   * file, existence check and variable of the load goes through it (see inputs.ts).
+   */
+  reader?: ComposeReader;
 }
 
 export interface LoadedCompose {
@@ -43,10 +48,10 @@ export interface LoadedCompose {
 
 type Lookup = (name: string) => string | undefined;
 
-async function readDotenv(path: string, explicit: boolean, lookup: Lookup) {
+async function readDotenv(path: string, explicit: boolean, lookup: Lookup, reader: ComposeReader) {
   let text: string;
   try {
-    text = await readFile(path, "utf8");
+    text = await reader.readFile(path);
   } catch (cause) {
     if (!explicit && (cause as NodeJS.ErrnoException).code === "ENOENT") return {};
     throw new ComposeError(`env file cannot be read (${(cause as NodeJS.ErrnoException).code})`, {
@@ -63,8 +68,8 @@ async function readDotenv(path: string, explicit: boolean, lookup: Lookup) {
   }
 }
 
-function activeProfiles(options: LoadComposeOptions, env: Record<string, string | undefined>): Set<string> {
-  const list = options.profiles ?? (env.COMPOSE_PROFILES ?? "").split(",");
+function activeProfiles(options: LoadComposeOptions, variable: Lookup): Set<string> {
+  const list = options.profiles ?? (variable("COMPOSE_PROFILES") ?? "").split(",");
   return new Set(list.map((p) => p.trim()).filter((p) => p !== ""));
 }
 
@@ -80,16 +85,18 @@ function listWarning(what: string, found: SourceLocation[], cwd: string): string
 function composeFiles(
   options: LoadComposeOptions,
   cwd: string,
-  env: Record<string, string | undefined>,
+  variable: Lookup,
+  reader: ComposeReader,
 ): string[] {
   if (options.files.length > 0) return options.files.map((f) => resolve(cwd, f));
-  const fromEnv = (env.COMPOSE_FILE ?? "").split(delimiter).filter((f) => f !== "");
+  const fromEnv = (variable("COMPOSE_FILE") ?? "").split(delimiter).filter((f) => f !== "");
   if (fromEnv.length > 0) return fromEnv.map((f) => resolve(cwd, f));
-  return findDefaultComposeFiles(cwd);
+  return findDefaultComposeFiles(cwd, reader.exists);
 }
 
 /** What every file of one load shares: where findings go, and the variables it met unset. */
 interface LoadState {
+  reader: ComposeReader;
   warnings: string[];
   unset: Set<string>;
   unsupported: SourceLocation[];
@@ -127,9 +134,10 @@ async function readDotenvFiles(
   paths: string[],
   explicit: boolean,
   lookup: Lookup,
+  reader: ComposeReader,
 ): Promise<Record<string, string>> {
   const values: Record<string, string> = {};
-  for (const path of paths) Object.assign(values, await readDotenv(path, explicit, lookup));
+  for (const path of paths) Object.assign(values, await readDotenv(path, explicit, lookup, reader));
   return values;
 }
 
@@ -157,12 +165,13 @@ async function loadFiles(
   state: LoadState,
   chain: string[],
 ): Promise<MergedFiles> {
-  const sources = await Promise.all(files.map((file) => readComposeSource(file)));
+  const sources = await Promise.all(files.map((file) => readComposeSource(file, state.reader)));
   const ignoreRules = emptyIgnoreRules();
   const contextOf = (source: ComposeSource): FileContext => ({
     source,
     projectDir,
     lookup,
+    reader: state.reader,
     unsupported: state.unsupported,
     ignored: state.ignored,
     ignoreRules,
@@ -242,6 +251,7 @@ async function loadInclude(
     explicit ? entry.envFiles : [join(projectDir, ".env")],
     explicit,
     parent,
+    state.reader,
   );
   const lookup = (name: string) => parent(name) ?? dotenv[name];
   return loadFiles(entry.paths, projectDir, lookup, state, [...chain, ...entry.paths]);
@@ -250,7 +260,9 @@ async function loadInclude(
 export async function loadCompose(options: LoadComposeOptions): Promise<LoadedCompose> {
   const cwd = resolve(options.cwd ?? process.cwd());
   const env = options.env ?? process.env;
-  const files = composeFiles(options, cwd, env);
+  const reader = options.reader ?? fsReader;
+  const variable = (name: string) => reader.variable(name, env[name]);
+  const files = composeFiles(options, cwd, variable, reader);
   if (files.length === 0) {
     throw new ComposeError(`no compose file given and none found in ${cwd}`, {
       hint: "Pass -f FILE (or set COMPOSE_FILE), or add compose.yaml to the directory.",
@@ -261,11 +273,12 @@ export async function loadCompose(options: LoadComposeOptions): Promise<LoadedCo
   const dotenv = await readDotenvFiles(
     envFiles.length > 0 ? envFiles : [join(projectDir, ".env")],
     envFiles.length > 0,
-    (name) => env[name],
+    variable,
+    reader,
   );
-  const lookup = (name: string) => env[name] ?? dotenv[name];
+  const lookup = (name: string) => variable(name) ?? dotenv[name];
 
-  const state: LoadState = { warnings: [], unset: new Set(), unsupported: [], ignored: [] };
+  const state: LoadState = { reader, warnings: [], unset: new Set(), unsupported: [], ignored: [] };
   const merged = await loadFiles(files, projectDir, lookup, state, files);
   const { warnings } = state;
   if (merged.services.size === 0) {
@@ -275,7 +288,7 @@ export async function loadCompose(options: LoadComposeOptions): Promise<LoadedCo
     });
   }
 
-  const profiles = activeProfiles(options, env);
+  const profiles = activeProfiles(options, variable);
   const disabled = new Map<string, string[]>();
   const project: ComposeProject = {
     files,
@@ -301,7 +314,13 @@ export async function loadCompose(options: LoadComposeOptions): Promise<LoadedCo
       continue;
     }
     const scope = merged.scopes.get(layer.name) ?? { lookup, projectDir };
-    project.services[layer.name] = await finishService(layer, scope.lookup, scope.projectDir, provided);
+    project.services[layer.name] = await finishService(
+      layer,
+      scope.lookup,
+      scope.projectDir,
+      provided,
+      reader,
+    );
   }
   if (Object.keys(project.services).length === 0) {
     throw ComposeError.at(

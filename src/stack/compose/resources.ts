@@ -1,6 +1,5 @@
 // Top-level `networks` and `volumes`: name, external, driver, labels. Later files merge into
 // earlier ones entry by entry, as Compose does.
-import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import type { IpamConfig, NamedVolumeSpec, NetworkSpec, ProvidedSource } from "../../model/compose.js";
 import { type FileContext, failAt } from "./file-context.js";
@@ -109,7 +108,7 @@ export function parseProvided(
     }
     if (entry.file !== undefined) {
       const file = resolve(context.projectDir, entry.file);
-      if (!existsSync(file)) {
+      if (!context.reader.exists(file)) {
         failAt(context, [...where, "file"], `${kind.slice(0, -1)} file ${file} does not exist`, {
           hint: "Relative paths are taken from the project directory (the first compose file's).",
         });

@@ -1,9 +1,9 @@
 // Reads one Compose file into a YAML document that keeps positions, its plain value, and the
 // `!reset` / `!override` tags Compose uses in override files.
-import { readFile } from "node:fs/promises";
 import { type Document, isMap, isSeq, LineCounter, type Node, parseDocument } from "yaml";
 import type { SourceLocation } from "../../model/compose.js";
 import { ComposeError } from "./errors.js";
+import { type ComposeReader, fsReader } from "./inputs.js";
 import { locateInDocument } from "./locate.js";
 import { formatPath, type YamlPath } from "./path.js";
 
@@ -79,10 +79,13 @@ function parseComposeText(file: string, text: string): ComposeSource {
 }
 
 /** Reads and parses a Compose file; a missing file is a ComposeError naming it. */
-export async function readComposeSource(file: string): Promise<ComposeSource> {
+export async function readComposeSource(
+  file: string,
+  reader: ComposeReader = fsReader,
+): Promise<ComposeSource> {
   let text: string;
   try {
-    text = await readFile(file, "utf8");
+    text = await reader.readFile(file);
   } catch (cause) {
     const code = (cause as NodeJS.ErrnoException).code;
     throw new ComposeError(

@@ -1,7 +1,8 @@
 // `lintCompose`: runs the rules over a loaded project, drops what a service explicitly allows
 // (`x-berth: {allow: [rule]}`), and places each finding at the file and line that write it.
 
-import { type LimitProfile, limitProfileFromExtension, mergeLimitProfiles } from "../../memory/profiles.js";
+import { limitProfileFromExtension } from "../../memory/profile-files.js";
+import { type LimitProfile, mergeLimitProfiles } from "../../memory/profiles.js";
 import type { ComposeProject } from "../../model/compose.js";
 import { type Finding, isRuleId, RULES, type RuleId } from "./finding.js";
 import {
