@@ -140,19 +140,44 @@ export async function takeLease(
   return { ...subject, generation: next, containerId: created.id };
 }
 
+function removeLeaseContainers(engine: Engine, ids: string[]): Promise<unknown> {
+  return Promise.all(
+    ids.map((id) =>
+      engine.removeContainer(id, { volumes: false }).catch((error: unknown) => {
+        if (!(error instanceof NotFoundError)) throw error;
+      }),
+    ),
+  );
+}
+
 /**
  * Releases a lease: the next generation's `release` marker says since when the environment is
  * idle, and the older generations go. Releasing twice is harmless; so is releasing a lease that
  * another owner took over after this one's owner was found dead (its marker create gets a 409).
  * One list of the environment's containers gives both the older generations and whether the
  * environment is still there.
+ *
+ * `listed`: for a lease held only for moments (`berth up --reuse`), the lease containers the list
+ * before the take found (all older than this lease). They are removed while the marker is
+ * created, with no list made: the release is one round trip instead of three. This lease's own
+ * `take` stays under the marker (one generation, removed by the next release), and a marker that
+ * lands just after a `berth down` of the environment is left to that down's late-lease pass.
  */
 export async function releaseLease(
   engine: Engine,
   lease: Lease,
   owner: OwnerIdentity = currentOwner(),
+  listed?: string[],
 ): Promise<void> {
   const generation = lease.generation + 1;
+  if (listed) {
+    // Removing generations under this lease's `take` never changes the highest one: safe at any time.
+    await Promise.all([
+      createLeaseContainer(engine, lease, generation, "release", owner),
+      removeLeaseContainers(engine, listed),
+    ]);
+    return;
+  }
   const marker = await createLeaseContainer(engine, lease, generation, "release", owner);
   if (!marker) return;
   const containers = await engine.listContainers({
@@ -165,11 +190,5 @@ export async function releaseLease(
   // Released while someone removed the environment (a dead owner's reaper racing `berth down`):
   // a marker without an environment is removed again.
   const orphaned = !containers.some((c) => !isLeaseContainer(c.Labels) && c.Labels?.[LABELS.service]);
-  await Promise.all(
-    [...older.map((c) => c.Id), ...(orphaned ? [marker.id] : [])].map((id) =>
-      engine.removeContainer(id, { volumes: false }).catch((error: unknown) => {
-        if (!(error instanceof NotFoundError)) throw error;
-      }),
-    ),
-  );
+  await removeLeaseContainers(engine, [...older.map((c) => c.Id), ...(orphaned ? [marker.id] : [])]);
 }

@@ -1,11 +1,15 @@
 // Reuse through the built CLI, each command its own process: `berth up --reuse --json` prints the
-// key and holds no lease once it has exited (the next process gets the same environment), and is
-// off on CI unless forced; an owner killed while holding a reused environment leaves it running;
+// key and holds no lease once it has exited (the next process gets the same environment; its
+// lease generations do not pile up), answers from the model cache while the files and variables
+// are unchanged (without evaluating the Compose loader), and is off on CI unless forced; an owner killed while holding a reused environment leaves it running;
 // `berth down --reusable` removes idle environments and keeps leased ones, `--all` removes
 // those too, each gracefully (the services' SIGTERM handlers ran) and verified (nothing left).
+import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { promisify } from "node:util";
+import { deserialize, serialize } from "node:v8";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LABELS } from "../../src/model/labels.js";
 import { down } from "../../src/stack/down.js";
@@ -18,6 +22,8 @@ import { engine, fixtureImage } from "./support.js";
 
 const dir = composeDir();
 const stops = join(dir.dir, "stops");
+// The CLI's runtime directory (model cache, limiter baselines): this file's own.
+const runtime = join(dir.dir, "run");
 // This file's own label: `berth down --reusable` here never touches another file's environments.
 const label = `berth.test.reuse-cli=${randomUUID().slice(0, 8)}`;
 const sessions = new Set<string>();
@@ -32,6 +38,7 @@ beforeAll(() => {
   process.env.BERTH_REUSE = "force";
   process.env.BERTH_LABELS = [saved.labels, label].filter(Boolean).join(",");
   mkdirSync(stops);
+  mkdirSync(runtime);
   // On SIGTERM each container leaves a file named after itself in the bind-mounted directory.
   file = dir.file(
     "compose.yml",
@@ -78,7 +85,10 @@ interface UpJson {
 }
 
 async function cliUp(env: Record<string, string> = { BERTH_REUSE: "force" }): Promise<UpJson> {
-  const result = await berthProcess(["up", "--reuse", "-f", file, "--json"], dir.dir, env);
+  const result = await berthProcess(["up", "--reuse", "-f", file, "--json"], dir.dir, {
+    XDG_RUNTIME_DIR: runtime,
+    ...env,
+  });
   expect(result.code ?? 0, result.stderr).toBe(0);
   const json = JSON.parse(result.stdout) as UpJson;
   sessions.add(json.session);
@@ -93,13 +103,54 @@ async function state(session: string): Promise<string | undefined> {
   )?.state;
 }
 
+/** The lease containers' kinds, lowest generation first. */
 async function leaseKinds(session: string): Promise<string[]> {
+  return (await leases(session)).map((l) => l.kind);
+}
+
+async function leases(session: string): Promise<{ kind: string; generation: number }[]> {
   const containers = await engine.listContainers({
     all: true,
     filters: { label: [`${LABELS.session}=${session}`, LABELS.lease] },
   });
-  return containers.map((c) => c.Labels[LABELS.lease]!);
+  return containers
+    .map((c) => ({ kind: c.Labels[LABELS.lease]!, generation: Number(c.Labels[LABELS.leaseGeneration]) }))
+    .sort((a, b) => a.generation - b.generation);
 }
+
+/** The model cache's one entry in this file's runtime directory. */
+function modelEntry(): string {
+  const entries = readdirSync(join(runtime, "berth", "models")).filter((n) => n.endsWith(".bin"));
+  expect(entries).toHaveLength(1);
+  return join(runtime, "berth", "models", entries[0]!);
+}
+
+/**
+ * The bundle's sources that ran code in a CPU profile of one CLI process: each sample's line in
+ * dist/cli/bundle/commands/up.cjs mapped to the `// path` comment esbuild writes before each module.
+ */
+function sourcesSampled(profileDir: string): Set<string> {
+  const bundle = readFileSync(join(process.cwd(), "dist", "cli", "bundle", "commands", "up.cjs"), "utf8");
+  const marks: [number, string][] = [];
+  bundle.split("\n").forEach((line, index) => {
+    const m = /^\/\/ (\S+)$/.exec(line);
+    if (m) marks.push([index, m[1]!]);
+  });
+  const profile = readdirSync(profileDir).find((n) => n.endsWith(".cpuprofile"))!;
+  const { nodes } = JSON.parse(readFileSync(join(profileDir, profile), "utf8")) as {
+    nodes: { callFrame: { url: string; lineNumber: number } }[];
+  };
+  const sampled = new Set<string>();
+  for (const { callFrame } of nodes) {
+    if (!callFrame.url.endsWith("up.cjs")) continue;
+    const mark = marks.filter(([line]) => line <= callFrame.lineNumber).pop();
+    if (mark) sampled.add(mark[1]);
+  }
+  return sampled;
+}
+
+const loaderSources = (sampled: Set<string>) =>
+  [...sampled].filter((s) => /node_modules\/(yaml|zod)\/|src\/stack\/compose\/(schema|load)\.ts/.test(s));
 
 async function running(session: string): Promise<number> {
   const containers = await engine.listContainers({
@@ -136,9 +187,56 @@ describe("reuse through the CLI", () => {
     const second = await cliUp();
     expect(second).toMatchObject({ session: first.session, reuseKey: first.reuseKey, reused: true });
     expect(await state(second.session)).toBe("idle");
-    // Released, not merely abandoned: the top lease generation is a release marker.
-    expect(await leaseKinds(second.session)).toEqual(["release"]);
+    // Released, not merely abandoned: the top lease generation is a release marker. The CLI's
+    // release removes the generations it listed before its take, so its own take stays below.
+    expect(await leaseKinds(second.session)).toEqual(["take", "release"]);
     cliSession = second.session;
+  });
+
+  it("answers from the model cache without the Compose loader; a changed variable is a miss", {
+    timeout: 300_000,
+  }, async () => {
+    const session = cliSession;
+    if (!session) throw new Error("the CLI test before this one did not leave an environment");
+    // Poisoned: a warning only the cache entry holds shows that the entry was used.
+    const path = modelEntry();
+    const entry = deserialize(readFileSync(path)) as { resolved: { warnings: string[] } };
+    entry.resolved.warnings.push("from the model cache");
+    writeFileSync(path, serialize(entry));
+    const profiles = join(dir.dir, "profiles");
+    // `berth up --reuse --json` under --cpu-prof (which NODE_OPTIONS may not carry).
+    const profiled = async (name: string, env: Record<string, string> = {}): Promise<UpJson> => {
+      const args = [`--cpu-prof`, `--cpu-prof-dir=${join(profiles, name)}`, "--cpu-prof-interval=200"];
+      const bin = join(process.cwd(), "bin", "berth.js");
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        [...args, bin, "up", "--reuse", "-f", file, "--json"],
+        {
+          cwd: dir.dir,
+          env: { ...process.env, CI: "true", BERTH_REUSE: "force", XDG_RUNTIME_DIR: runtime, ...env },
+        },
+      );
+      return JSON.parse(stdout) as UpJson;
+    };
+    const top = (await leases(session)).at(-1)!.generation;
+    const hit = await profiled("hit");
+    expect(hit).toMatchObject({ session, reused: true });
+    expect(hit.warnings).toContain("from the model cache");
+    expect(loaderSources(sourcesSampled(join(profiles, "hit")))).toEqual([]);
+
+    // The loader looked COMPOSE_PROFILES up (no --profile): set now, it is a miss, the files are
+    // loaded again (the same project: the same environment) and the entry is written again.
+    const miss = await profiled("miss", { COMPOSE_PROFILES: "other" });
+    expect(miss).toMatchObject({ session, reused: true });
+    expect(miss.warnings).not.toContain("from the model cache");
+    expect(loaderSources(sourcesSampled(join(profiles, "miss")))).not.toEqual([]);
+    expect(deserialize(readFileSync(modelEntry())).resolved.warnings).not.toContain("from the model cache");
+
+    // Every run leaves the lease released, and two lease containers: they do not pile up.
+    const after = await leases(session);
+    expect(after.map((l) => l.kind)).toEqual(["take", "release"]);
+    expect(after.at(-1)!.generation).toBe(top + 4);
+    expect(await state(session)).toBe("idle");
   });
 
   it("an owner killed while holding a reused environment leaves it running and idle", {
@@ -157,7 +255,7 @@ describe("reuse through the CLI", () => {
     await owner.exited;
     // Its reaper watchdog releases the lease and removes nothing.
     const deadline = Date.now() + 60_000;
-    while (!(await leaseKinds(session)).includes("release")) {
+    while ((await leases(session)).at(-1)?.kind !== "release") {
       if (Date.now() > deadline) throw new Error("the killed owner's lease was not released within 60 s");
       await new Promise((resolve) => setTimeout(resolve, 250));
     }

@@ -207,6 +207,8 @@ describe("candidates", () => {
       ["b", "leased", ["db"]],
       ["c", "idle", ["db"]],
     ]);
+    // The lease containers' ids, which the release of a briefly held lease removes without a list.
+    expect(envs.map((e) => e.leaseIds)).toEqual([["id-lease"], ["id-lease"], []]);
     expect(idleInOrder(envs, 0).map((e) => e.session)).toEqual(["a", "c"]);
     expect(idleInOrder(envs, 1).map((e) => e.session)).toEqual(["c", "a"]);
   });

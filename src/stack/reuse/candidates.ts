@@ -12,6 +12,8 @@ export interface ReusableEnvironment {
   /** Service name -> its container. */
   services: Map<string, ListedContainer>;
   lease: LeaseState;
+  /** Its lease containers' ids, every generation. */
+  leaseIds: string[];
   labels: Record<string, string>;
 }
 
@@ -56,6 +58,7 @@ export function groupEnvironments(containers: ListedContainer[], now = Date.now(
         leases.map((c) => ({ id: c.Id, labels: c.Labels })),
         createdAt,
       ),
+      leaseIds: leases.map((c) => c.Id),
       labels,
     };
   });

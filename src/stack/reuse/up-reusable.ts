@@ -78,7 +78,18 @@ async function imagesAndCandidates(
   return { key, imageIds, environments: environmentsOfKey(containers, key) };
 }
 
-function holdLease(input: ReusableUpInput, lease: Lease, key: string, reused: boolean): EnvironmentReuse {
+/**
+ * The lease as the environment holds it. Without the watchdog the owner releases within moments
+ * (`berth up --reuse`): the release then removes the lease containers `listed` before the take
+ * instead of listing them again (releaseLease).
+ */
+function holdLease(
+  input: ReusableUpInput,
+  lease: Lease,
+  key: string,
+  reused: boolean,
+  listed: string[],
+): EnvironmentReuse {
   const { engine } = input;
   const guarded = input.leaseWatchdog && !reaperDisabledByEnv();
   // The watchdog releases the lease should this process die holding it.
@@ -90,7 +101,8 @@ function holdLease(input: ReusableUpInput, lease: Lease, key: string, reused: bo
     key,
     reused,
     release: async () => {
-      await releaseLease(engine, lease);
+      if (input.leaseWatchdog) await releaseLease(engine, lease);
+      else await releaseLease(engine, lease, undefined, listed);
       await forget();
     },
     forget,
@@ -194,7 +206,7 @@ async function takeIdle(
       services,
       [...input.start.warnings, ...replaced],
       durationMs,
-      holdLease(input, lease, key, true),
+      holdLease(input, lease, key, true, environment.leaseIds),
     );
   }
   return undefined;
@@ -240,7 +252,7 @@ async function createReusable(
     environment.services,
     [...environment.warnings, ...replaced],
     environment.durationMs,
-    holdLease(input, lease, key, false),
+    holdLease(input, lease, key, false, []),
   );
 }
 
