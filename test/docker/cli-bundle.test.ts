@@ -73,7 +73,11 @@ describe("the built berth command", () => {
     const hook = join(dir, "new-space.mjs");
     writeFileSync(
       hook,
-      'import v8 from "node:v8";\nprocess.on("exit", () => process.stderr.write(`NEW_SPACE ${v8.getHeapSpaceStatistics().find((s) => s.space_name === "new_space").space_size}\\n`));\n',
+      [
+        'import v8 from "node:v8";',
+        'const young = () => v8.getHeapSpaceStatistics().find((s) => s.space_name === "new_space").space_size;',
+        'process.on("exit", () => process.stderr.write("NEW_SPACE " + young() + "\\n"));',
+      ].join("\n"),
     );
     writeFileSync(join(dir, "compose.yaml"), "services:\n  web:\n    image: busybox:1.35.0\n");
     const { stderr } = await run(process.execPath, ["--import", hook, BIN, "config", "--json"], { cwd: dir });

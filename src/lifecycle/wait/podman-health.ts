@@ -2,7 +2,7 @@
 // they never run, and a container stays `starting` for ever. While berth waits on a healthcheck
 // there, it runs the check itself at the container's own interval, as Docker's daemon would.
 import type { Engine } from "../../engine/engine.js";
-import { engineIdentity } from "../../engine/identity.js";
+import { engineKind } from "../../engine/identity.js";
 import { sleep } from "../../model/sleep.js";
 
 /** The pause before the first probe berth runs; it doubles up to the container's interval. */
@@ -27,7 +27,7 @@ export async function drivePodmanHealthchecks(
   intervalMs: number,
   signal: AbortSignal,
 ): Promise<void> {
-  if ((await engineIdentity(engine)).kind !== "podman") return;
+  if ((await engineKind(engine)) !== "podman") return;
   try {
     // Like berth's exec readiness on Docker: the first probes come early (50, 100, 200 ms, ...),
     // then at the container's interval. Each probe updates Podman's own health status.
