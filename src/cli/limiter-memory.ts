@@ -8,6 +8,7 @@
 // always, and a stale value is corrected by the law like any other (docs/limiter.md).
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { dirname, isAbsolute, join } from "node:path";
+import { isLatency } from "../guard/gradient.js";
 import { runtimeDir } from "../proxy/listen-address.js";
 
 type Env = Record<string, string | undefined>;
@@ -34,8 +35,7 @@ export function parseBaselines(text: string): Record<string, number> {
   const entries = Object.entries((parsed?.baselines ?? {}) as Record<string, unknown>);
   for (const [operation, value] of entries.slice(0, MAX_OPERATIONS)) {
     if (!/^[a-z][a-z-]*\.[a-z-]+$/.test(operation)) continue;
-    if (typeof value !== "number" || !Number.isFinite(value) || value <= 0 || value > MAX_LATENCY_MS)
-      continue;
+    if (!isLatency(value) || value > MAX_LATENCY_MS) continue;
     out[operation] = value;
   }
   return out;

@@ -22,35 +22,35 @@ export interface Transport {
 
 // `servername` is for TLS (SNI) only. Left unset, Node's agent works it out for every request with
 // net.isIP(), whose first call compiles a large IPv6 regular expression (~25 ms of a short CLI
-// command's start-up); a plain connection needs none.
-const NO_SERVERNAME = { servername: "" };
-
+// command's start-up); a plain connection needs none. An agent merges its options into every
+// request's, so the plain transports' agents carry the empty one.
 const AGENT_OPTIONS = {
   keepAlive: true,
   keepAliveMsecs: 1000,
   maxFreeSockets: 64,
   scheduling: "lifo" as const,
 };
+const PLAIN_AGENT_OPTIONS = { ...AGENT_OPTIONS, servername: "" };
 
 /** Set on the error a failed `ssh` dial ends a connection with; classify makes it "unavailable". */
 export const SSH_DIAL_FAILED = "BERTH_SSH_DIAL_FAILED";
 
 export function createTransport(endpoint: DockerEndpoint): Transport {
   if (endpoint.kind === "unix") {
-    const agent = new HttpAgent(AGENT_OPTIONS);
+    const agent = new HttpAgent(PLAIN_AGENT_OPTIONS);
     return {
       endpoint,
-      requestOptions: () => ({ agent, socketPath: endpoint.socketPath, ...NO_SERVERNAME }),
+      requestOptions: () => ({ agent, socketPath: endpoint.socketPath }),
       connect: () => netConnect({ path: endpoint.socketPath, allowHalfOpen: true }),
       close: () => agent.destroy(),
     };
   }
   if (endpoint.kind === "ssh") return sshTransport(endpoint);
   if (endpoint.protocol === "http") {
-    const agent = new HttpAgent(AGENT_OPTIONS);
+    const agent = new HttpAgent(PLAIN_AGENT_OPTIONS);
     return {
       endpoint,
-      requestOptions: () => ({ agent, host: endpoint.host, port: endpoint.port, ...NO_SERVERNAME }),
+      requestOptions: () => ({ agent, host: endpoint.host, port: endpoint.port }),
       connect: () =>
         netConnect({ host: endpoint.host, port: endpoint.port, allowHalfOpen: true, noDelay: true }),
       close: () => agent.destroy(),
@@ -95,11 +95,11 @@ function sshTransport(endpoint: SshEndpoint): Transport {
       return open();
     }
   }
-  const agent = new SshAgent(AGENT_OPTIONS);
+  const agent = new SshAgent(PLAIN_AGENT_OPTIONS);
   return {
     endpoint,
     // The host names the pool only; the agent's connections are ssh processes.
-    requestOptions: () => ({ agent, host: "docker", ...NO_SERVERNAME }),
+    requestOptions: () => ({ agent, host: "docker" }),
     connect: open,
     close: () => agent.destroy(),
   };

@@ -89,6 +89,11 @@ function byOperation(samples: WindowSample[]): Map<string, WindowSample[]> {
 const ALONE_GAIN = 0.3;
 /** How fast the cross-operation stretch follows new samples. */
 const STRETCH_GAIN = 0.2;
+/** A latency a law can start from: a positive finite number of ms. */
+export function isLatency(value: unknown): value is number {
+  return typeof value === "number" && Number.isFinite(value) && value > 0;
+}
+
 /** Windows in a row at the floor, still queueing, before berth takes today's latency as normal. */
 const FLOOR_WINDOWS = 5;
 
@@ -149,7 +154,7 @@ export class GradientLaw {
   remember(baselines: Readonly<Record<string, number>>): void {
     for (const [operation, latencyMs] of Object.entries(baselines)) {
       if (this.longTerm.has(operation) || this.probed.has(operation)) continue;
-      if (typeof latencyMs !== "number" || !Number.isFinite(latencyMs) || latencyMs <= 0) continue;
+      if (!isLatency(latencyMs)) continue;
       this.longTerm.set(operation, latencyMs);
     }
   }

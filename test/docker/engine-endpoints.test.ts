@@ -2,8 +2,9 @@
 // socat relay with verify=1 and a test CA) and over ssh (a private sshd running the docker CLI's
 // `system dial-stdio`). The library pings and runs an exec through each; the CLI's up, ps, down
 // and rm work through each; wrong TLS material and a refused ssh login are exit 3 errors that
-// name the endpoint.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+// name the endpoint. A plain endpoint's requests never work out a TLS servername.
+import net from "node:net";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { Engine } from "../../src/engine/engine.js";
 import { type SshEndpoint, startSshEndpoint } from "../../src/fixtures/ssh-endpoint.js";
 import { startTlsEndpoint, type TlsEndpoint } from "../../src/fixtures/tls-endpoint.js";
@@ -90,6 +91,24 @@ async function roundTrip(env: Record<string, string>, kind: string): Promise<voi
     dir.remove();
   }
 }
+
+describe("a plain endpoint", () => {
+  // Node's agent works out a TLS servername with net.isIP() for every request that has none; its
+  // first call compiles a large regular expression (~25 ms of a short command), which a plain
+  // connection never needs.
+  it("never computes a TLS servername", async () => {
+    const isIP = vi.spyOn(net, "isIP");
+    const engine = new Engine();
+    try {
+      expect(await engine.ping()).toBe("OK");
+      expect(Array.isArray(await engine.listContainers())).toBe(true);
+      expect(isIP).not.toHaveBeenCalled();
+    } finally {
+      engine.close();
+      isIP.mockRestore();
+    }
+  });
+});
 
 describe("Docker over mutual TLS", () => {
   let tls: TlsEndpoint;

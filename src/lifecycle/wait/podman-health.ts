@@ -2,7 +2,6 @@
 // they never run, and a container stays `starting` for ever. While berth waits on a healthcheck
 // there, it runs the check itself at the container's own interval, as Docker's daemon would.
 import type { Engine } from "../../engine/engine.js";
-import { engineKind } from "../../engine/identity.js";
 import { sleep } from "../../model/sleep.js";
 
 /** The pause before the first probe berth runs; it doubles up to the container's interval. */
@@ -18,8 +17,8 @@ export function healthcheckIntervalMs(healthcheck: { Interval?: number } | undef
 }
 
 /**
- * On Podman, runs the container's healthcheck (early at first, then every interval) until `signal` aborts or the
- * container cannot run it any more (gone, stopped). Answers at once on other engines.
+ * Runs the container's healthcheck on Podman (early at first, then every interval) until `signal`
+ * aborts or the container cannot run it any more (gone, stopped). The caller checks the engine.
  */
 export async function drivePodmanHealthchecks(
   engine: Engine,
@@ -27,7 +26,6 @@ export async function drivePodmanHealthchecks(
   intervalMs: number,
   signal: AbortSignal,
 ): Promise<void> {
-  if ((await engineKind(engine)) !== "podman") return;
   try {
     // Like berth's exec readiness on Docker: the first probes come early (50, 100, 200 ms, ...),
     // then at the container's interval. Each probe updates Podman's own health status.
