@@ -28,8 +28,17 @@ const single =
   command && /^[a-z-]+$/.test(command) ? new URL(`bundle/commands/${command}.cjs`, cli) : undefined;
 const bundled = new URL("bundle/main.js", cli);
 
-const { main } =
-  single && isCurrent(single)
-    ? createRequire(import.meta.url)(fileURLToPath(single))
-    : await import(isCurrent(bundled) ? bundled.href : modules.href);
+// A command is a short process that waits on the daemon most of its life. Left alone, V8 grows the
+// young generation from 1 MB per semi-space towards 16 MB while the modules load, and compiles the
+// code that gets warm (Sparkplug, Maglev, Turbofan), with compiler memory in background threads
+// that the process keeps: ~10 MB of `berth up`'s peak resident memory, and no speed a command can
+// measure (its CPU time went down too). Both flags hold when set at run time, before the command's
+// code loads (docs/performance.md#memory). Not for `validate`, which generates load for minutes;
+// `proxy`, help and --version run from the ES modules and keep V8's defaults.
+const LEAN_V8_FLAGS = "--semi-space-growth-factor=1 --max-opt=0";
+const lean = single && isCurrent(single);
+if (lean && command !== "validate") (await import("node:v8")).setFlagsFromString(LEAN_V8_FLAGS);
+const { main } = lean
+  ? createRequire(import.meta.url)(fileURLToPath(single))
+  : await import(isCurrent(bundled) ? bundled.href : modules.href);
 process.exitCode = await main(process.argv);

@@ -29,9 +29,12 @@ interface VersionAnswer {
 const text = (value: unknown, fallback = "unknown"): string =>
   typeof value === "string" && value !== "" ? value : fallback;
 
+const podmanComponent = (version: VersionAnswer) =>
+  (version.Components ?? []).find((c) => /podman/i.test(c.Name ?? ""));
+
 /** Decides the engine from its `/version` and `/info` answers. */
 export function identifyEngine(version: VersionAnswer, info: Record<string, unknown>): EngineIdentity {
-  const podman = (version.Components ?? []).find((c) => /podman/i.test(c.Name ?? ""));
+  const podman = podmanComponent(version);
   const security = Array.isArray(info.SecurityOptions) ? (info.SecurityOptions as unknown[]) : [];
   return {
     kind: podman ? "podman" : "docker",
@@ -47,17 +50,35 @@ export function identifyEngine(version: VersionAnswer, info: Record<string, unkn
   };
 }
 
-const known = new WeakMap<Engine, Promise<EngineIdentity>>();
+/** Asks once per Engine; a failed question is asked again next time. */
+function oncePerEngine<T>(ask: (engine: Engine) => Promise<T>): (engine: Engine) => Promise<T> {
+  const known = new WeakMap<Engine, Promise<T>>();
+  return (engine) => {
+    let answer = known.get(engine);
+    if (!answer) {
+      answer = ask(engine);
+      answer.catch(() => known.delete(engine));
+      known.set(engine, answer);
+    }
+    return answer;
+  };
+}
+
+/**
+ * The engine's `/version` answer, asked once per Engine: its API version and kind come from it,
+ * so `up` asks the daemon once for both (`/info`, a slower answer, only where more is needed).
+ */
+export const engineVersion: (engine: Engine) => Promise<VersionAnswer> = oncePerEngine((engine) =>
+  engine.version(),
+);
+
+/** Docker or Podman, from `/version` alone. */
+export async function engineKind(engine: Engine): Promise<EngineKind> {
+  return podmanComponent(await engineVersion(engine)) ? "podman" : "docker";
+}
 
 /** The engine's identity, asked once per Engine (a failed question is asked again next time). */
-export function engineIdentity(engine: Engine): Promise<EngineIdentity> {
-  let answer = known.get(engine);
-  if (!answer) {
-    answer = Promise.all([engine.version(), engine.info()]).then(([version, info]) =>
-      identifyEngine(version as VersionAnswer, info),
-    );
-    answer.catch(() => known.delete(engine));
-    known.set(engine, answer);
-  }
-  return answer;
-}
+export const engineIdentity: (engine: Engine) => Promise<EngineIdentity> = oncePerEngine(async (engine) => {
+  const [version, info] = await Promise.all([engineVersion(engine), engine.info()]);
+  return identifyEngine(version, info);
+});

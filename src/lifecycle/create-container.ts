@@ -5,7 +5,7 @@
 
 import type { Engine } from "../engine/engine.js";
 import { BerthError, ConflictError } from "../engine/errors.js";
-import { engineIdentity } from "../engine/identity.js";
+import { engineKind } from "../engine/identity.js";
 import type { ContainerCreateSpec, ContainerInspect } from "../engine/types.js";
 import { LABELS } from "../model/labels.js";
 import { isReclaimable } from "../model/ownership.js";
@@ -60,7 +60,7 @@ export async function createNamedContainer(
   options: CreateNamedOptions,
 ): Promise<CreatedContainer> {
   let replaced: RemovalRecord | undefined;
-  if (body.Healthcheck?.Test && (await engineIdentity(engine)).kind === "podman") {
+  if (body.Healthcheck?.Test && (await engineKind(engine)) === "podman") {
     body = {
       ...body,
       Healthcheck: { ...body.Healthcheck, Test: podmanHealthcheckTest(body.Healthcheck.Test) },

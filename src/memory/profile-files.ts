@@ -52,6 +52,14 @@ export function limitProfileFromExtension(
   return mergeLimitProfiles(inline, fromFile);
 }
 
+/**
+ * Whether YAML text can have an `x-berth` key: spelled out, or written with escapes (which need a
+ * backslash). A file with neither is not parsed a second time (the loader has read it already).
+ */
+function mayHaveBerthExtension(text: string): boolean {
+  return text.includes("x-berth") || text.includes("\\");
+}
+
 /** The profile the Compose files declare; later files (overrides) win for the same pattern. */
 export function limitProfileFromComposeFiles(
   files: string[],
@@ -60,7 +68,9 @@ export function limitProfileFromComposeFiles(
   const profiles = files.map((file) => {
     let document: unknown;
     try {
-      document = parse(read(file));
+      const text = read(file);
+      if (!mayHaveBerthExtension(text)) return undefined;
+      document = parse(text);
     } catch {
       // The compose loader reports unreadable or invalid files with line and column.
       return undefined;

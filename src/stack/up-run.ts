@@ -3,6 +3,7 @@
 // to settle before a rollback, and what is asked of the daemon at most once per up.
 import { setMaxListeners } from "node:events";
 import type { Engine } from "../engine/engine.js";
+import { engineVersion } from "../engine/identity.js";
 import type { PullPolicy } from "../images/policy.js";
 import type { NetworkPoolConfig } from "../janitor/network-pool.js";
 import type { Session } from "../janitor/session.js";
@@ -174,8 +175,8 @@ export class UpRun {
 
   /** The daemon's API version, asked once per up, and only when a service has a healthcheck. */
   daemonApiVersion(): Promise<string> {
-    this.apiVersion ??= this.engine
-      .version()
+    // The same answer tells createNamedContainer whether the engine is Podman.
+    this.apiVersion ??= engineVersion(this.engine)
       .then((v) => v.ApiVersion ?? "")
       .catch(() => "");
     return this.apiVersion;

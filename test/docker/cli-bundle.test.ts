@@ -2,7 +2,7 @@
 // (dist/cli/bundle/commands/NAME.cjs), everything else from the ES module bundle, and the two say
 // the same. Creates nothing on the daemon (`berth config` only reads a file).
 import { execFile } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -53,6 +53,37 @@ describe("the built berth command", () => {
     expect(modules.loaded).toEqual([]);
     expect(single.stdout).toBe(modules.stdout);
     expect(JSON.parse(single.stdout).project.services.web.image).toBe("busybox:1.35.0");
+  });
+
+  it("keeps every bundle in Latin-1, which V8 holds at one byte per character", () => {
+    const bundle = join(ROOT, "dist", "cli", "bundle");
+    const files = [
+      ...readdirSync(join(bundle, "commands")).map((f) => join(bundle, "commands", f)),
+      ...readdirSync(bundle)
+        .filter((f) => f.endsWith(".js"))
+        .map((f) => join(bundle, f)),
+    ];
+    const wide = files.filter((file) => /[^\0-\xff]/.test(readFileSync(file, "utf8")));
+    expect(wide).toEqual([]);
+  });
+
+  it("runs a command with a young generation that does not grow (V8 flags set by bin/berth.js)", async () => {
+    // The hook reports the young generation's size as the command exits. V8's default doubles
+    // it to 8 MB while a command loads; with --semi-space-growth-factor=1 it stays at 2 MB.
+    const hook = join(dir, "new-space.mjs");
+    writeFileSync(
+      hook,
+      [
+        'import v8 from "node:v8";',
+        'const young = () => v8.getHeapSpaceStatistics().find((s) => s.space_name === "new_space").space_size;',
+        'process.on("exit", () => process.stderr.write("NEW_SPACE " + young() + "\\n"));',
+      ].join("\n"),
+    );
+    writeFileSync(join(dir, "compose.yaml"), "services:\n  web:\n    image: busybox:1.35.0\n");
+    const { stderr } = await run(process.execPath, ["--import", hook, BIN, "config", "--json"], { cwd: dir });
+    const size = Number(/NEW_SPACE (\d+)/.exec(stderr)?.[1]);
+    expect(size).toBeGreaterThan(0);
+    expect(size).toBeLessThanOrEqual(2 * 1024 * 1024);
   });
 
   it("runs --version and unknown commands from the ES module bundle", async () => {

@@ -1,7 +1,7 @@
 // Readiness before Docker's healthcheck schedule (Docker 20.10, no start_interval): berth runs the
 // service's own test with exec on a bounded back-off, counts the execs in the guard's metrics,
 // and leaves the verdict to Docker when its test fails.
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, vi } from "vitest";
 import { createEngine, guardOf } from "../../src/guard/guard.js";
 import { newSessionId } from "../../src/janitor/session.js";
 import { UnhealthyError } from "../../src/lifecycle/service-errors.js";
@@ -23,6 +23,10 @@ describe("readiness by the service's own healthcheck, run by berth with exec", (
   }, async () => {
     const image = fixtureImage();
     const before = execs();
+    // The daemon's API version (for start_interval) and its kind (Podman rewrites healthchecks)
+    // come from one `/version`; the slower `/info` is not asked without memory limits.
+    const versionCalls = vi.spyOn(engine, "version");
+    const infoCalls = vi.spyOn(engine, "info");
     const env = await up({
       engine,
       // Without berth's execs this would wait for Docker's first probe, an hour away.
@@ -49,7 +53,10 @@ describe("readiness by the service's own healthcheck, run by berth with exec", (
       expect(db.readinessExecs).toBeLessThanOrEqual(HEALTH_EXEC_CAP);
       expect(execs() - before).toBe(db.readinessExecs);
       expect(env.services.find((s) => s.name === "api")?.readinessExecs).toBeUndefined();
+      expect(versionCalls).toHaveBeenCalledTimes(1);
+      expect(infoCalls).not.toHaveBeenCalled();
     } finally {
+      vi.restoreAllMocks();
       await env.down();
     }
   });

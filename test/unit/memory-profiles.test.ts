@@ -77,6 +77,15 @@ describe("limit profiles", () => {
     expect(limitProfileFromComposeFiles([join(dir, "shared.yml")])).toBeUndefined();
   });
 
+  it("reads an x-berth key written with a YAML escape (a file without one is not parsed again)", () => {
+    const escaped = join(dir, "compose.escaped.yml");
+    writeFileSync(escaped, '"x\\x2dberth":\n  limits:\n    backend: 1g\nservices: {}\n');
+    expect(matchLimitRule(limitProfileFromComposeFiles([escaped]), "backend")?.limitBytes).toBe(1024 * MiB);
+    const plain = join(dir, "compose.plain.yml");
+    writeFileSync(plain, "services:\n  backend:\n    image: b:1\n");
+    expect(limitProfileFromComposeFiles([plain])).toBeUndefined();
+  });
+
   it("merges profiles with the earlier one winning", () => {
     const a = parseLimitProfile({ limits: { api: "1g" } }, "a");
     const b = parseLimitProfile({ name: "b", limits: { api: "2g", db: "1g" } }, "b");

@@ -2,7 +2,7 @@
 // inspects with backoff as a safety net (the first probe also covers an already-healthy state).
 // Given an exec plan, it also runs the healthcheck's test itself on a short bounded back-off
 // (health-exec.ts): the first pass is ready, without waiting for Docker's first probe.
-import { engineIdentity } from "../../engine/identity.js";
+import { engineKind } from "../../engine/identity.js";
 import { pollUntil } from "../backoff.js";
 import { type HealthExecPlan, type HealthExecProbes, runHealthExecProbes } from "./health-exec.js";
 import { drivePodmanHealthchecks, healthcheckIntervalMs } from "./podman-health.js";
@@ -77,7 +77,7 @@ export function healthcheckWait(options: { exec?: HealthExecPlan } = {}): Health
       const stop = new AbortController();
       const both = AbortSignal.any([signal, stop.signal]);
       // Podman without systemd never runs healthchecks itself: berth drives them (podman-health.ts).
-      const podman = (await engineIdentity(target.engine)).kind === "podman";
+      const podman = (await engineKind(target.engine)) === "podman";
       const driver = podman ? drivePodman(target, both).catch(() => {}) : undefined;
       try {
         const verdict = dockerVerdict(target, both, (probe) => {
