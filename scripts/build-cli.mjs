@@ -89,6 +89,61 @@ function commandEntries() {
   };
 }
 
+// The Compose loader (YAML, zod, the schema: half of a command's file) runs only when files are
+// loaded, which `berth up` skips when its model cache answers (docs/performance.md#reuse). The
+// commands import it with import(); in their CommonJS files that import becomes a require of
+// loader.cjs, a file of its own, so a command that does not load files does not even read or
+// compile it. The error classes stay one: loader.cjs takes engine/errors from the command's file
+// (through a global slot filled just before the require), so `instanceof BerthError` (exit
+// codes) holds for what the loader throws.
+const LAZY_LOADER = new Set([
+  join(src, "stack", "compose", "load.ts"),
+  join(src, "memory", "profile-files.ts"),
+]);
+const ENGINE_ERRORS = join(src, "engine", "errors.ts");
+const SHARED_SLOT = 'Symbol.for("berth.bundle.shared")';
+const tsPath = (resolveDir, path) => join(resolveDir, path).replace(/\.js$/, ".ts");
+
+/** In a command's file: `import()` of the loader's modules -> loader.cjs, given the error classes. */
+function lazyLoaderImports() {
+  return {
+    name: "lazy-loader-imports",
+    setup(builder) {
+      builder.onResolve({ filter: /\.js$/ }, (args) => {
+        if (args.kind !== "dynamic-import" || !LAZY_LOADER.has(tsPath(args.resolveDir, args.path)))
+          return undefined;
+        return { path: "loader", namespace: "berth-lazy-loader" };
+      });
+      builder.onLoad({ filter: /.*/, namespace: "berth-lazy-loader" }, () => ({
+        contents: `import * as errors from ${JSON.stringify(ENGINE_ERRORS)};
+globalThis[${SHARED_SLOT}] = { errors };
+module.exports = require("../loader.cjs");`,
+        resolveDir: src,
+        loader: "js",
+      }));
+      builder.onResolve({ filter: /^\.\.\/loader\.cjs$/ }, () => ({ path: "../loader.cjs", external: true }));
+    },
+  };
+}
+
+/** In loader.cjs: engine/errors is the command file's (see above). */
+function sharedErrors() {
+  return {
+    name: "shared-errors",
+    setup(builder) {
+      builder.onResolve({ filter: /errors\.js$/ }, (args) =>
+        tsPath(args.resolveDir, args.path) === ENGINE_ERRORS
+          ? { path: "errors", namespace: "berth-shared" }
+          : undefined,
+      );
+      builder.onLoad({ filter: /.*/, namespace: "berth-shared" }, () => ({
+        contents: `module.exports = globalThis[${SHARED_SLOT}].errors;`,
+        loader: "js",
+      }));
+    },
+  };
+}
+
 const commandNames = [...readFileSync(commandTable, "utf8").matchAll(/^ {2}([a-z-]+): async \(\) =>/gm)].map(
   (m) => m[1],
 );
@@ -127,7 +182,19 @@ const results = await Promise.all([
     // Strict as the ES modules it comes from (esbuild adds this only for files under tsconfig's
     // `strict`, which the generated entries are not).
     banner: { js: '"use strict";' },
-    plugins: [commandEntries(), twinMetaUrl(commandsOut, 'require("node:url").pathToFileURL(__filename)')],
+    plugins: [
+      lazyLoaderImports(),
+      commandEntries(),
+      twinMetaUrl(commandsOut, 'require("node:url").pathToFileURL(__filename)'),
+    ],
+  }),
+  build({
+    ...common,
+    entryPoints: [join(src, "cli", "bundle-loader.ts")],
+    format: "cjs",
+    outfile: join(out, "loader.cjs"),
+    banner: { js: '"use strict";' },
+    plugins: [sharedErrors(), twinMetaUrl(out, 'require("node:url").pathToFileURL(__filename)')],
   }),
 ]);
 // V8 keeps a script's source for as long as its functions live, at one byte per character when

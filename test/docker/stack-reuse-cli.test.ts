@@ -127,30 +127,44 @@ function modelEntry(): string {
 
 /**
  * The bundle's sources that ran code in a CPU profile of one CLI process: each sample's line in
- * dist/cli/bundle/commands/up.cjs mapped to the `// path` comment esbuild writes before each module.
+ * dist/cli/bundle/commands/up.cjs, or in loader.cjs (the Compose loader's own file), mapped to the
+ * `// path` comment esbuild writes before each module.
  */
 function sourcesSampled(profileDir: string): Set<string> {
-  const bundle = readFileSync(join(process.cwd(), "dist", "cli", "bundle", "commands", "up.cjs"), "utf8");
-  const marks: [number, string][] = [];
-  bundle.split("\n").forEach((line, index) => {
-    const m = /^\/\/ (\S+)$/.exec(line);
-    if (m) marks.push([index, m[1]!]);
-  });
+  const bundle = join(process.cwd(), "dist", "cli", "bundle");
+  const marksOf = new Map<string, [number, string][]>();
+  for (const file of ["commands/up.cjs", "loader.cjs"]) {
+    const marks: [number, string][] = [];
+    readFileSync(join(bundle, file), "utf8")
+      .split("\n")
+      .forEach((line, index) => {
+        const m = /^\/\/ (\S+)$/.exec(line);
+        if (m) marks.push([index, m[1]!]);
+      });
+    marksOf.set(file, marks);
+  }
   const profile = readdirSync(profileDir).find((n) => n.endsWith(".cpuprofile"))!;
   const { nodes } = JSON.parse(readFileSync(join(profileDir, profile), "utf8")) as {
     nodes: { callFrame: { url: string; lineNumber: number } }[];
   };
   const sampled = new Set<string>();
   for (const { callFrame } of nodes) {
-    if (!callFrame.url.endsWith("up.cjs")) continue;
-    const mark = marks.filter(([line]) => line <= callFrame.lineNumber).pop();
-    if (mark) sampled.add(mark[1]);
+    const file = [...marksOf.keys()].find((f) => callFrame.url.endsWith(`/${f}`));
+    if (!file) continue;
+    const mark = marksOf
+      .get(file)!
+      .filter(([line]) => line <= callFrame.lineNumber)
+      .pop();
+    sampled.add(`${file}: ${mark?.[1] ?? "?"}`);
   }
   return sampled;
 }
 
+/** What of the Compose loader ran: anything in loader.cjs, or yaml, zod, the schema or the load. */
 const loaderSources = (sampled: Set<string>) =>
-  [...sampled].filter((s) => /node_modules\/(yaml|zod)\/|src\/stack\/compose\/(schema|load)\.ts/.test(s));
+  [...sampled].filter((s) =>
+    /^loader\.cjs|node_modules\/(yaml|zod)\/|src\/stack\/compose\/(schema|load)\.ts/.test(s),
+  );
 
 async function running(session: string): Promise<number> {
   const containers = await engine.listContainers({
