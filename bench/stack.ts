@@ -7,6 +7,8 @@
 // (examples/reference-stack, compose.yml + compose.test.yml: PostgreSQL, Redis, ClickHouse,
 // backend, auth), whose images are built locally first; down removes its named volumes on both
 // sides, and one untimed warm-up round per side builds backend and auth (each tool its own way).
+// `--compare OTHER/bin/berth.js` adds another build's `berth` command as a fourth side, in the same
+// rotating rounds (before/after figures of a change to the command).
 import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -81,18 +83,18 @@ interface StackUnderTest {
 const fileArgs = (files: string[]) => files.flatMap((f) => ["-f", f]);
 const MAX_BUFFER = 64 * 1024 * 1024;
 
-async function berthCli(stack: StackUnderTest, project: string): Promise<Timing> {
+async function berthCli(stack: StackUnderTest, project: string, cli = CLI): Promise<Timing> {
   const env = { ...process.env, CI: "true" };
   const opts = { env, maxBuffer: MAX_BUFFER };
   const probe = peakRssProbe();
   const upMs = await timed(() =>
-    run(process.execPath, [...probe.execArgv, CLI, "up", ...fileArgs(stack.files), "-p", project], {
+    run(process.execPath, [...probe.execArgv, cli, "up", ...fileArgs(stack.files), "-p", project], {
       ...opts,
       env: { ...probe.env, CI: "true" },
     }),
   );
   const upPeakRssMb = probe.read()?.peakRssMb;
-  const down = [CLI, "down", "-p", project, ...(stack.volumes ? ["--volumes"] : [])];
+  const down = [cli, "down", "-p", project, ...(stack.volumes ? ["--volumes"] : [])];
   const downMs = await timed(() => run(process.execPath, down, opts));
   return { upMs, downMs, ...(upPeakRssMb === undefined ? {} : { upPeakRssMb }) };
 }
@@ -191,12 +193,21 @@ export default async function main(args: string[] = []): Promise<void> {
     writeFileSync(file, composeFile(image, marker));
     stack = { name: "5-service busybox stack", files: [file], services: 5, volumes: false, warmUp: 0 };
   }
-  const results: Record<"berth" | "library" | "compose", Timing[]> = { berth: [], library: [], compose: [] };
+  const compare = args.includes("--compare") ? args[args.indexOf("--compare") + 1] : undefined;
+  const results: Record<"berth" | "library" | "compose" | "compare", Timing[]> = {
+    berth: [],
+    library: [],
+    compose: [],
+    compare: [],
+  };
   const projects: string[] = [];
   try {
     for (let i = -stack.warmUp; i < ROUNDS; i++) {
-      const sides: (keyof typeof results)[] =
-        i % 2 === 0 ? ["berth", "compose", "library"] : ["compose", "berth", "library"];
+      const sides: (keyof typeof results)[] = compare
+        ? (["berth", "compare", "compose", "library"] as const).map((_, k, all) => all[(k + i + 4) % 4]!)
+        : i % 2 === 0
+          ? ["berth", "compose", "library"]
+          : ["compose", "berth", "library"];
       for (const side of sides) {
         const project = `bench-${side}-${marker.slice(6)}-${i < 0 ? `w${-i}` : i}`;
         projects.push(project);
@@ -205,7 +216,9 @@ export default async function main(args: string[] = []): Promise<void> {
             ? await compose(engine, stack, project)
             : side === "berth"
               ? await berthCli(stack, project)
-              : await berthLibrary(stack, project);
+              : side === "compare"
+                ? await berthCli(stack, project, compare)
+                : await berthLibrary(stack, project);
         const label = i < 0 ? "warm-up" : `round ${i + 1}/${ROUNDS}`;
         if (i >= 0) results[side].push(timing);
         process.stdout.write(
@@ -225,10 +238,9 @@ export default async function main(args: string[] = []): Promise<void> {
     return { upMs: round(upMs, 0), downMs: round(downMs, 0), totalMs: round(totalMs, 0) };
   };
   const berth = summary("berth");
-  const upPeakRssMb = round(
-    median(results.berth.flatMap((t) => (t.upPeakRssMb === undefined ? [] : [t.upPeakRssMb]))),
-    1,
-  );
+  const peakOf = (side: keyof typeof results) =>
+    round(median(results[side].flatMap((t) => (t.upPeakRssMb === undefined ? [] : [t.upPeakRssMb]))), 1);
+  const upPeakRssMb = peakOf("berth");
   const library = summary("library");
   const composeSummary = summary("compose");
   const ratio = round(berth.totalMs / composeSummary.totalMs, 3);
@@ -244,6 +256,17 @@ export default async function main(args: string[] = []): Promise<void> {
         library.totalMs,
         (library.totalMs / composeSummary.totalMs).toFixed(2),
       ],
+      ...(compare
+        ? [
+            [
+              `berth CLI of ${compare}`,
+              summary("compare").upMs,
+              summary("compare").downMs,
+              summary("compare").totalMs,
+              (summary("compare").totalMs / composeSummary.totalMs).toFixed(2),
+            ],
+          ]
+        : []),
       [
         `docker-compose ${version}`,
         composeSummary.upMs,
@@ -255,12 +278,23 @@ export default async function main(args: string[] = []): Promise<void> {
   );
   process.stdout.write(`leftover resources after the run: ${left}\n`);
   process.stdout.write(`berth up peak resident memory: ${upPeakRssMb} MB (median)\n`);
+  if (compare) process.stdout.write(`berth up peak resident memory of ${compare}: ${peakOf("compare")} MB\n`);
   printJson(
     "stack",
     { ...(await benchEnv(engine)), dockerCompose: version, rounds: ROUNDS, stack: which },
     {
       berthCli: { ...berth, upPeakRssMb },
       berthLibrary: library,
+      ...(compare
+        ? {
+            compareCli: {
+              bin: compare,
+              ...summary("compare"),
+              upPeakRssMb: peakOf("compare"),
+              vsCompose: round(summary("compare").totalMs / composeSummary.totalMs, 3),
+            },
+          }
+        : {}),
       dockerCompose: composeSummary,
       leftovers: left,
       rounds: results,

@@ -14,6 +14,7 @@ import { type LimitProfile, mergeLimitProfiles } from "../memory/profiles.js";
 import { parseSize } from "../memory/size.js";
 import type { ComposeProject } from "../model/compose.js";
 import type { ComposeReader } from "./compose/inputs.js";
+import type { LoadComposeOptions } from "./compose/load.js";
 import type { IncidentListener, StartedEnvironment } from "./environment.js";
 import { projectNameFor } from "./naming.js";
 import { assertStartable } from "./plan.js";
@@ -29,7 +30,11 @@ import {
   startEnvironment,
 } from "./startup.js";
 
-export interface UpOptions {
+/**
+ * What `up` loads the files with is the loader's own options (`cwd`, `env`, `profiles`, `envFile`,
+ * `projectDirectory`), documented once in compose/load.ts; only `files` may be left out here.
+ */
+export interface UpOptions extends Omit<LoadComposeOptions, "files" | "reader"> {
   /** Compose files in merge order (relative to `cwd`); default: compose.yaml and its override in `cwd`. */
   files?: string[];
   /** A programmatic project instead of files (see `defineProject`). */
@@ -38,15 +43,6 @@ export interface UpOptions {
   project?: string;
   /** Only these services (and what they depend on). */
   services?: string[];
-  cwd?: string;
-  /** Variables for interpolation (default: process.env). */
-  env?: Record<string, string | undefined>;
-  /** Active Compose profiles. */
-  profiles?: string[];
-  /** Dotenv files instead of `.env` in the project directory (later ones win). */
-  envFile?: string | string[];
-  /** The directory relative paths in the files start from (default: the first file's). */
-  projectDirectory?: string;
   /** The engine to work through (default: berth's guarded engine). */
   engine?: Engine;
   /** Session id (default: a new random one). */
