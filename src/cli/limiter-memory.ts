@@ -6,7 +6,7 @@
 // reads the long-term latencies the last command left for the same daemon endpoint, and writes
 // its own back as it exits. Only latencies travel: the limit itself starts at `initialLimit` as
 // always, and a stale value is corrected by the law like any other (docs/limiter.md).
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, isAbsolute, join } from "node:path";
 import { isLatency } from "../guard/gradient.js";
 import { runtimeDir } from "../proxy/listen-address.js";
@@ -58,14 +58,40 @@ export function loadBaselines(path: string | undefined, now = Date.now()): Recor
   }
 }
 
-/** Writes `baselines` atomically (a temp file renamed); a failure only costs the next command its probes. */
-export function saveBaselines(path: string | undefined, baselines: Record<string, number>): void {
+/**
+ * Removes the files of other endpoints too old to be used (and temp files a killed command left):
+ * every endpoint has a file, and short-lived ones (a test's ssh port, a temporary socket) would
+ * otherwise pile up in the runtime directory.
+ */
+function pruneOld(dir: string, keep: string, now: number): void {
+  for (const name of readdirSync(dir)) {
+    if (!/^limiter-[A-Za-z0-9._-]+\.json(\.\d+\.tmp)?$/.test(name)) continue;
+    const file = join(dir, name);
+    if (file === keep) continue;
+    try {
+      if (now - statSync(file).mtimeMs > BASELINES_MAX_AGE_MS) rmSync(file, { force: true });
+    } catch {
+      // Gone already, or not ours to remove.
+    }
+  }
+}
+
+/**
+ * Writes `baselines` atomically (a temp file renamed), then removes other endpoints' files older
+ * than a day; a failure only costs the next command its probes.
+ */
+export function saveBaselines(
+  path: string | undefined,
+  baselines: Record<string, number>,
+  now = Date.now(),
+): void {
   if (!path || Object.keys(baselines).length === 0) return;
   try {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     const temp = `${path}.${process.pid}.tmp`;
     writeFileSync(temp, `${JSON.stringify({ baselines })}\n`, { mode: 0o600 });
     renameSync(temp, path);
+    pruneOld(dirname(path), path, now);
   } catch {
     // Best effort: nothing depends on it but the next command's speed.
   }

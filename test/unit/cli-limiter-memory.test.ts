@@ -1,4 +1,13 @@
-import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -69,5 +78,22 @@ describe("the CLI's limiter memory", () => {
     saveBaselines(path, {});
     expect(readFileSync(path, "utf8")).toBe("not json");
     expect(loadBaselines(undefined)).toEqual({});
+  });
+  it("removes other endpoints' files once they are too old to be used", () => {
+    const dir = tempDir();
+    const old = (Date.now() - BASELINES_MAX_AGE_MS - 60_000) / 1000;
+    const files = {
+      stale: "limiter-ssh_root_127.0.0.1_40657.json",
+      fresh: "limiter-tcp_127.0.0.1_2375.json",
+      leftTemp: "limiter-unix_var_run_docker.sock.json.4242.tmp",
+      notOurs: "notes.json",
+    };
+    for (const name of Object.values(files)) writeFileSync(join(dir, name), "{}");
+    for (const name of [files.stale, files.leftTemp, files.notOurs]) utimesSync(join(dir, name), old, old);
+    const path = join(dir, "limiter-unix_var_run_docker.sock.json");
+    saveBaselines(path, { "container.start": 300 });
+    expect(readdirSync(dir).sort()).toEqual(
+      [files.fresh, files.notOurs, "limiter-unix_var_run_docker.sock.json"].sort(),
+    );
   });
 });
