@@ -43,6 +43,16 @@ function isMissing(error: unknown): boolean {
   return (error as NodeJS.ErrnoException | undefined)?.code === "ENOENT";
 }
 
+/** A file's hash now, or null when it does not exist; any other failure throws. */
+function hashOrAbsent(path: string): string | null {
+  try {
+    return sha256(readFileSync(path));
+  } catch (error) {
+    if (isMissing(error)) return null;
+    throw error;
+  }
+}
+
 /**
  * A reader that notes everything the load takes. `inputs()` answers undefined when the load saw
  * something it cannot vouch for: a file or variable that changed between two reads of it, or a
@@ -67,15 +77,7 @@ export function recordingReader(): { reader: ComposeReader; inputs(): ComposeInp
     return bytes.toString("utf8");
   };
   const reader: ComposeReader = {
-    readFile: async (path) => {
-      let bytes: Buffer;
-      try {
-        bytes = await readFile(path);
-      } catch (error) {
-        return failed(path, error);
-      }
-      return read(path, bytes);
-    },
+    readFile: async (path) => read(path, await readFile(path).catch((error: unknown) => failed(path, error))),
     readFileSync: (path) => {
       let bytes: Buffer;
       try {
@@ -116,15 +118,7 @@ export function inputsUnchanged(inputs: ComposeInputs, env: Record<string, strin
       if (typeof path !== "string" || existsSync(path) !== found) return false;
     }
     for (const [path, hash] of inputs.files) {
-      if (typeof path !== "string") return false;
-      let now: string | null;
-      try {
-        now = sha256(readFileSync(path));
-      } catch (error) {
-        if (!isMissing(error)) return false;
-        now = null;
-      }
-      if (now !== hash) return false;
+      if (typeof path !== "string" || hashOrAbsent(path) !== hash) return false;
     }
     return true;
   } catch {
