@@ -43,6 +43,26 @@ function exitWhenFlushed(code) {
   process.stderr.write("", flushed);
 }
 
+/** The command's file run with V8's code cache, or undefined (cache off, or a build without it). */
+function withCodeCache(file) {
+  let codeCache;
+  try {
+    codeCache = require(join(cli, "bundle", "code-cache.cjs"));
+  } catch {
+    return undefined;
+  }
+  return codeCache.requireWithCodeCache(file, packageVersion());
+}
+
+function packageVersion() {
+  try {
+    return JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version ?? "unknown";
+  } catch {
+    // As `berth --version` of the modules: "unknown".
+    return "unknown";
+  }
+}
+
 const args = process.argv.slice(2);
 // The command is the first operand (berth's global options take no values), as in src/cli/commands.ts.
 const command = args.find((arg) => !arg.startsWith("-"));
@@ -59,17 +79,18 @@ const bundled = join(cli, "bundle", "main.js");
 // `proxy` and help run from the ES modules and keep V8's defaults.
 const LEAN_V8_FLAGS = "--semi-space-growth-factor=1 --max-opt=0";
 if (args.length === 1 && (args[0] === "--version" || args[0] === "-V")) {
-  let version = "unknown";
-  try {
-    version = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version ?? version;
-  } catch {
-    // As `berth --version` of the modules: "unknown".
-  }
-  process.stdout.write(`${version}\n`);
+  process.stdout.write(`${packageVersion()}\n`);
   exitWhenFlushed(0);
 } else if (single && isCurrent(single)) {
   if (command !== "validate") require("node:v8").setFlagsFromString(LEAN_V8_FLAGS);
-  require(single).main(process.argv).then(exitWhenFlushed);
+  // Node 20 has no compile cache of its own: the code V8 compiled in the last run of the file,
+  // from the runtime directory (dist/cli/bundle/code-cache.cjs; docs/performance.md).
+  const cached = module_.enableCompileCache ? undefined : withCodeCache(single);
+  const { main } = cached ? cached.exports : require(single);
+  main(process.argv).then((code) => {
+    cached?.save();
+    exitWhenFlushed(code);
+  });
 } else {
   // The ES modules end as Node ends them: `berth proxy` among them.
   import(pathToFileURL(isCurrent(bundled) ? bundled : modules).href)

@@ -188,6 +188,14 @@ const results = await Promise.all([
       twinMetaUrl(commandsOut, 'require("node:url").pathToFileURL(__filename)'),
     ],
   }),
+  // bin/berth.js on Node 20: V8's code cache for the command's file (src/cli/code-cache.ts).
+  build({
+    ...common,
+    entryPoints: [join(src, "cli", "code-cache.ts")],
+    format: "cjs",
+    outfile: join(out, "code-cache.cjs"),
+    banner: { js: '"use strict";' },
+  }),
   build({
     ...common,
     entryPoints: [join(src, "cli", "bundle-loader.ts")],

@@ -3,7 +3,7 @@
 // loader, everything else from the ES module bundle, and the two say the same. It ends once its
 // output is written, never before. Creates nothing on the daemon (`config`, `--help` only read).
 import { execFile, spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -86,6 +86,32 @@ describe("the built berth command", () => {
     const size = Number(/NEW_SPACE (\d+)/.exec(stderr)?.[1]);
     expect(size).toBeGreaterThan(0);
     expect(size).toBeLessThanOrEqual(2 * 1024 * 1024);
+  });
+
+  it("keeps V8's code cache of a command's file on Node 20 (Node 22.1+ keeps its own)", async () => {
+    writeFileSync(join(dir, "compose.yaml"), "services:\n  web:\n    image: busybox:1.35.0\n");
+    const runtime = mkdtempSync(join(tmpdir(), "berth-cli-code-cache-"));
+    try {
+      const env = { ...process.env, XDG_RUNTIME_DIR: runtime };
+      const first = await run(process.execPath, [BIN, "config", "--json"], { cwd: dir, env });
+      const second = await run(process.execPath, [BIN, "config", "--json"], { cwd: dir, env });
+      expect(second.stdout).toBe(first.stdout);
+      const cacheDir = join(runtime, "berth", "code-cache");
+      const entries = (() => {
+        try {
+          return readdirSync(cacheDir);
+        } catch {
+          return [];
+        }
+      })();
+      if ("enableCompileCache" in (await import("node:module")).default) expect(entries).toEqual([]);
+      else {
+        expect(entries).toEqual([expect.stringMatching(/^config\.cjs-[0-9a-f]{32}\.v8$/)]);
+        expect(statSync(join(cacheDir, entries[0]!)).mode & 0o777).toBe(0o600);
+      }
+    } finally {
+      rmSync(runtime, { recursive: true, force: true });
+    }
   });
 
   it("answers --version itself and runs unknown commands from the ES module bundle", async () => {
