@@ -249,8 +249,11 @@ export function refillPool(engine: Engine, config: NetworkPoolConfig): Promise<v
   return work;
 }
 
-/** Refills still running in this process (a drain waits for them, so none lands after it). */
-function poolRefillsSettled(): Promise<unknown> {
+/**
+ * Refills still running in this process: a drain waits for them, so none lands after it, and so
+ * does `berth up` before it answers (its process ends as soon as the command does).
+ */
+export function poolRefillsSettled(): Promise<unknown> {
   return Promise.all([...refills.values()]);
 }
 

@@ -20,7 +20,7 @@ import {
 import { defineProject } from "../../src/stack/builder.js";
 import { up } from "../../src/stack/up.js";
 import { startOwner, startTestScript } from "./janitor-support.js";
-import { sessionResources } from "./stack-fixtures.js";
+import { berthProcess, composeDir, sessionResources } from "./stack-fixtures.js";
 import { engine, fixtureImage, testLabels } from "./support.js";
 
 const saved = { labels: process.env.BERTH_LABELS, size: process.env.BERTH_NETWORK_POOL_SIZE };
@@ -120,6 +120,29 @@ describe("the network pool", () => {
       ),
     ).toEqual([network]);
     await second.down();
+  });
+
+  // The command's process ends as soon as the command answers, so `up` waits for the refill.
+  it("berth up leaves an emptied pool refilled when its process ends", { timeout: 120_000 }, async () => {
+    const dir = composeDir();
+    const project = unique("pool-cli");
+    const env = { BERTH_NETWORK_POOL: "on" };
+    try {
+      dir.file(
+        "compose.yaml",
+        `services:\n  app:\n    image: ${fixtureImage()}\n    command: ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]\n`,
+      );
+      const upped = await berthProcess(["up", "-p", project], dir.dir, env);
+      expect(upped.code ?? 0, upped.stderr).toBe(0);
+      const networks = await listPoolNetworks(engine, poolKey(pool().extraLabels));
+      const free = networks.filter((n) => isFreePoolNetwork(n.Labels ?? {}, n.Name, pool()));
+      // One network holds the environment, the other waits for the next up.
+      expect(networks).toHaveLength(2);
+      expect(free).toHaveLength(1);
+    } finally {
+      await berthProcess(["down", "-p", project], dir.dir, env);
+      dir.remove();
+    }
   });
 
   it("gives two processes claiming at once different networks", { timeout: 120_000 }, async () => {

@@ -6,6 +6,7 @@
 import type { Command } from "commander";
 import { ConfigError } from "../../engine/errors.js";
 import { parsePullOption } from "../../images/policy.js";
+import { poolRefillsSettled } from "../../janitor/network-pool.js";
 import { parseSize } from "../../memory/size.js";
 import { endpointEnv, formatEnvLines } from "../../stack/endpoints.js";
 import type { StartedEnvironment } from "../../stack/environment.js";
@@ -242,6 +243,8 @@ export function registerUp(program: Command, globals: () => GlobalOptions): void
           process.exitCode = await followEnvironment(engine, env, options.json === true);
           await release();
         }
+        // The network pool's refill for the next `up` (the bin ends the process once this answers).
+        await poolRefillsSettled();
       },
     );
 }
