@@ -23,6 +23,21 @@ const PROXY_PATHS = "/_berth/";
 export interface FastLane {
   /** Connections in the lane now; `idle` ones are between requests. */
   readonly connections: Set<{ socket: Duplex; idle(): boolean }>;
+  /**
+   * What `laneRequest` answered for recent request lines (`METHOD target`): classification and
+   * the endpoint policy depend on nothing else, and clients repeat the same few reads (`_ping`,
+   * lists, inspects of their containers).
+   */
+  readonly decisions: Map<string, ClassifiedRequest | false>;
+}
+
+/** Request lines the lane remembers its decision for; the map is emptied when it is full. */
+const DECISIONS = 512;
+/** A longer target (a list with long filters) is classified every time. */
+const MAX_REMEMBERED_TARGET = 512;
+
+export function createFastLane(): FastLane {
+  return { connections: new Set(), decisions: new Map() };
 }
 
 /**
@@ -36,6 +51,24 @@ export function serveFast(
   handOver: (client: Socket, pending: Buffer) => void,
 ): void {
   new FastConnection(ctx, lane, client, handOver).start();
+}
+
+/** `laneRequest`, remembered per request line. */
+function decide(
+  ctx: ProxyContext,
+  lane: FastLane,
+  method: string,
+  url: string,
+): ClassifiedRequest | undefined {
+  if (url.length > MAX_REMEMBERED_TARGET) return laneRequest(ctx, method, url);
+  const key = `${method} ${url}`;
+  let decision = lane.decisions.get(key);
+  if (decision === undefined) {
+    decision = laneRequest(ctx, method, url) ?? false;
+    if (lane.decisions.size >= DECISIONS) lane.decisions.clear();
+    lane.decisions.set(key, decision);
+  }
+  return decision || undefined;
 }
 
 /** A request the lane takes: classified as a read, allowed by the policy. */
@@ -129,7 +162,7 @@ class FastConnection {
     if (this.#pending.length === 0 || this.client.destroyed) return;
     // A head that came in pieces is left to the HTTP server too, with its header timeout.
     const head = readRequestHead(this.#pending);
-    const request = head.kind === "plain" ? laneRequest(this.ctx, head.method, head.url) : undefined;
+    const request = head.kind === "plain" ? decide(this.ctx, this.lane, head.method, head.url) : undefined;
     if (head.kind !== "plain" || !request) {
       this.#leave();
       return;

@@ -11,7 +11,7 @@ import { type RetryOptions, type RetrySettings, resolveRetrySettings } from "../
 import { guardEngine } from "../guard/guard.js";
 import { createLimiter, type Limiter, type LimiterConfig } from "../guard/limiter.js";
 import { bind } from "./bind.js";
-import { type FastLane, serveFast } from "./fast-lane.js";
+import { createFastLane, type FastLane, serveFast } from "./fast-lane.js";
 import { handleRequest, handleUpgrade } from "./handle-request.js";
 import { sendRawError } from "./http-messages.js";
 import { limiterView } from "./limiter-view.js";
@@ -280,7 +280,7 @@ function acceptConnections(ctx: ProxyContext, server: Server): Accepted {
   const accepted: Accepted = {
     listener,
     sockets: new Set(),
-    lane: { connections: new Set() },
+    lane: createFastLane(),
     closing: false,
   };
   return accepted;

@@ -87,6 +87,41 @@ describe("the proxy's fast lane", () => {
     c.socket.destroy();
   });
 
+  it("holds its reads to the read limit, counts them, and denies a repeated read each time", async () => {
+    proxy = await startTestProxy({
+      limiter: { mode: "fixed", maxConcurrent: 1, minIntervalMs: 0, readConcurrency: 1 },
+      policy: {
+        source: "test policy",
+        denyPrivileged: false,
+        denyHostNamespaces: [],
+        denyEndpoints: ["info"],
+        allowedBindPaths: undefined,
+      },
+    });
+    // Four connections with five pipelined reads each: twenty reads wanting to run at once.
+    const connections = Array.from({ length: 4 }, () => rawConnection(proxy!.socketPath));
+    for (const c of connections) c.send(get("/_ping").repeat(5));
+    for (const c of connections)
+      for (let i = 0; i < 5; i++) expect(await c.response()).toEqual({ status: 200, body: "OK" });
+    let m = proxy.proxy.metrics();
+    expect(m.requests.byClass.read).toBe(20);
+    expect(m.latency.read.count).toBe(20);
+    expect(m.queuedTime.read.count).toBe(20);
+    expect(m.maxInFlight.read).toBe(1);
+    expect(m.limiter).toMatchObject({ reads: { limit: 1, inFlight: 0, queued: 0 } });
+    // The lane remembers its decision per request line; a denied read is refused every time, on
+    // every connection, and counted.
+    for (const c of connections) {
+      c.send(get("/v1.41/info"));
+      const denied = await c.response();
+      expect(denied.status).toBe(403);
+      expect(JSON.parse(denied.body).message).toMatch(/policy denies the info endpoints/);
+      c.socket.destroy();
+    }
+    m = proxy.proxy.metrics();
+    expect(m.denials.byRule.endpoint).toBe(4);
+  });
+
   it("answers 502 with the daemon's address when the daemon cannot be reached", async () => {
     proxy = await startTestProxy({ upstream: "unix:///tmp/berth-no-daemon-here.sock" });
     const c = rawConnection(proxy.socketPath);
