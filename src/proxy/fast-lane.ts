@@ -11,7 +11,7 @@ import { type DispatchAttempt, guardedDispatch, RETRY } from "../guard/dispatch.
 import type { PermitSample } from "../guard/limiter.js";
 import { sampleOutcomeForStatus } from "../guard/retry.js";
 import { type ClassifiedRequest, classifyRequest } from "./classify-request.js";
-import { type Exchange, exchange, UpstreamLink } from "./fast-exchange.js";
+import { type Exchange, exchange, UpstreamLink, UpstreamPool } from "./fast-exchange.js";
 import { errorBody } from "./http-messages.js";
 import { checkEndpoint } from "./policy.js";
 import type { ProxyContext } from "./proxy-context.js";
@@ -29,6 +29,8 @@ export interface FastLane {
    * lists, inspects of their containers).
    */
   readonly decisions: Map<string, ClassifiedRequest | false>;
+  /** Upstream connections between clients. */
+  readonly upstreams: UpstreamPool;
 }
 
 /** Request lines the lane remembers its decision for; the map is emptied when it is full. */
@@ -36,8 +38,12 @@ const DECISIONS = 512;
 /** A longer target (a list with long filters) is classified every time. */
 const MAX_REMEMBERED_TARGET = 512;
 
-export function createFastLane(): FastLane {
-  return { connections: new Set(), decisions: new Map() };
+export function createFastLane(ctx: ProxyContext): FastLane {
+  return {
+    connections: new Set(),
+    decisions: new Map(),
+    upstreams: new UpstreamPool(() => ctx.upstream.connect()),
+  };
 }
 
 /**
@@ -128,7 +134,7 @@ class FastConnection {
     private readonly client: Socket,
     private readonly handOver: (client: Socket, pending: Buffer) => void,
   ) {
-    this.#upstream = new UpstreamLink(() => ctx.upstream.connect());
+    this.#upstream = new UpstreamLink(lane.upstreams);
     this.#entry = { socket: client, idle: () => !this.#busy };
   }
 
@@ -147,7 +153,9 @@ class FastConnection {
   readonly #onClose = () => {
     this.lane.connections.delete(this.#entry);
     this.#gone.abort();
-    this.#upstream.drop();
+    // Between requests the upstream connection serves the next client; during one it is cut.
+    if (this.#busy) this.#upstream.drop();
+    else this.#upstream.park();
   };
   readonly #onError = () => this.client.destroy();
   // The server allows half-open connections (attach needs them); a client that ended its side
@@ -200,7 +208,7 @@ class FastConnection {
     client.off("error", this.#onError);
     client.off("end", this.#onEnd);
     this.lane.connections.delete(this.#entry);
-    this.#upstream.drop();
+    this.#upstream.park();
     const rest = this.#pending;
     this.#pending = Buffer.alloc(0);
     this.handOver(client, rest);

@@ -280,7 +280,7 @@ function acceptConnections(ctx: ProxyContext, server: Server): Accepted {
   const accepted: Accepted = {
     listener,
     sockets: new Set(),
-    lane: createFastLane(),
+    lane: createFastLane(ctx),
     closing: false,
   };
   return accepted;
@@ -310,6 +310,7 @@ async function drain(
   await closed;
   clearInterval(sweep);
   clearTimeout(timer);
+  accepted.lane.upstreams.close();
   ctx.upstream.close();
   if (actual.kind === "unix" && existsSync(actual.path)) unlinkSync(actual.path);
 }
