@@ -19,7 +19,7 @@ import {
   type ProjectResolver,
   type ResolvedProject,
   type ResolveOptions,
-  resolveForUp,
+  resolveProject,
 } from "../stack/up.js";
 
 type Env = Record<string, string | undefined>;
@@ -157,14 +157,14 @@ export function saveCachedModel(
 export function cachedResolver(env: Env = process.env): ProjectResolver {
   return async (options) => {
     // A programmatic project, or the caller's own variables: nothing to cache from the CLI.
-    if (options.spec || options.env) return resolveForUp(options);
+    if (options.spec || options.env) return resolveProject(options);
     const key = modelCacheKey(options);
     const path = modelCachePath(key, env);
-    if (!path) return resolveForUp({ ...options, env });
+    if (!path) return resolveProject({ ...options, env });
     const hit = loadCachedModel(path, key, env);
     if (hit) return hit;
     const recording = recordingReader();
-    const resolved = await resolveForUp({ ...options, env }, recording.reader);
+    const resolved = await resolveProject({ ...options, env }, recording.reader);
     const inputs = recording.inputs();
     // Written before `up` adds to the warnings (a reuse note belongs to each run, not the files).
     if (inputs) saveCachedModel(path, key, inputs, { ...resolved, warnings: [...resolved.warnings] });

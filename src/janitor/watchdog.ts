@@ -93,9 +93,15 @@ lines.on("line", (line) => {
 lines.on("close", () => void finish("owner closed the pipe"));
 
 // A second line of defence should the pipe stay open without its owner (a descendant inheriting
-// the descriptor): reparenting means the owner is gone.
+// the descriptor): reparenting means the owner is gone. Not at the first check that sees it,
+// though: a watchdog that was not scheduled while its owner released its sessions and exited
+// wakes to this timer before it reads the release waiting in the pipe. One more turn reads it
+// (and the pipe's end, which finishes normally); only a pipe still open at the next check reaps.
+let ownerSeenGone = false;
 setInterval(() => {
-  if (process.ppid !== ownerPid) void finish("owner process is gone");
+  if (process.ppid === ownerPid) return;
+  if (ownerSeenGone) void finish("owner process is gone");
+  ownerSeenGone = true;
 }, 1_000).unref();
 
 process.stdout.write(`${WATCHDOG_READY} ${process.pid}\n`);

@@ -175,7 +175,9 @@ export class UpRun {
 
   /** The daemon's API version, asked once per up, and only when a service has a healthcheck. */
   daemonApiVersion(): Promise<string> {
-    // The same answer tells createNamedContainer whether the engine is Podman.
+    // The same answer tells createNamedContainer whether the engine is Podman. Kept here as well
+    // as in engineVersion's per-engine memory for its failure: engineVersion asks again after one
+    // (right for a long-lived engine), while one up takes "unknown" ("") once for all services.
     this.apiVersion ??= engineVersion(this.engine)
       .then((v) => v.ApiVersion ?? "")
       .catch(() => "");

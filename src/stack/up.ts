@@ -147,44 +147,6 @@ export type ResolveOptions = Pick<
   "files" | "spec" | "cwd" | "env" | "profiles" | "envFile" | "projectDirectory" | "services"
 >;
 
-/** The project `up` would start, and the loader's warnings; nothing is created. */
-export async function resolveProject(
-  options: ResolveOptions,
-  reader?: ComposeReader,
-): Promise<{ project: ComposeProject; warnings: string[] }> {
-  let project: ComposeProject;
-  let warnings: string[];
-  if (options.spec) {
-    if (options.files && options.files.length > 0) {
-      throw new ConfigError("Pass either `files` or `spec` to up(), not both");
-    }
-    project = options.spec;
-    warnings = [];
-  } else {
-    const { loadCompose } = await import("./compose/load.js");
-    const loaded = await loadCompose({
-      files: options.files ?? [],
-      ...(options.cwd ? { cwd: options.cwd } : {}),
-      ...(options.env ? { env: options.env } : {}),
-      ...(options.profiles ? { profiles: options.profiles } : {}),
-      ...(options.envFile ? { envFile: options.envFile } : {}),
-      ...(options.projectDirectory ? { projectDirectory: options.projectDirectory } : {}),
-      ...(reader ? { reader } : {}),
-    });
-    project = loaded.project;
-    warnings = loaded.warnings;
-  }
-  project = expandReplicas(selectServices(project, options.services));
-  if (Object.keys(project.services).length === 0) {
-    throw new ConfigError("The project has no services to start", {
-      hint: "Check the file's services and the active profiles.",
-    });
-  }
-  assertStartable(project);
-  assertWaitable(project);
-  return { project, warnings };
-}
-
 /** What `up` starts from: the project, the loader's warnings, the files' own limit profile. */
 export interface ResolvedProject {
   project: ComposeProject;
@@ -193,18 +155,45 @@ export interface ResolvedProject {
   fileLimitProfile?: LimitProfile;
 }
 
-export type ProjectResolver = (options: ResolveOptions) => Promise<ResolvedProject>;
-
-/** resolveProject plus the files' limit profile, every file read through `reader` when given. */
-export async function resolveForUp(
+/**
+ * The project `up` would start, the loader's warnings and the files' limit profile; nothing is
+ * created. Every file is read through `reader` when given (the CLI's model cache records them).
+ */
+export async function resolveProject(
   options: ResolveOptions,
   reader?: ComposeReader,
 ): Promise<ResolvedProject> {
-  const { project, warnings } = await resolveProject(options, reader);
-  const { limitProfileFromComposeFiles } = await import("../memory/profile-files.js");
-  const fileLimitProfile = limitProfileFromComposeFiles(project.files, reader?.readFileSync);
-  return { project, warnings, ...(fileLimitProfile ? { fileLimitProfile } : {}) };
+  let resolved: ResolvedProject;
+  if (options.spec) {
+    if (options.files && options.files.length > 0) {
+      throw new ConfigError("Pass either `files` or `spec` to up(), not both");
+    }
+    resolved = { project: options.spec, warnings: [] };
+  } else {
+    const { loadCompose } = await import("./compose/load.js");
+    const { project, warnings, limitProfile } = await loadCompose({
+      files: options.files ?? [],
+      ...(options.cwd ? { cwd: options.cwd } : {}),
+      ...(options.env ? { env: options.env } : {}),
+      ...(options.profiles ? { profiles: options.profiles } : {}),
+      ...(options.envFile ? { envFile: options.envFile } : {}),
+      ...(options.projectDirectory ? { projectDirectory: options.projectDirectory } : {}),
+      ...(reader ? { reader } : {}),
+    });
+    resolved = { project, warnings, ...(limitProfile ? { fileLimitProfile: limitProfile } : {}) };
+  }
+  const project = expandReplicas(selectServices(resolved.project, options.services));
+  if (Object.keys(project.services).length === 0) {
+    throw new ConfigError("The project has no services to start", {
+      hint: "Check the file's services and the active profiles.",
+    });
+  }
+  assertStartable(project);
+  assertWaitable(project);
+  return { ...resolved, project };
 }
+
+export type ProjectResolver = (options: ResolveOptions) => Promise<ResolvedProject>;
 
 /** What a reusable environment's key was computed from, absolute, for `berth ls`'s stale check. */
 function reuseSource(
@@ -229,7 +218,7 @@ function reuseSource(
  * one-shot services). On any failure everything created is removed before the error is thrown.
  */
 export function up(options: UpOptions = {}): Promise<StartedEnvironment> {
-  return upWith(options, (resolveOptions) => resolveForUp(resolveOptions));
+  return upWith(options, (resolveOptions) => resolveProject(resolveOptions));
 }
 
 /** `up` with the project from `resolve` (the CLI's model cache answers it without the loader). */

@@ -3,9 +3,10 @@
 // component does (beforeCreate, labels: a network, then each container created and started with
 // pauses), and reports each step as a JSON line on stdout, so the test can SIGKILL it at a chosen
 // step. It starts work only when a line arrives on stdin, so a test can start it ahead of time.
-//   janitor-owner.ts IMAGE SESSION_ID [kill|exit|detach] [--stack]
+//   janitor-owner.ts IMAGE SESSION_ID [kill|exit|detach|detach-late] [--stack]
 // kill: wait to be killed once up. exit: take it down, end the session, exit normally. detach:
-// detach the session (created detachable, as `berth up` does), then exit. --stack: bring the
+// detach the session (created detachable, as `berth up` does), then exit. detach-late: the same,
+// once a SIGUSR1 arrives after `up` (a test stops the watchdog first). --stack: bring the
 // 3 services up (db <- cache <- api, janitor-owner.compose.yaml) with the stack's `up` instead.
 import { once } from "node:events";
 import { createInterface } from "node:readline";
@@ -18,8 +19,8 @@ import { safeRemove } from "../../src/lifecycle/safe-remove.js";
 import type { StackEvent } from "../../src/stack/progress/events.js";
 
 const [image, sessionId, mode = "kill", flag] = process.argv.slice(2);
-if (!image || !sessionId || !["kill", "exit", "detach"].includes(mode)) {
-  process.stderr.write("usage: janitor-owner.ts IMAGE SESSION_ID [kill|exit|detach] [--stack]\n");
+if (!image || !sessionId || !["kill", "exit", "detach", "detach-late"].includes(mode)) {
+  process.stderr.write("usage: janitor-owner.ts IMAGE SESSION_ID [kill|exit|detach|detach-late] [--stack]\n");
   process.exit(2);
 }
 
@@ -73,7 +74,7 @@ async function withStack(): Promise<void> {
 
 async function withSession(): Promise<void> {
   const engine = new Engine();
-  const session = createSession(engine, { id: sessionId, detachable: mode === "detach" });
+  const session = createSession(engine, { id: sessionId, detachable: mode.startsWith("detach") });
   await session.beforeCreate();
   reportGuarded();
   const network = `${session.project}_default`;
@@ -105,10 +106,16 @@ async function withSession(): Promise<void> {
     report("ended");
   } else if (mode === "detach") {
     await session.detach();
+  } else if (mode === "detach-late") {
+    // A pending signal listener does not keep Node running: the timer does, until the signal.
+    const alive = setInterval(() => {}, 1_000);
+    await once(process, "SIGUSR1");
+    clearInterval(alive);
+    await session.detach();
   }
 }
 
 await (flag === "--stack" ? withStack() : withSession());
-if (mode === "detach") report("detached");
+if (mode.startsWith("detach")) report("detached");
 // kill: stay until the test kills us (bounded, should it never).
 if (mode === "kill") setTimeout(() => {}, 120_000);

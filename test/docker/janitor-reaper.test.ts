@@ -6,8 +6,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { watchdogPid } from "../../src/janitor/reaper.js";
+import { removeResources } from "../../src/janitor/remove.js";
 import { createSession } from "../../src/janitor/session.js";
-import { processExists, sessionResources, startOwner, waitForProcessExit } from "./janitor-support.js";
+import {
+  processExists,
+  sessionResources,
+  startOwner,
+  startTestScript,
+  waitForProcessExit,
+} from "./janitor-support.js";
 import { engine, fixtureImage } from "./support.js";
 
 const logDir = mkdtempSync(join(tmpdir(), "berth-reaper-test-"));
@@ -30,6 +37,36 @@ describe("reaper watchdog", { timeout: 300_000 }, () => {
     expect(readFileSync(reaperLog, "utf8")).toMatch(
       new RegExp(`watchdog ${guarded.watchdog} .*no session guarded, exiting`),
     );
+  });
+
+  // The watchdog also ends when it finds itself reparented (its owner gone while a descendant may
+  // hold the pipe open). A watchdog that is not scheduled while its owner detaches and exits can
+  // wake to its timer before it has read the release waiting in the pipe: SIGSTOP/SIGCONT makes
+  // that happen every time (the interrupted poll returns without reading once its timeout passed).
+  it("a release still in the pipe when the watchdog sees its owner gone is honoured, not reaped", async () => {
+    const session = sessionId();
+    const owner = startTestScript("janitor-owner.ts", [fixtureImage(), session, "detach-late"], ownerEnv);
+    try {
+      owner.go();
+      const guarded = await owner.waitFor((e) => e.event === "guarded");
+      await owner.waitFor((e) => e.event === "up");
+      process.kill(guarded.watchdog!, "SIGSTOP");
+      try {
+        process.kill(guarded.pid!, "SIGUSR1");
+        expect((await owner.exited).code).toBe(0);
+        expect(owner.events.some((e) => e.event === "detached")).toBe(true);
+        // Past the watchdog's next once-a-second owner check while it cannot read.
+        await new Promise((resolve) => setTimeout(resolve, 1_500));
+      } finally {
+        process.kill(guarded.watchdog!, "SIGCONT");
+      }
+      expect(await waitForProcessExit(guarded.watchdog!, 10_000)).toBe(true);
+      expect(await sessionResources(engine, session)).toHaveLength(4);
+      expect(readFileSync(reaperLog, "utf8")).not.toMatch(new RegExp(`reaping ${session}`));
+    } finally {
+      owner.child.kill("SIGKILL");
+      await removeResources(engine, await sessionResources(engine, session), { maxGraceSeconds: 2 });
+    }
   });
 
   it("one watchdog serves all sessions of a process and exits when the last one ends", async () => {

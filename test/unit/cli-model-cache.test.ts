@@ -15,7 +15,7 @@ import {
 } from "../../src/cli/model-cache.js";
 import { inputsUnchanged, recordingReader } from "../../src/stack/compose/inputs.js";
 import { reuseKey } from "../../src/stack/reuse/key.js";
-import { type ResolveOptions, resolveForUp } from "../../src/stack/up.js";
+import { type ResolveOptions, resolveProject } from "../../src/stack/up.js";
 
 const root = mkdtempSync(join(tmpdir(), "berth-model-cache-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -98,7 +98,7 @@ describe("model cache", () => {
   });
 
   it("gives back what a fresh load gives: same project, same reuse key", async () => {
-    const fresh = await resolveForUp({ ...options(), env });
+    const fresh = await resolveProject({ ...options(), env });
     await resolveAgain();
     const cached = await resolveAgain();
     expect(cached).toEqual(fresh);
@@ -258,7 +258,7 @@ describe("model cache", () => {
 
   it("records what the load read, and refuses to vouch for a file that changed mid-load", async () => {
     const recording = recordingReader();
-    await resolveForUp({ ...options(), env }, recording.reader);
+    await resolveProject({ ...options(), env }, recording.reader);
     const inputs = recording.inputs()!;
     const files = inputs.files.map(([path]) => path.slice(dir.length + 1));
     expect(files).toEqual(

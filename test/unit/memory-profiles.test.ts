@@ -3,12 +3,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { ConfigError } from "../../src/engine/errors.js";
-import { limitProfileFromComposeFiles, loadLimitProfile } from "../../src/memory/profile-files.js";
+import { loadLimitProfile } from "../../src/memory/profile-files.js";
 import { matchLimitRule, mergeLimitProfiles, parseLimitProfile } from "../../src/memory/profiles.js";
+import { loadCompose } from "../../src/stack/compose/load.js";
 
 const MiB = 1024 ** 2;
 const dir = mkdtempSync(join(tmpdir(), "berth-profiles-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** The limit profile the Compose loader finds in the files' top-level `x-berth`. */
+const filesProfile = async (files: string[]) =>
+  (await loadCompose({ files, cwd: dir, env: {} })).limitProfile;
 
 describe("limit profiles", () => {
   const profile = parseLimitProfile(
@@ -61,7 +66,7 @@ describe("limit profiles", () => {
     expect(() => loadLimitProfile(join(dir, "missing.yml"))).toThrow(/cannot read limit profile/);
   });
 
-  it("reads x-berth from Compose files: inline limits, a profile file, overrides winning", () => {
+  it("reads x-berth from Compose files: inline limits, a profile file, overrides winning", async () => {
     writeFileSync(join(dir, "shared.yml"), "limits:\n  postgres: 1g\n  redis: 512m\n");
     const base = join(dir, "compose.yml");
     writeFileSync(
@@ -70,20 +75,30 @@ describe("limit profiles", () => {
     );
     const override = join(dir, "compose.test.yml");
     writeFileSync(override, "x-berth:\n  limits:\n    backend: 1g\n");
-    const merged = limitProfileFromComposeFiles([base, override]);
+    const merged = await filesProfile([base, override]);
     expect(matchLimitRule(merged, "backend")?.limitBytes).toBe(1024 * MiB);
     expect(matchLimitRule(merged, "redis")?.limitBytes).toBe(512 * MiB);
-    expect(matchLimitRule(limitProfileFromComposeFiles([base]), "backend")?.limitBytes).toBe(2048 * MiB);
-    expect(limitProfileFromComposeFiles([join(dir, "shared.yml")])).toBeUndefined();
+    expect(matchLimitRule(await filesProfile([base]), "backend")?.limitBytes).toBe(2048 * MiB);
   });
 
-  it("reads an x-berth key written with a YAML escape (a file without one is not parsed again)", () => {
+  it("reads an x-berth key written with a YAML escape; a file without one declares no profile", async () => {
     const escaped = join(dir, "compose.escaped.yml");
-    writeFileSync(escaped, '"x\\x2dberth":\n  limits:\n    backend: 1g\nservices: {}\n');
-    expect(matchLimitRule(limitProfileFromComposeFiles([escaped]), "backend")?.limitBytes).toBe(1024 * MiB);
+    writeFileSync(
+      escaped,
+      '"x\\x2dberth":\n  limits:\n    backend: 1g\nservices:\n  backend:\n    image: b:1\n',
+    );
+    expect(matchLimitRule(await filesProfile([escaped]), "backend")?.limitBytes).toBe(1024 * MiB);
     const plain = join(dir, "compose.plain.yml");
     writeFileSync(plain, "services:\n  backend:\n    image: b:1\n");
-    expect(limitProfileFromComposeFiles([plain])).toBeUndefined();
+    expect(await filesProfile([plain])).toBeUndefined();
+  });
+
+  it("an included file's x-berth limits are not the project's", async () => {
+    const included = join(dir, "included.yml");
+    writeFileSync(included, "x-berth:\n  limits:\n    side: 1g\nservices:\n  side:\n    image: s:1\n");
+    const top = join(dir, "compose.include.yml");
+    writeFileSync(top, "include:\n  - included.yml\nservices:\n  backend:\n    image: b:1\n");
+    expect(await filesProfile([top])).toBeUndefined();
   });
 
   it("merges profiles with the earlier one winning", () => {

@@ -3,6 +3,8 @@
 // berth cannot honour are refused unless `x-berth.ignore` names them. `include` loads other
 // projects' files into this one; `extends` starts a service from another (in this file or not).
 import { delimiter, dirname, join, resolve } from "node:path";
+import { limitProfileFromExtension } from "../../memory/profile-files.js";
+import { type LimitProfile, mergeLimitProfiles } from "../../memory/profiles.js";
 import type { ComposeProject, ProvidedSource, SourceLocation } from "../../model/compose.js";
 import { findDefaultComposeFiles } from "./default-files.js";
 import { DotenvProblem, parseDotenv } from "./dotenv.js";
@@ -44,6 +46,11 @@ export interface LoadComposeOptions {
 export interface LoadedCompose {
   project: ComposeProject;
   warnings: string[];
+  /**
+   * The limit profile the files declare in their top-level `x-berth` (`limits`, or `profile`
+   * naming a file; an included file's does not count); later files win for the same pattern.
+   */
+  limitProfile?: LimitProfile;
 }
 
 type Lookup = (name: string) => string | undefined;
@@ -340,5 +347,8 @@ export async function loadCompose(options: LoadComposeOptions): Promise<LoadedCo
   if (ignored) warnings.push(ignored);
   const values = listWarning("berth does not apply these Compose values", state.unsupported, cwd);
   if (values) warnings.push(values);
-  return { project, warnings };
+  const limitProfile = mergeLimitProfiles(
+    ...merged.sources.map((s) => limitProfileFromExtension(s.value, s.file, reader.readFileSync)).reverse(),
+  );
+  return { project, warnings, ...(limitProfile ? { limitProfile } : {}) };
 }
