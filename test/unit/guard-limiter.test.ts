@@ -186,13 +186,8 @@ describe("operation classes", () => {
 
 describe("tryAcquire: a slot now or none", () => {
   it("grants a free read slot at once, counted like acquire's, and none while the reads are full or queued", async () => {
-    const limiter = createLimiter({
-      mode: "fixed",
-      maxConcurrent: 1,
-      minIntervalMs: 0,
-      readConcurrency: 2,
-      now,
-    });
+    // The adaptive default: reads have their own fixed budget in every mode.
+    const limiter = createLimiter({ readConcurrency: 2, now });
     const r1 = limiter.tryAcquire("read", "system.ping");
     const r2 = limiter.tryAcquire("read");
     expect(r1?.queuedMs).toBe(0);
