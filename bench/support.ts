@@ -5,7 +5,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs
 import { request } from "node:http";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { dirname, join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import type { Engine } from "../src/engine/engine.js";
 import { sessionLabels } from "../src/model/labels.js";
@@ -77,9 +77,9 @@ export function peakRssProbe(): {
   read(): { peakRssMb: number; cpuMs: number } | undefined;
 } {
   const file = join(tmpdir(), `berth-bench-rss-${process.pid}-${randomUUID().slice(0, 8)}`);
-  const hook = pathToFileURL(join(dirname(fileURLToPath(import.meta.url)), "peak-rss.mjs")).href;
+  const hook = join(dirname(fileURLToPath(import.meta.url)), "peak-rss.cjs");
   return {
-    execArgv: ["--import", hook],
+    execArgv: ["--require", hook],
     env: { ...process.env, BERTH_BENCH_PEAK_RSS_FILE: file },
     read() {
       if (!existsSync(file)) return undefined;

@@ -1,18 +1,23 @@
 #!/usr/bin/env node
-// The `berth` command. A command named on the command line runs from its own CommonJS bundle
-// (dist/cli/bundle/commands/NAME.cjs: one file, that command only); --version, help, no command
-// or an unknown one run from the ES module bundle (dist/cli/bundle/main.js and its chunks). Start-up
-// is most of a quick command's time. A build of dist without the bundle step leaves the bundles
-// older than dist/cli/main.js; then the modules of dist run, which are current.
+// The `berth` command, a CommonJS file (bin/package.json): Node runs it without starting its ES
+// module loader, which a command named on the command line never needs (~12 ms of start-up).
+// That command runs from its own CommonJS bundle (dist/cli/bundle/commands/NAME.cjs: one file,
+// that command only); help, no command or an unknown one run from the ES module bundle
+// (dist/cli/bundle/main.js and its chunks), and --version is answered here. Start-up is most of a
+// quick command's time. A build of dist without the bundle step leaves the bundles older than
+// dist/cli/main.js; then the modules of dist run, which are current.
 // Node 22.1 and later also keep the compiled code in their compile cache between runs.
-import { statSync } from "node:fs";
-import module, { createRequire } from "node:module";
-import { fileURLToPath } from "node:url";
+"use strict";
+const { readFileSync, statSync } = require("node:fs");
+const module_ = require("node:module");
+const { join } = require("node:path");
+const { pathToFileURL } = require("node:url");
 
-module.enableCompileCache?.();
+module_.enableCompileCache?.();
 
-const cli = new URL("../dist/cli/", import.meta.url);
-const modules = new URL("main.js", cli);
+const root = join(__dirname, "..");
+const cli = join(root, "dist", "cli");
+const modules = join(cli, "main.js");
 
 function isCurrent(bundle) {
   try {
@@ -22,11 +27,48 @@ function isCurrent(bundle) {
   }
 }
 
+/**
+ * Ends the process once stdout and stderr have taken every byte written (the callback of a write
+ * runs after the writes before it). A command is done when its main() answers: what is left is
+ * Node tearing down the heap and handles, 10-20 ms that no output or daemon call depends on.
+ */
+function exitWhenFlushed(code) {
+  process.exitCode = code;
+  let pending = 2;
+  const flushed = () => {
+    pending -= 1;
+    if (pending === 0) process.exit();
+  };
+  process.stdout.write("", flushed);
+  process.stderr.write("", flushed);
+}
+
+/** The command's file run with V8's code cache, or undefined (cache off, or a build without it). */
+function withCodeCache(file) {
+  let codeCache;
+  try {
+    codeCache = require(join(cli, "bundle", "code-cache.cjs"));
+  } catch {
+    return undefined;
+  }
+  return codeCache.requireWithCodeCache(file, packageVersion());
+}
+
+function packageVersion() {
+  try {
+    return JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version ?? "unknown";
+  } catch {
+    // As `berth --version` of the modules: "unknown".
+    return "unknown";
+  }
+}
+
+const args = process.argv.slice(2);
 // The command is the first operand (berth's global options take no values), as in src/cli/commands.ts.
-const command = process.argv.slice(2).find((arg) => !arg.startsWith("-"));
+const command = args.find((arg) => !arg.startsWith("-"));
 const single =
-  command && /^[a-z-]+$/.test(command) ? new URL(`bundle/commands/${command}.cjs`, cli) : undefined;
-const bundled = new URL("bundle/main.js", cli);
+  command && /^[a-z-]+$/.test(command) ? join(cli, "bundle", "commands", `${command}.cjs`) : undefined;
+const bundled = join(cli, "bundle", "main.js");
 
 // A command is a short process that waits on the daemon most of its life. Left alone, V8 grows the
 // young generation from 1 MB per semi-space towards 16 MB while the modules load, and compiles the
@@ -34,11 +76,26 @@ const bundled = new URL("bundle/main.js", cli);
 // that the process keeps: ~10 MB of `berth up`'s peak resident memory, and no speed a command can
 // measure (its CPU time went down too). Both flags hold when set at run time, before the command's
 // code loads (docs/performance.md#memory). Not for `validate`, which generates load for minutes;
-// `proxy`, help and --version run from the ES modules and keep V8's defaults.
+// `proxy` and help run from the ES modules and keep V8's defaults.
 const LEAN_V8_FLAGS = "--semi-space-growth-factor=1 --max-opt=0";
-const lean = single && isCurrent(single);
-if (lean && command !== "validate") (await import("node:v8")).setFlagsFromString(LEAN_V8_FLAGS);
-const { main } = lean
-  ? createRequire(import.meta.url)(fileURLToPath(single))
-  : await import(isCurrent(bundled) ? bundled.href : modules.href);
-process.exitCode = await main(process.argv);
+if (args.length === 1 && (args[0] === "--version" || args[0] === "-V")) {
+  process.stdout.write(`${packageVersion()}\n`);
+  exitWhenFlushed(0);
+} else if (single && isCurrent(single)) {
+  if (command !== "validate") require("node:v8").setFlagsFromString(LEAN_V8_FLAGS);
+  // Node 20 has no compile cache of its own: the code V8 compiled in the last run of the file,
+  // from the runtime directory (dist/cli/bundle/code-cache.cjs; docs/performance.md).
+  const cached = module_.enableCompileCache ? undefined : withCodeCache(single);
+  const { main } = cached ? cached.exports : require(single);
+  main(process.argv).then((code) => {
+    cached?.save();
+    exitWhenFlushed(code);
+  });
+} else {
+  // The ES modules end as Node ends them: `berth proxy` among them.
+  import(pathToFileURL(isCurrent(bundled) ? bundled : modules).href)
+    .then(({ main }) => main(process.argv))
+    .then((code) => {
+      process.exitCode = code;
+    });
+}

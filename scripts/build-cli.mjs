@@ -188,6 +188,14 @@ const results = await Promise.all([
       twinMetaUrl(commandsOut, 'require("node:url").pathToFileURL(__filename)'),
     ],
   }),
+  // bin/berth.js on Node 20: V8's code cache for the command's file (src/cli/code-cache.ts).
+  build({
+    ...common,
+    entryPoints: [join(src, "cli", "code-cache.ts")],
+    format: "cjs",
+    outfile: join(out, "code-cache.cjs"),
+    banner: { js: '"use strict";' },
+  }),
   build({
     ...common,
     entryPoints: [join(src, "cli", "bundle-loader.ts")],
@@ -200,14 +208,15 @@ const results = await Promise.all([
 // V8 keeps a script's source for as long as its functions live, at one byte per character when
 // every character is Latin-1 and two otherwise. esbuild escapes what is not ASCII in strings,
 // but keeps comments as written: one em dash in a comment of zod's doubled the ~1 MB source
-// kept in memory. What is left above U+00FF can only be in comments (or regular expressions,
-// where the escape means the same), so it is escaped.
+// kept in memory. What is left above U+007F can only be in comments (or regular expressions,
+// where the escape means the same), so it is escaped: pure ASCII, which Node also reads faster
+// (no UTF-8 decoding: reading up.cjs took 13-20 ms instead of 18-36).
 for (const file of results.flatMap((r) => Object.keys(r.metafile.outputs))) {
   const path = resolve(file); // metafile paths are relative to the working directory
   const code = readFileSync(path, "utf8");
   // Per UTF-16 unit: a pair of escaped surrogates means the same character, in a `u` regexp too.
-  const latin1 = code.replace(/[^\0-\xff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
-  if (latin1 !== code) writeFileSync(path, latin1);
+  const ascii = code.replace(/[^\0-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  if (ascii !== code) writeFileSync(path, ascii);
 }
 const outputs = results.flatMap((r) => Object.values(r.metafile.outputs));
 const kib = Math.round(outputs.reduce((sum, o) => sum + o.bytes, 0) / 1024);

@@ -9,7 +9,7 @@ import type { ContainerCreateSpec } from "../engine/types.js";
 import type { Session } from "../janitor/session.js";
 import { safeRemove } from "../lifecycle/safe-remove.js";
 import { oomEventLogged } from "../memory/oom-events.js";
-import { sleep } from "../model/sleep.js";
+import { pause, sleep } from "../model/sleep.js";
 import type { CheckResult } from "./report.js";
 
 const MiB = 1024 * 1024;
@@ -108,10 +108,13 @@ export async function checkOomEvents(ctx: CheckContext): Promise<CheckResult> {
   };
   return withContainer(ctx, spec, async (id) => {
     await ctx.engine.startContainer(id);
+    // The 30 s bound is cancelled once the container ends: left running, its timer kept the
+    // process alive ~25 s after `berth doctor` had printed its report.
+    const bound = new AbortController();
     const ended = await Promise.race([
       ctx.engine.waitContainer(id, "not-running").then(() => true),
-      sleep(30_000).then(() => false),
-    ]);
+      pause(30_000, bound.signal).then(() => false),
+    ]).finally(() => bound.abort());
     if (!ended)
       return { ...base, status: "fail", detail: "a container allocating past 16 MiB was not killed in 30 s" };
     const info = await ctx.engine.inspectContainer(id);

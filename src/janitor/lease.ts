@@ -140,7 +140,8 @@ export async function takeLease(
   return { ...subject, generation: next, containerId: created.id };
 }
 
-function removeLeaseContainers(engine: Engine, ids: string[]): Promise<unknown> {
+/** Removes lease containers (gone already is fine). */
+export function removeLeaseContainers(engine: Engine, ids: string[]): Promise<unknown> {
   return Promise.all(
     ids.map((id) =>
       engine.removeContainer(id, { volumes: false }).catch((error: unknown) => {
@@ -160,7 +161,7 @@ function removeLeaseContainers(engine: Engine, ids: string[]): Promise<unknown> 
  * `listed`: for a lease held only for moments (`berth up --reuse`), the lease containers the list
  * before the take found (all older than this lease). They are removed while the marker is
  * created, with no list made: the release is one round trip instead of three. This lease's own
- * `take` stays under the marker (one generation, removed by the next release), and a marker that
+ * `take` stays under the marker (one generation, removed beside the next take), and a marker that
  * lands just after a `berth down` of the environment is left to that down's late-lease pass.
  */
 export async function releaseLease(

@@ -79,6 +79,8 @@ describe("the packed package in a new project", { timeout: 240_000 }, () => {
         "package/LICENSE",
         "package/README.md",
         "package/bin/berth.js",
+        // Makes bin/berth.js CommonJS in a "type": "module" package.
+        "package/bin/package.json",
         "package/dist/index.js",
       ]),
     );

@@ -22,7 +22,10 @@ async function berth(args: string[]) {
     (r) => ({ ...r, code: 0 }),
     (e: { code: number; stdout: string; stderr: string }) => e,
   );
-  const loaded = [...result.stderr.matchAll(/dist\/cli\/bundle\/([a-z/-]+)\.cjs/g)].map((m) => m[1]);
+  // code-cache.cjs runs the command's file on Node 20 (bin/berth.js): not a part of the command.
+  const loaded = [...result.stderr.matchAll(/dist\/cli\/bundle\/([a-z/-]+)\.cjs/g)]
+    .map((m) => m[1])
+    .filter((name) => name !== "code-cache");
   return { ...result, loaded: [...new Set(loaded)] };
 }
 

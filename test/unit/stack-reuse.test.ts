@@ -212,6 +212,28 @@ describe("candidates", () => {
     expect(idleInOrder(envs, 0).map((e) => e.session)).toEqual(["a", "c"]);
     expect(idleInOrder(envs, 1).map((e) => e.session)).toEqual(["c", "a"]);
   });
+  it("names the lease containers below the highest generation, which may go at any time", () => {
+    const leaseContainer = (id: string, generation: number, kind: "take" | "release") => ({
+      ...container("lease", {}, {}),
+      Id: id,
+      Labels: { [LABELS.session]: "a", ...lease(generation, kind, alive, "2026-01-01T00:01:00Z").labels },
+    });
+    const [env] = groupEnvironments([
+      container("db", {}, { [LABELS.session]: "a", [LABELS.created]: "2026-01-01T00:00:00Z" }),
+      leaseContainer("g7", 7, "take"),
+      leaseContainer("g8", 8, "release"),
+      leaseContainer("g5", 5, "release"),
+    ]);
+    expect(env!.lease).toMatchObject({ generation: 8, state: "idle" });
+    expect(env!.leaseIds).toEqual(["g7", "g8", "g5"]);
+    expect(env!.lowerLeaseIds).toEqual(["g7", "g5"]);
+    // One generation only: nothing below it.
+    const [single] = groupEnvironments([
+      container("db", {}, { [LABELS.session]: "a" }),
+      leaseContainer("g1", 1, "take"),
+    ]);
+    expect(single!.lowerLeaseIds).toEqual([]);
+  });
   it("keeps the environments of one key from a list of every reusable container", () => {
     const of = (session: string, key: string) =>
       container("db", {}, { [LABELS.session]: session, [LABELS.reuseKey]: key });

@@ -1,7 +1,13 @@
 // The reusable environments of one key on the daemon, from one container list: each with its
 // service containers, its lease state and the labels a new lease container of it carries.
 import type { Engine } from "../../engine/engine.js";
-import { isLeaseContainer, type LeaseState, type LeaseSubject, leaseState } from "../../janitor/lease.js";
+import {
+  isLeaseContainer,
+  type LeaseState,
+  type LeaseSubject,
+  leaseGenerationOf,
+  leaseState,
+} from "../../janitor/lease.js";
 import { extraLabelsFromEnv, LABELS } from "../../model/labels.js";
 import type { ListedContainer } from "./safety.js";
 
@@ -14,6 +20,11 @@ export interface ReusableEnvironment {
   lease: LeaseState;
   /** Its lease containers' ids, every generation. */
   leaseIds: string[];
+  /**
+   * Those below the highest generation: removing them never changes the lease's state, so they
+   * may go at any time (while a take of the environment is in flight too).
+   */
+  lowerLeaseIds: string[];
   labels: Record<string, string>;
 }
 
@@ -49,16 +60,18 @@ export function groupEnvironments(containers: ListedContainer[], now = Date.now(
       .filter((t) => Number.isFinite(t));
     const createdAt = created.length > 0 ? Math.min(...created) : now;
     const labels = sharedLabels((services[0] ?? all[0]!).Labels);
+    const lease = leaseState(
+      leases.map((c) => ({ id: c.Id, labels: c.Labels })),
+      createdAt,
+    );
     return {
       session,
       project: labels[LABELS.project] ?? session,
       createdAt,
       services: new Map(services.map((c) => [c.Labels[LABELS.service]!, c])),
-      lease: leaseState(
-        leases.map((c) => ({ id: c.Id, labels: c.Labels })),
-        createdAt,
-      ),
+      lease,
       leaseIds: leases.map((c) => c.Id),
+      lowerLeaseIds: leases.filter((c) => leaseGenerationOf(c.Labels) < lease.generation).map((c) => c.Id),
       labels,
     };
   });

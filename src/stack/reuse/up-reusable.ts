@@ -8,6 +8,7 @@ import {
   type Lease,
   type LeaseSubject,
   releaseLease,
+  removeLeaseContainers,
   takeLease,
 } from "../../janitor/lease.js";
 import { guardLease, leaseGuardId, reaperDisabledByEnv, releaseSession } from "../../janitor/reaper.js";
@@ -150,9 +151,18 @@ async function takeIdle(
 ): Promise<StartedEnvironment | undefined> {
   const { engine, project } = input;
   for (const environment of idleInOrder(environments)) {
-    const lease = await phase(
+    // A lease held for moments is released with one create and one remove (releaseLease's
+    // `listed`): the generations below the highest go now, beside the take, so that neither
+    // step has a third call waiting for a slot (a new process's limiter starts at 2). Their
+    // removal never changes the lease's state; one that fails is listed again by the next run.
+    const early = input.leaseWatchdog ? [] : environment.lowerLeaseIds;
+    const [lease] = await phase(
       "reuse-lease",
-      () => takeLease(engine, leaseSubjectOf(environment, image), environment.lease.generation),
+      () =>
+        Promise.all([
+          takeLease(engine, leaseSubjectOf(environment, image), environment.lease.generation),
+          removeLeaseContainers(engine, early).catch(() => {}),
+        ]),
       environment.project,
     );
     if (!lease) continue; // another owner took it first
@@ -206,7 +216,13 @@ async function takeIdle(
       services,
       [...input.start.warnings, ...replaced],
       durationMs,
-      holdLease(input, lease, key, true, environment.leaseIds),
+      holdLease(
+        input,
+        lease,
+        key,
+        true,
+        environment.leaseIds.filter((id) => !early.includes(id)),
+      ),
     );
   }
   return undefined;
