@@ -51,17 +51,26 @@ interface ProxyProcess {
   socketPath: string;
   pid: number;
   /** Daemon-side latencies (ms) of the non-stream requests it relayed since the last take(). */
-  take(): number[];
+  take(): Promise<number[]>;
   metrics(): Promise<Record<string, unknown>>;
   stop(): Promise<void>;
 }
 
+// The daemon-side latencies stay in the proxy's process until the bench asks for them ("TAKE" on
+// stdin): a line on stdout per request would wake the bench, the proxy's client, on every answer
+// and cost the proxy a pipe write, and `berth proxy` writes no line per request by default.
 const PROXY_SCRIPT = `
+import { createInterface } from "node:readline";
 const { startProxy } = await import(process.argv[1]);
+let samples = [];
 const proxy = await startProxy({
   listen: "unix://" + process.argv[2],
   upstream: "unix://${DAEMON}",
-  log: (e) => { if (e.class !== "stream" && e.latencyMs !== undefined) process.stdout.write("L " + e.latencyMs + "\\n"); },
+  log: (e) => { if (e.class !== "stream" && e.latencyMs !== undefined) samples.push(e.latencyMs); },
+});
+createInterface({ input: process.stdin }).on("line", () => {
+  process.stdout.write("S " + JSON.stringify(samples) + "\\n");
+  samples = [];
 });
 process.stdout.write("READY " + proxy.dockerHost + "\\n");
 process.on("SIGTERM", () => proxy.close().then(() => process.exit(0)));
@@ -73,25 +82,25 @@ async function startProxyProcess(env: NodeJS.ProcessEnv = process.env): Promise<
   const child: ChildProcess = spawn(
     process.execPath,
     ["--input-type=module", "-e", PROXY_SCRIPT, server, socketPath],
-    { stdio: ["ignore", "pipe", "inherit"], env },
+    { stdio: ["pipe", "pipe", "inherit"], env },
   );
-  let samples: number[] = [];
+  const taken: ((samples: number[]) => void)[] = [];
   const lines = createInterface({ input: child.stdout! });
   await new Promise<void>((resolve, reject) => {
     child.once("exit", (code) => reject(new Error(`the proxy exited with ${code} before it was ready`)));
     lines.on("line", (line) => {
-      if (line.startsWith("L ")) samples.push(Number(line.slice(2)));
+      if (line.startsWith("S ")) taken.shift()?.(JSON.parse(line.slice(2)));
       else if (line.startsWith("READY")) resolve();
     });
   });
   return {
     socketPath,
     pid: child.pid!,
-    take: () => {
-      const taken = samples;
-      samples = [];
-      return taken;
-    },
+    take: () =>
+      new Promise((resolve) => {
+        taken.push(resolve);
+        child.stdin!.write("TAKE\n");
+      }),
     metrics: async () => JSON.parse((await call(new Agent(), socketPath, "GET", "/_berth/metrics")).body),
     stop: async () => {
       const exited = new Promise((resolve) => child.once("exit", resolve));
@@ -315,7 +324,7 @@ async function storm(
   labels: Record<string, string>,
   prefix: string,
   network: string,
-  daemonSide: () => number[],
+  daemonSide: () => Promise<number[]>,
 ): Promise<StormResult> {
   const perProcess = LIFECYCLES / PROCESSES;
   const workers = Array.from({ length: PROCESSES }, (_, p) => {
@@ -346,12 +355,12 @@ async function storm(
     return { child, ready, report };
   });
   await Promise.all(workers.map((w) => w.ready));
-  daemonSide();
+  await daemonSide();
   for (const w of workers) w.child.stdin!.end("go\n");
   const reports = await Promise.all(workers.map((w) => w.report));
   const wallS =
     (Math.max(...reports.map((r) => r.endedAt)) - Math.min(...reports.map((r) => r.startedAt))) / 1000;
-  const latencies = via === "direct" ? reports.flatMap((r) => r.latencies) : daemonSide();
+  const latencies = via === "direct" ? reports.flatMap((r) => r.latencies) : await daemonSide();
   return {
     via,
     wallS,
@@ -432,7 +441,7 @@ export default async function proxyBench(args: string[] = []): Promise<void> {
             labels,
             `berth-bench-proxy-${run}-${via}-${i}`,
             network,
-            target?.take ?? (() => []),
+            target?.take ?? (async () => []),
           ),
         );
         // Let the daemon finish its own cleanup before the next storm is measured.

@@ -51,7 +51,9 @@ export async function guardedDispatch<T>(
   const random = policy.random ?? Math.random;
   const began = performance.now();
   for (let number = 1; ; number++) {
-    const permit = await limiter.acquire(request.class, request.signal, request.operation);
+    // A free slot is taken at once; only a wait for one costs a promise and an abort listener.
+    const free = request.signal?.aborted ? undefined : limiter.tryAcquire?.(request.class, request.operation);
+    const permit = free ?? (await limiter.acquire(request.class, request.signal, request.operation));
     const delayMs = backoffDelay(number, retry, random);
     const mayRetry = () =>
       number < retry.maxAttempts && performance.now() - began + delayMs <= retry.deadlineMs;

@@ -72,6 +72,12 @@ export interface Limiter {
    * first. `operation` names the call for the adaptive law (optional).
    */
   acquire(opClass: OperationClass, signal?: AbortSignal, operation?: string): Promise<Permit>;
+  /**
+   * A slot now, when one is free and nobody waits for one, else undefined (then `acquire`): the
+   * same permit as `acquire` grants, without a promise or an abort listener for a wait that never
+   * happens. Optional: a limiter without it is always asked through `acquire`.
+   */
+  tryAcquire?(opClass: OperationClass, operation?: string): Permit | undefined;
   snapshot(): LimiterSnapshot;
   /** Calls `listener` on every change of the lifecycle limit. Returns a function that stops it. */
   onLimitChange(listener: (change: LimitChangeEvent) => void): () => void;
@@ -191,6 +197,20 @@ class SlotLimiter implements Limiter {
     });
   }
 
+  /**
+   * Reads and streams only: a lifecycle grant depends on the adaptive law's admission and the
+   * fixed mode's pacing, which `acquire` and `drain` keep in one place.
+   */
+  tryAcquire(opClass: OperationClass, operation?: string): Permit | undefined {
+    if (opClass === "stream") return this.streamPermit();
+    if (opClass !== "read") return undefined;
+    const pool = this.reads;
+    if (pool.queue.length > 0 || pool.inFlight >= pool.limit()) return undefined;
+    const now = this.now();
+    pool.inFlight += 1;
+    return this.permit(pool, { enqueuedAt: now, operation }, now);
+  }
+
   snapshot(): LimiterSnapshot {
     const snap: LimiterSnapshot = {
       mode: this.settings.mode,
@@ -294,7 +314,7 @@ class SlotLimiter implements Limiter {
     return false;
   }
 
-  private permit(pool: Pool, waiter: Waiter, dispatchedAt: number): Permit {
+  private permit(pool: Pool, waiter: Pick<Waiter, "enqueuedAt" | "operation">, dispatchedAt: number): Permit {
     const inFlightAtDispatch = pool.inFlight;
     let released = false;
     return {
@@ -333,6 +353,6 @@ class SlotLimiter implements Limiter {
 }
 
 /** Creates a limiter: `adaptive` (default), `fixed` ({ maxConcurrent, minIntervalMs }) or `off`. */
-export function createLimiter(config: LimiterConfig = {}): Limiter {
+export function createLimiter(config: LimiterConfig = {}): Limiter & Required<Pick<Limiter, "tryAcquire">> {
   return new SlotLimiter(config);
 }

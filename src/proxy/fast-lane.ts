@@ -11,7 +11,7 @@ import { type DispatchAttempt, guardedDispatch, RETRY } from "../guard/dispatch.
 import type { PermitSample } from "../guard/limiter.js";
 import { sampleOutcomeForStatus } from "../guard/retry.js";
 import { type ClassifiedRequest, classifyRequest } from "./classify-request.js";
-import { type Exchange, exchange, UpstreamLink } from "./fast-exchange.js";
+import { type Exchange, exchange, UpstreamLink, UpstreamPool } from "./fast-exchange.js";
 import { errorBody } from "./http-messages.js";
 import { checkEndpoint } from "./policy.js";
 import type { ProxyContext } from "./proxy-context.js";
@@ -23,6 +23,27 @@ const PROXY_PATHS = "/_berth/";
 export interface FastLane {
   /** Connections in the lane now; `idle` ones are between requests. */
   readonly connections: Set<{ socket: Duplex; idle(): boolean }>;
+  /**
+   * What `laneRequest` answered for recent request lines (`METHOD target`): classification and
+   * the endpoint policy depend on nothing else, and clients repeat the same few reads (`_ping`,
+   * lists, inspects of their containers).
+   */
+  readonly decisions: Map<string, ClassifiedRequest | false>;
+  /** Upstream connections between clients. */
+  readonly upstreams: UpstreamPool;
+}
+
+/** Request lines the lane remembers its decision for; the map is emptied when it is full. */
+const DECISIONS = 512;
+/** A longer target (a list with long filters) is classified every time. */
+const MAX_REMEMBERED_TARGET = 512;
+
+export function createFastLane(ctx: ProxyContext): FastLane {
+  return {
+    connections: new Set(),
+    decisions: new Map(),
+    upstreams: new UpstreamPool(() => ctx.upstream.connect()),
+  };
 }
 
 /**
@@ -36,6 +57,24 @@ export function serveFast(
   handOver: (client: Socket, pending: Buffer) => void,
 ): void {
   new FastConnection(ctx, lane, client, handOver).start();
+}
+
+/** `laneRequest`, remembered per request line. */
+function decide(
+  ctx: ProxyContext,
+  lane: FastLane,
+  method: string,
+  url: string,
+): ClassifiedRequest | undefined {
+  if (url.length > MAX_REMEMBERED_TARGET) return laneRequest(ctx, method, url);
+  const key = `${method} ${url}`;
+  let decision = lane.decisions.get(key);
+  if (decision === undefined) {
+    decision = laneRequest(ctx, method, url) ?? false;
+    if (lane.decisions.size >= DECISIONS) lane.decisions.clear();
+    lane.decisions.set(key, decision);
+  }
+  return decision || undefined;
 }
 
 /** A request the lane takes: classified as a read, allowed by the policy. */
@@ -95,7 +134,7 @@ class FastConnection {
     private readonly client: Socket,
     private readonly handOver: (client: Socket, pending: Buffer) => void,
   ) {
-    this.#upstream = new UpstreamLink(() => ctx.upstream.connect());
+    this.#upstream = new UpstreamLink(lane.upstreams);
     this.#entry = { socket: client, idle: () => !this.#busy };
   }
 
@@ -114,7 +153,9 @@ class FastConnection {
   readonly #onClose = () => {
     this.lane.connections.delete(this.#entry);
     this.#gone.abort();
-    this.#upstream.drop();
+    // Between requests the upstream connection serves the next client; during one it is cut.
+    if (this.#busy) this.#upstream.drop();
+    else this.#upstream.park();
   };
   readonly #onError = () => this.client.destroy();
   // The server allows half-open connections (attach needs them); a client that ended its side
@@ -129,7 +170,7 @@ class FastConnection {
     if (this.#pending.length === 0 || this.client.destroyed) return;
     // A head that came in pieces is left to the HTTP server too, with its header timeout.
     const head = readRequestHead(this.#pending);
-    const request = head.kind === "plain" ? laneRequest(this.ctx, head.method, head.url) : undefined;
+    const request = head.kind === "plain" ? decide(this.ctx, this.lane, head.method, head.url) : undefined;
     if (head.kind !== "plain" || !request) {
       this.#leave();
       return;
@@ -167,7 +208,7 @@ class FastConnection {
     client.off("error", this.#onError);
     client.off("end", this.#onEnd);
     this.lane.connections.delete(this.#entry);
-    this.#upstream.drop();
+    this.#upstream.park();
     const rest = this.#pending;
     this.#pending = Buffer.alloc(0);
     this.handOver(client, rest);

@@ -100,6 +100,7 @@ export class ProxyMetrics {
   private readonly byClass = perClass(() => 0);
   private readonly byStatus: Record<string, number> = {};
   private maxLimit: number | null = null;
+  private limiterTracksHighest = false;
   private total = 0;
   private upstreamFailures = 0;
   private clientAborts = 0;
@@ -128,7 +129,11 @@ export class ProxyMetrics {
     if (queuedMs !== undefined) this.queuedTime[cls].add(queuedMs);
     const now = ++this.inFlight[cls];
     if (now > this.maxInFlight[cls]) this.maxInFlight[cls] = now;
-    const { limit } = this.limiterView().view;
+    // A limiter that reports its highest limit needs no sample per request (a snapshot each time
+    // was a tenth of the fast lane's own work); one that does not is sampled at every dispatch.
+    if (this.limiterTracksHighest) return;
+    const { limit, highest } = this.limiterView().view;
+    this.limiterTracksHighest = highest !== null;
     if (limit !== null && (this.maxLimit === null || limit > this.maxLimit)) this.maxLimit = limit;
   }
 

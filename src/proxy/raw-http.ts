@@ -2,6 +2,15 @@
 // where a response ends (Content-Length, chunked, no body, or the connection's end). Pure.
 
 const HEAD_END = Buffer.from("\r\n\r\n");
+const STATUS_LINE = /^HTTP\/1\.[01] (\d{3})/;
+
+/** The trimmed value of the last header `marker` ("\r\nname:", lower case) in a lower-cased head. */
+function headerValue(lowerHead: string, marker: string): string | undefined {
+  const at = lowerHead.lastIndexOf(marker);
+  if (at < 0) return undefined;
+  const end = lowerHead.indexOf("\r\n", at + marker.length);
+  return lowerHead.slice(at + marker.length, end < 0 ? undefined : end).trim();
+}
 /** A head larger than this is left to Node's HTTP server, which answers 431. */
 export const MAX_HEAD_BYTES = 16 * 1024;
 
@@ -168,25 +177,19 @@ export class ResponseReader {
   }
 
   private startBody(head: string): void {
-    const lines = head.split("\r\n");
-    const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(lines[0]!)?.[1]);
-    if (!Number.isInteger(status)) throw new Error(`bad status line ${JSON.stringify(lines[0])}`);
-    let length: number | undefined;
-    let chunked = false;
-    let close = lines[0]!.startsWith("HTTP/1.0");
-    for (let i = 1; i < lines.length; i++) {
-      const line = lines[i]!;
-      const colon = line.indexOf(":");
-      if (colon <= 0) continue;
-      const name = line.slice(0, colon).toLowerCase();
-      const value = line
-        .slice(colon + 1)
-        .trim()
-        .toLowerCase();
-      if (name === "content-length") length = Number(value);
-      else if (name === "transfer-encoding") chunked = /(^|,)\s*chunked\s*$/.test(value);
-      else if (name === "connection") close = /(^|,)\s*close\s*(,|$)/.test(value);
-    }
+    const lineEnd = head.indexOf("\r\n");
+    const statusLine = lineEnd < 0 ? head : head.slice(0, lineEnd);
+    const status = Number(STATUS_LINE.exec(statusLine)?.[1]);
+    if (!Number.isInteger(status)) throw new Error(`bad status line ${JSON.stringify(statusLine)}`);
+    // Three headers matter; the last of each counts. One lower-cased copy and three searches cost
+    // a fraction of splitting and lower-casing every line.
+    const lower = head.toLowerCase();
+    const lengthValue = headerValue(lower, "\r\ncontent-length:");
+    const length = lengthValue === undefined ? undefined : Number(lengthValue);
+    const chunked = /(^|,)\s*chunked\s*$/.test(headerValue(lower, "\r\ntransfer-encoding:") ?? "");
+    const connection = headerValue(lower, "\r\nconnection:");
+    const close =
+      connection === undefined ? statusLine.startsWith("HTTP/1.0") : /(^|,)\s*close\s*(,|$)/.test(connection);
     if (status >= 100 && status < 200 && status !== 101) return; // interim: the real head follows
     this.status = status;
     this.close = close;

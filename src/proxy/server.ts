@@ -11,7 +11,7 @@ import { type RetryOptions, type RetrySettings, resolveRetrySettings } from "../
 import { guardEngine } from "../guard/guard.js";
 import { createLimiter, type Limiter, type LimiterConfig } from "../guard/limiter.js";
 import { bind } from "./bind.js";
-import { type FastLane, serveFast } from "./fast-lane.js";
+import { createFastLane, type FastLane, serveFast } from "./fast-lane.js";
 import { handleRequest, handleUpgrade } from "./handle-request.js";
 import { sendRawError } from "./http-messages.js";
 import { limiterView } from "./limiter-view.js";
@@ -280,7 +280,7 @@ function acceptConnections(ctx: ProxyContext, server: Server): Accepted {
   const accepted: Accepted = {
     listener,
     sockets: new Set(),
-    lane: { connections: new Set() },
+    lane: createFastLane(ctx),
     closing: false,
   };
   return accepted;
@@ -310,6 +310,7 @@ async function drain(
   await closed;
   clearInterval(sweep);
   clearTimeout(timer);
+  accepted.lane.upstreams.close();
   ctx.upstream.close();
   if (actual.kind === "unix" && existsSync(actual.path)) unlinkSync(actual.path);
 }

@@ -184,6 +184,47 @@ describe("operation classes", () => {
   });
 });
 
+describe("tryAcquire: a slot now or none", () => {
+  it("grants a free read slot at once, counted like acquire's, and none while the reads are full or queued", async () => {
+    // The adaptive default: reads have their own fixed budget in every mode.
+    const limiter = createLimiter({ readConcurrency: 2, now });
+    const r1 = limiter.tryAcquire("read", "system.ping");
+    const r2 = limiter.tryAcquire("read");
+    expect(r1?.queuedMs).toBe(0);
+    expect(r2).toBeDefined();
+    expect(limiter.snapshot().reads).toEqual({ limit: 2, inFlight: 2, queued: 0 });
+    expect(limiter.tryAcquire("read")).toBeUndefined();
+    let queued: Permit | undefined;
+    void limiter.acquire("read").then((p) => {
+      queued = p;
+    });
+    r1!.release({ latencyMs: 1, outcome: "ok" });
+    // The freed slot goes to the caller that waited, not to a later tryAcquire.
+    expect(limiter.tryAcquire("read")).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(queued).toBeDefined();
+    r2!.release({ latencyMs: 1, outcome: "ok" });
+    queued!.release({ latencyMs: 1, outcome: "ok" });
+    expect(limiter.snapshot().reads.inFlight).toBe(0);
+  });
+
+  it("leaves lifecycle calls to acquire (admission and pacing), and never makes a stream wait", () => {
+    const limiter = createLimiter({ mode: "fixed", maxConcurrent: 3, minIntervalMs: 0, now });
+    expect(limiter.tryAcquire("lifecycle", "container.create")).toBeUndefined();
+    const stream = limiter.tryAcquire("stream");
+    expect(limiter.snapshot().streams).toBe(1);
+    stream!.release({ latencyMs: 1, outcome: "ok" });
+    expect(limiter.snapshot().streams).toBe(0);
+  });
+
+  it("grants every read in off mode, like acquire", () => {
+    const limiter = createLimiter({ mode: "off", now });
+    const permits = Array.from({ length: 50 }, () => limiter.tryAcquire("read"));
+    expect(permits.every(Boolean)).toBe(true);
+    expect(limiter.snapshot().reads.inFlight).toBe(50);
+  });
+});
+
 describe("abort and release", () => {
   it("rejects a queued acquire when its signal aborts, and forgets it", async () => {
     const limiter = createLimiter({ mode: "fixed", maxConcurrent: 1, minIntervalMs: 0, now });

@@ -104,6 +104,25 @@ describe("ResponseReader", () => {
     expect(closing).toMatchObject({ done: true, status: 500, close: true });
   });
 
+  it("reads header names in any case, the last of a repeated header, and HTTP/1.0's default close", () => {
+    const reader = new ResponseReader(false);
+    reader.feed(
+      bytes(
+        "HTTP/1.1 200 OK\r\nX-Content-Length: 7\r\ncontent-LENGTH: 9\r\nCONTENT-LENGTH:  3 \r\nConnection: Keep-Alive, Close\r\n\r\nabc",
+      ),
+    );
+    expect(reader).toMatchObject({ done: true, declaredLength: 3, bodyBytes: 3, close: true });
+    const old = new ResponseReader(false);
+    old.feed(bytes("HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n"));
+    expect(old).toMatchObject({ done: true, close: true });
+    const kept = new ResponseReader(false);
+    kept.feed(bytes("HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n"));
+    expect(kept).toMatchObject({ done: true, close: false });
+    const chunked = new ResponseReader(false);
+    chunked.feed(bytes("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, Chunked\r\n\r\n0\r\n\r\n"));
+    expect(chunked.done).toBe(true);
+  });
+
   it("refuses a response that is not HTTP", () => {
     expect(() => new ResponseReader(false).feed(bytes("SSH-2.0-OpenSSH\r\n\r\n"))).toThrow(/status line/);
     expect(() =>
