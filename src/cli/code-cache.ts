@@ -9,11 +9,12 @@
 // through a temp file, read only when this user owns them and nobody else may write them,
 // bounded in size and number. `BERTH_CODE_CACHE=off` turns it off.
 import { createHash } from "node:crypto";
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { basename, dirname, join } from "node:path";
 import { Script } from "node:vm";
 import { runtimeDir } from "../proxy/listen-address.js";
+import { readPrivateFile, writePrivateFile } from "./private-file.js";
 
 type Env = Record<string, string | undefined>;
 
@@ -41,15 +42,7 @@ export function codeCachePath(dir: string, file: string, source: string, version
 
 /** The cached code at `path`, or undefined: missing, too large, not this user's or writable by others. */
 export function readCodeCache(path: string): Buffer | undefined {
-  try {
-    const stat = statSync(path);
-    const uid = typeof process.getuid === "function" ? process.getuid() : stat.uid;
-    if (!stat.isFile() || stat.uid !== uid || (stat.mode & 0o022) !== 0) return undefined;
-    if (stat.size === 0 || stat.size > CODE_CACHE_MAX_BYTES) return undefined;
-    return readFileSync(path);
-  } catch {
-    return undefined;
-  }
+  return readPrivateFile(path, { maxBytes: CODE_CACHE_MAX_BYTES });
 }
 
 /** Keeps the newest entries (and removes temp files a killed command left). */
@@ -73,12 +66,8 @@ function prune(dir: string, keep: number): void {
 export function writeCodeCache(path: string, data: Buffer, maxEntries = MAX_ENTRIES): void {
   if (data.length === 0 || data.length > CODE_CACHE_MAX_BYTES) return;
   try {
-    const dir = dirname(path);
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const temp = `${path}.${process.pid}.tmp`;
-    writeFileSync(temp, data, { mode: 0o600 });
-    renameSync(temp, path);
-    prune(dir, maxEntries);
+    writePrivateFile(path, data);
+    prune(dirname(path), maxEntries);
   } catch {
     // Best effort.
   }

@@ -6,10 +6,11 @@
 // reads the long-term latencies the last command left for the same daemon endpoint, and writes
 // its own back as it exits. Only latencies travel: the limit itself starts at `initialLimit` as
 // always, and a stale value is corrected by the law like any other (docs/limiter.md).
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { readdirSync, rmSync, statSync } from "node:fs";
 import { dirname, isAbsolute, join } from "node:path";
 import { isLatency } from "../guard/gradient.js";
 import { runtimeDir } from "../proxy/listen-address.js";
+import { readPrivateFile, writePrivateFile } from "./private-file.js";
 
 type Env = Record<string, string | undefined>;
 
@@ -46,13 +47,9 @@ export function parseBaselines(text: string): Record<string, number> {
  * another user owns or may write (it would steer this user's limiter).
  */
 export function loadBaselines(path: string | undefined, now = Date.now()): Record<string, number> {
-  if (!path) return {};
+  const bytes = path ? readPrivateFile(path, { maxAgeMs: BASELINES_MAX_AGE_MS, now }) : undefined;
   try {
-    const stat = statSync(path);
-    const uid = typeof process.getuid === "function" ? process.getuid() : stat.uid;
-    if (stat.uid !== uid || (stat.mode & 0o022) !== 0) return {};
-    if (now - stat.mtimeMs > BASELINES_MAX_AGE_MS) return {};
-    return parseBaselines(readFileSync(path, "utf8"));
+    return bytes ? parseBaselines(bytes.toString("utf8")) : {};
   } catch {
     return {};
   }
@@ -87,10 +84,7 @@ export function saveBaselines(
 ): void {
   if (!path || Object.keys(baselines).length === 0) return;
   try {
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    const temp = `${path}.${process.pid}.tmp`;
-    writeFileSync(temp, `${JSON.stringify({ baselines })}\n`, { mode: 0o600 });
-    renameSync(temp, path);
+    writePrivateFile(path, `${JSON.stringify({ baselines })}\n`);
     pruneOld(dirname(path), path, now);
   } catch {
     // Best effort: nothing depends on it but the next command's speed.

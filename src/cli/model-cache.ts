@@ -8,7 +8,7 @@
 // a recording reader, so nothing is guessed afterwards. Anything else (another version, a corrupt
 // or foreign file, a failed check) is a miss: the files are loaded as always and the entry is
 // written again. BERTH_MODEL_CACHE=off turns it off. See docs/performance.md#reuse.
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { readdirSync, rmSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { deserialize, serialize } from "node:v8";
@@ -21,6 +21,7 @@ import {
   type ResolveOptions,
   resolveProject,
 } from "../stack/up.js";
+import { readPrivateFile, writePrivateFile } from "./private-file.js";
 
 type Env = Record<string, string | undefined>;
 
@@ -95,12 +96,14 @@ export function loadCachedModel(
   env: Env,
   now = Date.now(),
 ): ResolvedProject | undefined {
+  const bytes = readPrivateFile(path, {
+    maxBytes: MODEL_CACHE_MAX_BYTES,
+    maxAgeMs: MODEL_CACHE_MAX_AGE_MS,
+    now,
+  });
+  if (!bytes) return undefined;
   try {
-    const stat = statSync(path);
-    const uid = typeof process.getuid === "function" ? process.getuid() : stat.uid;
-    if (!stat.isFile() || stat.uid !== uid || (stat.mode & 0o022) !== 0) return undefined;
-    if (stat.size > MODEL_CACHE_MAX_BYTES || now - stat.mtimeMs > MODEL_CACHE_MAX_AGE_MS) return undefined;
-    const entry: unknown = deserialize(readFileSync(path));
+    const entry: unknown = deserialize(bytes);
     if (!isEntry(entry, key)) return undefined;
     return inputsUnchanged(entry.inputs, env) ? entry.resolved : undefined;
   } catch {
@@ -138,12 +141,8 @@ export function saveCachedModel(
   try {
     const bytes = serialize({ format: FORMAT, key, inputs, resolved } satisfies Entry);
     if (bytes.length > MODEL_CACHE_MAX_BYTES) return;
-    const dir = join(path, "..");
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const temp = `${path}.${process.pid}.tmp`;
-    writeFileSync(temp, bytes, { mode: 0o600 });
-    renameSync(temp, path);
-    prune(dir, now);
+    writePrivateFile(path, bytes);
+    prune(join(path, ".."), now);
   } catch {
     // Best effort: nothing depends on it but the next run's speed.
   }
