@@ -6,7 +6,7 @@
 //   janitor-owner.ts IMAGE SESSION_ID [kill|exit|detach|detach-late] [--stack]
 // kill: wait to be killed once up. exit: take it down, end the session, exit normally. detach:
 // detach the session (created detachable, as `berth up` does), then exit. detach-late: the same,
-// once a SIGUSR1 arrives after `up` (a test stops the watchdog first). --stack: bring the
+// once a SIGUSR2 arrives after `up` (a test stops the watchdog first). --stack: bring the
 // 3 services up (db <- cache <- api, janitor-owner.compose.yaml) with the stack's `up` instead.
 import { once } from "node:events";
 import { createInterface } from "node:readline";
@@ -98,6 +98,11 @@ async function withSession(): Promise<void> {
     report("started", { service });
     await pause(150);
   }
+  // Listening before `up` is reported: a signal that came first would be lost (and SIGUSR2, not
+  // SIGUSR1, which starts Node's inspector when nobody listens).
+  const signalled = mode === "detach-late" ? once(process, "SIGUSR2") : undefined;
+  // A pending signal listener does not keep Node running: the timer does, until the signal.
+  const alive = signalled ? setInterval(() => {}, 1_000) : undefined;
   report("up", { project: session.project });
   if (mode === "exit") {
     await Promise.all(containers.map((id) => safeRemove(engine, id)));
@@ -106,10 +111,8 @@ async function withSession(): Promise<void> {
     report("ended");
   } else if (mode === "detach") {
     await session.detach();
-  } else if (mode === "detach-late") {
-    // A pending signal listener does not keep Node running: the timer does, until the signal.
-    const alive = setInterval(() => {}, 1_000);
-    await once(process, "SIGUSR1");
+  } else if (signalled) {
+    await signalled;
     clearInterval(alive);
     await session.detach();
   }
