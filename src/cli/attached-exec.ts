@@ -119,7 +119,12 @@ export async function runAttachedExec(
     ...(options.workingDir ? { workingDir: options.workingDir } : {}),
   });
   const raw = tty && terminal.stdin.isTTY;
-  const onResize = () => void resize(engine, execId, terminal, 1);
+  // One resize at a time, each reading the size when it goes: `stty rows 40 cols 120` is two
+  // SIGWINCHes, and two resizes in flight at once can reach the daemon in the wrong order.
+  let sizing: Promise<unknown> = Promise.resolve();
+  const sizeTerminal = (attempts: number) =>
+    (sizing = sizing.then(() => resize(engine, execId, terminal, attempts)));
+  const onResize = () => void sizeTerminal(1);
   let unwire: (() => void) | undefined;
   try {
     if (raw) terminal.stdin.setRawMode(true);
@@ -130,7 +135,7 @@ export async function runAttachedExec(
     if (tty) {
       // Node reads the new size and emits 'resize' on SIGWINCH.
       screen(terminal)?.on("resize", onResize);
-      const failure = await resize(engine, execId, terminal, 10);
+      const failure = await sizeTerminal(10);
       // The command runs on in the daemon's default size (80x24); say so, as the docker CLI does.
       if (failure)
         terminal.stderr.write(
