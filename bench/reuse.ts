@@ -2,7 +2,8 @@
 // Library: in each round a cold `up` (no reuse; then down) and a warm `up({ reuse: true })` of an
 // environment left idle (then released), alternating which goes first; medians of the rounds and
 // the warm/cold ratio. CLI: `berth up --reuse --json` against the idle environment, timed from
-// process start to exit (and its CPU time, steadier on a busy machine). Parallel: 4 owner
+// process start to exit (and its CPU time, steadier on a busy machine), in rounds of its own after
+// the library's. Parallel: 4 owner
 // processes at once, twice, from no idle environment: the first round must create 4
 // environments, the second reuse the same 4; while all four hold their lease, each environment's
 // lease on the daemon must be a take by the very owner that reported it (never one shared).
@@ -29,6 +30,8 @@ import { benchEnv, ensureFreshBuild, median, peakRssProbe, printJson, printTable
 
 const run = promisify(execFile);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+/** The CLI's rounds are short: more of them, for a steadier median. */
+const CLI_ROUNDS = Math.max(ROUNDS, 11);
 const OWNERS = 4;
 const ROOT = join(import.meta.dirname ?? new URL(".", import.meta.url).pathname, "..");
 const CLI = join(ROOT, "bin", "berth.js");
@@ -225,23 +228,28 @@ export default async function main(): Promise<void> {
         await warmRound();
         await coldRound();
       }
-      // The CLI beside a bare Node start-up and `berth --version`, in an order that rotates.
-      const cliRuns = [
-        async () => nodeBare.push(await timed(() => run(process.execPath, ["-e", "0"]))),
-        async () => cliVersion.push(await timed(() => run(process.execPath, [CLI, "--version"]))),
-        async () => {
-          const probe = peakRssProbe();
-          cli.push(
-            await timed(() =>
-              run(process.execPath, [...probe.execArgv, CLI, "up", "--reuse", "-f", file, "--json"], {
-                env: probe.env,
-              }),
-            ),
-          );
-          const cpu = probe.read()?.cpuMs;
-          if (cpu !== undefined) cliCpu.push(cpu);
-        },
-      ];
+    }
+    // The CLI in rounds of its own, after the library's: right after a cold round the machine is
+    // still busy with its teardown (a bare `node -e 0` took 100-210 ms there instead of 60-70),
+    // which timed the machine rather than the command. Beside a bare Node start-up and
+    // `berth --version`, in an order that rotates.
+    const cliRuns = [
+      async () => nodeBare.push(await timed(() => run(process.execPath, ["-e", "0"]))),
+      async () => cliVersion.push(await timed(() => run(process.execPath, [CLI, "--version"]))),
+      async () => {
+        const probe = peakRssProbe();
+        cli.push(
+          await timed(() =>
+            run(process.execPath, [...probe.execArgv, CLI, "up", "--reuse", "-f", file, "--json"], {
+              env: probe.env,
+            }),
+          ),
+        );
+        const cpu = probe.read()?.cpuMs;
+        if (cpu !== undefined) cliCpu.push(cpu);
+      },
+    ];
+    for (let i = 0; i < CLI_ROUNDS; i++) {
       for (let k = 0; k < cliRuns.length; k++) await cliRuns[(i + k) % cliRuns.length]!();
     }
     // Printed before the parallel rounds, so that a failure there keeps these figures.
@@ -286,6 +294,7 @@ export default async function main(): Promise<void> {
     await benchEnv(engine),
     {
       rounds: ROUNDS,
+      cliRounds: CLI_ROUNDS,
       coldUpMs: cold.map((v) => round(v, 1)),
       reusedUpMs: warm.map((v) => round(v, 1)),
       reusedPhasesMs: phaseMedians,
