@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { newSessionId } from "../../src/janitor/session.js";
@@ -36,9 +37,20 @@ describe("berth up / ps / logs / down (CLI)", () => {
     const envProject = `berth-test-cli-${newSessionId().slice(0, 6)}`;
     try {
       dir.file("compose.yaml", webFile(fixtureImage()));
+      // Twice in CI (rarely) the environment went away between `ps` and `down`, its container
+      // first: the reaper's order. Its log says whether it was, should it happen again.
+      const reaperLog = join(dir.dir, "reaper.log");
+      const why = () => {
+        try {
+          return `reaper log:\n${readFileSync(reaperLog, "utf8")}`;
+        } catch {
+          return "no reaper log";
+        }
+      };
+      const logged = { BERTH_REAPER_LOG: reaperLog };
       const [upJson, upEnv] = await Promise.all([
-        berth(["up", "-p", project, "--json"], dir.dir),
-        berth(["up", "-p", envProject, "--env"], dir.dir),
+        berth(["up", "-p", project, "--json"], dir.dir, logged),
+        berth(["up", "-p", envProject, "--env"], dir.dir, logged),
       ]);
       const result = JSON.parse(upJson.stdout.trim()) as {
         ok: boolean;
@@ -67,7 +79,7 @@ describe("berth up / ps / logs / down (CLI)", () => {
       expect(table).toContain(envProject);
 
       const logs = await berth(["logs", "web", "-p", project], dir.dir);
-      expect(logs.stderr + logs.stdout).not.toContain("berth:");
+      expect(logs.stderr + logs.stdout, why()).not.toContain("berth:");
 
       const down = JSON.parse((await berth(["down", "-p", project, "--json"], dir.dir)).stdout) as {
         ok: boolean;
@@ -75,7 +87,7 @@ describe("berth up / ps / logs / down (CLI)", () => {
         networks: string[];
       };
       expect(down.ok).toBe(true);
-      expect(down.containers).toMatchObject([{ service: "web", outcome: "exited" }]);
+      expect(down.containers, why()).toMatchObject([{ service: "web", outcome: "exited" }]);
       expect(down.networks).toEqual([`${project}_default`]);
       expect(await projectResources(project)).toEqual([]);
       const again = await berth(["down", "-p", project], dir.dir);
