@@ -178,8 +178,12 @@ describe.skipIf(privateDaemonUnavailable() !== undefined)(
         const daemonRetries = daemon.log().match(/Download failed, retrying/g)?.length ?? 0;
         expect(daemonRetries).toBeGreaterThanOrEqual(1);
         expect(resets).toBeGreaterThanOrEqual(1);
-        // ...and berth's second pull downloaded the layer whole.
-        expect(layerGets.map((r) => r.action)).toEqual([...Array(resets).fill("reset-mid-body"), "pass"]);
+        // ...and berth's second pull downloaded the layer whole (under load the daemon may fetch
+        // it twice in that pull; every fetch after the resets passes).
+        const actions = layerGets.map((r) => r.action);
+        expect(actions.slice(0, resets)).toEqual(Array(resets).fill("reset-mid-body"));
+        expect(actions.length).toBeGreaterThan(resets);
+        expect(new Set(actions.slice(resets))).toEqual(new Set(["pass"]));
         expect(relay.manifestFetches(REPO, "layer") - manifestsBefore).toBe(2);
         const retries = events.filter((e) => e.phase === "retrying");
         expect(retries).toHaveLength(1);
