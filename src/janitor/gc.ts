@@ -5,7 +5,7 @@ import type { Engine } from "../engine/engine.js";
 import { formatLabelSelector, LABELS, type LabelSelector, parseOwner } from "../model/labels.js";
 import { type OwnerState, ownerState } from "../model/ownership.js";
 import type { ResourceRef } from "./errors.js";
-import { listResources } from "./inventory.js";
+import { listResources, matchesLabelFilters } from "./inventory.js";
 import {
   DEFAULT_REUSE_TTL_MS,
   isLeaseContainer,
@@ -75,7 +75,10 @@ export interface GcOptions {
   dryRun?: boolean;
   all?: boolean;
   olderThanMs?: number;
-  /** Only consider resources carrying this label (e.g. one CI job's `berth.suite=...`). */
+  /**
+   * Only consider sessions with at least one resource carrying this label (one CI job's
+   * `berth.suite=...`, a Compose service's label); such a session is considered whole.
+   */
   label?: LabelSelector;
   /** Only consider sessions that own a network (address-pool recovery). */
   onlyWithNetworks?: boolean;
@@ -175,12 +178,21 @@ async function leaseForRemoval(engine: Engine, session: GcSession): Promise<Reso
 
 /** Groups berth's resources by session and gives each a verdict; touches nothing. */
 async function planGc(engine: Engine, options: GcOptions = {}): Promise<GcSession[]> {
-  const labels = [LABELS.session, ...(options.label ? [formatLabelSelector(options.label)] : [])];
-  const resources = await listResources(engine, { labels });
+  // The label picks sessions, not resources: a session is removed whole or not at all, and a
+  // label from a Compose file's `labels:` sits on its service containers only, not on the
+  // session's network or lease containers, which would otherwise be left behind (or, for a
+  // lease, taken at a generation that does not guard against a concurrent `up`).
+  const resources = await listResources(engine, { labels: [LABELS.session] });
   const bySession = new Map<string, ResourceRef[]>();
   for (const resource of resources) {
     const session = resource.labels[LABELS.session]!;
     bySession.set(session, [...(bySession.get(session) ?? []), resource]);
+  }
+  if (options.label) {
+    const selector = [formatLabelSelector(options.label)];
+    for (const [session, owned] of bySession) {
+      if (!owned.some((r) => matchesLabelFilters(r.labels, selector))) bySession.delete(session);
+    }
   }
   const rules: GcRules = {
     all: options.all,

@@ -130,6 +130,32 @@ describe.sequential("berth gc", () => {
     expect(await sessionResources(engine, sessions.live)).toHaveLength(3);
   });
 
+  it("--label picks whole sessions: a label on the service container alone takes its network and volume too", async () => {
+    // A Compose file's `labels:` reach the service containers only; the session's network and
+    // volume carry berth's labels alone. gc removes sessions, not the labelled part of one.
+    const session = `gcsvc${randomUUID().replace(/-/g, "").slice(0, 8)}`;
+    const serviceLabel = `berth.test-service-${scope}`;
+    const labels = sessionLabels({ session, project: "gc-service-label", owner: owners.dead });
+    try {
+      await engine.createNetwork({ Name: `berth-test-${session}`, Labels: labels, CheckDuplicate: true });
+      await engine.createVolume({ Name: `berth-test-${session}-data`, Labels: labels });
+      await engine.createContainer({
+        name: `berth-test-${session}-app`,
+        Image: fixtureImage(),
+        Cmd: ["sleep", "3600"],
+        Labels: { ...labels, [LABELS.service]: "app", [serviceLabel]: "yes" },
+        HostConfig: { NetworkMode: `berth-test-${session}` },
+      });
+      const { stdout } = await run(process.execPath, [cli, "gc", "--json", "--label", `${serviceLabel}=yes`]);
+      const report = JSON.parse(stdout.trim()) as GcJson;
+      expect(verdicts(report)).toEqual({ [session]: "remove:owner-dead" });
+      expect(report.counts).toEqual({ containers: 1, networks: 1, volumes: 1 });
+      expect(await sessionResources(engine, session)).toEqual([]);
+    } finally {
+      await removeResources(engine, await sessionResources(engine, session), { maxGraceSeconds: 2 });
+    }
+  });
+
   it("--older-than takes what is old enough and refuses a bad duration with exit 2", async () => {
     const report = await berthGc("--older-than", "1h", "--dry-run");
     expect(verdicts(report)).toEqual({ [sessions.live]: "keep:owner-alive" });
