@@ -76,7 +76,10 @@ const bundled = join(cli, "bundle", "main.js");
 // that the process keeps: ~10 MB of `berth up`'s peak resident memory, and no speed a command can
 // measure (its CPU time went down too). Both flags hold when set at run time, before the command's
 // code loads (docs/performance.md#memory). Not for `validate`, which generates load for minutes;
-// `proxy` and help run from the ES modules and keep V8's defaults.
+// help keeps V8's defaults. `berth proxy` runs from the ES modules with the same flags: idle, it
+// held ~8-20 MB more with V8's defaults (the optimizing compiler's memory, buffers of reads
+// waiting for a young generation grown to 16 MB); it pays in CPU on large answers only
+// (docs/performance.md#the-proxys-memory-session-10). bench/proxy.ts reads this line.
 const LEAN_V8_FLAGS = "--semi-space-growth-factor=1 --max-opt=0";
 if (args.length === 1 && (args[0] === "--version" || args[0] === "-V")) {
   process.stdout.write(`${packageVersion()}\n`);
@@ -92,6 +95,7 @@ if (args.length === 1 && (args[0] === "--version" || args[0] === "-V")) {
     exitWhenFlushed(code);
   });
 } else {
+  if (command === "proxy") require("node:v8").setFlagsFromString(LEAN_V8_FLAGS);
   // The ES modules end as Node ends them: `berth proxy` among them.
   import(pathToFileURL(isCurrent(bundled) ? bundled : modules).href)
     .then(({ main }) => main(process.argv))
