@@ -56,14 +56,15 @@ describe("berth proxy", () => {
     // The hook reports the young generation's size as the proxy exits. With V8's defaults it
     // grows to 4 MB and more under a few hundred relayed reads (dead read buffers pile up in it);
     // with --semi-space-growth-factor=1, set by bin/berth.js for `berth proxy`, it stays at 2 MB.
-    const hook = join(dir, "new-space.mjs");
+    const hook = join(dir, "young-generation.mjs");
     writeFileSync(
       hook,
-      [
-        'import v8 from "node:v8";',
-        'const young = () => v8.getHeapSpaceStatistics().find((s) => s.space_name === "new_space").space_size;',
-        'process.on("exit", () => process.stderr.write("NEW_SPACE " + young() + "\\n"));',
-      ].join("\n"),
+      `import { getHeapSpaceStatistics } from "node:v8";
+process.on("exit", () => {
+  const young = getHeapSpaceStatistics().find((space) => space.space_name === "new_space");
+  process.stderr.write(\`YOUNG \${young.space_size}\\n\`);
+});
+`,
     );
     const socket = join(dir, "bin.sock");
     const proxy = spawn(process.execPath, ["--import", hook, BIN, "proxy", "--listen", `unix://${socket}`], {
@@ -90,7 +91,7 @@ describe("berth proxy", () => {
     const exited = new Promise<number | null>((resolve) => proxy.once("exit", resolve));
     proxy.kill("SIGTERM");
     expect(await exited).toBe(0);
-    const size = Number(/NEW_SPACE (\d+)/.exec(stderr)?.[1]);
+    const size = Number(/YOUNG (\d+)/.exec(stderr)?.[1]);
     expect(size).toBeGreaterThan(0);
     expect(size).toBeLessThanOrEqual(2 * 1024 * 1024);
   });
