@@ -9,6 +9,8 @@
 // berth runs twice per round: as configured by default (a network created and removed per
 // environment) and with the network pool on (`networkPool: true`: the network is claimed from
 // and returned to a pool of pre-created ones, verified empty); the bench's pool is drained at the end.
+// A third berth side takes a reused (warm) environment: `up({ reuse: true })` of the idle one an
+// untimed round left, and a `down` that gives it back; it is removed at the end.
 // The floor runs in the same rounds: raw Engine API calls straight over the socket (create, start,
 // one inspect for the published port, then berth's own HTTP readiness check, same backoff; down a
 // stop with the default grace and a remove), once on the default bridge and once on a
@@ -84,8 +86,8 @@ function gracefulAndVerified(report: DownReport): boolean {
   );
 }
 
-async function berth(image: string, graceful: boolean[], networkPool = false): Promise<Timing> {
-  const spec = defineProject({
+function singleSpec(image: string) {
+  return defineProject({
     name: "bench-single",
     services: {
       web: {
@@ -97,14 +99,33 @@ async function berth(image: string, graceful: boolean[], networkPool = false): P
       },
     },
   });
+}
+
+async function berth(image: string, graceful: boolean[], networkPool = false): Promise<Timing> {
   const began = performance.now();
-  const env = await up({ spec, watch: true, networkPool });
+  const env = await up({ spec: singleSpec(image), watch: true, networkPool });
   const upMs = performance.now() - began;
   const downBegan = performance.now();
   const report = await env.down();
   const downMs = performance.now() - downBegan;
   graceful.push(gracefulAndVerified(report.report));
   return { upMs, downMs };
+}
+
+/**
+ * A warm environment (docs/environments.md#reuse-warm-environments-across-runs): `up` takes the
+ * idle environment the untimed round left, resets it and checks it ready; `down` gives it back
+ * (its lease released, the container left running for the next round). Not a cold start: the
+ * figure says what a suite that opts into reuse waits for, beside the cold ones.
+ */
+async function berthReused(image: string): Promise<Timing> {
+  const began = performance.now();
+  const env = await up({ spec: singleSpec(image), watch: true, reuse: true });
+  const upMs = performance.now() - began;
+  if (!env.reused) throw new Error("the reused round found no idle environment to take");
+  const downBegan = performance.now();
+  await env.down();
+  return { upMs, downMs: performance.now() - downBegan };
 }
 
 /** The floor: raw calls on the socket, then the same HTTP readiness check berth runs. */
@@ -165,10 +186,11 @@ export default async function main(): Promise<void> {
   let floorRuns = 0;
   const floor = (network?: string) =>
     rawFloor(socketPath, image, `berth-bench-floor-${process.pid}-${floorRuns++}`, network);
-  type Side = "berth" | "berthPool" | "testcontainers" | "rawBridge" | "rawNetwork";
+  type Side = "berth" | "berthPool" | "berthReused" | "testcontainers" | "rawBridge" | "rawNetwork";
   const results: Record<Side, Timing[]> = {
     berth: [],
     berthPool: [],
+    berthReused: [],
     testcontainers: [],
     rawBridge: [],
     rawNetwork: [],
@@ -184,10 +206,12 @@ export default async function main(): Promise<void> {
   // pool's first network).
   await berth(image, []);
   await berth(image, [], true);
+  // The reusable environment the warm rounds take and give back (created here, cold).
+  await (await up({ spec: singleSpec(image), watch: true, reuse: true })).down();
   await testcontainers(image);
   await floor();
   await floor(floorNetwork);
-  const sides: Side[] = ["berth", "berthPool", "testcontainers", "rawBridge", "rawNetwork"];
+  const sides: Side[] = ["berth", "berthPool", "berthReused", "testcontainers", "rawBridge", "rawNetwork"];
   for (let i = 0; i < ROUNDS; i++) {
     // Each contender goes first, second, ... in turn.
     const order = sides.map((_, k) => sides[(k + i) % sides.length]!);
@@ -200,7 +224,9 @@ export default async function main(): Promise<void> {
             ? await floor()
             : side === "rawNetwork"
               ? await floor(floorNetwork)
-              : await berth(image, side === "berth" ? graceful : gracefulPool, side === "berthPool");
+              : side === "berthReused"
+                ? await berthReused(image)
+                : await berth(image, side === "berth" ? graceful : gracefulPool, side === "berthPool");
       if (side === "berth" || side === "berthPool") calls[side] += callCount() - before;
       results[side].push(timing);
       process.stdout.write(
@@ -208,6 +234,7 @@ export default async function main(): Promise<void> {
       );
     }
   }
+  await (await up({ spec: singleSpec(image), watch: true, reuse: true })).down({ remove: true });
   const drained = await drainPool(engine, networkPoolConfig(process.env, true), {
     label: { key: "berth.bench", value: MARKER },
   });
@@ -218,6 +245,7 @@ export default async function main(): Promise<void> {
   ];
   const b = summary(results.berth);
   const p = summary(results.berthPool);
+  const r = summary(results.berthReused);
   const t = summary(results.testcontainers);
   const fb = summary(results.rawBridge);
   const fn = summary(results.rawNetwork);
@@ -228,9 +256,11 @@ export default async function main(): Promise<void> {
     [
       ["berth library", b.upMs, b.downMs, b.totalMs],
       ["berth library, network pool", p.upMs, p.downMs, p.totalMs],
+      ["berth library, reused environment (warm)", r.upMs, r.downMs, r.totalMs],
       [`testcontainers ${tcVersion} (Ryuk off)`, t.upMs, t.downMs, t.totalMs],
       ["ratio", ratio(b.upMs, t.upMs), ratio(b.downMs, t.downMs), ratio(b.totalMs, t.totalMs)],
       ["ratio, network pool", ratio(p.upMs, t.upMs), ratio(p.downMs, t.downMs), ratio(p.totalMs, t.totalMs)],
+      ["ratio, reused (warm)", ratio(r.upMs, t.upMs), ratio(r.downMs, t.downMs), ratio(r.totalMs, t.totalMs)],
       ["floor: raw API, default bridge", fb.upMs, fb.downMs, fb.totalMs],
       ["floor: raw API, user-defined network", fn.upMs, fn.downMs, fn.totalMs],
       [
@@ -265,6 +295,7 @@ export default async function main(): Promise<void> {
     {
       berthLibrary: b,
       berthLibraryNetworkPool: p,
+      berthLibraryReused: r,
       testcontainers: t,
       floorRawBridge: fb,
       floorRawNetwork: fn,
@@ -282,6 +313,8 @@ export default async function main(): Promise<void> {
       total_vs_testcontainers: { value: ratio(b.totalMs, t.totalMs), goal: "<= 1.0" },
       pool_up_vs_testcontainers: { value: ratio(p.upMs, t.upMs), goal: "<= 0.8" },
       pool_total_vs_testcontainers: { value: ratio(p.totalMs, t.totalMs), goal: "<= 1.0" },
+      reused_up_vs_testcontainers: { value: ratio(r.upMs, t.upMs), goal: "<= 0.8" },
+      reused_total_vs_testcontainers: { value: ratio(r.totalMs, t.totalMs), goal: "<= 1.0" },
       graceful_verified_downs: { value: gracefulCount, goal: `== ${2 * ROUNDS}` },
       leftovers: { value: left.length, goal: "== 0" },
     },

@@ -205,3 +205,15 @@ export type ConcurrencyFigure = z.infer<typeof concurrencyFigureSchema>;
 export type CategorySummary = z.infer<typeof categorySummarySchema>;
 export type MachineFacts = z.infer<typeof machineSchema>;
 export type ValidationResults = z.infer<typeof resultsSchema>;
+
+/**
+ * PASS: nothing failed or leaked, nothing was skipped (unless the run allowed skips), and in a
+ * `--prove` run every scenario that ran was shown to fail under its fault.
+ */
+export function verdictOf(results: ValidationResults): "PASS" | "FAIL" {
+  const { summary, options } = results;
+  if (summary.failed > 0 || results.leaks.count > 0) return "FAIL";
+  if (summary.skipped > 0 && !options.allowSkips) return "FAIL";
+  if (options.prove && (summary.proven ?? 0) < summary.passed) return "FAIL";
+  return "PASS";
+}

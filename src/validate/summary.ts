@@ -1,8 +1,8 @@
 // The short text summary `berth validate` prints when a run ends: the verdict, each category,
 // the key timings and concurrency figures. The full story is in the reports.
 import type { ValidationResults } from "./model.js";
+import { verdictOf } from "./model.js";
 import { formatMs, formatPercent, formatRate, timingRows } from "./report/format.js";
-import { verdictOf } from "./report/markdown.js";
 
 function columns(rows: string[][]): string[] {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));

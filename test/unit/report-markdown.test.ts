@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { PERF_OPERATION_TITLES, PERF_OPERATIONS, resultsSchema } from "../../src/validate/model.js";
+import {
+  PERF_OPERATION_TITLES,
+  PERF_OPERATIONS,
+  resultsSchema,
+  verdictOf,
+} from "../../src/validate/model.js";
 import {
   formatEvidence,
   formatMs,
@@ -7,7 +12,7 @@ import {
   formatRate,
   humanKey,
 } from "../../src/validate/report/format.js";
-import { renderMarkdown, verdictOf } from "../../src/validate/report/markdown.js";
+import { renderMarkdown } from "../../src/validate/report/markdown.js";
 import { SEED, seedComparison } from "../../src/validate/report/seed.js";
 import { sampleResults } from "./report-sample.js";
 

@@ -4,6 +4,7 @@ import {
   type EvidenceValue,
   PERF_OPERATION_TITLES,
   PERF_OPERATIONS,
+  type ScenarioResult,
   type ScenarioStatus,
   type ValidationResults,
 } from "../model.js";
@@ -71,4 +72,12 @@ export function timingRows(performance: ValidationResults["performance"], range:
     ];
     return range ? [...row, formatMs(f.min), formatMs(f.max)] : row;
   });
+}
+
+/** `yes`, `no` (with what happened under the fault), or `–` when the scenario did not run. */
+export function provenLabel(s: ScenarioResult): string {
+  if (!s.proof) return "–";
+  if (s.proof.proven) return "yes";
+  if (s.status !== "pass") return "no (failed healthy)";
+  return s.proof.status === "fail" ? "no (unexpected failure)" : `no (${s.proof.status} under fault)`;
 }

@@ -8,6 +8,7 @@ import {
   PERF_OPERATIONS,
   type ScenarioResult,
   type ValidationResults,
+  verdictOf,
 } from "../model.js";
 import {
   categoryChart,
@@ -18,17 +19,7 @@ import {
   limiterChart,
 } from "./charts.js";
 import type { RunComparison, ScenarioChange } from "./compare.js";
-import {
-  formatChange,
-  formatDate,
-  formatEvidence,
-  formatMs,
-  formatPercent,
-  formatRate,
-  humanKey,
-  STATUS_LABEL,
-} from "./format.js";
-import { provenLabel, verdictOf } from "./markdown.js";
+import * as fmt from "./format.js";
 import { seedComparison } from "./seed.js";
 
 const CSS = `
@@ -96,7 +87,7 @@ function kpis(r: ValidationResults): string {
   return `<section id="summary" class="kpis">${[
     kpi(
       "Success rate",
-      formatPercent(r.summary.successRate),
+      fmt.formatPercent(r.summary.successRate),
       `${r.summary.passed} of ${r.summary.total} scenarios`,
       r.summary.failed || (r.summary.skipped && !r.options.allowSkips) ? "bad" : "good",
     ),
@@ -114,15 +105,15 @@ function kpis(r: ValidationResults): string {
     kpi("Leaks", String(r.leaks.count), "left behind", r.leaks.count ? "bad" : "good"),
     kpi(
       "Throughput",
-      r.performance.throughput > 0 ? formatRate(r.performance.throughput) : "–",
+      r.performance.throughput > 0 ? fmt.formatRate(r.performance.throughput) : "–",
       best ? `lifecycles, ${best.callers} callers` : "not measured",
     ),
     kpi(
       "Safe removal",
-      safe ? formatMs(safe.p50) : "–",
-      safe ? `p50 · p95 ${formatMs(safe.p95)}` : "not measured",
+      safe ? fmt.formatMs(safe.p50) : "–",
+      safe ? `p50 · p95 ${fmt.formatMs(safe.p95)}` : "not measured",
     ),
-    kpi("Duration", formatMs(r.durationMs), r.options.quick ? "quick run" : "full run"),
+    kpi("Duration", fmt.formatMs(r.durationMs), r.options.quick ? "quick run" : "full run"),
   ].join("")}</section>`;
 }
 
@@ -140,7 +131,7 @@ function latencySection(r: ValidationResults): string {
     ? `<table><thead><tr><th>Operation</th><th class="num">Samples</th><th class="num">Mean</th><th class="num">p50</th><th class="num">p95</th><th class="num">Min</th><th class="num">Max</th></tr></thead><tbody>${rows
         .map(
           ({ label, summary: s }) =>
-            `<tr><td>${esc(label)}</td><td class="num">${s.count}</td><td class="num">${formatMs(s.mean)}</td><td class="num">${formatMs(s.p50)}</td><td class="num">${formatMs(s.p95)}</td><td class="num">${formatMs(s.min)}</td><td class="num">${formatMs(s.max)}</td></tr>`,
+            `<tr><td>${esc(label)}</td><td class="num">${s.count}</td><td class="num">${fmt.formatMs(s.mean)}</td><td class="num">${fmt.formatMs(s.p50)}</td><td class="num">${fmt.formatMs(s.p95)}</td><td class="num">${fmt.formatMs(s.min)}</td><td class="num">${fmt.formatMs(s.max)}</td></tr>`,
         )
         .join("")}</tbody></table>`
     : "";
@@ -185,7 +176,7 @@ function comparisonTable(changes: RunComparison["operations"]): string {
     .filter((o) => o.before || o.after)
     .map(
       (o) =>
-        `<tr><td>${esc(title(o.operation))}</td><td class="num">${o.before ? formatMs(o.before.p50) : "–"}</td><td class="num">${o.after ? formatMs(o.after.p50) : "–"}</td><td class="num">${o.p50Change === undefined ? "–" : formatChange(o.p50Change)}</td><td class="num">${o.before ? formatMs(o.before.p95) : "–"}</td><td class="num">${o.after ? formatMs(o.after.p95) : "–"}</td><td><span class="pill ${o.verdict}">${o.verdict}</span></td></tr>`,
+        `<tr><td>${esc(title(o.operation))}</td><td class="num">${o.before ? fmt.formatMs(o.before.p50) : "–"}</td><td class="num">${o.after ? fmt.formatMs(o.after.p50) : "–"}</td><td class="num">${o.p50Change === undefined ? "–" : fmt.formatChange(o.p50Change)}</td><td class="num">${o.before ? fmt.formatMs(o.before.p95) : "–"}</td><td class="num">${o.after ? fmt.formatMs(o.after.p95) : "–"}</td><td><span class="pill ${o.verdict}">${o.verdict}</span></td></tr>`,
     )
     .join("");
   return `<table><thead><tr><th>Operation</th><th class="num">Baseline p50</th><th class="num">p50</th><th class="num">Change</th><th class="num">Baseline p95</th><th class="num">p95</th><th>Verdict</th></tr></thead><tbody>${rows}</tbody></table>`;
@@ -198,18 +189,18 @@ function baselineSection(c: RunComparison): string {
   const measured = c.throughput.after > 0 || c.throughput.before > 0;
   const count = (verdict: string) => c.api.filter((o) => o.verdict === verdict).length;
   const api = c.api.filter((o) => o.before || o.after);
-  return `<section id="baseline" class="card"><h2>Change against the baseline</h2><p class="sub">Baseline run <code>${esc(c.baseline.runId)}</code> of ${esc(formatDate(c.baseline.startedAt))} on engine ${esc(c.baseline.engineVersion)} (${c.baseline.quick ? "quick" : "full"}). A latency change counts when p50 moves by at least 10% and 5 ms.</p>
+  return `<section id="baseline" class="card"><h2>Change against the baseline</h2><p class="sub">Baseline run <code>${esc(c.baseline.runId)}</code> of ${esc(fmt.formatDate(c.baseline.startedAt))} on engine ${esc(c.baseline.engineVersion)} (${c.baseline.quick ? "quick" : "full"}). A latency change counts when p50 moves by at least 10% and 5 ms.</p>
 <div class="kpis" style="grid-template-columns:repeat(4,1fr);margin-bottom:14px">${[
     kpi(
       "Success rate",
-      formatPercent(c.successRate.after),
-      `was ${formatPercent(c.successRate.before)}`,
+      fmt.formatPercent(c.successRate.after),
+      `was ${fmt.formatPercent(c.successRate.before)}`,
       tone(c.successRate.after, c.successRate.before, true),
     ),
     kpi(
       "Throughput",
-      measured ? formatRate(c.throughput.after) : "–",
-      measured ? `was ${formatRate(c.throughput.before)}` : "not measured in either run",
+      measured ? fmt.formatRate(c.throughput.after) : "–",
+      measured ? `was ${fmt.formatRate(c.throughput.before)}` : "not measured in either run",
       tone(c.throughput.after, c.throughput.before, true),
     ),
     kpi(
@@ -238,16 +229,18 @@ function evidenceList(s: ScenarioResult): string {
   const timings = Object.entries(s.timings);
   if (entries.length === 0 && timings.length === 0) return "";
   const items = [
-    ...entries.map(([k, v]) => `<dt>${esc(humanKey(k))}</dt><dd class="mono">${esc(formatEvidence(v))}</dd>`),
+    ...entries.map(
+      ([k, v]) => `<dt>${esc(fmt.humanKey(k))}</dt><dd class="mono">${esc(fmt.formatEvidence(v))}</dd>`,
+    ),
     ...(timings.length
       ? [
-          `<dt>timings</dt><dd class="mono">${esc(timings.map(([p, ms]) => `${p} ${formatMs(ms)}`).join(" · "))}</dd>`,
+          `<dt>timings</dt><dd class="mono">${esc(timings.map(([p, ms]) => `${p} ${fmt.formatMs(ms)}`).join(" · "))}</dd>`,
         ]
       : []),
   ];
   const preview = entries
     .slice(0, 3)
-    .map(([k, v]) => `${humanKey(k)}: ${formatEvidence(v)}`)
+    .map(([k, v]) => `${fmt.humanKey(k)}: ${fmt.formatEvidence(v)}`)
     .join(" · ");
   const short = preview.length > 110 ? `${preview.slice(0, 109)}…` : preview;
   return `<details${s.status === "fail" ? " open" : ""}><summary>Evidence${short ? ` <span class="peek">· ${esc(short)}</span>` : ""}</summary><dl class="ev">${items.join("")}</dl></details>`;
@@ -257,8 +250,8 @@ function failureBox(s: ScenarioResult): string {
   if (!s.failure) return "";
   const f = s.failure;
   const facts = [
-    f.expected !== undefined ? `expected <code>${esc(formatEvidence(f.expected))}</code>` : "",
-    f.actual !== undefined ? `actual <code>${esc(formatEvidence(f.actual))}</code>` : "",
+    f.expected !== undefined ? `expected <code>${esc(fmt.formatEvidence(f.expected))}</code>` : "",
+    f.actual !== undefined ? `actual <code>${esc(fmt.formatEvidence(f.actual))}</code>` : "",
   ].filter(Boolean);
   return `<div class="why"><b>Why it failed:</b> ${esc(f.message)}${f.code ? ` <code>${esc(f.code)}</code>` : ""}${
     facts.length ? `<br>${facts.join(" · ")}` : ""
@@ -281,14 +274,14 @@ function scenarioSections(r: ValidationResults): string {
       const rows = scenarios
         .map(
           (s) =>
-            `<tr id="scenario-${esc(s.id)}"><td style="width:70px"><span class="pill ${s.status}">${STATUS_LABEL[s.status]}</span></td><td>${esc(s.title)}<div class="sid mono">${esc(s.id)}</div>${failureBox(s)}${
+            `<tr id="scenario-${esc(s.id)}"><td style="width:70px"><span class="pill ${s.status}">${fmt.STATUS_LABEL[s.status]}</span></td><td>${esc(s.title)}<div class="sid mono">${esc(s.id)}</div>${failureBox(s)}${
               s.skipReason ? `<div class="skipwhy">Skipped: ${esc(s.skipReason)}</div>` : ""
             }${evidenceList(s)}${proofBox(s)}</td>${
-              r.options.prove ? `<td style="width:90px">${esc(provenLabel(s))}</td>` : ""
-            }<td class="num" style="width:90px">${formatMs(s.durationMs)}</td></tr>`,
+              r.options.prove ? `<td style="width:90px">${esc(fmt.provenLabel(s))}</td>` : ""
+            }<td class="num" style="width:90px">${fmt.formatMs(s.durationMs)}</td></tr>`,
         )
         .join("");
-      return `<div class="cat" id="category-${esc(c.category)}"><h3>${esc(c.title)} <span class="count">${c.passed} passed · ${c.failed} failed · ${c.skipped} skipped · ${formatMs(c.durationMs)}</span></h3><table><tbody>${rows}</tbody></table></div>`;
+      return `<div class="cat" id="category-${esc(c.category)}"><h3>${esc(c.title)} <span class="count">${c.passed} passed · ${c.failed} failed · ${c.skipped} skipped · ${fmt.formatMs(c.durationMs)}</span></h3><table><tbody>${rows}</tbody></table></div>`;
     })
     .join("");
   return `<section id="scenarios" class="card"><h2>Scenarios</h2><p class="sub">Every scenario with its result, what it observed, and why it failed when it did.</p>${blocks}</section>`;
@@ -324,7 +317,7 @@ function machineSection(r: ValidationResults): string {
     ["Node.js", m.node],
     ["Limiter", m.limiter],
     ["Host", m.hostname],
-    ["Run", `${r.runId} · ${formatDate(r.startedAt)}`],
+    ["Run", `${r.runId} · ${fmt.formatDate(r.startedAt)}`],
   ];
   return `<section id="machine" class="card"><h2>Machine and daemon</h2><p class="sub">What this run measured.</p><div class="facts">${facts
     .map(([k, v]) => `<div class="fact"><div class="k">${esc(k)}</div><div class="v">${esc(v)}</div></div>`)
@@ -351,7 +344,7 @@ export function renderHtml(results: ValidationResults, comparison?: RunCompariso
 <body>
 <header class="hero"><div class="wrap"><div class="brand">berth · docker stability validation</div>
 <h1>Validation report <span class="verdict ${verdict.toLowerCase()}">${verdict}</span></h1>
-<p class="meta">${results.summary.passed} of ${ran} scenarios passed · ${results.leaks.count} leaks · ${esc(m.engine)} ${esc(m.engineVersion)} (${esc(m.storageDriver)}, cgroup v${esc(m.cgroupVersion)}, ${m.cpus} CPUs) · ${results.options.quick ? "quick" : "full"} run of ${esc(formatDate(results.startedAt))}, ${formatMs(results.durationMs)}</p></div></header>
+<p class="meta">${results.summary.passed} of ${ran} scenarios passed · ${results.leaks.count} leaks · ${esc(m.engine)} ${esc(m.engineVersion)} (${esc(m.storageDriver)}, cgroup v${esc(m.cgroupVersion)}, ${m.cpus} CPUs) · ${results.options.quick ? "quick" : "full"} run of ${esc(fmt.formatDate(results.startedAt))}, ${fmt.formatMs(results.durationMs)}</p></div></header>
 <main class="wrap">
 ${kpis(results)}
 ${failureSection}
@@ -366,7 +359,7 @@ ${scenarioSections(results)}
 ${seedSection(results)}
 ${machineSection(results)}
 </main>
-<footer>berth ${esc(results.berthVersion)} · results schema <code>${esc(results.schema)}</code> · finished ${esc(formatDate(results.finishedAt))}</footer>
+<footer>berth ${esc(results.berthVersion)} · results schema <code>${esc(results.schema)}</code> · finished ${esc(fmt.formatDate(results.finishedAt))}</footer>
 </body></html>
 `;
 }

@@ -3,7 +3,7 @@
 // the machine and daemon. With a baseline, a section on what changed.
 
 import { formatSize } from "../../memory/size.js";
-import { PERF_OPERATION_TITLES, type ScenarioResult, type ValidationResults } from "../model.js";
+import { PERF_OPERATION_TITLES, type ScenarioResult, type ValidationResults, verdictOf } from "../model.js";
 import type { LatencyChange, RunComparison } from "./compare.js";
 import {
   formatChange,
@@ -13,6 +13,7 @@ import {
   formatPercent,
   formatRate,
   humanKey,
+  provenLabel,
   STATUS_ICON,
   STATUS_LABEL,
   timingRows,
@@ -30,18 +31,6 @@ function code(text: string): string {
   const fence = text.includes("`") ? "``" : "`";
   const pad = text.startsWith("`") || text.endsWith("`") ? " " : "";
   return `${fence}${pad}${text}${pad}${fence}`;
-}
-
-/**
- * PASS: nothing failed or leaked, nothing was skipped (unless the run allowed skips), and in a
- * `--prove` run every scenario that ran was shown to fail under its fault.
- */
-export function verdictOf(results: ValidationResults): "PASS" | "FAIL" {
-  const { summary, options } = results;
-  if (summary.failed > 0 || results.leaks.count > 0) return "FAIL";
-  if (summary.skipped > 0 && !options.allowSkips) return "FAIL";
-  if (options.prove && (summary.proven ?? 0) < summary.passed) return "FAIL";
-  return "PASS";
 }
 
 function summarySection(results: ValidationResults): string[] {
@@ -134,14 +123,6 @@ function summarySection(results: ValidationResults): string[] {
     lines.push("");
   }
   return lines;
-}
-
-/** `yes`, `no` (with what happened under the fault), or `–` when the scenario did not run. */
-export function provenLabel(s: ScenarioResult): string {
-  if (!s.proof) return "–";
-  if (s.proof.proven) return "yes";
-  if (s.status !== "pass") return "no (failed healthy)";
-  return s.proof.status === "fail" ? "no (unexpected failure)" : `no (${s.proof.status} under fault)`;
 }
 
 function proofLines(s: ScenarioResult): string[] {
