@@ -18,6 +18,7 @@ import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
+import { LAZY_BUILTIN_LOADER, lazyBuiltins, MONOTONIC_NOW, MONOTONIC_NOW_DEFINE } from "./lazy-builtins.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const src = join(root, "src");
@@ -144,40 +145,6 @@ function sharedErrors() {
   };
 }
 
-// Node's modules that a command's file needs only on some paths, loaded on first use instead of
-// as the file starts: node:tls and node:https for a tcp+tls endpoint only, node:crypto (which
-// node:tls loads too) for a Docker context's directory name and a few ids, node:child_process for
-// an ssh:// endpoint, `exec`, and commander's own subcommand executables, which berth has none of
-// (commander requires it at the top of lib/command.js; with net and dgram behind it). Each is a
-// few ms of Node compiling its own modules at start-up: ~12 ms of `berth ps` together
-// (docs/performance.md#the-command-line). Every use of them in a bundle is a property read at call
-// time (\`(0, import_node_tls.connect)(...)\`, \`childProcess.spawn(...)\`), so a stand-in that
-// requires the module on the first property read is enough; test/docker/cli-bundle.test.ts checks
-// that `berth ps` and `berth down` load none of them, and test/unit/cli-lazy-builtins.test.ts that
-// the stand-in answers as the module does.
-const LAZY_BUILTINS = ["node:child_process", "node:crypto", "node:https", "node:tls"];
-const LAZY_BUILTIN_LOADER = `function __berthLazyBuiltin(id) {
-  let loaded;
-  const load = () => (loaded ??= require(id));
-  return new Proxy({}, { get: (_, key) => load()[key], has: (_, key) => key in load() });
-}`;
-
-// The global `performance` is a getter that loads node:perf_hooks and the user-timing modules on
-// first use (~3 ms of a command's start-up), and berth reads only its `now()`: the guard's and the
-// limiter's durations, which are only ever compared with each other. In a command's file, the
-// global `performance.now` (esbuild's define leaves local variables of that name alone) is the
-// same monotonic clock in ms read from process.uptime(), which needs no module.
-const MONOTONIC_NOW = "const __berthNow = () => process.uptime() * 1000;";
-
-/** A command's file with LAZY_BUILTINS required through __berthLazyBuiltin (its banner). */
-function lazyBuiltins(code) {
-  let out = code;
-  for (const id of LAZY_BUILTINS) {
-    out = out.replaceAll(`require(${JSON.stringify(id)})`, `__berthLazyBuiltin(${JSON.stringify(id)})`);
-  }
-  return out;
-}
-
 const commandNames = [...readFileSync(commandTable, "utf8").matchAll(/^ {2}([a-z-]+): async \(\) =>/gm)].map(
   (m) => m[1],
 );
@@ -214,9 +181,10 @@ const results = await Promise.all([
     outdir: commandsOut,
     outExtension: { ".js": ".cjs" },
     // Strict as the ES modules it comes from (esbuild adds this only for files under tsconfig's
-    // `strict`, which the generated entries are not); then the lazy built-ins' loader (below).
+    // `strict`, which the generated entries are not); then what loads Node's modules on first use
+    // and the clock that needs none (scripts/lazy-builtins.mjs; the requires are rewritten below).
     banner: { js: `"use strict";\n${LAZY_BUILTIN_LOADER}\n${MONOTONIC_NOW}` },
-    define: { "performance.now": "__berthNow" },
+    define: MONOTONIC_NOW_DEFINE,
     plugins: [
       lazyLoaderImports(),
       commandEntries(),
