@@ -80,13 +80,13 @@ process.stdout.write("READY " + proxy.dockerHost + "\\n");
 process.on("SIGTERM", () => proxy.close().then(() => process.exit(0)));
 `;
 
-/** The V8 flags `berth proxy` runs with: bin/berth.js's LEAN_V8_FLAGS. */
+/** The V8 flags `berth proxy` runs with: bin/berth.js's PROXY_V8_FLAGS. */
 function berthProxyV8Flags(): string {
-  const line = /^const LEAN_V8_FLAGS = "([^"]*)";$/m.exec(
+  const line = /^const PROXY_V8_FLAGS = "([^"]*)";$/m.exec(
     readFileSync(join(ROOT, "bin", "berth.js"), "utf8"),
   );
   if (!line)
-    throw new Error('bin/berth.js: no `const LEAN_V8_FLAGS = "...";` line for the proxy\'s V8 flags');
+    throw new Error('bin/berth.js: no `const PROXY_V8_FLAGS = "...";` line for the proxy\'s V8 flags');
   return line[1]!;
 }
 

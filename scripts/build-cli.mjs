@@ -18,6 +18,7 @@ import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
+import { LAZY_BUILTIN_LOADER, lazyBuiltins, MONOTONIC_NOW, MONOTONIC_NOW_DEFINE } from "./lazy-builtins.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const src = join(root, "src");
@@ -180,8 +181,10 @@ const results = await Promise.all([
     outdir: commandsOut,
     outExtension: { ".js": ".cjs" },
     // Strict as the ES modules it comes from (esbuild adds this only for files under tsconfig's
-    // `strict`, which the generated entries are not).
-    banner: { js: '"use strict";' },
+    // `strict`, which the generated entries are not); then what loads Node's modules on first use
+    // and the clock that needs none (scripts/lazy-builtins.mjs; the requires are rewritten below).
+    banner: { js: `"use strict";\n${LAZY_BUILTIN_LOADER}\n${MONOTONIC_NOW}` },
+    define: MONOTONIC_NOW_DEFINE,
     plugins: [
       lazyLoaderImports(),
       commandEntries(),
@@ -213,10 +216,11 @@ const results = await Promise.all([
 // (no UTF-8 decoding: reading up.cjs took 13-20 ms instead of 18-36).
 for (const file of results.flatMap((r) => Object.keys(r.metafile.outputs))) {
   const path = resolve(file); // metafile paths are relative to the working directory
-  const code = readFileSync(path, "utf8");
+  const read = readFileSync(path, "utf8");
+  const code = dirname(path) === commandsOut ? lazyBuiltins(read) : read;
   // Per UTF-16 unit: a pair of escaped surrogates means the same character, in a `u` regexp too.
   const ascii = code.replace(/[^\0-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
-  if (ascii !== code) writeFileSync(path, ascii);
+  if (ascii !== read) writeFileSync(path, ascii);
 }
 const outputs = results.flatMap((r) => Object.values(r.metafile.outputs));
 const kib = Math.round(outputs.reduce((sum, o) => sum + o.bytes, 0) / 1024);

@@ -19,12 +19,12 @@ function printMetrics(): void {
   }
 }
 
-const remembered: { path: string | undefined; engine: Engine }[] = [];
+const remembered: { path: string | undefined; engine: Engine; loaded: Record<string, number> }[] = [];
 
 function rememberBaselines(): void {
-  for (const { path, engine } of remembered) {
+  for (const { path, engine, loaded } of remembered) {
     const limiter = guardOf(engine)?.limiter;
-    if (limiter) saveBaselines(path, limiter.baselines());
+    if (limiter) saveBaselines(path, limiter.baselines(), Date.now(), loaded);
   }
 }
 
@@ -35,11 +35,12 @@ function rememberBaselines(): void {
 export function createCliEngine(options: GlobalOptions = {}): Engine {
   const engine = new Engine();
   const path = baselinesPath(engine.endpoint.url);
-  const limiter = createLimiter({ env: process.env, baselines: loadBaselines(path) });
+  const loaded = loadBaselines(path);
+  const limiter = createLimiter({ env: process.env, baselines: loaded });
   guardEngine(engine, { limiter, verbose: options.verbose });
   // Synchronous writes only: 'exit' also fires after a failed command and on process.exit().
   if (remembered.length === 0) process.once("exit", rememberBaselines);
-  remembered.push({ path, engine });
+  remembered.push({ path, engine, loaded });
   if (options.verbose) {
     // 'exit' also fires after a failed command and on process.exit(); stderr writes are synchronous there.
     if (reported.length === 0) process.once("exit", printMetrics);

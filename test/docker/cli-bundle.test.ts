@@ -26,6 +26,16 @@ async function berth(args: string[], entry = BIN) {
   return { stdout, loaded: [...new Set(loaded)] };
 }
 
+/** A file for `node -r` that prints `TAG <value of expression>` to stderr as the process exits. */
+function exitHook(name: string, tag: string, expression: string): string {
+  const hook = join(dir, name);
+  writeFileSync(
+    hook,
+    `process.on("exit", () => process.stderr.write("${tag} " + (${expression}) + "\\n"));\n`,
+  );
+  return hook;
+}
+
 describe("the built berth command", () => {
   it("has a bundle of its own for every command but the long-running proxy", () => {
     const built = readdirSync(join(ROOT, "dist", "cli", "bundle", "commands")).map((f) =>
@@ -106,7 +116,7 @@ describe("the built berth command", () => {
       })();
       if ("enableCompileCache" in (await import("node:module")).default) expect(entries).toEqual([]);
       else {
-        expect(entries).toEqual([expect.stringMatching(/^config\.cjs-[0-9a-f]{32}\.v8$/)]);
+        expect(entries).toEqual([expect.stringMatching(/^config\.cjs-[0-9a-f]{16}\.v8$/)]);
         expect(statSync(join(cacheDir, entries[0]!)).mode & 0o777).toBe(0o600);
       }
     } finally {
@@ -127,11 +137,10 @@ describe("the built berth command", () => {
 
   it("runs every command from the CommonJS entry, without Node's ES module loader", async () => {
     // The hook names the ES module loader's module job if Node loaded it.
-    const hook = join(dir, "esm-loader.cjs");
-    writeFileSync(
-      hook,
-      'const job = () => process.moduleLoadList.some((m) => m.endsWith("esm/module_job"));\n' +
-        'process.on("exit", () => process.stderr.write("ESM_JOB " + job() + "\\n"));\n',
+    const hook = exitHook(
+      "esm-loader.cjs",
+      "ESM_JOB",
+      'process.moduleLoadList.some((m) => m.endsWith("esm/module_job"))',
     );
     const names = Object.keys(COMMANDS);
     const results: { name: string; usage: boolean; esm: string | undefined }[] = [];
@@ -155,6 +164,34 @@ describe("the built berth command", () => {
     expect(results).toEqual(
       names.map((name) => ({ name, usage: true, esm: name === "proxy" ? "true" : "false" })),
     );
+  });
+
+  it("runs `berth ps` and `berth down -p` without Node's modules they do not use", async () => {
+    // The hook names the built-in modules the command loaded. TLS and HTTPS are for tcp+tls
+    // endpoints, child_process for ssh:// and exec (and commander's subcommand executables),
+    // crypto for a Docker context's directory, perf_hooks behind the global `performance`.
+    const hook = exitHook(
+      "builtins.cjs",
+      "BUILTINS",
+      'process.moduleLoadList.filter((m) => m.startsWith("NativeModule ")).map((m) => m.slice(13)).join(",")',
+    );
+    const unused = ["tls", "https", "crypto", "child_process", "dgram", "perf_hooks"];
+    const project = `berth-cli-bundle-${process.pid}`;
+    for (const args of [
+      ["ps", "-p", project],
+      ["down", "-p", project],
+    ]) {
+      const { stdout, stderr } = await run(process.execPath, ["-r", hook, BIN, ...args], { cwd: dir });
+      const loaded = /BUILTINS (\S+)/.exec(stderr)?.[1]?.split(",") ?? [];
+      expect(loaded, args[0]).toContain("http");
+      expect(
+        loaded.filter((m) => unused.includes(m)),
+        args[0],
+      ).toEqual([]);
+      expect(stdout + stderr, args[0]).toMatch(
+        args[0] === "ps" ? /No berth environments/ : /nothing to remove/,
+      );
+    }
   });
 
   it("ends after its output is written, whole, to a pipe read late", async () => {

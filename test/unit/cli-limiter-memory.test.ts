@@ -18,6 +18,7 @@ import {
   parseBaselines,
   saveBaselines,
 } from "../../src/cli/limiter-memory.js";
+import { createLimiter } from "../../src/guard/limiter.js";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -79,6 +80,27 @@ describe("the CLI's limiter memory", () => {
     expect(readFileSync(path, "utf8")).toBe("not json");
     expect(loadBaselines(undefined)).toEqual({});
   });
+  it("writes nothing when the command learned nothing new (its file keeps its age)", () => {
+    const path = join(tempDir(), "limiter.json");
+    saveBaselines(path, { "container.start": 300, "container.stop": 40 });
+    const old = (Date.now() - 3_600_000) / 1000;
+    utimesSync(path, old, old);
+    const loaded = loadBaselines(path);
+    // A limiter that made no lifecycle call (`berth ps`) gives back what it was given.
+    const limiter = createLimiter({ env: {}, baselines: loaded });
+    expect(limiter.baselines()).toEqual(loaded);
+    saveBaselines(path, limiter.baselines(), Date.now(), loaded);
+    expect(statSync(path).mtimeMs).toBeCloseTo(old * 1000, -1);
+    // A new latency or a new operation is written.
+    saveBaselines(path, { ...loaded, "container.stop": 41 }, Date.now(), loaded);
+    expect(loadBaselines(path)).toEqual({ "container.start": 300, "container.stop": 41 });
+    saveBaselines(path, { ...loaded, "container.stop": 41, "network.create": 9 }, Date.now(), {
+      ...loaded,
+      "container.stop": 41,
+    });
+    expect(Object.keys(loadBaselines(path))).toHaveLength(3);
+  });
+
   it("removes other endpoints' files once they are too old to be used", () => {
     const dir = tempDir();
     const old = (Date.now() - BASELINES_MAX_AGE_MS - 60_000) / 1000;
