@@ -80,6 +80,26 @@ export function readRequestHead(buf: Buffer): RequestHeadResult {
   };
 }
 
+/**
+ * A chunk size line of 1-12 hex digits and CRLF at `at`, whole in `chunk`: its value and where it
+ * ends; undefined for anything else (extensions, spaces, a line cut by the read), which the
+ * reader takes as text.
+ */
+function hexLine(chunk: Buffer, at: number): { value: number; end: number } | undefined {
+  let value = 0;
+  let i = at;
+  for (; i < chunk.length && i - at <= 12; i++) {
+    const c = chunk[i]!;
+    const digit =
+      c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
+    if (digit < 0) break;
+    value = value * 16 + digit;
+  }
+  const digits = i - at;
+  if (digits === 0 || digits > 12 || chunk[i] !== 13 || chunk[i + 1] !== 10) return undefined;
+  return { value, end: i + 2 };
+}
+
 type BodyState =
   | { kind: "head" }
   | { kind: "none" }
@@ -162,6 +182,15 @@ export class ResponseReader {
   }
 
   private readLine(chunk: Buffer, at: number): number {
+    // Most chunk size lines are hex digits and CRLF, whole in one read: read from the bytes.
+    if (this.line === "" && this.state.kind === "chunk-size") {
+      const size = hexLine(chunk, at);
+      if (size !== undefined) {
+        this.bodyBytes += size.end - at;
+        this.state = size.value === 0 ? { kind: "trailer" } : { kind: "chunk-data", remaining: size.value };
+        return size.end;
+      }
+    }
     const newline = chunk.indexOf(10, at);
     const end = newline < 0 ? chunk.length : newline + 1;
     this.line += chunk.toString("latin1", at, end);
@@ -180,6 +209,14 @@ export class ResponseReader {
   }
 
   private readHead(chunk: Buffer, at: number): number {
+    // Most heads come whole in one read.
+    if (this.headSize === 0) {
+      const end = chunk.indexOf(HEAD_END, at);
+      if (end >= 0) {
+        this.startBody(chunk.toString("latin1", at, end));
+        return end + 4;
+      }
+    }
     const before = this.headSize;
     this.head.push(at === 0 ? chunk : chunk.subarray(at));
     this.headSize += chunk.length - at;

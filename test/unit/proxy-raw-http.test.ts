@@ -115,6 +115,16 @@ describe("ResponseReader", () => {
     expect(partial.done).toBe(false);
   });
 
+  it("reads chunk sizes in either case and with leading zeros, whole in a read or cut by it", () => {
+    const head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+    const text = `${head}00A\r\n${"a".repeat(10)}\r\n1f\r\n${"b".repeat(31)}\r\n0\r\n\r\n`;
+    for (const size of [1, 4, 50, text.length]) {
+      const reader = new ResponseReader(false);
+      expect(feed(reader, `${text}next`, size), `pieces of ${size}`).toBe(text.length);
+      expect(reader).toMatchObject({ done: true, status: 200, bodyBytes: text.length - head.length });
+    }
+  });
+
   it("has no body for HEAD, 204 and 304, and passes over interim answers", () => {
     const head = new ResponseReader(true);
     head.feed(bytes("HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n"));
