@@ -1,5 +1,6 @@
-// `npm run bench -- proxy [--rounds 300] [--storms 2] [--network bridge|none] [--populate 30]`:
-// what the guard proxy costs and what it buys, direct versus through the proxy in the same run.
+// `npm run bench -- proxy [--rounds 300] [--storms 2] [--network bridge|none] [--populate 30]
+// [--v8-flags berth|default|"FLAGS"]`: what the guard proxy costs and what it buys, direct versus
+// through the proxy in the same run. The proxy runs with `berth proxy`'s V8 flags unless told.
 //  1. Latency: GET /_ping, GET /containers/json and inspect, alternating direct calls, calls
 //     through berth's proxy and calls through HAProxy (Debian's `haproxy`, the engine of the
 //     best-known Docker socket proxy, relaying the same socket in HTTP mode with its own config in
@@ -14,7 +15,7 @@
 //     never time queued) when proxied. Targets: throughput >= 0.9x direct, p95 <= 0.5x direct.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -59,8 +60,11 @@ interface ProxyProcess {
 // The daemon-side latencies stay in the proxy's process until the bench asks for them ("TAKE" on
 // stdin): a line on stdout per request would wake the bench, the proxy's client, on every answer
 // and cost the proxy a pipe write, and `berth proxy` writes no line per request by default.
+// The V8 flags come first, before the proxy's code loads, as bin/berth.js sets them for `berth proxy`.
 const PROXY_SCRIPT = `
 import { createInterface } from "node:readline";
+import { setFlagsFromString } from "node:v8";
+if (process.argv[3]) setFlagsFromString(process.argv[3]);
 const { startProxy } = await import(process.argv[1]);
 let samples = [];
 const proxy = await startProxy({
@@ -76,12 +80,25 @@ process.stdout.write("READY " + proxy.dockerHost + "\\n");
 process.on("SIGTERM", () => proxy.close().then(() => process.exit(0)));
 `;
 
-async function startProxyProcess(env: NodeJS.ProcessEnv = process.env): Promise<ProxyProcess> {
+/** The V8 flags `berth proxy` runs with: bin/berth.js's PROXY_V8_FLAGS. */
+function berthProxyV8Flags(): string {
+  const line = /^const PROXY_V8_FLAGS = "([^"]*)";$/m.exec(
+    readFileSync(join(ROOT, "bin", "berth.js"), "utf8"),
+  );
+  if (!line)
+    throw new Error('bin/berth.js: no `const PROXY_V8_FLAGS = "...";` line for the proxy\'s V8 flags');
+  return line[1]!;
+}
+
+async function startProxyProcess(
+  v8Flags: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ProxyProcess> {
   const socketPath = `/tmp/berth-bench-proxy-${process.pid}-${randomUUID().slice(0, 6)}.sock`;
   const server = join(ROOT, "dist", "proxy", "server.js");
   const child: ChildProcess = spawn(
     process.execPath,
-    ["--input-type=module", "-e", PROXY_SCRIPT, server, socketPath],
+    ["--input-type=module", "-e", PROXY_SCRIPT, server, socketPath, v8Flags],
     { stdio: ["pipe", "pipe", "inherit"], env },
   );
   const taken: ((samples: number[]) => void)[] = [];
@@ -387,12 +404,15 @@ export default async function proxyBench(args: string[] = []): Promise<void> {
   const run = randomUUID().slice(0, 8);
   const runLabel = `berth.bench.run=${run}`;
   const labels = benchLabels("proxy", run);
+  // `--v8-flags default`: V8's defaults instead of those `berth proxy` runs with.
+  const v8Option = option(args, "v8-flags", "berth");
+  const v8Flags = v8Option === "berth" ? berthProxyV8Flags() : v8Option === "default" ? "" : v8Option;
   await ensureFreshBuild();
-  const proxy = await startProxyProcess();
+  const proxy = await startProxyProcess(v8Flags);
   const haproxy = await startHaproxy();
   const memory: { startRssMb?: number; idleRssMb?: number } = {};
   // A control: the same proxy with the limiter off separates the proxy's cost from the limiter's effect.
-  const proxyOff = await startProxyProcess({ ...process.env, BERTH_LIMITER: "off" });
+  const proxyOff = await startProxyProcess(v8Flags, { ...process.env, BERTH_LIMITER: "off" });
   const results: StormResult[] = [];
   let rows: LatencyRow[] = [];
   let limiter: unknown;
@@ -485,7 +505,7 @@ export default async function proxyBench(args: string[] = []): Promise<void> {
     ]),
   );
   process.stdout.write(
-    `proxy resident memory: ${memory.startRssMb ?? "?"} MB after start, ${memory.idleRssMb ?? "?"} MB idle after the latency phase\n`,
+    `proxy resident memory: ${memory.startRssMb ?? "?"} MB after start, ${memory.idleRssMb ?? "?"} MB idle after the latency phase (V8 flags: ${v8Flags || "defaults"})\n`,
   );
   printTable(
     `proxy storm: ${LIFECYCLES} lifecycles from ${PROCESSES} processes x ${CALLERS_PER_PROCESS} callers (daemon-side latency, ms)`,
@@ -517,6 +537,7 @@ export default async function proxyBench(args: string[] = []): Promise<void> {
       ratio: round(r.ratio, 3),
     })),
     haproxy: haproxy.version,
+    proxyV8Flags: v8Flags,
     proxyStartRssMb: memory.startRssMb,
     proxyIdleRssMb: memory.idleRssMb,
     storms: results.map((r) => ({

@@ -79,8 +79,16 @@ const bundled = join(cli, "bundle", "main.js");
 // ends without any) or helper threads for the one or two scavenges it has (--no-parallel-scavenge:
 // ~5-15 ms less CPU on this 2-core machine). The flags hold when set at run time, before the
 // command's code loads (docs/performance.md#memory). Not for `validate`, which generates load for minutes;
-// `proxy` and help run from the ES modules and keep V8's defaults.
+// help keeps V8's defaults; `proxy` has its own below.
 const LEAN_V8_FLAGS = "--semi-space-growth-factor=1 --max-opt=0 --no-minor-gc-task --no-parallel-scavenge";
+// `berth proxy` is a server that lives for hours: it runs from the ES modules with the flags that
+// pay for it. Idle, it held ~8-20 MB more with V8's defaults (the optimizing compiler's memory,
+// buffers of reads waiting in a young generation grown to 16 MB); the interpreter costs CPU on
+// answers that come in pieces only (docs/performance.md#the-proxys-memory-session-10). It keeps
+// V8's idle-time and parallel scavenges (measured with them; the commands' other two flags save
+// start-up work a server does once).
+// bench/proxy.ts reads this line.
+const PROXY_V8_FLAGS = "--semi-space-growth-factor=1 --max-opt=0";
 if (args.length === 1 && (args[0] === "--version" || args[0] === "-V")) {
   process.stdout.write(`${packageVersion()}\n`);
   exitWhenFlushed(0);
@@ -95,6 +103,7 @@ if (args.length === 1 && (args[0] === "--version" || args[0] === "-V")) {
     exitWhenFlushed(code);
   });
 } else {
+  if (command === "proxy") require("node:v8").setFlagsFromString(PROXY_V8_FLAGS);
   // The ES modules end as Node ends them: `berth proxy` among them.
   import(pathToFileURL(isCurrent(bundled) ? bundled : modules).href)
     .then(({ main }) => main(process.argv))

@@ -20,43 +20,84 @@ export type RequestHeadResult =
   | { kind: "other" }
   | { kind: "plain"; method: string; url: string; length: number; close: boolean };
 
+/** The lengths of the header names `readRequestHead` looks at: other lines are not lower-cased. */
+const WATCHED_NAME_LENGTHS = new Set(
+  ["host", "expect", "upgrade", "connection", "content-length", "transfer-encoding"].map((n) => n.length),
+);
+
 /**
  * Reads the request head at the start of `buf`. "plain" means an HTTP/1.1 request with a Host,
  * no body (no Transfer-Encoding, no Content-Length above 0), no Upgrade, no Expect and no folded
- * header lines: a request whose bytes can be relayed as they are.
+ * header lines: a request whose bytes can be relayed as they are. It runs once per request of the
+ * fast lane: one string for the head, searched in place, and only a watched header's name is
+ * lower-cased (splitting the head into lines was the lane's largest piece of JavaScript).
  */
 export function readRequestHead(buf: Buffer): RequestHeadResult {
   const end = buf.indexOf(HEAD_END);
   if (end < 0) return buf.length > MAX_HEAD_BYTES ? { kind: "other" } : { kind: "incomplete" };
-  const lines = buf.toString("latin1", 0, end).split("\r\n");
-  const requestLine = lines[0]!.split(" ");
-  if (requestLine.length !== 3 || requestLine[2] !== "HTTP/1.1") return { kind: "other" };
+  const head = buf.toString("latin1", 0, end);
+  const found = head.indexOf("\r\n");
+  const lineEnd = found < 0 ? head.length : found;
+  // "METHOD TARGET HTTP/1.1": two spaces, then exactly the version.
+  const space = head.indexOf(" ");
+  const space2 = space < 0 ? -1 : head.indexOf(" ", space + 1);
+  if (space2 < 0 || space2 + 9 !== lineEnd || !head.startsWith("HTTP/1.1", space2 + 1))
+    return { kind: "other" };
   let host = false;
   let close = false;
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i]!;
-    const colon = line.indexOf(":");
-    if (colon <= 0 || line.charCodeAt(0) === 32 || line.charCodeAt(0) === 9) return { kind: "other" };
-    const name = line.slice(0, colon).toLowerCase();
-    const value = line.slice(colon + 1).trim();
-    switch (name) {
-      case "host":
-        host = true;
-        break;
-      case "content-length":
-        if (value !== "0") return { kind: "other" };
-        break;
-      case "transfer-encoding":
-      case "upgrade":
-      case "expect":
-        return { kind: "other" };
-      case "connection":
-        if (/(^|,)\s*close\s*(,|$)/i.test(value)) close = true;
-        break;
+  for (let start = lineEnd + 2; start < head.length; ) {
+    const found = head.indexOf("\r\n", start);
+    const stop = found < 0 ? head.length : found;
+    const colon = head.indexOf(":", start);
+    const first = head.charCodeAt(start);
+    if (colon <= start || colon >= stop || first === 32 || first === 9) return { kind: "other" };
+    if (WATCHED_NAME_LENGTHS.has(colon - start)) {
+      switch (head.slice(start, colon).toLowerCase()) {
+        case "host":
+          host = true;
+          break;
+        case "content-length":
+          if (head.slice(colon + 1, stop).trim() !== "0") return { kind: "other" };
+          break;
+        case "transfer-encoding":
+        case "upgrade":
+        case "expect":
+          return { kind: "other" };
+        case "connection":
+          if (/(^|,)\s*close\s*(,|$)/i.test(head.slice(colon + 1, stop))) close = true;
+          break;
+      }
     }
+    start = stop + 2;
   }
   if (!host) return { kind: "other" };
-  return { kind: "plain", method: requestLine[0]!, url: requestLine[1]!, length: end + 4, close };
+  return {
+    kind: "plain",
+    method: head.slice(0, space),
+    url: head.slice(space + 1, space2),
+    length: end + 4,
+    close,
+  };
+}
+
+/**
+ * A chunk size line of 1-12 hex digits and CRLF at `at`, whole in `chunk`: its value and where it
+ * ends; undefined for anything else (extensions, spaces, a line cut by the read), which the
+ * reader takes as text.
+ */
+function hexLine(chunk: Buffer, at: number): { value: number; end: number } | undefined {
+  let value = 0;
+  let i = at;
+  for (; i < chunk.length && i - at <= 12; i++) {
+    const c = chunk[i]!;
+    const digit =
+      c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
+    if (digit < 0) break;
+    value = value * 16 + digit;
+  }
+  const digits = i - at;
+  if (digits === 0 || digits > 12 || chunk[i] !== 13 || chunk[i + 1] !== 10) return undefined;
+  return { value, end: i + 2 };
 }
 
 type BodyState =
@@ -141,6 +182,15 @@ export class ResponseReader {
   }
 
   private readLine(chunk: Buffer, at: number): number {
+    // Most chunk size lines are hex digits and CRLF, whole in one read: read from the bytes.
+    if (this.line === "" && this.state.kind === "chunk-size") {
+      const size = hexLine(chunk, at);
+      if (size !== undefined) {
+        this.bodyBytes += size.end - at;
+        this.state = size.value === 0 ? { kind: "trailer" } : { kind: "chunk-data", remaining: size.value };
+        return size.end;
+      }
+    }
     const newline = chunk.indexOf(10, at);
     const end = newline < 0 ? chunk.length : newline + 1;
     this.line += chunk.toString("latin1", at, end);
@@ -159,6 +209,14 @@ export class ResponseReader {
   }
 
   private readHead(chunk: Buffer, at: number): number {
+    // Most heads come whole in one read.
+    if (this.headSize === 0) {
+      const end = chunk.indexOf(HEAD_END, at);
+      if (end >= 0) {
+        this.startBody(chunk.toString("latin1", at, end));
+        return end + 4;
+      }
+    }
     const before = this.headSize;
     this.head.push(at === 0 ? chunk : chunk.subarray(at));
     this.headSize += chunk.length - at;

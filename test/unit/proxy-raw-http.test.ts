@@ -22,6 +22,35 @@ describe("readRequestHead", () => {
     expect(r).toMatchObject({ kind: "plain", close: true });
   });
 
+  it("reads header names in any case and passes over others of the same length", () => {
+    // Accept is as long as Expect, X-Host-Name as Connection: only the watched names count.
+    const head =
+      "HEAD /_ping HTTP/1.1\r\nhOsT: d\r\nAccept: */*\r\nX-Host-Name: y\r\nCONTENT-LENGTH: 0\r\n\r\n";
+    expect(readRequestHead(bytes(head))).toEqual({
+      kind: "plain",
+      method: "HEAD",
+      url: "/_ping",
+      length: head.length,
+      close: false,
+    });
+    for (const line of ["EXPECT: 100-continue", "Transfer-encoding: chunked", "content-length: 5"]) {
+      const other = `GET /_ping HTTP/1.1\r\nHost: d\r\n${line}\r\n\r\n`;
+      expect(readRequestHead(bytes(other)), line).toEqual({ kind: "other" });
+    }
+    expect(
+      readRequestHead(bytes("GET /_ping HTTP/1.1\r\nHOST: d\r\nCONNECTION: Close\r\n\r\n")),
+    ).toMatchObject({
+      kind: "plain",
+      close: true,
+    });
+  });
+
+  it("leaves a request line that is not METHOD TARGET HTTP/1.1 to the full path", () => {
+    for (const line of ["GET /a b HTTP/1.1", "GET /x HTTP/1.11", "GET /x HTTP/1.1 ", "GET /x"]) {
+      expect(readRequestHead(bytes(`${line}\r\nHost: d\r\n\r\n`)), line).toEqual({ kind: "other" });
+    }
+  });
+
   it("waits for the rest of a head", () => {
     expect(readRequestHead(bytes("GET /_ping HTTP/1.1\r\nHost: d\r\n"))).toEqual({ kind: "incomplete" });
   });
@@ -84,6 +113,16 @@ describe("ResponseReader", () => {
     const partial = new ResponseReader(false);
     partial.feed(bytes(chunked.slice(0, -2)));
     expect(partial.done).toBe(false);
+  });
+
+  it("reads chunk sizes in either case and with leading zeros, whole in a read or cut by it", () => {
+    const head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+    const text = `${head}00A\r\n${"a".repeat(10)}\r\n1f\r\n${"b".repeat(31)}\r\n0\r\n\r\n`;
+    for (const size of [1, 4, 50, text.length]) {
+      const reader = new ResponseReader(false);
+      expect(feed(reader, `${text}next`, size), `pieces of ${size}`).toBe(text.length);
+      expect(reader).toMatchObject({ done: true, status: 200, bodyBytes: text.length - head.length });
+    }
   });
 
   it("has no body for HEAD, 204 and 304, and passes over interim answers", () => {
