@@ -350,10 +350,18 @@ async function downOnce(
   for (const name of keptVolumes)
     options.onProgress?.({ type: "resource", kind: "volume", name, action: "kept" });
 
-  const remaining = remainingOf(
-    await phase("verify", () => lateLeasesRemoved(engine, selector)),
-    options.volumes === true,
-  );
+  // A first listing that found nothing of the environment is its own verification: nothing was
+  // there to remove, so nothing can be left of it (a second listing would only repeat it). An
+  // environment created after that listing is a later one, not what this down was asked for.
+  const foundNothing =
+    inventory.containers.length + inventory.networks.length + inventory.volumes.length === 0 &&
+    reused.length === 0 &&
+    networks.length === 0 &&
+    pooled.returned.length === 0 &&
+    failures.length === 0;
+  const remaining = foundNothing
+    ? []
+    : remainingOf(await phase("verify", () => lateLeasesRemoved(engine, selector)), options.volumes === true);
   if (options.volumes && reused.length > 0 && project) {
     const removedReused = new Set(
       volumeNames.filter((name) => !inventory.volumes.some((v) => v.Name === name)),

@@ -4,6 +4,7 @@
 // `berth up` (detached) and `berth down --session ID [--volumes]`, which the CLI only wraps.
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { createEngine, guardOf } from "../../src/guard/guard.js";
 import { newSessionId } from "../../src/janitor/session.js";
 import { LABELS } from "../../src/model/labels.js";
 import { down, downEnvironment } from "../../src/stack/down.js";
@@ -87,5 +88,19 @@ describe("berth down --volumes by session", () => {
       await downEnvironment(engine, { project, volumes: true }).catch(() => {});
       dir.remove();
     }
+  });
+});
+
+describe("down of an environment that is not there", () => {
+  it("answers from one listing: nothing to remove is already verified", async () => {
+    const guarded = createEngine();
+    const reads = () => guardOf(guarded)!.metrics.snapshot().calls.read;
+    const before = reads();
+    const report = await downEnvironment(guarded, {
+      project: `berth-test-empty-${newSessionId().slice(0, 8)}`,
+    });
+    expect(report).toMatchObject({ containers: [], networks: [], volumes: [], keptVolumes: [] });
+    // Containers, networks and volumes of the project, listed once.
+    expect(reads() - before).toBe(3);
   });
 });
