@@ -187,7 +187,7 @@ export class ResponseReader {
       const size = hexLine(chunk, at);
       if (size !== undefined) {
         this.bodyBytes += size.end - at;
-        this.state = size.value === 0 ? { kind: "trailer" } : { kind: "chunk-data", remaining: size.value };
+        this.chunkSizeRead(size.value);
         return size.end;
       }
     }
@@ -204,8 +204,13 @@ export class ResponseReader {
     }
     const size = Number.parseInt(line.split(";")[0]!, 16);
     if (!Number.isFinite(size) || size < 0) throw new Error(`bad chunk size line ${JSON.stringify(line)}`);
-    this.state = size === 0 ? { kind: "trailer" } : { kind: "chunk-data", remaining: size };
+    this.chunkSizeRead(size);
     return end;
+  }
+
+  /** After a chunk's size line, read from the bytes or as text: its data, or the trailer after the last. */
+  private chunkSizeRead(size: number): void {
+    this.state = size === 0 ? { kind: "trailer" } : { kind: "chunk-data", remaining: size };
   }
 
   private readHead(chunk: Buffer, at: number): number {
