@@ -8,6 +8,7 @@ import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ReaperUnavailableError } from "./errors.js";
 import type { Lease } from "./lease.js";
+import { HOLDER_SCRIPT, holderShell } from "./watchdog-holder.js";
 import { encodeMessage, WATCHDOG_READY, type WatchdogMessage } from "./watchdog-protocol.js";
 
 const READY_TIMEOUT_MS = 15_000;
@@ -58,7 +59,11 @@ function start(): Watchdog {
   const env = { ...process.env };
   delete env.NODE_OPTIONS;
   if (env.BERTH_REAPER_LOG) env.BERTH_REAPER_LOG = resolve(env.BERTH_REAPER_LOG);
-  const child = spawn(process.execPath, [script], {
+  const shell = holderShell();
+  const [command, args] = shell
+    ? [shell, ["-c", HOLDER_SCRIPT, "berth-watchdog", String(process.pid), process.execPath, script]]
+    : [process.execPath, [script]];
+  const child = spawn(command, args, {
     detached: true,
     stdio: ["pipe", "pipe", "pipe"],
     env,

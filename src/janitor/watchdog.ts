@@ -1,18 +1,28 @@
-// The reaper watchdog: a detached plain-Node process (no image, no dev dependencies) that one
-// owner process starts before its first resource exists. It reads guard/release messages on its
-// stdin pipe; when the pipe reaches end-of-file (the owner exited or was killed, SIGKILL
-// included) it removes every resource of the sessions still guarded, by safe removal, and exits.
-// Run from dist: `node dist/janitor/watchdog.js`.
-import { appendFileSync } from "node:fs";
+// The reaper watchdog: a detached plain-Node process (no image, no dev dependencies). It reads
+// guard/release messages on its stdin pipe; when the pipe reaches end-of-file (the owner exited or
+// was killed, SIGKILL included) it removes every resource of the sessions still guarded, by safe
+// removal, and exits. Run from dist: `node dist/janitor/watchdog.js`.
+//
+// Where a POSIX shell exists, the owner starts the holder (watchdog-holder.ts) instead, which
+// execs this file only when there is something to do, with the owner's pid (`--owner`), the
+// messages still standing on fd 3 (`--book-fd`) and why it handed over (`--why`). Started
+// directly, it serves from the first message. Either way the engine client and the reaping code
+// are imported only when there is something to reap: the static imports here are built-ins and
+// the message protocol, which keeps a direct start near Node's own.
+import { appendFileSync, readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import type { Engine } from "../engine/engine.js";
-import { createEngine } from "../guard/guard.js";
-import { releaseLease } from "./lease.js";
-import { type ReapResult, reapGraceFromEnv, reapSession } from "./reap.js";
+import type { ReapResult } from "./reap.js";
 import { applyMessage, type GuardEntry, parseMessage, WATCHDOG_READY } from "./watchdog-protocol.js";
 
+/** `--owner PID --book-fd FD --why eof|owner-gone`: started by its holder (watchdog-holder.ts). */
+function argument(name: string): string | undefined {
+  const at = process.argv.indexOf(name);
+  return at > 0 ? process.argv[at + 1] : undefined;
+}
+
 const logFile = process.env.BERTH_REAPER_LOG;
-const ownerPid = process.ppid;
+const ownerPid = Number(argument("--owner") ?? process.ppid);
 
 function log(line: string): void {
   if (!logFile) return;
@@ -37,6 +47,14 @@ async function finish(why: string): Promise<void> {
     process.exit(0);
   }
   log(`${why}; reaping ${[...guarded.keys()].join(", ")}`);
+  const [{ createEngine }, { releaseLease }, { reapGraceFromEnv, reapSession }] = await Promise.all([
+    import("../guard/guard.js"),
+    import("./lease.js"),
+    import("./reap.js"),
+  ]).catch((error: unknown) => {
+    log(`cannot load the reaping code: ${(error as Error)?.message}`);
+    process.exit(1);
+  });
   const engines = new Map<string, Engine>();
   const engineFor = (dockerHost: string) => {
     let engine = engines.get(dockerHost);
@@ -83,13 +101,25 @@ for (const signal of ["SIGINT", "SIGHUP", "SIGPIPE"] as const)
   process.on(signal, () => log(`ignored ${signal}`));
 process.stdout.on("error", () => {});
 
-const lines = createInterface({ input: process.stdin });
-lines.on("line", (line) => {
+function read(line: string): void {
   const message = parseMessage(line);
-  if (!message) return log(`ignored malformed message ${JSON.stringify(line)}`);
+  if (!message) {
+    log(`ignored malformed message ${JSON.stringify(line)}`);
+    return;
+  }
   applyMessage(guarded, message);
   log(`${message.op} ${message.session}`);
-});
+}
+
+// The holder's book: the guards and leases still standing when it handed over.
+const bookFd = argument("--book-fd");
+if (bookFd !== undefined) {
+  log(`started by its holder (${argument("--why") ?? "?"})`);
+  for (const line of readFileSync(Number(bookFd), "utf8").split("\n")) if (line) read(line);
+}
+
+const lines = createInterface({ input: process.stdin });
+lines.on("line", read);
 lines.on("close", () => void finish("owner closed the pipe"));
 
 // A second line of defence should the pipe stay open without its owner (a descendant inheriting

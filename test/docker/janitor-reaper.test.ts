@@ -39,10 +39,11 @@ describe("reaper watchdog", { timeout: 300_000 }, () => {
     );
   });
 
-  // The watchdog also ends when it finds itself reparented (its owner gone while a descendant may
-  // hold the pipe open). A watchdog that is not scheduled while its owner detaches and exits can
-  // wake to its timer before it has read the release waiting in the pipe: SIGSTOP/SIGCONT makes
-  // that happen every time (the interrupted poll returns without reading once its timeout passed).
+  // The watchdog also ends when it finds its owner gone (while a descendant may hold the pipe
+  // open). A watchdog that is not scheduled while its owner detaches and exits can see the owner
+  // gone before it has read the release waiting in the pipe: SIGSTOP/SIGCONT makes that happen
+  // every time. Its holder's owner check (a separate process, not stopped) then signals it, and
+  // it hands over to the Node watchdog with the release still in the pipe, which must honour it.
   it("a release still in the pipe when the watchdog sees its owner gone is honoured, not reaped", async () => {
     const session = sessionId();
     const owner = startTestScript("janitor-owner.ts", [fixtureImage(), session, "detach-late"], ownerEnv);
