@@ -10,7 +10,9 @@
 // environment) and with the network pool on (`networkPool: true`: the network is claimed from
 // and returned to a pool of pre-created ones, verified empty); the bench's pool is drained at the end.
 // A third berth side takes a reused (warm) environment: `up({ reuse: true })` of the idle one an
-// untimed round left, and a `down` that gives it back; it is removed at the end.
+// untimed round left, and a `down` that gives it back; it is removed at the end. A fourth puts the
+// service on Docker's default bridge (`network_mode: bridge`, a user's opt-in that gives up the
+// environment's own network, where testcontainers puts its container): no network of its own.
 // The floor runs in the same rounds: raw Engine API calls straight over the socket (create, start,
 // one inspect for the published port, then berth's own HTTP readiness check, same backoff; down a
 // stop with the default grace and a remove), once on the default bridge and once on a
@@ -86,8 +88,8 @@ function gracefulAndVerified(report: DownReport): boolean {
   );
 }
 
-function singleSpec(image: string) {
-  return defineProject({
+function singleSpec(image: string, networkMode?: string) {
+  const spec = defineProject({
     name: "bench-single",
     services: {
       web: {
@@ -99,11 +101,19 @@ function singleSpec(image: string) {
       },
     },
   });
+  // As a Compose file's `network_mode: bridge` sets it (the builder has no such field).
+  if (networkMode) spec.services.web!.networkMode = networkMode;
+  return spec;
 }
 
-async function berth(image: string, graceful: boolean[], networkPool = false): Promise<Timing> {
+async function berth(
+  image: string,
+  graceful: boolean[],
+  networkPool = false,
+  networkMode?: string,
+): Promise<Timing> {
   const began = performance.now();
-  const env = await up({ spec: singleSpec(image), watch: true, networkPool });
+  const env = await up({ spec: singleSpec(image, networkMode), watch: true, networkPool });
   const upMs = performance.now() - began;
   const downBegan = performance.now();
   const report = await env.down();
@@ -186,17 +196,26 @@ export default async function main(): Promise<void> {
   let floorRuns = 0;
   const floor = (network?: string) =>
     rawFloor(socketPath, image, `berth-bench-floor-${process.pid}-${floorRuns++}`, network);
-  type Side = "berth" | "berthPool" | "berthReused" | "testcontainers" | "rawBridge" | "rawNetwork";
+  type Side =
+    | "berth"
+    | "berthPool"
+    | "berthReused"
+    | "berthBridge"
+    | "testcontainers"
+    | "rawBridge"
+    | "rawNetwork";
   const results: Record<Side, Timing[]> = {
     berth: [],
     berthPool: [],
     berthReused: [],
+    berthBridge: [],
     testcontainers: [],
     rawBridge: [],
     rawNetwork: [],
   };
   const graceful: boolean[] = [];
   const gracefulPool: boolean[] = [];
+  const gracefulBridge: boolean[] = [];
   const calls: Record<"berth" | "berthPool", number> = { berth: 0, berthPool: 0 };
   const callCount = () => {
     const c = guardOf(engine)?.metrics.snapshot().calls;
@@ -206,12 +225,21 @@ export default async function main(): Promise<void> {
   // pool's first network).
   await berth(image, []);
   await berth(image, [], true);
+  await berth(image, [], false, "bridge");
   // The reusable environment the warm rounds take and give back (created here, cold).
   await (await up({ spec: singleSpec(image), watch: true, reuse: true })).down();
   await testcontainers(image);
   await floor();
   await floor(floorNetwork);
-  const sides: Side[] = ["berth", "berthPool", "berthReused", "testcontainers", "rawBridge", "rawNetwork"];
+  const sides: Side[] = [
+    "berth",
+    "berthPool",
+    "berthReused",
+    "berthBridge",
+    "testcontainers",
+    "rawBridge",
+    "rawNetwork",
+  ];
   for (let i = 0; i < ROUNDS; i++) {
     // Each contender goes first, second, ... in turn.
     const order = sides.map((_, k) => sides[(k + i) % sides.length]!);
@@ -226,7 +254,9 @@ export default async function main(): Promise<void> {
               ? await floor(floorNetwork)
               : side === "berthReused"
                 ? await berthReused(image)
-                : await berth(image, side === "berth" ? graceful : gracefulPool, side === "berthPool");
+                : side === "berthBridge"
+                  ? await berth(image, gracefulBridge, false, "bridge")
+                  : await berth(image, side === "berth" ? graceful : gracefulPool, side === "berthPool");
       if (side === "berth" || side === "berthPool") calls[side] += callCount() - before;
       results[side].push(timing);
       process.stdout.write(
@@ -246,6 +276,7 @@ export default async function main(): Promise<void> {
   const b = summary(results.berth);
   const p = summary(results.berthPool);
   const r = summary(results.berthReused);
+  const d = summary(results.berthBridge);
   const t = summary(results.testcontainers);
   const fb = summary(results.rawBridge);
   const fn = summary(results.rawNetwork);
@@ -257,10 +288,17 @@ export default async function main(): Promise<void> {
       ["berth library", b.upMs, b.downMs, b.totalMs],
       ["berth library, network pool", p.upMs, p.downMs, p.totalMs],
       ["berth library, reused environment (warm)", r.upMs, r.downMs, r.totalMs],
+      ["berth library, network_mode: bridge", d.upMs, d.downMs, d.totalMs],
       [`testcontainers ${tcVersion} (Ryuk off)`, t.upMs, t.downMs, t.totalMs],
       ["ratio", ratio(b.upMs, t.upMs), ratio(b.downMs, t.downMs), ratio(b.totalMs, t.totalMs)],
       ["ratio, network pool", ratio(p.upMs, t.upMs), ratio(p.downMs, t.downMs), ratio(p.totalMs, t.totalMs)],
       ["ratio, reused (warm)", ratio(r.upMs, t.upMs), ratio(r.downMs, t.downMs), ratio(r.totalMs, t.totalMs)],
+      [
+        "ratio, network_mode: bridge",
+        ratio(d.upMs, t.upMs),
+        ratio(d.downMs, t.downMs),
+        ratio(d.totalMs, t.totalMs),
+      ],
       ["floor: raw API, default bridge", fb.upMs, fb.downMs, fb.totalMs],
       ["floor: raw API, user-defined network", fn.upMs, fn.downMs, fn.totalMs],
       [
@@ -285,9 +323,9 @@ export default async function main(): Promise<void> {
   );
   const apiCalls = round(calls.berth / ROUNDS, 1);
   const apiCallsPool = round(calls.berthPool / ROUNDS, 1);
-  const gracefulCount = [...graceful, ...gracefulPool].filter(Boolean).length;
+  const gracefulCount = [...graceful, ...gracefulPool, ...gracefulBridge].filter(Boolean).length;
   process.stdout.write(
-    `berth API calls per up+down (lifecycle + read): ${apiCalls}, with the pool ${apiCallsPool}; graceful verified downs: ${gracefulCount}/${2 * ROUNDS}; pooled networks drained: ${drained.length}; leftovers: ${left.length}\n`,
+    `berth API calls per up+down (lifecycle + read): ${apiCalls}, with the pool ${apiCallsPool}; graceful verified downs: ${gracefulCount}/${3 * ROUNDS}; pooled networks drained: ${drained.length}; leftovers: ${left.length}\n`,
   );
   printJson(
     "single",
@@ -296,6 +334,8 @@ export default async function main(): Promise<void> {
       berthLibrary: b,
       berthLibraryNetworkPool: p,
       berthLibraryReused: r,
+      berthLibraryDefaultBridge: d,
+      defaultBridgeVsTestcontainers: { up: ratio(d.upMs, t.upMs), total: ratio(d.totalMs, t.totalMs) },
       testcontainers: t,
       floorRawBridge: fb,
       floorRawNetwork: fn,
@@ -315,7 +355,7 @@ export default async function main(): Promise<void> {
       pool_total_vs_testcontainers: { value: ratio(p.totalMs, t.totalMs), goal: "<= 1.0" },
       reused_up_vs_testcontainers: { value: ratio(r.upMs, t.upMs), goal: "<= 0.8" },
       reused_total_vs_testcontainers: { value: ratio(r.totalMs, t.totalMs), goal: "<= 1.0" },
-      graceful_verified_downs: { value: gracefulCount, goal: `== ${2 * ROUNDS}` },
+      graceful_verified_downs: { value: gracefulCount, goal: `== ${3 * ROUNDS}` },
       leftovers: { value: left.length, goal: "== 0" },
     },
   );
