@@ -17,7 +17,8 @@ import { WATCHDOG_READY } from "./watchdog-protocol.js";
  * - At end-of-file (the owner exited or died) an empty book exits without starting Node.
  *   Otherwise it execs the Node watchdog (same pid) with the book on fd 3 and the pipe, at its
  *   end, on stdin: the watchdog replays the book and reaps.
- * - A background loop checks once a second that the owner lives. Should the owner be gone while
+ * - A background loop checks once a second that the owner lives (its `sleep` is killed with it,
+ *   so the holder leaves no process behind). Should the owner be gone while
  *   the pipe stays open (a descendant holding it), the shell hands over the same way, the pipe
  *   still open on stdin: the Node watchdog reads what is left in it and its own owner check
  *   decides, as it always did.
@@ -31,7 +32,16 @@ log() {
 trap '' INT HUP PIPE
 gone=
 trap 'gone=1' USR1
-(trap - USR1; while kill -0 "$owner" 2>/dev/null; do sleep 1; done; kill -USR1 $$ 2>/dev/null) </dev/null >/dev/null 2>&1 &
+(
+  trap - USR1
+  trap 'kill $nap 2>/dev/null; wait $nap; exit 0' TERM
+  while kill -0 "$owner" 2>/dev/null; do
+    sleep 1 &
+    nap=$!
+    wait $nap
+  done
+  kill -USR1 $$ 2>/dev/null
+) </dev/null >/dev/null 2>&1 &
 checker=$!
 echo "${WATCHDOG_READY} $$"
 book=
@@ -65,6 +75,7 @@ BOOK
   esac
 done
 kill "$checker" 2>/dev/null
+wait "$checker"
 if [ -z "$book" ] && [ -z "$gone" ]; then
   log "owner closed the pipe; no session guarded, exiting"
   exit 0

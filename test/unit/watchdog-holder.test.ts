@@ -28,6 +28,8 @@ function startHolder(shell: string, owner: number) {
     {
       stdio: ["pipe", "pipe", "inherit"],
       env: { ...process.env, OUT: out },
+      // Its own process group, as berth starts it: what is left of the group is what it left.
+      detached: true,
     },
   );
   const ready = new Promise<string>((resolve) => {
@@ -57,6 +59,16 @@ const lease = (session: string) => ({
   generation: 1,
   containerId: "c1",
 });
+
+/** Whether any process is left in the process group `pgid`. */
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 function bookLines(book: string): unknown[] {
   return book
@@ -98,6 +110,8 @@ describe.each(shells)("watchdog holder under %s", (shell) => {
     holder.child.stdin!.end();
     expect(await holder.exited).toBe(0);
     expect(holder.handedOver()).toBeUndefined();
+    // Its owner check (and the check's sleep) went with it.
+    expect(groupAlive(holder.child.pid!)).toBe(false);
   });
 
   it("hands over with the pipe still open when the owner is gone", async () => {
