@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ensureBusyboxFixture } from "../src/fixtures/busybox.js";
 import { createEngine } from "../src/guard/guard.js";
+import { drainPool, networkPoolConfig } from "../src/janitor/network-pool.js";
 import type { StackEvent } from "../src/stack/progress/events.js";
 import { up } from "../src/stack/up.js";
 
@@ -67,6 +68,10 @@ function render(title: string, t0: number, lines: Line[]): void {
 
 export default async function main(args: string[] = []): Promise<void> {
   const which = args[0] === "stack" ? "stack" : "single";
+  // With BERTH_NETWORK_POOL=on the profile's pooled networks are a pool of their own (its marker
+  // in their labels), drained at the end: a profile leaves nothing on the daemon.
+  const marker = `profile-${process.pid}`;
+  process.env.BERTH_LABELS = [process.env.BERTH_LABELS, `berth.bench=${marker}`].filter(Boolean).join(",");
   const rounds = args.includes("--rounds") ? Number(args[args.indexOf("--rounds") + 1]) : 2;
   let lines: Line[] = [];
   const engine = createEngine({
@@ -133,5 +138,7 @@ export default async function main(args: string[] = []): Promise<void> {
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
+    const pool = networkPoolConfig(process.env);
+    if (pool.enabled) await drainPool(engine, pool, { label: { key: "berth.bench", value: marker } });
   }
 }
