@@ -166,6 +166,7 @@ export default async function storm(args: string[] = []): Promise<void> {
       "p95",
       "life p50",
       "life p95",
+      "queued p95",
       "failures",
       "retries",
       "limit",
