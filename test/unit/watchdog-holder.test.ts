@@ -15,9 +15,12 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const recorder = join(dir, "recorder.sh");
 writeFileSync(recorder, 'printf "%s\\n" "$@" > "$OUT.args"\ncat <&3 > "$OUT.book"\n');
 
-// As /bin/sh, bash runs in POSIX mode (where a trapped signal interrupts `read`): so here too.
-const shells = ["/bin/dash", "/bin/bash"].filter((shell) => existsSync(shell));
-const shellArgs = (shell: string) => (shell.endsWith("bash") ? ["--posix", "-c"] : ["-c"]);
+// The /bin/sh of Debian and Ubuntu (dash), of Alpine and its node images (BusyBox ash), and
+// bash, which as /bin/sh runs in POSIX mode (where a trapped signal interrupts `read`): so here
+// too. Each that is installed.
+const shells = ["/bin/dash", "/bin/bash", "/usr/bin/busybox"].filter((shell) => existsSync(shell));
+const shellArgs = (shell: string) =>
+  shell.endsWith("bash") ? ["--posix", "-c"] : shell.endsWith("busybox") ? ["sh", "-c"] : ["-c"];
 let runs = 0;
 
 function startHolder(shell: string, owner: number) {
