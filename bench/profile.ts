@@ -11,6 +11,7 @@ import { createEngine } from "../src/guard/guard.js";
 import { drainPool, networkPoolConfig } from "../src/janitor/network-pool.js";
 import type { StackEvent } from "../src/stack/progress/events.js";
 import { up } from "../src/stack/up.js";
+import { labelRun } from "./support.js";
 
 const COMMAND =
   "mkdir -p /www && echo ok > /www/health && trap 'exit 0' TERM; httpd -f -p 8080 -h /www & wait";
@@ -71,7 +72,7 @@ export default async function main(args: string[] = []): Promise<void> {
   // With BERTH_NETWORK_POOL=on the profile's pooled networks are a pool of their own (its marker
   // in their labels), drained at the end: a profile leaves nothing on the daemon.
   const marker = `profile-${process.pid}`;
-  process.env.BERTH_LABELS = [process.env.BERTH_LABELS, `berth.bench=${marker}`].filter(Boolean).join(",");
+  labelRun("berth.bench", marker);
   const rounds = args.includes("--rounds") ? Number(args[args.indexOf("--rounds") + 1]) : 2;
   let lines: Line[] = [];
   const engine = createEngine({

@@ -26,7 +26,16 @@ import { LABELS, parseOwner } from "../src/model/labels.js";
 import { resolveProject, up } from "../src/stack/up.js";
 import { type OwnerProcess, startTestScript } from "../test/docker/janitor-support.js";
 import { composeFile } from "./stack.js";
-import { benchEnv, ensureFreshBuild, median, peakRssProbe, printJson, printTable, round } from "./support.js";
+import {
+  benchEnv,
+  ensureFreshBuild,
+  labelRun,
+  median,
+  peakRssProbe,
+  printJson,
+  printTable,
+  round,
+} from "./support.js";
 
 const run = promisify(execFile);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -131,7 +140,7 @@ export default async function main(): Promise<void> {
   await ensureFreshBuild();
   const fixture = await ensureBusyboxFixture(engine);
   const marker = `reuse-${randomUUID().slice(0, 8)}`;
-  process.env.BERTH_LABELS = [process.env.BERTH_LABELS, `bench.stack=${marker}`].filter(Boolean).join(",");
+  labelRun("bench.stack", marker);
   process.env.BERTH_REUSE = "force";
   const dir = mkdtempSync(join(tmpdir(), "berth-bench-reuse-"));
   const file = join(dir, "compose.yml");

@@ -27,7 +27,7 @@ import { httpWait } from "../src/lifecycle/wait/http.js";
 import { defineProject } from "../src/stack/builder.js";
 import type { DownReport } from "../src/stack/down.js";
 import { up } from "../src/stack/up.js";
-import { benchEnv, median, printJson, printTable, raw, round } from "./support.js";
+import { benchEnv, labelRun, median, printJson, printTable, raw, round } from "./support.js";
 
 process.env.TESTCONTAINERS_RYUK_DISABLED = "true";
 // Its wait strategies reach the container through a host name that may resolve to ::1, where
@@ -38,7 +38,7 @@ const { GenericContainer, Wait } = await import("testcontainers");
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const MARKER = `single-${process.pid}`;
 // The bench's pooled networks carry its marker (a pool of its own), drained at the end.
-process.env.BERTH_LABELS = [process.env.BERTH_LABELS, `berth.bench=${MARKER}`].filter(Boolean).join(",");
+labelRun("berth.bench", MARKER);
 const COMMAND = [
   "sh",
   "-c",

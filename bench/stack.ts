@@ -19,7 +19,16 @@ import { Engine } from "../src/engine/engine.js";
 import { ensureBusyboxFixture } from "../src/fixtures/busybox.js";
 import { ensureReferenceStackImages } from "../src/fixtures/reference-stack.js";
 import { up } from "../src/stack/up.js";
-import { benchEnv, ensureFreshBuild, median, peakRssProbe, printJson, printTable, round } from "./support.js";
+import {
+  benchEnv,
+  ensureFreshBuild,
+  labelRun,
+  median,
+  peakRssProbe,
+  printJson,
+  printTable,
+  round,
+} from "./support.js";
 
 const run = promisify(execFile);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -173,7 +182,7 @@ export default async function main(args: string[] = []): Promise<void> {
   await ensureFreshBuild();
   const marker = `stack-${randomUUID().slice(0, 8)}`;
   // berth's own resources carry the marker too (BERTH_LABELS), so one check sees both sides' leftovers.
-  process.env.BERTH_LABELS = [process.env.BERTH_LABELS, `bench.stack=${marker}`].filter(Boolean).join(",");
+  labelRun("bench.stack", marker);
   const dir = mkdtempSync(join(tmpdir(), "berth-bench-stack-"));
   let stack: StackUnderTest;
   if (which === "reference") {

@@ -58,6 +58,14 @@ export function printTable(title: string, headers: string[], rows: (string | num
 }
 
 /**
+ * Adds `key=value` to BERTH_LABELS, which berth puts on every resource it creates in this
+ * process: a run's marker, so its leftovers (and its own pool of networks) can be found by label.
+ */
+export function labelRun(key: string, value: string): void {
+  process.env.BERTH_LABELS = [process.env.BERTH_LABELS, `${key}=${value}`].filter(Boolean).join(",");
+}
+
+/**
  * Labels for a benchmark's containers: its own (`berth.bench`, `berth.bench.run`, to sweep them
  * at the end) and a berth session owned by this process, so that `berth gc` reclaims what a
  * benchmark killed mid-run left behind, like any other dead owner's resources.
