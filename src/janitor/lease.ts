@@ -151,6 +151,14 @@ export function removeLeaseContainers(engine: Engine, ids: string[]): Promise<un
   );
 }
 
+/** The lean release's inputs (releaseLease). */
+export interface LeanRelease {
+  /** Lease containers listed before the take: all of older generations. */
+  listed: string[];
+  /** The id of one of the environment's service containers: gone means the environment is gone. */
+  witness: string;
+}
+
 /**
  * Releases a lease: the next generation's `release` marker says since when the environment is
  * idle, and the older generations go. Releasing twice is harmless; so is releasing a lease that
@@ -158,25 +166,32 @@ export function removeLeaseContainers(engine: Engine, ids: string[]): Promise<un
  * One list of the environment's containers gives both the older generations and whether the
  * environment is still there.
  *
- * `listed`: for a lease held only for moments (`berth up --reuse`), the lease containers the list
- * before the take found (all older than this lease). They are removed while the marker is
- * created, with no list made: the release is one round trip instead of three. This lease's own
- * `take` stays under the marker (one generation, removed beside the next take), and a marker that
- * lands just after a `berth down` of the environment is left to that down's late-lease pass.
+ * `lean`: for a lease held only for moments (`berth up --reuse`), the lease containers the list
+ * before the take found (all older than this lease) are removed while the marker is created, and
+ * one of the environment's containers is inspected after it, instead of a list: two short round
+ * trips instead of three. This lease's own `take` stays under the marker (one generation, removed
+ * beside the next take).
  */
 export async function releaseLease(
   engine: Engine,
   lease: Lease,
   owner: OwnerIdentity = currentOwner(),
-  listed?: string[],
+  lean?: LeanRelease,
 ): Promise<void> {
   const generation = lease.generation + 1;
-  if (listed) {
+  if (lean) {
     // Removing generations under this lease's `take` never changes the highest one: safe at any time.
-    await Promise.all([
+    const [marker] = await Promise.all([
       createLeaseContainer(engine, lease, generation, "release", owner),
-      removeLeaseContainers(engine, listed),
+      removeLeaseContainers(engine, lean.listed),
     ]);
+    // A `down` of the environment that ended while the lease was held listed it for the last time
+    // before this marker existed, so it could not remove it. Looked at after the create, the
+    // environment's absence says so: then the marker (and this lease's `take`) go here. Present,
+    // any down still under way lists the lease containers after its removals and finds them.
+    if (marker && !(await engine.findContainer(lean.witness))) {
+      await removeLeaseContainers(engine, [marker.id, lease.containerId]);
+    }
     return;
   }
   const marker = await createLeaseContainer(engine, lease, generation, "release", owner);

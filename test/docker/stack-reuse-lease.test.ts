@@ -116,4 +116,26 @@ describe("reuse leases across processes", () => {
     expect(next.session).toBe(held.session);
     await next.down({ remove: true });
   });
+
+  it("a lease released after a `berth down` of its environment leaves no lease container", {
+    timeout: 300_000,
+  }, async () => {
+    // `berth up --reuse` releases its lease with no listing after the marker (the lean release).
+    // A `down` of the environment that finished while the lease was held cannot see a marker
+    // created after its last listing: the release itself must notice the environment is gone.
+    const path = file("down-race.yml", "down-race");
+    const first = await up({ files: [path], reuse: true, watch: false, leaseWatchdog: false });
+    sessions.add(first.session);
+    await first.down();
+    const held = await up({ files: [path], reuse: true, watch: false, leaseWatchdog: false });
+    expect(held.reused).toBe(true);
+    expect(held.session).toBe(first.session);
+    await down({ engine, session: held.session, volumes: true });
+    await held.down();
+    const left = await engine.listContainers({
+      all: true,
+      filters: { label: [`${LABELS.session}=${held.session}`] },
+    });
+    expect(left.map((c) => `${c.Names?.[0]} (${c.Labels[LABELS.lease] ?? "service"})`)).toEqual([]);
+  });
 });

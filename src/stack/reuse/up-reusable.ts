@@ -5,6 +5,7 @@
 import type { Engine } from "../../engine/engine.js";
 import {
   DEFAULT_REUSE_TTL_MS,
+  type LeanRelease,
   type Lease,
   type LeaseSubject,
   releaseLease,
@@ -81,15 +82,16 @@ async function imagesAndCandidates(
 
 /**
  * The lease as the environment holds it. Without the watchdog the owner releases within moments
- * (`berth up --reuse`): the release then removes the lease containers `listed` before the take
- * instead of listing them again (releaseLease).
+ * (`berth up --reuse`): the release then removes the lease containers listed before the take
+ * instead of listing them again, and looks for the environment by one of its containers
+ * (releaseLease's `lean`).
  */
 function holdLease(
   input: ReusableUpInput,
   lease: Lease,
   key: string,
   reused: boolean,
-  listed: string[],
+  lean: LeanRelease,
 ): EnvironmentReuse {
   const { engine } = input;
   const guarded = input.leaseWatchdog && !reaperDisabledByEnv();
@@ -103,11 +105,16 @@ function holdLease(
     reused,
     release: async () => {
       if (input.leaseWatchdog) await releaseLease(engine, lease);
-      else await releaseLease(engine, lease, undefined, listed);
+      else await releaseLease(engine, lease, undefined, lean);
       await forget();
     },
     forget,
   };
+}
+
+/** A container the environment keeps while it exists: a long-running service's, if it has one. */
+function witnessOf(services: ServiceInfo[]): string {
+  return (services.find((s) => s.state !== "completed") ?? services[0]!).containerId;
 }
 
 function describeReused(project: ComposeProject, environment: ReusableEnvironment): ServiceInfo[] {
@@ -216,13 +223,10 @@ async function takeIdle(
       services,
       [...input.start.warnings, ...replaced],
       durationMs,
-      holdLease(
-        input,
-        lease,
-        key,
-        true,
-        environment.leaseIds.filter((id) => !early.includes(id)),
-      ),
+      holdLease(input, lease, key, true, {
+        listed: environment.leaseIds.filter((id) => !early.includes(id)),
+        witness: witnessOf(services),
+      }),
     );
   }
   return undefined;
@@ -268,7 +272,7 @@ async function createReusable(
     environment.services,
     [...environment.warnings, ...replaced],
     environment.durationMs,
-    holdLease(input, lease, key, false, []),
+    holdLease(input, lease, key, false, { listed: [], witness: witnessOf(environment.services) }),
   );
 }
 
