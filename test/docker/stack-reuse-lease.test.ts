@@ -127,6 +127,8 @@ describe("reuse leases across processes", () => {
     const first = await up({ files: [path], reuse: true, watch: false, leaseWatchdog: false });
     sessions.add(first.session);
     await first.down();
+    // With the environment still there the release keeps its marker: idle since now.
+    expect(await leaseKinds(first.session)).toEqual(expect.arrayContaining(["release"]));
     const held = await up({ files: [path], reuse: true, watch: false, leaseWatchdog: false });
     expect(held.reused).toBe(true);
     expect(held.session).toBe(first.session);
