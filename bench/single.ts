@@ -15,9 +15,12 @@
 // environment's own network, where testcontainers puts its container): no network of its own.
 // The floor runs in the same rounds: raw Engine API calls straight over the socket (create, start,
 // one inspect for the published port, then berth's own HTTP readiness check, same backoff; down a
-// stop with the default grace and a remove), once on the default bridge and once on a
-// user-defined bridge network created before the rounds. No tool can bring this container up
-// faster than the daemon does these calls; the ratios to testcontainers say where the floor is.
+// stop with the default grace and a remove), once on the default bridge (the floor of
+// `network_mode: bridge`), once on a user-defined bridge network created before the rounds (the
+// pool's floor) and once on a network created first in the up and removed last in the down (the
+// floor of berth's default). No tool can bring this container up faster than the daemon does
+// these calls: the ratios to testcontainers say where the floor is, and each berth side's ratio
+// to its own floor (goal <= 1.10) says what berth adds.
 import { createRequire } from "node:module";
 import { ensureBusyboxFixture } from "../src/fixtures/busybox.js";
 import { defaultEngine } from "../src/guard/default-engine.js";
@@ -139,13 +142,22 @@ async function berthReused(image: string): Promise<Timing> {
 }
 
 /** The floor: raw calls on the socket, then the same HTTP readiness check berth runs. */
-async function rawFloor(socketPath: string, image: string, name: string, network?: string): Promise<Timing> {
+async function rawFloor(
+  socketPath: string,
+  image: string,
+  name: string,
+  network?: { name: string; perRound: boolean },
+): Promise<Timing> {
   const call = async (method: string, path: string, expected: number, body?: unknown) => {
     const res = await raw(socketPath, method, path, body);
     if (res.status !== expected) throw new Error(`raw ${method} ${path}: ${res.status} ${res.body}`);
     return res.body;
   };
   const began = performance.now();
+  // The floor of berth's default: the environment's network made on the way up and removed on
+  // the way down, in the timed part, as berth does it.
+  if (network?.perRound)
+    await call("POST", "/networks/create", 201, { Name: network.name, Labels: { "berth.bench": MARKER } });
   const created = await call("POST", `/containers/create?name=${name}`, 201, {
     Image: image,
     Cmd: COMMAND,
@@ -153,7 +165,7 @@ async function rawFloor(socketPath: string, image: string, name: string, network
     ExposedPorts: { "8080/tcp": {} },
     HostConfig: {
       PortBindings: { "8080/tcp": [{ HostIp: "127.0.0.1", HostPort: "" }] },
-      ...(network ? { NetworkMode: network } : {}),
+      ...(network ? { NetworkMode: network.name } : {}),
     },
   });
   const id = (JSON.parse(created) as { Id: string }).Id;
@@ -173,6 +185,7 @@ async function rawFloor(socketPath: string, image: string, name: string, network
   const downBegan = performance.now();
   await call("POST", `/containers/${id}/stop?t=10`, 204);
   await call("DELETE", `/containers/${id}`, 204);
+  if (network?.perRound) await call("DELETE", `/networks/${network.name}`, 204);
   return { upMs, downMs: performance.now() - downBegan };
 }
 
@@ -194,8 +207,17 @@ export default async function main(): Promise<void> {
   const floorNetwork = `berth-bench-floor-${process.pid}`;
   await engine.createNetwork({ Name: floorNetwork, Labels: { "berth.bench": MARKER } });
   let floorRuns = 0;
-  const floor = (network?: string) =>
-    rawFloor(socketPath, image, `berth-bench-floor-${process.pid}-${floorRuns++}`, network);
+  const floor = (network?: string) => {
+    const name = `berth-bench-floor-${process.pid}-${floorRuns++}`;
+    // No network named: the default bridge; "per round": a network of the round's own.
+    const perRound = network === "per round";
+    return rawFloor(
+      socketPath,
+      image,
+      name,
+      network === undefined ? undefined : { name: perRound ? `${name}-net` : network, perRound },
+    );
+  };
   type Side =
     | "berth"
     | "berthPool"
@@ -203,7 +225,8 @@ export default async function main(): Promise<void> {
     | "berthBridge"
     | "testcontainers"
     | "rawBridge"
-    | "rawNetwork";
+    | "rawNetwork"
+    | "rawNetworkPerRound";
   const results: Record<Side, Timing[]> = {
     berth: [],
     berthPool: [],
@@ -212,6 +235,7 @@ export default async function main(): Promise<void> {
     testcontainers: [],
     rawBridge: [],
     rawNetwork: [],
+    rawNetworkPerRound: [],
   };
   const graceful: boolean[] = [];
   const gracefulPool: boolean[] = [];
@@ -231,6 +255,7 @@ export default async function main(): Promise<void> {
   await testcontainers(image);
   await floor();
   await floor(floorNetwork);
+  await floor("per round");
   const sides: Side[] = [
     "berth",
     "berthPool",
@@ -239,24 +264,24 @@ export default async function main(): Promise<void> {
     "testcontainers",
     "rawBridge",
     "rawNetwork",
+    "rawNetworkPerRound",
   ];
+  const runSide: Record<Side, () => Promise<Timing>> = {
+    berth: () => berth(image, graceful),
+    berthPool: () => berth(image, gracefulPool, true),
+    berthReused: () => berthReused(image),
+    berthBridge: () => berth(image, gracefulBridge, false, "bridge"),
+    testcontainers: () => testcontainers(image),
+    rawBridge: () => floor(),
+    rawNetwork: () => floor(floorNetwork),
+    rawNetworkPerRound: () => floor("per round"),
+  };
   for (let i = 0; i < ROUNDS; i++) {
     // Each contender goes first, second, ... in turn.
     const order = sides.map((_, k) => sides[(k + i) % sides.length]!);
     for (const side of order) {
       const before = callCount();
-      const timing =
-        side === "testcontainers"
-          ? await testcontainers(image)
-          : side === "rawBridge"
-            ? await floor()
-            : side === "rawNetwork"
-              ? await floor(floorNetwork)
-              : side === "berthReused"
-                ? await berthReused(image)
-                : side === "berthBridge"
-                  ? await berth(image, gracefulBridge, false, "bridge")
-                  : await berth(image, side === "berth" ? graceful : gracefulPool, side === "berthPool");
+      const timing = await runSide[side]();
       if (side === "berth" || side === "berthPool") calls[side] += callCount() - before;
       results[side].push(timing);
       process.stdout.write(
@@ -280,6 +305,7 @@ export default async function main(): Promise<void> {
   const t = summary(results.testcontainers);
   const fb = summary(results.rawBridge);
   const fn = summary(results.rawNetwork);
+  const fr = summary(results.rawNetworkPerRound);
   const ratio = (x: number, y: number) => round(x / y, 3);
   printTable(
     `one service (busybox httpd, HTTP readiness), median of ${ROUNDS} rounds (ms)`,
@@ -301,6 +327,7 @@ export default async function main(): Promise<void> {
       ],
       ["floor: raw API, default bridge", fb.upMs, fb.downMs, fb.totalMs],
       ["floor: raw API, user-defined network", fn.upMs, fn.downMs, fn.totalMs],
+      ["floor: raw API, a network made and removed per round", fr.upMs, fr.downMs, fr.totalMs],
       [
         "floor ratio, default bridge",
         ratio(fb.upMs, t.upMs),
@@ -312,6 +339,24 @@ export default async function main(): Promise<void> {
         ratio(fn.upMs, t.upMs),
         ratio(fn.downMs, t.downMs),
         ratio(fn.totalMs, t.totalMs),
+      ],
+      [
+        "floor ratio, network per round",
+        ratio(fr.upMs, t.upMs),
+        ratio(fr.downMs, t.downMs),
+        ratio(fr.totalMs, t.totalMs),
+      ],
+      [
+        "berth vs its floor (network per round)",
+        ratio(b.upMs, fr.upMs),
+        ratio(b.downMs, fr.downMs),
+        ratio(b.totalMs, fr.totalMs),
+      ],
+      [
+        "berth bridge vs its floor (default bridge)",
+        ratio(d.upMs, fb.upMs),
+        ratio(d.downMs, fb.downMs),
+        ratio(d.totalMs, fb.totalMs),
       ],
       [
         "berth pool vs its floor (network)",
@@ -339,7 +384,17 @@ export default async function main(): Promise<void> {
       testcontainers: t,
       floorRawBridge: fb,
       floorRawNetwork: fn,
-      floorUpVsTestcontainers: { bridge: ratio(fb.upMs, t.upMs), network: ratio(fn.upMs, t.upMs) },
+      floorRawNetworkPerRound: fr,
+      floorUpVsTestcontainers: {
+        bridge: ratio(fb.upMs, t.upMs),
+        network: ratio(fn.upMs, t.upMs),
+        networkPerRound: ratio(fr.upMs, t.upMs),
+      },
+      floorTotalVsTestcontainers: {
+        bridge: ratio(fb.totalMs, t.totalMs),
+        network: ratio(fn.totalMs, t.totalMs),
+        networkPerRound: ratio(fr.totalMs, t.totalMs),
+      },
       poolUpVsFloorNetwork: ratio(p.upMs, fn.upMs),
       berthUpVsFloorNetwork: ratio(b.upMs, fn.upMs),
       berthApiCallsPerRound: apiCalls,
@@ -355,6 +410,14 @@ export default async function main(): Promise<void> {
       pool_total_vs_testcontainers: { value: ratio(p.totalMs, t.totalMs), goal: "<= 1.0" },
       reused_up_vs_testcontainers: { value: ratio(r.upMs, t.upMs), goal: "<= 0.8" },
       reused_total_vs_testcontainers: { value: ratio(r.totalMs, t.totalMs), goal: "<= 1.0" },
+      // What berth adds over the raw calls of the same path (the daemon's own time): berth's goal
+      // where the ratios to testcontainers sit below the floor (docs/performance.md).
+      up_vs_own_floor: { value: ratio(b.upMs, fr.upMs), goal: "<= 1.10" },
+      total_vs_own_floor: { value: ratio(b.totalMs, fr.totalMs), goal: "<= 1.10" },
+      pool_up_vs_own_floor: { value: ratio(p.upMs, fn.upMs), goal: "<= 1.10" },
+      pool_total_vs_own_floor: { value: ratio(p.totalMs, fn.totalMs), goal: "<= 1.10" },
+      bridge_up_vs_own_floor: { value: ratio(d.upMs, fb.upMs), goal: "<= 1.10" },
+      bridge_total_vs_own_floor: { value: ratio(d.totalMs, fb.totalMs), goal: "<= 1.10" },
       graceful_verified_downs: { value: gracefulCount, goal: `== ${3 * ROUNDS}` },
       leftovers: { value: left.length, goal: "== 0" },
     },
