@@ -27,86 +27,28 @@ import { defaultEngine } from "../src/guard/default-engine.js";
 import { guardOf } from "../src/guard/guard.js";
 import { drainPool, networkPoolConfig } from "../src/janitor/network-pool.js";
 import { httpWait } from "../src/lifecycle/wait/http.js";
-import { defineProject } from "../src/stack/builder.js";
-import type { DownReport } from "../src/stack/down.js";
 import { up } from "../src/stack/up.js";
+import {
+  COMMAND,
+  gracefulAndVerified,
+  singleSpec,
+  startTestcontainer,
+  type Timing,
+} from "./lib/single-service.js";
 import { benchEnv, labelRun, median, printJson, printTable, raw, round } from "./support.js";
-
-process.env.TESTCONTAINERS_RYUK_DISABLED = "true";
-// Its wait strategies reach the container through a host name that may resolve to ::1, where
-// nothing listens (ports are published on 127.0.0.1 only): name the loopback address.
-process.env.TESTCONTAINERS_HOST_OVERRIDE ??= "127.0.0.1";
-const { GenericContainer, Wait } = await import("testcontainers");
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const MARKER = `single-${process.pid}`;
 // The bench's pooled networks carry its marker (a pool of its own), drained at the end.
 labelRun("berth.bench", MARKER);
-const COMMAND = [
-  "sh",
-  "-c",
-  "mkdir -p /www && echo ok > /www/health && trap 'exit 0' TERM; httpd -f -p 8080 -h /www & wait",
-];
-
-interface Timing {
-  upMs: number;
-  downMs: number;
-}
-
-/** testcontainers publishes on every interface; the machine's rule is 127.0.0.1 only. */
-class LoopbackContainer extends GenericContainer {
-  onLoopback(): this {
-    for (const bindings of Object.values(this.hostConfig.PortBindings ?? {})) {
-      for (const binding of bindings as { HostIp?: string }[]) binding.HostIp = "127.0.0.1";
-    }
-    return this;
-  }
-}
 
 async function testcontainers(image: string): Promise<Timing> {
   const began = performance.now();
-  const container = await new LoopbackContainer(image)
-    .withCommand(COMMAND)
-    .withExposedPorts(8080)
-    .onLoopback()
-    .withLabels({ "berth.bench": MARKER })
-    .withWaitStrategy(Wait.forHttp("/health", 8080))
-    .start();
+  const container = await startTestcontainer(image, MARKER);
   const upMs = performance.now() - began;
   const stopBegan = performance.now();
   await container.stop();
   return { upMs, downMs: performance.now() - stopBegan };
-}
-
-/**
- * Graceful: stopped by its own stop signal (exit 0, not killed after the grace), removed without
- * force. Verified: `down` resolved, so its final listing found nothing of the session left.
- */
-function gracefulAndVerified(report: DownReport): boolean {
-  return (
-    report.containers.length === 1 &&
-    report.containers.every(
-      (c) => c.outcome === "exited" && c.exitCode === 0 && c.steps.some((s) => s.step === "remove"),
-    )
-  );
-}
-
-function singleSpec(image: string, networkMode?: string) {
-  const spec = defineProject({
-    name: "bench-single",
-    services: {
-      web: {
-        image,
-        command: COMMAND,
-        ports: [{ target: 8080, hostIp: "127.0.0.1", protocol: "tcp" }],
-        labels: { "berth.bench": MARKER },
-        wait: [{ kind: "http", port: 8080, path: "/health" }],
-      },
-    },
-  });
-  // As a Compose file's `network_mode: bridge` sets it (the builder has no such field).
-  if (networkMode) spec.services.web!.networkMode = networkMode;
-  return spec;
 }
 
 async function berth(
@@ -116,7 +58,7 @@ async function berth(
   networkMode?: string,
 ): Promise<Timing> {
   const began = performance.now();
-  const env = await up({ spec: singleSpec(image, networkMode), watch: true, networkPool });
+  const env = await up({ spec: singleSpec(image, MARKER, networkMode), watch: true, networkPool });
   const upMs = performance.now() - began;
   const downBegan = performance.now();
   const report = await env.down();
@@ -133,7 +75,7 @@ async function berth(
  */
 async function berthReused(image: string): Promise<Timing> {
   const began = performance.now();
-  const env = await up({ spec: singleSpec(image), watch: true, reuse: true });
+  const env = await up({ spec: singleSpec(image, MARKER), watch: true, reuse: true });
   const upMs = performance.now() - began;
   if (!env.reused) throw new Error("the reused round found no idle environment to take");
   const downBegan = performance.now();
@@ -251,7 +193,7 @@ export default async function main(): Promise<void> {
   await berth(image, [], true);
   await berth(image, [], false, "bridge");
   // The reusable environment the warm rounds take and give back (created here, cold).
-  await (await up({ spec: singleSpec(image), watch: true, reuse: true })).down();
+  await (await up({ spec: singleSpec(image, MARKER), watch: true, reuse: true })).down();
   await testcontainers(image);
   await floor();
   await floor(floorNetwork);
@@ -289,7 +231,7 @@ export default async function main(): Promise<void> {
       );
     }
   }
-  await (await up({ spec: singleSpec(image), watch: true, reuse: true })).down({ remove: true });
+  await (await up({ spec: singleSpec(image, MARKER), watch: true, reuse: true })).down({ remove: true });
   const drained = await drainPool(engine, networkPoolConfig(process.env, true), {
     label: { key: "berth.bench", value: MARKER },
   });
