@@ -1,6 +1,7 @@
 // The owner's side of the reaper: starts one watchdog process per owner process (on the first
-// guarded session), tells it which sessions to guard and release, and closes its pipe when no
-// session is left, so the watchdog exits without work. Nothing here keeps the owner alive.
+// guarded session), tells it which sessions to guard and release, and closes its pipe once no
+// session has been left for WATCHDOG_LINGER_MS, so the watchdog exits without work. Nothing here
+// keeps the owner alive.
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import type { Socket } from "node:net";
@@ -13,10 +14,20 @@ import { encodeMessage, WATCHDOG_READY, type WatchdogMessage } from "./watchdog-
 
 const READY_TIMEOUT_MS = 15_000;
 
+/**
+ * How long the watchdog stays after its last session is released, for the process's next one:
+ * starting it forks this process (~10 ms on the event loop, more for a large one), which an
+ * `up` right after a `down` (the next test file, the next round) then need not pay again. While
+ * it stays it is an idle shell reading its pipe; the owner's exit ends it as before.
+ */
+export const WATCHDOG_LINGER_MS = 5_000;
+
 interface Watchdog {
   child: ChildProcess;
   sessions: Set<string>;
   ready: Promise<void>;
+  /** Set while no session is guarded: closes the pipe when it fires. */
+  linger?: NodeJS.Timeout;
 }
 
 let current: Watchdog | undefined;
@@ -131,9 +142,7 @@ function send(watchdog: Watchdog, message: WatchdogMessage): Promise<void> {
  * `ready` says whether the watchdog came up; callers await it before they report success.
  */
 export async function guardSession(session: string, dockerHost: string): Promise<{ ready: Promise<void> }> {
-  if (!current) current = start();
-  const watchdog = current;
-  watchdog.sessions.add(session);
+  const watchdog = watchdogFor(session);
   const ready = watchdog.ready.catch((error: unknown) => {
     if (current === watchdog) current = undefined;
     throw error;
@@ -154,25 +163,41 @@ export function leaseGuardId(session: string): string {
  * to be ready (a lease is only bookkeeping: a dead owner's lease is free for the taking anyway).
  */
 export function guardLease(lease: Lease, dockerHost: string): Promise<void> {
-  if (!current) current = start();
-  const watchdog = current;
   const id = leaseGuardId(lease.session);
-  watchdog.sessions.add(id);
+  const watchdog = watchdogFor(id);
   watchdog.ready.catch(() => {
     if (current === watchdog) current = undefined;
   });
   return send(watchdog, { op: "lease", session: id, dockerHost, lease });
 }
 
-/** Stops guarding a session; the last release closes the pipe and the watchdog exits. */
+/**
+ * Stops guarding a session. After the last release the watchdog stays WATCHDOG_LINGER_MS for the
+ * process's next session, then its pipe is closed and it exits (at once if the process exits).
+ */
 export async function releaseSession(session: string): Promise<void> {
   const watchdog = current;
   if (!watchdog?.sessions.delete(session)) return;
   const written = send(watchdog, { op: "release", session });
-  // Decided synchronously, so a session guarded meanwhile never lands on a closing pipe.
   if (watchdog.sessions.size === 0) {
-    current = undefined;
-    watchdog.child.stdin!.end();
+    // Decided synchronously when it fires, so a session guarded meanwhile (which clears the
+    // timer) never lands on a closing pipe.
+    watchdog.linger = setTimeout(() => {
+      if (current !== watchdog || watchdog.sessions.size > 0) return;
+      current = undefined;
+      watchdog.child.stdin!.end();
+    }, WATCHDOG_LINGER_MS);
+    watchdog.linger.unref();
   }
   await written;
+}
+
+/** The process's watchdog, started if there is none (or it has gone), now guarding `id`. */
+function watchdogFor(id: string): Watchdog {
+  if (!current) current = start();
+  const watchdog = current;
+  clearTimeout(watchdog.linger);
+  watchdog.linger = undefined;
+  watchdog.sessions.add(id);
+  return watchdog;
 }

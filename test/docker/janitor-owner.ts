@@ -3,11 +3,13 @@
 // component does (beforeCreate, labels: a network, then each container created and started with
 // pauses), and reports each step as a JSON line on stdout, so the test can SIGKILL it at a chosen
 // step. It starts work only when a line arrives on stdin, so a test can start it ahead of time.
-//   janitor-owner.ts IMAGE SESSION_ID [kill|exit|detach|detach-late] [--stack]
+//   janitor-owner.ts IMAGE SESSION_ID [kill|exit|detach|detach-late] [--stack | --after-ended-session]
 // kill: wait to be killed once up. exit: take it down, end the session, exit normally. detach:
 // detach the session (created detachable, as `berth up` does), then exit. detach-late: the same,
 // once a SIGUSR2 arrives after `up` (a test stops the watchdog first). --stack: bring the
 // 3 services up (db <- cache <- api, janitor-owner.compose.yaml) with the stack's `up` instead.
+// --after-ended-session: guard and end another session first (reported as `first-ended`, with the
+// watchdog's pid), so that the session under test goes to the watchdog kept for the next one.
 import { once } from "node:events";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
@@ -20,7 +22,9 @@ import type { StackEvent } from "../../src/stack/progress/events.js";
 
 const [image, sessionId, mode = "kill", flag] = process.argv.slice(2);
 if (!image || !sessionId || !["kill", "exit", "detach", "detach-late"].includes(mode)) {
-  process.stderr.write("usage: janitor-owner.ts IMAGE SESSION_ID [kill|exit|detach|detach-late] [--stack]\n");
+  process.stderr.write(
+    "usage: janitor-owner.ts IMAGE SESSION_ID [kill|exit|detach|detach-late] [--stack | --after-ended-session]\n",
+  );
   process.exit(2);
 }
 
@@ -74,6 +78,12 @@ async function withStack(): Promise<void> {
 
 async function withSession(): Promise<void> {
   const engine = new Engine();
+  if (flag === "--after-ended-session") {
+    const first = createSession(engine);
+    await first.beforeCreate();
+    await first.end();
+    report("first-ended", { watchdog: watchdogPid() });
+  }
   const session = createSession(engine, { id: sessionId, detachable: mode.startsWith("detach") });
   await session.beforeCreate();
   reportGuarded();

@@ -1,11 +1,12 @@
 // The reaper watchdog's other promises: a normal exit leaves no process behind, one watchdog serves
-// all sessions of a process and exits with the last one, and the opt-outs (BERTH_REAPER=off, keep).
+// all sessions of a process (and, for a moment after the last one, the next), and the opt-outs
+// (BERTH_REAPER=off, keep).
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { watchdogPid } from "../../src/janitor/reaper.js";
+import { WATCHDOG_LINGER_MS, watchdogPid } from "../../src/janitor/reaper.js";
 import { removeResources } from "../../src/janitor/remove.js";
 import { createSession } from "../../src/janitor/session.js";
 import {
@@ -14,6 +15,7 @@ import {
   startOwner,
   startTestScript,
   waitForProcessExit,
+  waitUntilClean,
 } from "./janitor-support.js";
 import { engine, fixtureImage } from "./support.js";
 
@@ -75,7 +77,7 @@ describe("reaper watchdog", { timeout: 300_000 }, () => {
     }
   });
 
-  it("one watchdog serves all sessions of a process and exits when the last one ends", async () => {
+  it("one watchdog serves all sessions of a process, stays for the next one, and exits when none comes", async () => {
     const a = createSession(engine);
     const b = createSession(engine);
     await a.beforeCreate();
@@ -87,8 +89,47 @@ describe("reaper watchdog", { timeout: 300_000 }, () => {
     expect(watchdogPid()).toBe(pid);
     expect(processExists(pid!)).toBe(true);
     await b.end();
+    // No session left: it stays a moment, and the process's next session goes to it.
+    expect(watchdogPid()).toBe(pid);
+    const c = createSession(engine);
+    await c.beforeCreate();
+    expect(c.guarded).toBe(true);
+    expect(watchdogPid()).toBe(pid);
+    await c.end();
+    // None came after the last: it exits on its own (bounded generously, not timed).
+    expect(await waitForProcessExit(pid!, WATCHDOG_LINGER_MS + 10_000)).toBe(true);
     expect(watchdogPid()).toBeUndefined();
-    expect(await waitForProcessExit(pid!, 5_000)).toBe(true);
+  });
+
+  it("a watchdog kept after a session ended guards the next one: its owner killed, that session is reaped", async () => {
+    const session = sessionId();
+    const owner = startTestScript(
+      "janitor-owner.ts",
+      [fixtureImage(), session, "kill", "--after-ended-session"],
+      ownerEnv,
+    );
+    try {
+      owner.go();
+      const first = await owner.waitFor((e) => e.event === "first-ended");
+      const guarded = await owner.waitFor((e) => e.event === "guarded");
+      expect(guarded.watchdog).toBe(first.watchdog);
+      await owner.waitFor((e) => e.event === "up");
+      expect(await sessionResources(engine, session)).toHaveLength(4);
+      owner.child.kill("SIGKILL");
+      expect((await owner.exited).signal).toBe("SIGKILL");
+      const { cleanAt, remaining } = await waitUntilClean(engine, session, {
+        timeoutMs: 20_000,
+        stableMs: 1_000,
+      });
+      expect(
+        cleanAt,
+        `still present: ${remaining.map((r) => `${r.kind} ${r.name}`).join(", ")}\n${readFileSync(reaperLog, "utf8")}`,
+      ).toBeDefined();
+      expect(await waitForProcessExit(guarded.watchdog!, 10_000)).toBe(true);
+    } finally {
+      owner.child.kill("SIGKILL");
+      await removeResources(engine, await sessionResources(engine, session), { maxGraceSeconds: 2 });
+    }
   });
 
   it("BERTH_REAPER=off and keep start no watchdog; detach needs a detachable session", async () => {
