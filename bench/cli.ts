@@ -17,6 +17,7 @@ import {
   benchEnv,
   ensureFreshBuild,
   median,
+  option,
   peakRssProbe,
   printJson,
   printTable,
@@ -26,11 +27,6 @@ import {
 
 const run = promisify(execFile);
 const CLI = join(ROOT, "bin", "berth.js");
-
-function option(args: string[], name: string, fallback: string): string {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] ? args[i + 1]! : fallback;
-}
 
 interface Sample {
   ms: number;

@@ -28,6 +28,7 @@ import {
   benchLabels,
   ensureFreshBuild,
   median,
+  option,
   percentile,
   printJson,
   printTable,
@@ -40,11 +41,6 @@ const DAEMON = "/var/run/docker.sock";
 const PROCESSES = 8;
 const CALLERS_PER_PROCESS = 4;
 const LIFECYCLES = 48;
-
-function option(args: string[], name: string, fallback: string): string {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] ? args[i + 1]! : fallback;
-}
 
 // --- the proxy, in its own process as users run it -------------------------------------------
 

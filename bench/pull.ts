@@ -28,7 +28,7 @@ import {
   startRegistry,
   startRegistryRelay,
 } from "../test/docker/registry-support.js";
-import { benchEnv, benchLabels, median, printJson, printTable, round } from "./support.js";
+import { benchEnv, benchLabels, median, printJson, printTable, ratio, round } from "./support.js";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const LAYER_MB = Number(process.env.BENCH_PULL_LAYER_MB ?? 8);
@@ -181,7 +181,6 @@ export default async function main(): Promise<void> {
   });
   const b = summary(results.berth);
   const r = summary(results.raw);
-  const ratio = (x: number, y: number) => round(x / y, 3);
   printTable(
     `${WORKERS} concurrent ups of an absent image (${LAYER_MB} MB layer on busybox) from a loopback registry, median of ${ROUNDS} rounds`,
     [

@@ -35,7 +35,17 @@ import {
   startTestcontainer,
   type Timing,
 } from "./lib/single-service.js";
-import { benchEnv, labelRun, median, printJson, printTable, raw, round } from "./support.js";
+import {
+  benchEnv,
+  benchLeftovers,
+  labelRun,
+  median,
+  printJson,
+  printTable,
+  ratio,
+  raw,
+  round,
+} from "./support.js";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const MARKER = `single-${process.pid}`;
@@ -236,10 +246,7 @@ export default async function main(): Promise<void> {
     label: { key: "berth.bench", value: MARKER },
   });
   await engine.removeNetwork(floorNetwork);
-  const left = [
-    ...(await engine.listContainers({ all: true, filters: { label: [`berth.bench=${MARKER}`] } })),
-    ...(await engine.listNetworks({ label: [`berth.bench=${MARKER}`] })),
-  ];
+  const left = await benchLeftovers(engine, MARKER);
   const b = summary(results.berth);
   const p = summary(results.berthPool);
   const r = summary(results.berthReused);
@@ -248,7 +255,6 @@ export default async function main(): Promise<void> {
   const fb = summary(results.rawBridge);
   const fn = summary(results.rawNetwork);
   const fr = summary(results.rawNetworkPerRound);
-  const ratio = (x: number, y: number) => round(x / y, 3);
   type Summary = ReturnType<typeof summary>;
   const row = (label: string, x: Summary) => [label, x.upMs, x.downMs, x.totalMs];
   /** Each figure of `x` over the same figure of `y`. */

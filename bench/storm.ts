@@ -10,7 +10,7 @@ import { ensureBusyboxFixture } from "../src/fixtures/busybox.js";
 import type { LimiterMode, LimiterOptions } from "../src/guard/config.js";
 import { createEngine, guardOf } from "../src/guard/guard.js";
 import { safeRemove } from "../src/lifecycle/safe-remove.js";
-import { benchEnv, benchLabels, percentile, printJson, printTable, round } from "./support.js";
+import { benchEnv, benchLabels, option, percentile, printJson, printTable, round } from "./support.js";
 
 interface RunResult {
   mode: LimiterMode;
@@ -37,11 +37,6 @@ const LIMITERS: Record<LimiterMode, LimiterOptions> = {
   fixed: { mode: "fixed", maxConcurrent: 3, minIntervalMs: 500 },
   adaptive: { mode: "adaptive" },
 };
-
-function option(args: string[], name: string, fallback: string): string {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] ? args[i + 1]! : fallback;
-}
 
 async function runStorm(
   image: string,

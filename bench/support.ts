@@ -22,6 +22,26 @@ export function round(value: number, digits = 3): number {
   return Math.round(value * f) / f;
 }
 
+/** `x / y` to three decimals: the benchmarks' ratios. */
+export function ratio(x: number, y: number): number {
+  return round(x / y, 3);
+}
+
+/** The value after `--NAME` in a benchmark's arguments, or `fallback`. */
+export function option(args: string[], name: string, fallback: string): string {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && args[i + 1] ? args[i + 1]! : fallback;
+}
+
+/** The containers and networks a benchmark run left that carry its `berth.bench=MARKER` label. */
+export async function benchLeftovers(engine: Engine, marker: string): Promise<unknown[]> {
+  const label = `berth.bench=${marker}`;
+  return [
+    ...(await engine.listContainers({ all: true, filters: { label: [label] } })),
+    ...(await engine.listNetworks({ label: [label] })),
+  ];
+}
+
 export async function benchEnv(engine: Engine): Promise<Record<string, unknown>> {
   const version = await engine.version();
   const info = await engine.info();

@@ -19,15 +19,21 @@ import { LABELS } from "../src/model/labels.js";
 import { downEnvironment } from "../src/stack/down.js";
 import { up } from "../src/stack/up.js";
 import { gracefulAndVerified, singleSpec, startTestcontainer } from "./lib/single-service.js";
-import { benchEnv, labelRun, median, printJson, printTable, ROOT, round } from "./support.js";
+import {
+  benchEnv,
+  benchLeftovers,
+  labelRun,
+  median,
+  option,
+  printJson,
+  printTable,
+  ROOT,
+  ratio,
+  round,
+} from "./support.js";
 
 type Side = "berth" | "berthBridge" | "berthReused" | "testcontainers";
 const SIDES: Side[] = ["berth", "berthBridge", "berthReused", "testcontainers"];
-
-function option(args: string[], name: string, fallback: string): string {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] ? args[i + 1]! : fallback;
-}
 
 /**
  * One worker (`--worker SIDE --marker M`): warms up, says "ready", then per "go" brings the
@@ -181,10 +187,7 @@ export default async function main(args: string[] = []): Promise<void> {
     throw error;
   }
   await removeReusable(engine, marker);
-  const left = [
-    ...(await engine.listContainers({ all: true, filters: { label: [`berth.bench=${marker}`] } })),
-    ...(await engine.listNetworks({ label: [`berth.bench=${marker}`] })),
-  ];
+  const left = await benchLeftovers(engine, marker);
   const summary = (rs: Round[]) => ({
     allReadyMs: round(median(rs.map((r) => r.allReadyMs)), 1),
     typicalWorkerUpMs: round(median(rs.map((r) => median(r.workerUpMs))), 1),
@@ -196,7 +199,6 @@ export default async function main(args: string[] = []): Promise<void> {
     ReturnType<typeof summary>
   >;
   const t = figures.testcontainers;
-  const ratio = (x: number, y: number) => round(x / y, 3);
   const names: Record<Side, string> = {
     berth: "berth library (default)",
     berthBridge: "berth library, network_mode: bridge",
