@@ -159,16 +159,12 @@ export default async function main(): Promise<void> {
   const floorNetwork = `berth-bench-floor-${process.pid}`;
   await engine.createNetwork({ Name: floorNetwork, Labels: { "berth.bench": MARKER } });
   let floorRuns = 0;
-  const floor = (network?: string) => {
+  /** The raw calls on the default bridge, on the network made before the rounds, or on one of their own. */
+  const floor = (placement: "bridge" | "shared network" | "network per round") => {
     const name = `berth-bench-floor-${process.pid}-${floorRuns++}`;
-    // No network named: the default bridge; "per round": a network of the round's own.
-    const perRound = network === "per round";
-    return rawFloor(
-      socketPath,
-      image,
-      name,
-      network === undefined ? undefined : { name: perRound ? `${name}-net` : network, perRound },
-    );
+    if (placement === "bridge") return rawFloor(socketPath, image, name);
+    const perRound = placement === "network per round";
+    return rawFloor(socketPath, image, name, { name: perRound ? `${name}-net` : floorNetwork, perRound });
   };
   type Side =
     | "berth"
@@ -205,9 +201,9 @@ export default async function main(): Promise<void> {
   // The reusable environment the warm rounds take and give back (created here, cold).
   await (await up({ spec: singleSpec(image, MARKER), watch: true, reuse: true })).down();
   await testcontainers(image);
-  await floor();
-  await floor(floorNetwork);
-  await floor("per round");
+  await floor("bridge");
+  await floor("shared network");
+  await floor("network per round");
   const sides: Side[] = [
     "berth",
     "berthPool",
@@ -224,9 +220,9 @@ export default async function main(): Promise<void> {
     berthReused: () => berthReused(image),
     berthBridge: () => berth(image, gracefulBridge, false, "bridge"),
     testcontainers: () => testcontainers(image),
-    rawBridge: () => floor(),
-    rawNetwork: () => floor(floorNetwork),
-    rawNetworkPerRound: () => floor("per round"),
+    rawBridge: () => floor("bridge"),
+    rawNetwork: () => floor("shared network"),
+    rawNetworkPerRound: () => floor("network per round"),
   };
   for (let i = 0; i < ROUNDS; i++) {
     // Each contender goes first, second, ... in turn.
